@@ -1,0 +1,221 @@
+//! Defaults per kind (`api/RULES.md` §4, `api/REFERENCE.md` §5), as pure idempotent functions.
+//! The mutating webhook returns their effect as a JSON patch, so the stored object carries every
+//! default; the controller re-applies them in memory for objects stored before the webhook.
+//!
+//! CRD `default` markers apply only inside a present parent object; they are repeated here so
+//! the offline checker and the controller see what the API server would store.
+
+use crate::types::*;
+
+/// Sets `slot` to `value` when it holds nothing.
+fn or_set<T>(slot: &mut Option<T>, value: T) {
+    if slot.is_none() {
+        *slot = Some(value);
+    }
+}
+
+/// Sets a string to `value` when it is absent or empty (the reference treats both as unset).
+fn or_set_str(slot: &mut Option<String>, value: &str) {
+    if slot.as_deref().is_none_or(str::is_empty) {
+        *slot = Some(value.to_string());
+    }
+}
+
+fn image(i: &mut ImageSpec) {
+    or_set_str(&mut i.pull_policy, "IfNotPresent");
+}
+
+fn storage(s: &mut StorageSpec) {
+    // Delete matches the reference; Retain must be asked for.
+    or_set_str(&mut s.retention_policy, "Delete");
+}
+
+fn external_secrets(e: &mut ExternalSecretsConfig) {
+    or_set(&mut e.enabled, false);
+    or_set(&mut e.refresh_interval, "1h".to_string());
+    if let Some(store) = e.secret_store_ref.as_mut() {
+        or_set(&mut store.kind, "SecretStore".to_string());
+    }
+}
+
+/// `tls` present: the CRD defaults. `mode` absent means cert-manager (the CRD default the
+/// API server applies); an explicit empty mode means disabled (the reference's ApplyDefaults).
+fn tls(t: &mut TLSSpec) {
+    match t.mode.as_deref() {
+        None => t.mode = Some("cert-manager".into()),
+        Some("") => t.mode = Some("disabled".into()),
+        Some(_) => {}
+    }
+    or_set(&mut t.strict_peer_validation, true);
+    if let Some(issuer) = t.issuer_ref.as_mut() {
+        or_set(&mut issuer.kind, "ClusterIssuer".to_string());
+    }
+    if let Some(e) = t.external_secrets.as_mut() {
+        external_secrets(e);
+    }
+}
+
+fn auth(a: &mut AuthSpec) {
+    // Each list independently (the reference overwrote authorization when authentication was
+    // empty, discarding what the user wrote).
+    for list in [&mut a.authentication_providers, &mut a.authorization_providers] {
+        if list.as_ref().is_none_or(Vec::is_empty) {
+            *list = Some(vec!["native".to_string()]);
+        }
+    }
+    if let Some(e) = a.external_secrets.as_mut() {
+        external_secrets(e);
+    }
+    for provider in a.oidc.iter_mut().flat_map(|m| m.values_mut()) {
+        or_set_str(&mut provider.auth_flow, "pkce");
+    }
+}
+
+fn service(s: &mut ServiceSpec) {
+    or_set_str(&mut s.type_, "ClusterIP");
+}
+
+fn monitoring(m: &mut MonitoringSpec) {
+    or_set(&mut m.enabled, true);
+    or_set(&mut m.slow_query_threshold, "5s".to_string());
+    or_set(&mut m.explain_plan, false);
+    or_set(&mut m.query_log_level, "INFO".to_string());
+    or_set(&mut m.obfuscate_literals, false);
+}
+
+fn upgrade_strategy(u: &mut UpgradeStrategySpec) {
+    or_set_str(&mut u.strategy, "RollingUpgrade");
+    or_set(&mut u.pre_upgrade_health_check, true);
+    or_set(&mut u.max_unavailable_during_upgrade, 1);
+    or_set(&mut u.upgrade_timeout, "30m".to_string());
+    or_set(&mut u.post_upgrade_health_check, true);
+    or_set(&mut u.health_check_timeout, "5m".to_string());
+    or_set(&mut u.stabilization_timeout, "3m".to_string());
+    or_set(&mut u.auto_pause_on_failure, true);
+}
+
+fn mcp(m: &mut MCPServerSpec) {
+    or_set(&mut m.enabled, false);
+    or_set(&mut m.transport, "http".to_string());
+    or_set(&mut m.read_only, true);
+    if let Some(http) = m.http.as_mut() {
+        if let Some(tls) = http.tls.as_mut() {
+            or_set(&mut tls.cert_key, "tls.crt".to_string());
+            or_set(&mut tls.key_key, "tls.key".to_string());
+        }
+        if let Some(svc) = http.service.as_mut() {
+            or_set(&mut svc.type_, "ClusterIP".to_string());
+        }
+    }
+    if let Some(a) = m.auth.as_mut() {
+        or_set(&mut a.username_key, "username".to_string());
+        or_set(&mut a.password_key, "password".to_string());
+    }
+}
+
+fn fleet(f: &mut AuraFleetManagementSpec) {
+    or_set(&mut f.enabled, false);
+    if let Some(p) = f.provision.as_mut() {
+        or_set(&mut p.token_policy, "CreateIfMissing".to_string());
+        or_set(&mut p.deletion_policy, "Orphan".to_string());
+        or_set(&mut p.management_policies, vec!["*".to_string()]);
+        or_set(&mut p.collect_telemetry, false);
+        if let Some(c) = p.credentials_secret_ref.as_mut() {
+            or_set(&mut c.client_id_key, "clientId".to_string());
+            or_set(&mut c.client_secret_key, "clientSecret".to_string());
+        }
+    }
+}
+
+/// Defaults of a Neo4jEnterpriseCluster.
+pub fn cluster(spec: &mut Neo4jEnterpriseClusterSpec) {
+    image(&mut spec.image);
+    storage(&mut spec.storage);
+    or_set_str(&mut spec.topology.server_mode_constraint, "NONE");
+    // No `tls` block means no TLS: the reference never enables it implicitly.
+    tls(spec.tls.get_or_insert_with(|| TLSSpec { mode: Some("disabled".into()), ..Default::default() }));
+    auth(spec.auth.get_or_insert_with(Default::default));
+    service(spec.service.get_or_insert_with(Default::default));
+    if let Some(m) = spec.monitoring.as_mut() {
+        monitoring(m);
+    }
+    if let Some(u) = spec.upgrade_strategy.as_mut() {
+        upgrade_strategy(u);
+    }
+    if let Some(p) = spec.property_sharding.as_mut() {
+        or_set(&mut p.enabled, false);
+    }
+    if let Some(m) = spec.mcp.as_mut() {
+        mcp(m);
+    }
+    if let Some(f) = spec.aura_fleet_management.as_mut() {
+        fleet(f);
+    }
+}
+
+/// Defaults of a Neo4jEnterpriseStandalone: the CRD's (the reference applies no in-memory
+/// defaults to standalones).
+pub fn standalone(spec: &mut Neo4jEnterpriseStandaloneSpec) {
+    image(&mut spec.image);
+    storage(&mut spec.storage);
+    if let Some(t) = spec.tls.as_mut() {
+        tls(t);
+    }
+    if let Some(a) = spec.auth.as_mut() {
+        if let Some(e) = a.external_secrets.as_mut() {
+            external_secrets(e);
+        }
+        for provider in a.oidc.iter_mut().flat_map(|m| m.values_mut()) {
+            or_set_str(&mut provider.auth_flow, "pkce");
+        }
+    }
+    if let Some(s) = spec.service.as_mut() {
+        service(s);
+    }
+    if let Some(m) = spec.monitoring.as_mut() {
+        monitoring(m);
+    }
+    if let Some(u) = spec.upgrade_strategy.as_mut() {
+        upgrade_strategy(u);
+    }
+    if let Some(m) = spec.mcp.as_mut() {
+        mcp(m);
+    }
+    if let Some(f) = spec.aura_fleet_management.as_mut() {
+        fleet(f);
+    }
+}
+
+/// Defaults of a Neo4jBackup.
+pub fn backup(spec: &mut Neo4jBackupSpec) {
+    or_set_str(&mut spec.mode, "standard");
+    if let Some(o) = spec.options.as_mut() {
+        or_set(&mut o.compress, true);
+        or_set_str(&mut o.backup_type, "AUTO");
+    }
+    if let Some(r) = spec.retention.as_mut() {
+        or_set_str(&mut r.delete_policy, "Delete");
+    }
+}
+
+/// Defaults of a Neo4jRestore.
+pub fn restore(spec: &mut Neo4jRestoreSpec) {
+    // How long a cluster restore waits for every server to bring the database online.
+    or_set_str(&mut spec.timeout, "5m");
+}
+
+/// Defaults of a Neo4jDatabase.
+pub fn database(spec: &mut Neo4jDatabaseSpec) {
+    // Written explicitly so an explicit `false` is never confused with "unset".
+    or_set(&mut spec.wait, true);
+    or_set(&mut spec.if_not_exists, true);
+}
+
+/// Defaults of a Neo4jPlugin.
+pub fn plugin(spec: &mut Neo4jPluginSpec) {
+    or_set(&mut spec.enabled, true);
+    or_set_str(&mut spec.install_mode, "Managed");
+    if let Some(s) = spec.source.as_mut() {
+        or_set_str(&mut s.r#type, "official");
+    }
+}

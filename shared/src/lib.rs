@@ -1,0 +1,15 @@
+//! `neo4j-shared`: every piece of policy of the Neo4j operator — the custom resource types,
+//! defaults, validation, memory sizing, naming — as pure functions with no I/O, so the webhook,
+//! the offline checker and the controller all run the same lines.
+
+pub mod defaults;
+pub mod engine;
+pub mod memory;
+pub mod names;
+pub mod types;
+pub mod units;
+pub mod validate;
+pub mod verdict;
+pub mod version;
+
+pub use verdict::{Finding, Verdict};

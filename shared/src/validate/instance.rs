@@ -1,0 +1,1 @@
+//! Rules shared by clusters and standalones (being written).

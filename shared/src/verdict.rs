@@ -1,0 +1,64 @@
+//! The result of checking one object: errors (the object is refused) and warnings (admitted,
+//! but the user is told). Every finding carries a stable rule id, the field path and a one-line
+//! message that says what to do.
+
+use serde::Serialize;
+
+/// One violated or warned rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// Stable kebab-case rule id; a public interface (metric label, dashboard filter).
+    pub rule: &'static str,
+    /// Field path, e.g. `spec.topology.servers` or `spec.config[db.format]`.
+    pub field: String,
+    /// One line: what is wrong with the value given and what to do.
+    pub message: String,
+}
+
+impl Finding {
+    pub fn new(rule: &'static str, field: impl Into<String>, message: impl Into<String>) -> Self {
+        let message: String = message.into();
+        // Messages are one line whatever the user's input held.
+        let message = message.replace(['\n', '\r'], " ");
+        Self { rule, field: field.into(), message }
+    }
+}
+
+impl std::fmt::Display for Finding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}: {}", self.rule, self.field, self.message)
+    }
+}
+
+/// Errors and warnings for one object.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Verdict {
+    pub errors: Vec<Finding>,
+    pub warnings: Vec<Finding>,
+}
+
+impl Verdict {
+    pub fn allowed(&self) -> bool {
+        self.errors.is_empty()
+    }
+    pub fn error(&mut self, rule: &'static str, field: impl Into<String>, message: impl Into<String>) {
+        self.errors.push(Finding::new(rule, field, message));
+    }
+    pub fn warn(&mut self, rule: &'static str, field: impl Into<String>, message: impl Into<String>) {
+        self.warnings.push(Finding::new(rule, field, message));
+    }
+    pub fn extend(&mut self, other: Verdict) {
+        self.errors.extend(other.errors);
+        self.warnings.extend(other.warnings);
+    }
+    /// Every rule id that fired, errors first (for tests and metrics).
+    pub fn rules(&self) -> Vec<&'static str> {
+        self.errors.iter().chain(&self.warnings).map(|f| f.rule).collect()
+    }
+    pub fn error_rules(&self) -> Vec<&'static str> {
+        self.errors.iter().map(|f| f.rule).collect()
+    }
+    pub fn warning_rules(&self) -> Vec<&'static str> {
+        self.warnings.iter().map(|f| f.rule).collect()
+    }
+}
