@@ -24,6 +24,19 @@ impl Finding {
     }
 }
 
+impl Finding {
+    /// The warning line shown to the user (`kubectl` prints it after `Warning: `):
+    /// `<rule>: <message>`, with the field path put in front of the message when the message
+    /// does not already start with it.
+    pub fn warning_line(&self) -> String {
+        if self.field.is_empty() || self.message.starts_with(&self.field) {
+            format!("{}: {}", self.rule, self.message)
+        } else {
+            format!("{}: {}: {}", self.rule, self.field, self.message)
+        }
+    }
+}
+
 impl std::fmt::Display for Finding {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}: {}: {}", self.rule, self.field, self.message)

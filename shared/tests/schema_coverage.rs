@@ -17,8 +17,11 @@ use kube::CustomResourceExt;
 use neo4j_shared::types::*;
 use serde_json::Value;
 
+/// Builds a kind's CRD.
+type CrdFn = fn() -> CustomResourceDefinition;
+
 /// Every kind with a fixture: its plural and its generated CRD.
-const KINDS: &[(&str, fn() -> CustomResourceDefinition)] = &[
+const KINDS: &[(&str, CrdFn)] = &[
     ("neo4jenterpriseclusters", Neo4jEnterpriseCluster::crd),
     ("neo4jenterprisestandalones", Neo4jEnterpriseStandalone::crd),
     ("neo4jbackups", Neo4jBackup::crd),
@@ -50,7 +53,9 @@ fn read_fixture(plural: &str) -> Vec<String> {
 
 /// Collects every property path below `schema`, which sits at `path`.
 fn descend(schema: &Value, path: &str, out: &mut BTreeSet<String>) {
-    let Some(obj) = schema.as_object() else { return };
+    let Some(obj) = schema.as_object() else {
+        return;
+    };
     assert!(
         !obj.contains_key("$ref"),
         "unresolved $ref at {path}: the CRD schema must be fully inlined"
@@ -106,7 +111,10 @@ fn every_reference_field_exists_in_our_schema() {
     let mut failures = Vec::new();
     for (plural, crd) in KINDS {
         let crd = crd();
-        assert_eq!(crd.spec.names.plural, *plural, "KINDS entry names the wrong kind");
+        assert_eq!(
+            crd.spec.names.plural, *plural,
+            "KINDS entry names the wrong kind"
+        );
         let ours = generated_paths(&crd);
         let missing: Vec<String> = read_fixture(plural)
             .into_iter()
@@ -120,21 +128,31 @@ fn every_reference_field_exists_in_our_schema() {
             ));
         }
     }
-    assert!(failures.is_empty(), "fields that would be pruned:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "fields that would be pruned:\n{}",
+        failures.join("\n")
+    );
 }
 
 #[test]
 fn allowlist_entries_are_still_needed() {
     let mut stale = Vec::new();
     for (plural, path) in ALLOWLIST {
-        let Some((_, crd)) = KINDS.iter().find(|(p, _)| p == plural) else { continue };
+        let Some((_, crd)) = KINDS.iter().find(|(p, _)| p == plural) else {
+            continue;
+        };
         if !read_fixture(plural).iter().any(|p| p == path) {
             stale.push(format!("{plural}: {path} (not in the fixture)"));
         } else if generated_paths(&crd()).contains(*path) {
             stale.push(format!("{plural}: {path} (now present in our schema)"));
         }
     }
-    assert!(stale.is_empty(), "stale allowlist entries:\n  {}", stale.join("\n  "));
+    assert!(
+        stale.is_empty(),
+        "stale allowlist entries:\n  {}",
+        stale.join("\n  ")
+    );
 }
 
 #[test]
@@ -148,5 +166,8 @@ fn every_fixture_has_a_kind() {
             unlisted.push(plural.to_owned());
         }
     }
-    assert!(unlisted.is_empty(), "fixtures with no entry in KINDS: {unlisted:?}");
+    assert!(
+        unlisted.is_empty(),
+        "fixtures with no entry in KINDS: {unlisted:?}"
+    );
 }

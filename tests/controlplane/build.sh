@@ -16,6 +16,11 @@ BINARIES=(etcd kube-apiserver kube-controller-manager kubectl)
 
 start=$(date +%s)
 
+# Serialize concurrent runs (e.g. two cluster-up.sh at once) on one output dir.
+mkdir -p "$BIN"
+exec 9>"$OUT/.build.lock"
+flock 9
+
 # Hash of the inputs, file names included, in a stable order.
 hash=$(
   cd "$HERE"
@@ -51,7 +56,6 @@ for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   ldflags+=" -X $pkg.gitTreeState=clean"
 done
 
-mkdir -p "$BIN"
 rm -f "$STAMP"
 echo "controlplane: building k8s $kver binaries into $BIN (slow when cold) ..."
 (

@@ -25,7 +25,7 @@ SERVICE_IP=10.0.0.1
 
 log() { echo "cluster-up: $*" >&2; }
 
-"$ROOT/tests/controlplane/build.sh"
+"$ROOT/tests/controlplane/build.sh" >&2
 
 mkdir -p "$STATE_DIR"
 STATE_DIR="$(cd "$STATE_DIR" && pwd)"
@@ -161,6 +161,20 @@ extendedKeyUsage=clientAuth"
   sign admin "/O=system:masters/CN=admin" "$client_ext"
   sign kcm "/CN=system:kube-controller-manager" "$client_ext"
 
+  # Front proxy (aggregation layer): its own CA and the client cert the API
+  # server presents to extension API servers. It also gives components the
+  # requestheader CA they look for in extension-apiserver-authentication.
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout front-proxy-ca.key -out front-proxy-ca.crt \
+    -days "$days" -subj "/CN=local-controlplane-front-proxy-ca" \
+    -addext "basicConstraints=critical,CA:TRUE" \
+    -addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature"
+  openssl req -new -newkey rsa:2048 -nodes -keyout front-proxy-client.key \
+    -out front-proxy-client.csr -subj "/CN=front-proxy-client"
+  printf '%s\n' "$client_ext" > front-proxy-client.ext
+  openssl x509 -req -in front-proxy-client.csr -CA front-proxy-ca.crt -CAkey front-proxy-ca.key \
+    -CAcreateserial -out front-proxy-client.crt -days "$days" -sha256 -extfile front-proxy-client.ext
+  rm -f front-proxy-client.csr front-proxy-client.ext
+
   openssl genrsa -out sa.key 2048
   openssl rsa -in sa.key -pubout -out sa.pub
   chmod 600 ./*.key
@@ -220,6 +234,10 @@ write_env
 wait_for etcd "$ETCD_PID" "$LOG_DIR/etcd.log" curl -sf "$ETCD_URL/health"
 
 # -------------------------------------------------------------- kube-apiserver
+# --endpoint-reconciler-type=none: the advertise address is loopback, which the
+# Endpoints API rejects, so the "kubernetes" Service (10.0.0.1) is created but
+# gets no endpoints (nothing runs in-cluster here anyway). Admission webhooks
+# with a url: https://127.0.0.1:PORT/... clientConfig are called directly.
 # shellcheck disable=SC2086
 "$BIN/kube-apiserver" \
   --bind-address=127.0.0.1 \
@@ -236,6 +254,14 @@ wait_for etcd "$ETCD_PID" "$LOG_DIR/etcd.log" curl -sf "$ETCD_URL/health"
   --service-account-signing-key-file="$PKI/sa.key" \
   --service-cluster-ip-range="$SERVICE_CIDR" \
   --allow-privileged=true \
+  --endpoint-reconciler-type=none \
+  --requestheader-client-ca-file="$PKI/front-proxy-ca.crt" \
+  --requestheader-allowed-names=front-proxy-client \
+  --requestheader-username-headers=X-Remote-User \
+  --requestheader-group-headers=X-Remote-Group \
+  --requestheader-extra-headers-prefix=X-Remote-Extra- \
+  --proxy-client-cert-file="$PKI/front-proxy-client.crt" \
+  --proxy-client-key-file="$PKI/front-proxy-client.key" \
   ${APISERVER_ARGS:-} \
   </dev/null >"$LOG_DIR/kube-apiserver.log" 2>&1 &
 APISERVER_PID=$!

@@ -1,1 +1,30 @@
-fn main() {}
+//! The `neo4j-webhook` binary: `serve` runs the admission server, `check` runs the same
+//! defaults and rules over manifest files offline.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Mutating and validating admission webhook for the Neo4j operator (neo4j.neo4j.com/v1beta1).
+#[derive(Parser)]
+#[command(name = "neo4j-webhook", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve /mutate and /validate over TLS, with health and metrics on a plain port.
+    Serve(neo4j_webhook::serve::Args),
+    /// Run the webhook's defaults and validation over manifest files, without a cluster.
+    Check(neo4j_webhook::check::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => neo4j_webhook::serve::run(args),
+        Command::Check(args) => neo4j_webhook::check::run(args),
+    }
+}

@@ -10,9 +10,8 @@ use serde::{Deserialize, Serialize};
 use super::common::StorageLocation;
 
 /// Desired state of a Neo4jBackup.
-///
-/// CRD-required fields carry no `serde(default)` so the schema lists them in `required`;
-/// a missing one still decodes to `None`, for the validator to report.
+// CRD-required fields carry no `serde(default)` so the schema lists them in `required`;
+// a missing one still decodes to `None`, for the validator to report.
 #[derive(CustomResource, Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[kube(
     group = "neo4j.neo4j.com",

@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 use super::common::{
     AuditSpec, AuraFleetManagementSpec, AuraFleetManagementStatus, AuthSpec,
     DatabaseDiagnosticInfo, EndpointStatus, ImageSpec, MCPServerSpec, MonitoringSpec,
-    NetworkPolicySpec, RoleDiagnosticInfo, SecurityContextSpec, ServiceSpec, StorageSpec,
-    TLSSpec, TrustedCASecret, UpgradeStrategySpec, UserDiagnosticInfo,
+    NetworkPolicySpec, RoleDiagnosticInfo, SecurityContextSpec, ServiceSpec, StorageSpec, TLSSpec,
+    TrustedCASecret, UpgradeStrategySpec, UserDiagnosticInfo,
 };
 
 /// Desired state of a Neo4j Enterprise cluster: one `{name}-server` StatefulSet whose servers
@@ -31,10 +31,18 @@ use super::common::{
     derive = "PartialEq",
     derive = "Default",
     doc = "Neo4jEnterpriseCluster declaratively manages a Neo4j Enterprise cluster (minimum 2 servers).",
-    printcolumn(name = "Servers", type_ = "integer", json_path = ".spec.topology.servers"),
+    printcolumn(
+        name = "Servers",
+        type_ = "integer",
+        json_path = ".spec.topology.servers"
+    ),
     printcolumn(name = "Ready", type_ = "boolean", json_path = ".status.ready"),
     printcolumn(name = "Phase", type_ = "string", json_path = ".status.phase"),
-    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
+    printcolumn(
+        name = "Age",
+        type_ = "date",
+        json_path = ".metadata.creationTimestamp"
+    )
 )]
 #[serde(rename_all = "camelCase")]
 pub struct Neo4jEnterpriseClusterSpec {
@@ -47,6 +55,7 @@ pub struct Neo4jEnterpriseClusterSpec {
     /// Acceptance of the Neo4j Enterprise license: `yes` (commercial) or `eval` (30-day
     /// evaluation). The operator refuses to deploy until it is set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["yes", "eval"]))]
     pub accept_license_agreement: Option<String>,
     /// Resources of the Neo4j containers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -103,7 +112,8 @@ pub struct Neo4jEnterpriseClusterSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pod_service_account_annotations: Option<BTreeMap<String, String>>,
     /// Extra CA certificates Neo4j-the-server trusts for outgoing TLS.
-    #[serde(rename = "trustedCASecrets", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "trustedCASecrets")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trusted_ca_secrets: Option<Vec<TrustedCASecret>>,
     /// Extra pod volumes (mounted through `extraVolumeMounts`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -116,14 +126,18 @@ pub struct Neo4jEnterpriseClusterSpec {
 /// Cluster topology: server count and role constraints.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(extend("x-kubernetes-validations" = [{"rule": "!has(self.minSystemPrimaries) || self.minSystemPrimaries <= self.servers", "message": "minSystemPrimaries must not exceed servers"}, {"rule": "!has(self.serverRoles) || self.serverRoles.all(r, r.serverIndex < self.servers)", "message": "serverRoles[].serverIndex must be below servers"}, {"rule": "!has(self.serverRoles) || size(self.serverRoles) < self.servers || self.serverRoles.exists(r, r.modeConstraint != 'SECONDARY')", "message": "at least one server must be able to host primaries"}]))]
 pub struct TopologyConfiguration {
     /// Number of Neo4j servers (2..=100).
+    #[schemars(range(min = 2, max = 100))]
     pub servers: i32,
     /// `dbms.cluster.minimum_initial_system_primaries_count` (default `min(3, servers)`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 2))]
     pub min_system_primaries: Option<i32>,
     /// `NONE` (default), `PRIMARY` or `SECONDARY` for every server.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["NONE", "PRIMARY", "SECONDARY"]))]
     pub server_mode_constraint: Option<String>,
     /// Per-server mode constraints, keyed by `serverIndex`; override `serverModeConstraint`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -148,8 +162,10 @@ pub struct TopologyConfiguration {
 #[serde(rename_all = "camelCase")]
 pub struct ServerRoleHint {
     /// 0-based server index, below `servers`.
+    #[schemars(range(min = 0))]
     pub server_index: i32,
     /// `NONE`, `PRIMARY` or `SECONDARY`.
+    #[schemars(extend("enum" = ["NONE", "PRIMARY", "SECONDARY"]))]
     pub mode_constraint: String,
 }
 
@@ -195,7 +211,8 @@ pub struct PodAntiAffinityConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub topology_key: Option<String>,
     /// `required` or `preferred`.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
 }
 
@@ -392,7 +409,9 @@ mod tests {
     #[test]
     fn rich_manifest_uses_every_top_level_spec_field() {
         let schema = serde_json::to_value(
-            <Neo4jEnterpriseCluster as kube::CustomResourceExt>::crd().spec.versions[0]
+            <Neo4jEnterpriseCluster as kube::CustomResourceExt>::crd()
+                .spec
+                .versions[0]
                 .schema
                 .clone()
                 .unwrap()
@@ -402,7 +421,9 @@ mod tests {
         .unwrap();
         let manifest = rich_manifest();
         for section in ["spec", "status"] {
-            let props = schema["properties"][section]["properties"].as_object().unwrap();
+            let props = schema["properties"][section]["properties"]
+                .as_object()
+                .unwrap();
             for field in props.keys() {
                 assert!(
                     manifest[section].get(field).is_some(),

@@ -51,6 +51,7 @@ pub struct StorageSpec {
     pub size: String,
     /// What happens to the PVCs when the resource is deleted: `Delete` (default) or `Retain`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["Delete", "Retain"]))]
     pub retention_policy: Option<String>,
 }
 
@@ -102,6 +103,7 @@ pub struct ResourceRequirements {
 pub struct TLSSpec {
     /// `cert-manager` (default) or `disabled`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["cert-manager", "disabled"]))]
     pub mode: Option<String>,
     /// The cert-manager(-compatible) issuer; its name is required in `cert-manager` mode.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -110,7 +112,8 @@ pub struct TLSSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub certificate_secret: Option<String>,
     /// Secret with a trusted CA certificate (key `ca.crt`) to verify Neo4j TLS connections.
-    #[serde(rename = "trustedCASecret", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "trustedCASecret")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trusted_ca_secret: Option<String>,
     /// External Secrets Operator configuration for the TLS certificates.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -126,6 +129,7 @@ pub struct TLSSpec {
     pub subject: Option<CertificateSubject>,
     /// Certificate key usages; when set they must include `server auth` and `client auth`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 32), inner(length(max = 64)))]
     pub usages: Option<Vec<String>>,
     /// Strict intra-cluster peer validation (mutual TLS, trust only the issuer CA); default true.
     /// No effect on a standalone.
@@ -242,7 +246,8 @@ pub struct AuthSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub oidc: Option<BTreeMap<String, Neo4jOIDCProviderSpec>>,
     /// `dbms.security.auth_cache_ttl`, e.g. `10m`.
-    #[serde(rename = "authCacheTTL", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "authCacheTTL")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth_cache_ttl: Option<String>,
     /// Legacy single CA Secret for LDAPS/OIDC (superseded by `trustedCASecrets`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -256,7 +261,8 @@ pub struct Neo4jLDAPSpec {
     /// LDAP server URL, e.g. `ldaps://ldap.example.com:636`.
     pub host: String,
     /// STARTTLS on the connection; defaults to true for `ldap://` hosts.
-    #[serde(rename = "useStartTLS", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "useStartTLS")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub use_start_tls: Option<bool>,
     /// How users authenticate against LDAP.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -274,7 +280,8 @@ pub struct Neo4jLDAPSpec {
 #[serde(rename_all = "camelCase")]
 pub struct LDAPAuthenticationSpec {
     /// DN template for binding users, `{0}` being the username.
-    #[serde(rename = "userDNTemplate", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "userDNTemplate")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_dn_template: Option<String>,
     /// Look the user up by attribute instead of binding with the DN template.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -320,15 +327,18 @@ pub struct Neo4jOIDCProviderSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
     /// OIDC discovery endpoint; or set the endpoints below by hand.
-    #[serde(rename = "wellKnownDiscoveryURI", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "wellKnownDiscoveryURI")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub well_known_discovery_uri: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth_endpoint: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_endpoint: Option<String>,
-    #[serde(rename = "jwksURI", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "jwksURI")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jwks_uri: Option<String>,
-    #[serde(rename = "userInfoURI", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "userInfoURI")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_info_uri: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub issuer: Option<String>,
@@ -382,16 +392,20 @@ pub struct SecretKeyRef {
 #[serde(rename_all = "camelCase")]
 pub struct ServiceSpec {
     /// `ClusterIP` (default), `NodePort` or `LoadBalancer`.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["ClusterIP", "NodePort", "LoadBalancer"]))]
     pub type_: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub annotations: Option<BTreeMap<String, String>>,
-    #[serde(rename = "loadBalancerIP", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "loadBalancerIP")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub load_balancer_ip: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub load_balancer_source_ranges: Option<Vec<String>>,
     /// `Cluster` or `Local`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["Cluster", "Local"]))]
     pub external_traffic_policy: Option<String>,
     /// Public DNS name: external-dns annotation and an extra certificate SAN.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -504,7 +518,8 @@ pub struct CloudBlock {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credentials_secret_ref: Option<String>,
     /// S3 endpoint override for S3-compatible stores (MinIO, Ceph RGW, R2); `aws` only.
-    #[serde(rename = "endpointURL", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "endpointURL")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoint_url: Option<String>,
     /// Path-style S3 addressing; only with `endpointURL`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -582,6 +597,7 @@ pub struct MonitoringSpec {
     pub explain_plan: Option<bool>,
     /// `OFF`, `INFO` (default) or `VERBOSE`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["OFF", "INFO", "VERBOSE"]))]
     pub query_log_level: Option<String>,
     /// Obfuscate literals in the query log (default false).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -651,9 +667,11 @@ pub struct AuraFleetProvisionSpec {
     /// Aura API credentials, when no AuraProviderConfig is used.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credentials_secret_ref: Option<AuraCredentialsSecretRef>,
-    #[serde(rename = "organizationId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "organizationId")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub organization_id: Option<String>,
-    #[serde(rename = "projectId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "projectId")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub project_id: Option<String>,
     /// Name in Fleet Manager (at most 30 characters; default `<namespace>-<name>`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -681,7 +699,8 @@ pub struct AuraFleetProvisionSpec {
 pub struct AuraCredentialsSecretRef {
     pub name: String,
     /// Key of the OAuth client ID (default `clientId`).
-    #[serde(rename = "clientIdKey", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "clientIdKey")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id_key: Option<String>,
     /// Key of the OAuth client secret (default `clientSecret`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -700,7 +719,8 @@ pub struct AuraFleetManagementStatus {
     pub message: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provisioned: Option<bool>,
-    #[serde(rename = "deploymentId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "deploymentId")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deployment_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deployment_name: Option<String>,
@@ -754,7 +774,8 @@ pub struct AuraFleetServerStatus {
 pub struct AuraFleetDatabaseStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(rename = "serverId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "serverId")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current_status: Option<String>,
@@ -865,11 +886,13 @@ pub struct MCPTLSSpec {
 #[serde(rename_all = "camelCase")]
 pub struct MCPServiceSpec {
     /// `ClusterIP` (default), `NodePort` or `LoadBalancer`.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub annotations: Option<BTreeMap<String, String>>,
-    #[serde(rename = "loadBalancerIP", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "loadBalancerIP")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub load_balancer_ip: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub load_balancer_source_ranges: Option<Vec<String>>,
@@ -908,6 +931,7 @@ pub struct MCPAuthSpec {
 pub struct UpgradeStrategySpec {
     /// `RollingUpgrade` (default) or `Recreate`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["RollingUpgrade", "Recreate"]))]
     pub strategy: Option<String>,
     /// Check cluster health before upgrading (default true).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -968,11 +992,14 @@ pub struct InternalEndpoints {
 pub struct ConnectionExamples {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub port_forward: Option<String>,
-    #[serde(rename = "browserURL", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "browserURL")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub browser_url: Option<String>,
-    #[serde(rename = "boltURI", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "boltURI")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bolt_uri: Option<String>,
-    #[serde(rename = "neo4jURI", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "neo4jURI")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub neo4j_uri: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub python_example: Option<String>,
@@ -993,7 +1020,8 @@ pub struct DatabaseDiagnosticInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default: Option<bool>,
     /// `system`, `standard`, `composite`, `graph shard`, `property shard`, `replica`.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// `read-write` or `read-only`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

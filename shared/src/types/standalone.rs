@@ -12,11 +12,13 @@ use serde::{Deserialize, Serialize};
 use super::common::{
     AuditSpec, AuraFleetManagementSpec, AuraFleetManagementStatus, AuthSpec,
     DatabaseDiagnosticInfo, EndpointStatus, ImageSpec, MCPServerSpec, MonitoringSpec,
-    NetworkPolicySpec, RoleDiagnosticInfo, SecurityContextSpec, ServiceSpec, StorageSpec,
-    TLSSpec, TrustedCASecret, UpgradeStrategySpec, UserDiagnosticInfo,
+    NetworkPolicySpec, RoleDiagnosticInfo, SecurityContextSpec, ServiceSpec, StorageSpec, TLSSpec,
+    TrustedCASecret, UpgradeStrategySpec, UserDiagnosticInfo,
 };
 
 /// Desired state of a single-server Neo4j Enterprise deployment.
+// Two printer columns of type string read to clippy as a duplicated attribute.
+#[allow(clippy::duplicated_attributes)]
 #[derive(CustomResource, Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[kube(
     group = "neo4j.neo4j.com",
@@ -32,7 +34,11 @@ use super::common::{
     printcolumn(name = "Ready", type_ = "boolean", json_path = ".status.ready"),
     printcolumn(name = "Phase", type_ = "string", json_path = ".status.phase"),
     printcolumn(name = "Version", type_ = "string", json_path = ".status.version"),
-    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
+    printcolumn(
+        name = "Age",
+        type_ = "date",
+        json_path = ".metadata.creationTimestamp"
+    )
 )]
 #[serde(rename_all = "camelCase")]
 pub struct Neo4jEnterpriseStandaloneSpec {
@@ -43,6 +49,7 @@ pub struct Neo4jEnterpriseStandaloneSpec {
     /// Acceptance of the Neo4j Enterprise license: `yes` (commercial) or `eval` (30-day
     /// evaluation). The operator refuses to deploy until it is set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["yes", "eval"]))]
     pub accept_license_agreement: Option<String>,
     /// Resources of the Neo4j container.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -93,7 +100,8 @@ pub struct Neo4jEnterpriseStandaloneSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upgrade_strategy: Option<UpgradeStrategySpec>,
     /// Extra CA certificates Neo4j-the-server trusts for outgoing TLS.
-    #[serde(rename = "trustedCASecrets", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "trustedCASecrets")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trusted_ca_secrets: Option<Vec<TrustedCASecret>>,
     /// Extra pod volumes (mounted through `extraVolumeMounts`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -141,7 +149,8 @@ pub struct Neo4jEnterpriseStandaloneStatus {
 pub struct StandalonePodStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pod_name: Option<String>,
-    #[serde(rename = "podIP", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "podIP")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pod_ip: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub node_name: Option<String>,
@@ -229,7 +238,9 @@ mod tests {
     #[test]
     fn rich_manifest_uses_every_top_level_spec_field() {
         let schema = serde_json::to_value(
-            <Neo4jEnterpriseStandalone as kube::CustomResourceExt>::crd().spec.versions[0]
+            <Neo4jEnterpriseStandalone as kube::CustomResourceExt>::crd()
+                .spec
+                .versions[0]
                 .schema
                 .clone()
                 .unwrap()
@@ -239,7 +250,9 @@ mod tests {
         .unwrap();
         let manifest = rich_manifest();
         for section in ["spec", "status"] {
-            let props = schema["properties"][section]["properties"].as_object().unwrap();
+            let props = schema["properties"][section]["properties"]
+                .as_object()
+                .unwrap();
             for field in props.keys() {
                 assert!(
                     manifest[section].get(field).is_some(),

@@ -47,6 +47,9 @@ func main() {
 	cfg.LogLevel = *logLevel
 	cfg.LogOutputs = []string{"stderr"}
 	cfg.UnsafeNoFsync = *noFsync
+	// NewConfig leaves this at 0 (only the etcd flag set defaults it), which
+	// would log "request stats" for every single request.
+	cfg.WarningUnaryRequestDuration = embed.DefaultWarningUnaryRequestDuration
 
 	e, err := embed.StartEtcd(cfg)
 	if err != nil {

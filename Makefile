@@ -1,0 +1,62 @@
+# The two commands a newcomer needs: `make run` and `make test`. Everything they need is
+# installed by the targets themselves (see `deps`).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+CARGO ?= cargo
+ROOT := $(shell pwd)
+
+.PHONY: all run test deps fmt-check clippy unit crds bench fuzz controlplane cluster-up cluster-down e2e clean
+
+all: test
+
+## deps: the Rust components the checks need (fresh machines have rustup but maybe not these).
+deps:
+	@command -v rustup >/dev/null && { rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt; } || true
+	@command -v rustup >/dev/null && { rustup component list --installed | grep -q '^clippy' || rustup component add clippy; } || true
+
+## run: the product on this machine (see README).
+run: deps
+	bash tests/scripts/run.sh
+
+## test: formatting, lints, unit/property/integration tests, then the end-to-end tests against
+## a local control plane built from the official Kubernetes Go modules.
+test: deps fmt-check clippy unit e2e
+
+fmt-check:
+	$(CARGO) fmt --all -- --check
+
+clippy:
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+unit:
+	$(CARGO) test --workspace --locked --exclude neo4j-e2e
+
+## crds: regenerate manifests/crds from the Rust types (a test fails when they drift).
+crds:
+	$(CARGO) run -q -p neo4j-shared --bin crdgen -- manifests/crds
+
+## controlplane: build etcd, kube-apiserver, kube-controller-manager and kubectl (cached).
+controlplane:
+	bash tests/controlplane/build.sh
+
+cluster-up:
+	bash tests/scripts/cluster-up.sh
+
+cluster-down:
+	bash tests/scripts/cluster-down.sh
+
+## e2e: end-to-end tests with real kubectl against the local control plane.
+e2e:
+	bash tests/scripts/e2e.sh
+
+## bench: benchmarks; results go to BENCHMARKS.md.
+bench:
+	bash tests/scripts/bench.sh
+
+## fuzz: bounded fuzzing of the admission decode-and-admit path.
+fuzz:
+	PROPTEST_CASES=$${PROPTEST_CASES:-20000} $(CARGO) test -p neo4j-webhook --release --test fuzz -- --nocapture
+
+clean:
+	$(CARGO) clean

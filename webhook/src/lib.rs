@@ -1,0 +1,5 @@
+//! `neo4j-webhook`: the admission server (`serve`) and the offline checker (`check`). Both wrap
+//! `neo4j_shared::engine`, so every line of policy is shared with the controller.
+
+pub mod check;
+pub mod serve;
