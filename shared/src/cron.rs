@@ -5,7 +5,15 @@
 //! API server would refuse it only when the controller creates that CronJob.
 
 /// The macros a CronJob schedule may be instead of five fields.
-pub const MACROS: [&str; 7] = ["@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"];
+pub const MACROS: [&str; 7] = [
+    "@yearly",
+    "@annually",
+    "@monthly",
+    "@weekly",
+    "@daily",
+    "@midnight",
+    "@hourly",
+];
 
 /// One of the five fields: its name in messages, its bounds and the names it accepts.
 struct Field {
@@ -18,37 +26,82 @@ struct Field {
     question_mark: bool,
 }
 
-const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+const MONTHS: [&str; 12] = [
+    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+];
 const WEEKDAYS: [&str; 7] = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
 
 const FIELDS: [Field; 5] = [
-    Field { name: "minute", min: 0, max: 59, names: &[], question_mark: false },
-    Field { name: "hour", min: 0, max: 23, names: &[], question_mark: false },
-    Field { name: "day of month", min: 1, max: 31, names: &[], question_mark: true },
-    Field { name: "month", min: 1, max: 12, names: &MONTHS, question_mark: false },
-    Field { name: "day of week", min: 0, max: 6, names: &WEEKDAYS, question_mark: true },
+    Field {
+        name: "minute",
+        min: 0,
+        max: 59,
+        names: &[],
+        question_mark: false,
+    },
+    Field {
+        name: "hour",
+        min: 0,
+        max: 23,
+        names: &[],
+        question_mark: false,
+    },
+    Field {
+        name: "day of month",
+        min: 1,
+        max: 31,
+        names: &[],
+        question_mark: true,
+    },
+    Field {
+        name: "month",
+        min: 1,
+        max: 12,
+        names: &MONTHS,
+        question_mark: false,
+    },
+    Field {
+        name: "day of week",
+        min: 0,
+        max: 6,
+        names: &WEEKDAYS,
+        question_mark: true,
+    },
 ];
 
 /// Checks a schedule; the error says what is wrong in words a user can act on.
 pub fn check(schedule: &str) -> Result<(), String> {
     let trimmed = schedule.trim_matches([' ', '\t']);
     if trimmed.is_empty() {
-        return Err("is empty; write five fields such as \"0 2 * * *\" or a macro such as @daily".into());
+        return Err(
+            "is empty; write five fields such as \"0 2 * * *\" or a macro such as @daily".into(),
+        );
     }
     if trimmed.starts_with("TZ=") || trimmed.starts_with("CRON_TZ=") {
         return Err("embeds a time zone (TZ=/CRON_TZ=), which a CronJob schedule may not; write it in UTC, e.g. \"0 2 * * *\"".into());
     }
-    if let Some(c) = trimmed.chars().find(|c| !(c.is_ascii_graphic() || *c == ' ' || *c == '\t')) {
-        return Err(format!("contains {c:?}; a schedule holds only digits, names, spaces and the characters * , - / ?"));
+    if let Some(c) = trimmed
+        .chars()
+        .find(|c| !(c.is_ascii_graphic() || *c == ' ' || *c == '\t'))
+    {
+        return Err(format!(
+            "contains {c:?}; a schedule holds only digits, names, spaces and the characters * , - / ?"
+        ));
     }
     if trimmed.starts_with('@') {
         return if MACROS.contains(&trimmed) {
             Ok(())
         } else {
-            Err(format!("is not a known macro; use one of {}", MACROS.join(" ")))
+            Err(format!(
+                "is not a known macro; use one of {}",
+                MACROS.join(" ")
+            ))
         };
     }
-    let fields: Vec<&str> = trimmed.split([' ', '\t']).filter(|f| !f.is_empty()).collect();
+    let fields: Vec<&str> = trimmed
+        .split([' ', '\t'])
+        .filter(|f| !f.is_empty())
+        .collect();
     if fields.len() != FIELDS.len() {
         return Err(format!(
             "has {} fields; write five (minute hour day-of-month month day-of-week), e.g. \"0 2 * * *\", or a macro such as @daily",
@@ -204,6 +257,9 @@ mod tests {
 
     #[test]
     fn names_the_field_in_the_reason() {
-        assert_eq!(check("0 25 * * *"), Err("hour field \"25\": 25 is outside 0-23".into()));
+        assert_eq!(
+            check("0 25 * * *"),
+            Err("hour field \"25\": 25 is outside 0-23".into())
+        );
     }
 }

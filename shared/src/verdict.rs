@@ -28,18 +28,29 @@ impl Finding {
     /// The warning line shown to the user (`kubectl` prints it after `Warning: `):
     /// `<rule>: <message>`, with the field path put in front of the message when the message
     /// does not already start with it.
+    ///
+    /// Cut at [`WARNING_MAX_CHARS`] with "…": kubectl prints each on one terminal line.
     pub fn warning_line(&self) -> String {
-        if self.field.is_empty() || self.message.starts_with(&self.field) {
-            format!("{}: {}", self.rule, self.message)
-        } else {
-            format!("{}: {}: {}", self.rule, self.field, self.message)
+        let line = self.to_string();
+        match line.char_indices().nth(WARNING_MAX_CHARS - 1) {
+            Some((cut, _)) if line.chars().count() > WARNING_MAX_CHARS => format!("{}…", &line[..cut]),
+            _ => line,
         }
     }
 }
 
+/// Longest warning line shown to a user.
+pub const WARNING_MAX_CHARS: usize = 200;
+
+/// `<rule>: <field>: <message>`; the field is left out when the message already starts with
+/// it (`cluster-min-servers: spec.topology.servers is 1; …`), so it is never said twice.
 impl std::fmt::Display for Finding {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}: {}", self.rule, self.field, self.message)
+        if self.field.is_empty() || self.message.starts_with(&self.field) {
+            write!(f, "{}: {}", self.rule, self.message)
+        } else {
+            write!(f, "{}: {}: {}", self.rule, self.field, self.message)
+        }
     }
 }
 

@@ -1,17 +1,700 @@
-//! Rules of Neo4jRestore (being written).
+//! Rules of Neo4jRestore (`api/REFERENCE.md` §4.4). `create` checks the object alone; `cross`
+//! checks the target against the inventory (existence, and that point-in-time recovery is not
+//! asked of a cluster). Rules needing other kinds or live state (`restore-backup-exists`,
+//! `restore-not-sharded`, `restore-overwrite-confirm`) are the controller's.
 
-use crate::engine::Inventory;
-use crate::types::Neo4jRestore;
+use super::backup::{StorageRules, TEMP_STORAGE_SIZE, path_safe, storage_fields};
+use super::{DATABASE_NAME, DATABASE_NAME_MAX, shown};
+use crate::engine::{self, InstanceKind, Inventory};
+use crate::types::{
+    Neo4jRestore, RestoreHooks, RestoreOptionsSpec, RestoreSource, StorageLocation,
+};
+use crate::units::go_duration_seconds;
 use crate::verdict::Verdict;
 
-pub fn create(_obj: &Neo4jRestore) -> Verdict {
-    Verdict::default()
+/// Every rule id this module can report (errors, warnings and cross checks).
+pub const RULES: &[&str] = &[
+    "field-not-implemented",
+    "restore-instance-ref-required",
+    "restore-source-type",
+    "restore-backup-ref-required",
+    "restore-backup-path-required",
+    "restore-backup-path-charset",
+    "restore-pitr-config",
+    "restore-all-exclusive",
+    "restore-all-needs-backup",
+    "restore-database-required",
+    "restore-database-system",
+    "restore-database-name",
+    "restore-timeout",
+    "restore-temp-path",
+    "restore-options-patterns",
+    "restore-storage-type",
+    "restore-storage-charset",
+    "restore-hook-job",
+    // Cross checks.
+    "restore-instance-not-found",
+    "restore-pitr-cluster",
+    "cross-check-skipped",
+];
+
+const RESTORE_STORAGE: StorageRules = StorageRules {
+    type_: "restore-storage-type",
+    charset: "restore-storage-charset",
+    cloud_provider: "restore-storage-type",
+    identity_provider: "restore-storage-type",
+};
+
+fn set(s: &Option<String>) -> Option<&str> {
+    s.as_deref().filter(|x| !x.is_empty())
+}
+
+pub fn create(obj: &Neo4jRestore) -> Verdict {
+    let mut v = Verdict::default();
+    let s = &obj.spec;
+    v.warn("field-not-implemented", "spec", "Neo4jRestore objects are validated and stored, but this operator version does not run them yet");
+
+    if set(&s.instance_ref).is_none_or(|r| r.trim().is_empty()) {
+        v.error(
+            "restore-instance-ref-required",
+            "spec.instanceRef",
+            "is empty; name the Neo4jEnterpriseCluster or Neo4jEnterpriseStandalone to restore into",
+        );
+    }
+    let source_type = match &s.source {
+        None => {
+            v.error("restore-source-type", "spec.source", "is required; set spec.source.type (backup, storage or pitr) and where the backup is");
+            None
+        }
+        Some(src) => source(&mut v, src),
+    };
+
+    let all = s.all_databases == Some(true);
+    let database = set(&s.database);
+    if all {
+        if database.is_some() {
+            v.error(
+                "restore-all-exclusive",
+                "spec.allDatabases",
+                "allDatabases and spec.database are exclusive; remove one",
+            );
+        }
+        if source_type.is_some_and(|t| t != "backup") {
+            v.error(
+                "restore-all-needs-backup",
+                "spec.allDatabases",
+                "restoring every database needs source.type backup (its Neo4jBackup lists the databases); set source.type: backup",
+            );
+        }
+    } else if database.is_none() {
+        v.error(
+            "restore-database-required",
+            "spec.database",
+            "is empty; name the database to restore, or set allDatabases: true",
+        );
+    }
+    if let Some(db) = &s.database {
+        if db.eq_ignore_ascii_case("system") {
+            v.error(
+                "restore-database-system",
+                "spec.database",
+                format!("{} cannot be restored: Neo4j owns the system database (topology, users, roles)", shown(db)),
+            );
+        } else if (all || !db.is_empty())
+            && (db.len() > DATABASE_NAME_MAX || !DATABASE_NAME.is_match(db))
+        {
+            // An empty name without allDatabases is reported as missing, above.
+            v.error(
+                "restore-database-name",
+                "spec.database",
+                format!("{} is not a database name: start with a letter, then letters, digits, '.' or '-', at most {DATABASE_NAME_MAX} characters", shown(db)),
+            );
+        }
+    }
+    if let Some(t) = &s.timeout
+        && go_duration_seconds(t).is_none_or(|secs| secs <= 0.0)
+    {
+        v.error(
+            "restore-timeout",
+            "spec.timeout",
+            format!(
+                "{} is not a positive duration; write e.g. 30m or 1h",
+                shown(t)
+            ),
+        );
+    }
+    if let Some(o) = &s.options {
+        options(&mut v, o);
+    }
+    v
+}
+
+/// The source block; returns its type when it is a known one.
+fn source<'a>(v: &mut Verdict, src: &'a RestoreSource) -> Option<&'a str> {
+    let kind = match src.r#type.as_deref() {
+        Some(t @ ("backup" | "storage" | "pitr")) => Some(t),
+        Some(other) => {
+            v.error(
+                "restore-source-type",
+                "spec.source.type",
+                format!(
+                    "{} is not a source type; use backup, storage or pitr",
+                    shown(other)
+                ),
+            );
+            None
+        }
+        None => {
+            v.error(
+                "restore-source-type",
+                "spec.source.type",
+                "is required; use backup, storage or pitr",
+            );
+            None
+        }
+    };
+    match kind {
+        Some("backup") if set(&src.backup_ref).is_none() => {
+            v.error(
+                "restore-backup-ref-required",
+                "spec.source.backupRef",
+                "is empty; name the Neo4jBackup to restore from",
+            );
+        }
+        Some("storage") => {
+            if src
+                .backup_path
+                .as_deref()
+                .unwrap_or_default()
+                .trim_matches('/')
+                .trim()
+                .is_empty()
+            {
+                v.error(
+                    "restore-backup-path-required",
+                    "spec.source.backupPath",
+                    "is empty; set the directory holding the .backup files (status.history[].backupsPath of the Neo4jBackup) or the exact .backup file",
+                );
+            }
+            if src.storage.is_none() {
+                v.error(
+                    "restore-storage-type",
+                    "spec.source.storage",
+                    "is required for source.type storage; set where the backup lives",
+                );
+            }
+        }
+        Some("pitr") => match &src.pitr {
+            None => v.error(
+                "restore-pitr-config",
+                "spec.source.pitr",
+                "is required for source.type pitr; set pitr.baseBackup and/or source.pointInTime",
+            ),
+            Some(p) if p.base_backup.is_none() && src.point_in_time.is_none() => v.error(
+                "restore-pitr-config",
+                "spec.source.pitr",
+                "has neither baseBackup nor a source.pointInTime; set at least one",
+            ),
+            Some(_) => {}
+        },
+        _ => {}
+    }
+    if let Some(path) = set(&src.backup_path) {
+        backup_path(v, "spec.source.backupPath", path);
+    }
+    storage(v, "spec.source.storage", src.storage.as_ref());
+    if let Some(p) = &src.pitr {
+        storage(v, "spec.source.pitr.logStorage", p.log_storage.as_ref());
+        if let Some(base) = &p.base_backup {
+            match base.r#type.as_deref() {
+                Some("backup" | "storage") => {}
+                other => v.error(
+                    "restore-pitr-config",
+                    "spec.source.pitr.baseBackup.type",
+                    format!(
+                        "{} is not a base backup type; use backup or storage",
+                        shown(other.unwrap_or_default())
+                    ),
+                ),
+            }
+            storage(
+                v,
+                "spec.source.pitr.baseBackup.storage",
+                base.storage.as_ref(),
+            );
+            if let Some(path) = set(&base.backup_path) {
+                backup_path(v, "spec.source.pitr.baseBackup.backupPath", path);
+            }
+        }
+    }
+    kind
+}
+
+fn storage(v: &mut Verdict, path: &str, s: Option<&StorageLocation>) {
+    if let Some(s) = s {
+        storage_fields(v, path, s, &RESTORE_STORAGE);
+    }
+}
+
+fn backup_path(v: &mut Verdict, field: &str, path: &str) {
+    if !path_safe(path) {
+        v.error(
+            "restore-backup-path-charset",
+            field,
+            format!(
+                "{} may hold only letters, digits, '.', '_', '-' and '/'; rename the path",
+                shown(path)
+            ),
+        );
+    }
+}
+
+fn options(v: &mut Verdict, o: &RestoreOptionsSpec) {
+    if let Some(tp) = set(&o.temp_path)
+        && (!tp.starts_with('/') || !path_safe(tp))
+    {
+        v.error(
+            "restore-temp-path",
+            "spec.options.tempPath",
+            format!(
+                "{} must be an absolute path of letters, digits, '.', '_', '-' and '/'",
+                shown(tp)
+            ),
+        );
+    }
+    if let Some(ts) = &o.temp_storage {
+        match ts.size.as_deref() {
+            Some(size) if TEMP_STORAGE_SIZE.is_match(size) => {}
+            Some(size) => v.error(
+                "restore-options-patterns",
+                "spec.options.tempStorage.size",
+                format!(
+                    "{} is not a size; write digits with an optional Ki, Mi, Gi or Ti, e.g. 50Gi",
+                    shown(size)
+                ),
+            ),
+            None => v.error(
+                "restore-options-patterns",
+                "spec.options.tempStorage.size",
+                "is required; set the staging PVC size, e.g. 50Gi",
+            ),
+        }
+    }
+    for (name, hooks) in [
+        ("preRestore", &o.pre_restore),
+        ("postRestore", &o.post_restore),
+    ] {
+        if let Some(h) = hooks {
+            hook(v, &format!("spec.options.{name}.job"), h);
+        }
+    }
+}
+
+/// A hook Job needs a container image; its timeout is a positive duration.
+fn hook(v: &mut Verdict, path: &str, h: &RestoreHooks) {
+    let Some(job) = &h.job else { return };
+    let image = job
+        .template
+        .as_ref()
+        .and_then(|t| t.container.as_ref())
+        .and_then(|c| c.image.as_deref());
+    if image.is_none_or(|i| i.trim().is_empty()) {
+        v.error(
+            "restore-hook-job",
+            format!("{path}.template.container.image"),
+            "is required; name the image the hook Job runs",
+        );
+    }
+    if let Some(limit) = job.template.as_ref().and_then(|t| t.backoff_limit)
+        && limit < 0
+    {
+        v.error(
+            "restore-hook-job",
+            format!("{path}.template.backoffLimit"),
+            format!("{limit} is negative; set 0 or more"),
+        );
+    }
+    if let Some(t) = &job.timeout
+        && go_duration_seconds(t).is_none_or(|secs| secs <= 0.0)
+    {
+        v.error(
+            "restore-hook-job",
+            format!("{path}.timeout"),
+            format!("{} is not a positive duration; write e.g. 10m", shown(t)),
+        );
+    }
 }
 
 pub fn update(_old: &Neo4jRestore, new: &Neo4jRestore) -> Verdict {
     create(new)
 }
 
-pub fn cross(_obj: &Neo4jRestore, _namespace: &str, _inventory: &dyn Inventory) -> Verdict {
-    Verdict::default()
+pub fn cross(obj: &Neo4jRestore, namespace: &str, inventory: &dyn Inventory) -> Verdict {
+    let mut v = Verdict::default();
+    let Some(target) = set(&obj.spec.instance_ref) else {
+        return v;
+    };
+    if !inventory.available() {
+        engine::skipped_cross_check(
+            &mut v,
+            "spec.instanceRef",
+            "the restore target and whether it supports point-in-time recovery",
+        );
+        return v;
+    }
+    let Some(instance) = inventory.instance(namespace, target) else {
+        v.warn(
+            "restore-instance-not-found",
+            "spec.instanceRef",
+            format!("no Neo4jEnterpriseCluster or Neo4jEnterpriseStandalone {} in namespace {namespace}; the restore waits until it exists", shown(target)),
+        );
+        return v;
+    };
+    if instance.kind == InstanceKind::Cluster
+        && let Some(src) = &obj.spec.source
+    {
+        let hint = "point-in-time recovery restores standalones only; for a cluster create a Neo4jDatabase with seedConfig.restoreUntil";
+        if src.r#type.as_deref() == Some("pitr") {
+            v.error(
+                "restore-pitr-cluster",
+                "spec.source.type",
+                format!(
+                    "pitr is not supported: {} is a cluster; {hint}",
+                    shown(target)
+                ),
+            );
+        }
+        if src.point_in_time.is_some() {
+            v.error(
+                "restore-pitr-cluster",
+                "spec.source.pointInTime",
+                format!("is not supported: {} is a cluster; {hint}", shown(target)),
+            );
+        }
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::validate::backup::tests::{
+        Case, Kind, NAMESPACE, Via, any_json, build, exercise, hit, inventory, miss, mutate,
+        nasty_string, run,
+    };
+
+    fn base() -> Value {
+        json!({
+            "apiVersion": "neo4j.neo4j.com/v1beta1",
+            "kind": "Neo4jRestore",
+            "metadata": {"name": "restore", "namespace": NAMESPACE},
+            "spec": {"instanceRef": "solo", "database": "orders", "source": {"type": "backup", "backupRef": "nightly"}}
+        })
+    }
+
+    const KIND: Kind<Neo4jRestore> = Kind {
+        base,
+        defaults: |r| crate::defaults::restore(&mut r.spec),
+        create,
+        update,
+        cross,
+        rules: RULES,
+    };
+
+    fn storage_source() -> Value {
+        json!({"type": "storage", "backupRef": null, "backupPath": "nightly/orders.backup",
+            "storage": {"type": "s3", "bucket": "backups", "cloud": {"provider": "aws"}}})
+    }
+
+    fn pitr_source() -> Value {
+        json!({"type": "pitr", "pointInTime": "2026-01-02T03:04:05Z", "pitr": {"logStorage": {"type": "pvc", "pvc": {"name": "logs"}}}})
+    }
+
+    fn cases() -> Vec<Case> {
+        use Via::*;
+        vec![
+            hit(
+                "restore-instance-ref-required",
+                json!({"instanceRef": null}),
+            ),
+            hit("restore-instance-ref-required", json!({"instanceRef": ""})),
+            miss(
+                "restore-instance-ref-required",
+                json!({"instanceRef": "graph"}),
+            ),
+            hit("restore-source-type", json!({"source": null})),
+            hit("restore-source-type", json!({"source": {"type": "s3"}})),
+            hit("restore-source-type", json!({"source": {"type": null}})),
+            miss("restore-source-type", json!({"source": storage_source()})),
+            hit(
+                "restore-backup-ref-required",
+                json!({"source": {"backupRef": ""}}),
+            ),
+            miss(
+                "restore-backup-ref-required",
+                json!({"source": {"backupRef": "weekly"}}),
+            ),
+            hit(
+                "restore-backup-path-required",
+                json!({"source": {"type": "storage", "backupPath": "//", "storage": {"type": "pvc", "pvc": {"name": "b"}}}}),
+            ),
+            hit(
+                "restore-backup-path-required",
+                json!({"source": {"type": "storage", "storage": {"type": "pvc"}}}),
+            ),
+            miss(
+                "restore-backup-path-required",
+                json!({"source": {"type": "storage", "backupPath": "/nightly", "storage": {"type": "pvc"}}}),
+            ),
+            hit(
+                "restore-backup-path-charset",
+                json!({"source": {"type": "storage", "backupPath": "x'; rm -rf /'", "storage": {"type": "pvc"}}}),
+            ),
+            hit(
+                "restore-backup-path-charset",
+                json!({"source": {"backupPath": "a b"}}),
+            ),
+            hit(
+                "restore-backup-path-charset",
+                json!({"source": {"type": "pitr", "pitr": {"baseBackup": {"type": "backup", "backupRef": "n", "backupPath": "$(x)"}}}}),
+            ),
+            miss(
+                "restore-backup-path-charset",
+                json!({"source": {"backupPath": "nightly/neo4j-2026.backup"}}),
+            ),
+            hit("restore-pitr-config", json!({"source": {"type": "pitr"}})),
+            hit(
+                "restore-pitr-config",
+                json!({"source": {"type": "pitr", "pitr": {"logStorage": {"type": "pvc"}}}}),
+            ),
+            hit(
+                "restore-pitr-config",
+                json!({"source": {"type": "pitr", "pitr": {"baseBackup": {"type": "s3"}}}}),
+            ),
+            miss("restore-pitr-config", json!({"source": pitr_source()})),
+            miss(
+                "restore-pitr-config",
+                json!({"source": {"type": "pitr", "pitr": {"baseBackup": {"type": "backup", "backupRef": "n"}}}}),
+            ),
+            // Scope.
+            hit("restore-all-exclusive", json!({"allDatabases": true})),
+            miss(
+                "restore-all-exclusive",
+                json!({"allDatabases": true, "database": null}),
+            ),
+            hit(
+                "restore-all-needs-backup",
+                json!({"allDatabases": true, "database": null, "source": storage_source()}),
+            ),
+            miss(
+                "restore-all-needs-backup",
+                json!({"allDatabases": true, "database": null}),
+            ),
+            hit(
+                "restore-database-name",
+                json!({"allDatabases": true, "database": ""}),
+            ),
+            hit("restore-database-required", json!({"database": null})),
+            hit(
+                "restore-database-required",
+                json!({"database": "", "allDatabases": false}),
+            ),
+            miss(
+                "restore-database-required",
+                json!({"database": null, "allDatabases": true}),
+            ),
+            hit("restore-database-system", json!({"database": "SYSTEM"})),
+            miss("restore-database-system", json!({"database": "systems"})),
+            hit(
+                "restore-database-name",
+                json!({"database": "orders`; DROP"}),
+            ),
+            hit("restore-database-name", json!({"database": "x".repeat(66)})),
+            hit("restore-database-name", json!({"database": "_orders"})),
+            miss("restore-database-name", json!({"database": "x".repeat(65)})),
+            hit("restore-timeout", json!({"timeout": "0s"})),
+            hit("restore-timeout", json!({"timeout": "-5m"})),
+            hit("restore-timeout", json!({"timeout": "5 minutes"})),
+            miss("restore-timeout", json!({"timeout": "1h30m"})),
+            miss("restore-timeout", json!({"timeout": ""})),
+            // Options.
+            hit(
+                "restore-temp-path",
+                json!({"options": {"tempPath": "relative/dir"}}),
+            ),
+            hit(
+                "restore-temp-path",
+                json!({"options": {"tempPath": "/tmp/a;b"}}),
+            ),
+            miss(
+                "restore-temp-path",
+                json!({"options": {"tempPath": "/var/tmp/restore"}}),
+            ),
+            hit(
+                "restore-options-patterns",
+                json!({"options": {"tempStorage": {"size": "5G"}}}),
+            ),
+            hit(
+                "restore-options-patterns",
+                json!({"options": {"tempStorage": {}}}),
+            ),
+            miss(
+                "restore-options-patterns",
+                json!({"options": {"tempStorage": {"size": "5Gi"}}}),
+            ),
+            hit(
+                "restore-hook-job",
+                json!({"options": {"preRestore": {"job": {"template": {"container": {"image": ""}}}}}}),
+            ),
+            hit(
+                "restore-hook-job",
+                json!({"options": {"postRestore": {"job": {}}}}),
+            ),
+            hit(
+                "restore-hook-job",
+                json!({"options": {"postRestore": {"job": {"template": {"container": {"image": "busybox"}}, "timeout": "soon"}}}}),
+            ),
+            hit(
+                "restore-hook-job",
+                json!({"options": {"postRestore": {"job": {"template": {"container": {"image": "busybox"}, "backoffLimit": -1}}}}}),
+            ),
+            miss(
+                "restore-hook-job",
+                json!({"options": {"preRestore": {"cypherStatements": ["RETURN 1"], "job": {"template": {"container": {"image": "busybox"}, "backoffLimit": 0}, "timeout": "10m"}}}}),
+            ),
+            // Storage locations.
+            hit(
+                "restore-storage-type",
+                json!({"source": {"type": "storage", "backupPath": "x"}}),
+            ),
+            hit(
+                "restore-storage-type",
+                json!({"source": {"type": "storage", "backupPath": "x", "storage": {"type": "ftp"}}}),
+            ),
+            hit(
+                "restore-storage-type",
+                json!({"source": {"type": "pitr", "pointInTime": "2026-01-02T03:04:05Z", "pitr": {"logStorage": {"type": "s3", "cloud": {"provider": "ibm"}}}}}),
+            ),
+            hit(
+                "restore-storage-type",
+                json!({"source": {"type": "storage", "backupPath": "x", "storage": {"type": "s3", "cloud": {"identity": {"provider": ""}}}}}),
+            ),
+            miss(
+                "restore-storage-type",
+                json!({"source": {"type": "storage", "backupPath": "x", "storage": {"type": "gcs", "bucket": "b", "cloud": {"provider": "gcp"}}}}),
+            ),
+            hit(
+                "restore-storage-charset",
+                json!({"source": {"type": "storage", "backupPath": "x", "storage": {"type": "s3", "bucket": "b|c"}}}),
+            ),
+            hit(
+                "restore-storage-charset",
+                json!({"source": {"type": "pitr", "pitr": {"baseBackup": {"type": "storage", "storage": {"type": "pvc", "path": "a\nb"}}}}}),
+            ),
+            miss(
+                "restore-storage-charset",
+                json!({"source": storage_source()}),
+            ),
+            // An update is judged as a create of the new object.
+            miss("restore-database-required", json!({})).updated_from(json!({"database": null})),
+            hit("restore-database-required", json!({"database": null})).updated_from(json!({})),
+            // Cross checks.
+            miss("restore-instance-not-found", json!({})).via(Cross),
+            hit("restore-instance-not-found", json!({"instanceRef": "gone"}))
+                .warning()
+                .via(Cross),
+            hit(
+                "restore-pitr-cluster",
+                json!({"instanceRef": "graph", "source": pitr_source()}),
+            )
+            .errors(&["restore-pitr-cluster", "restore-pitr-cluster"])
+            .via(Cross),
+            hit(
+                "restore-pitr-cluster",
+                json!({"instanceRef": "graph", "source": {"pointInTime": "2026-01-02T03:04:05Z"}}),
+            )
+            .via(Cross),
+            miss("restore-pitr-cluster", json!({"source": pitr_source()})).via(Cross),
+            miss("restore-pitr-cluster", json!({"instanceRef": "graph"})).via(Cross),
+            hit("cross-check-skipped", json!({}))
+                .warning()
+                .via(CrossBlind),
+            miss("cross-check-skipped", json!({"instanceRef": ""})).via(CrossBlind),
+        ]
+    }
+
+    #[test]
+    fn minimal_restore_is_clean() {
+        let r = build(&KIND, &json!({}), None);
+        assert_eq!(create(&r).rules(), vec!["field-not-implemented"]);
+        assert_eq!(
+            cross(&r, NAMESPACE, &inventory()),
+            crate::verdict::Verdict::default()
+        );
+        assert_eq!(r.spec.timeout.as_deref(), Some("5m"), "defaults ran");
+    }
+
+    #[test]
+    fn restore_rule_table() {
+        run(&KIND, &cases());
+    }
+
+    #[test]
+    fn pitr_cluster_error_names_the_field() {
+        let r = build(
+            &KIND,
+            &json!({"instanceRef": "graph", "source": {"pointInTime": "2026-01-02T03:04:05Z"}}),
+            None,
+        );
+        let v = cross(&r, NAMESPACE, &inventory());
+        assert_eq!(v.errors.len(), 1);
+        assert_eq!(v.errors[0].field, "spec.source.pointInTime");
+        assert!(
+            v.errors[0].message.contains("\"graph\""),
+            "{}",
+            v.errors[0].message
+        );
+    }
+
+    fn rich() -> Value {
+        let hook = json!({"cypherStatements": ["RETURN 1"], "job": {"template": {"container": {"image": "busybox",
+            "command": ["sh"], "args": ["-c"], "env": [{"name": "A", "value": "1"}]}, "backoffLimit": 0}, "timeout": "10m"}});
+        json!({
+            "apiVersion": "neo4j.neo4j.com/v1beta1",
+            "kind": "Neo4jRestore",
+            "metadata": {"name": "pitr", "namespace": NAMESPACE},
+            "spec": {
+                "instanceRef": "graph",
+                "source": {"type": "pitr", "backupRef": "nightly", "backupPath": "nightly/neo4j.backup",
+                    "storage": {"type": "s3", "bucket": "b", "path": "p", "cloud": {"provider": "aws", "identity": {"provider": "aws"}}},
+                    "pointInTime": "2026-01-02T03:04:05Z",
+                    "pitr": {"logStorage": {"type": "gcs", "bucket": "logs", "path": ""},
+                        "baseBackup": {"type": "storage", "backupRef": "", "storage": {"type": "azure", "bucket": "base"}, "backupPath": "full"}}},
+                "database": "neo4j", "allDatabases": false,
+                "options": {"replaceExisting": true, "additionalArgs": ["--verbose"], "tempPath": "/tmp/x",
+                    "tempStorage": {"size": "5Gi"}, "preRestore": hook.clone(), "postRestore": hook},
+                "stopCluster": true, "timeout": "5m"
+            }
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn restore_rules_never_panic_on_mutated_specs(
+            edits in proptest::collection::vec((0usize..200, 0u8..8, nasty_string(), proptest::prelude::any::<i64>()), 0..12)
+        ) {
+            let mut object = rich();
+            mutate(&mut object, &edits);
+            exercise(&KIND, object);
+        }
+
+        #[test]
+        fn restore_rules_never_panic_on_arbitrary_specs(spec in any_json()) {
+            let mut object = base();
+            object["spec"] = spec;
+            exercise(&KIND, object);
+        }
+    }
 }

@@ -1,12 +1,183 @@
-//! The admission server (being written).
+//! `neo4j-webhook serve`: the HTTPS admission server. `POST /mutate` and `POST /validate` on
+//! the TLS port wrap `neo4j_shared::engine`; `/healthz`, `/readyz` and `/metrics` are on a plain
+//! port. The certificate is reloaded from its files when they change; SIGTERM drains.
 
+pub mod admission;
+pub mod cache;
+pub mod config;
+pub mod metrics;
+pub mod ops;
+pub mod server;
+pub mod tls;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use tracing_subscriber::EnvFilter;
+
+use config::{ClusterSource, Limits, Settings};
+
+/// Log line format.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
 
 /// Options of `neo4j-webhook serve`.
 #[derive(clap::Args, Debug)]
-pub struct Args {}
+pub struct Args {
+    /// Address of the admission port (HTTPS: POST /mutate, POST /validate).
+    #[arg(long, env = "NEO4J_WEBHOOK_LISTEN", default_value = "0.0.0.0:8443")]
+    pub listen: SocketAddr,
+    /// PEM certificate chain of the admission port (tls.crt of a cert-manager Secret). Reloaded
+    /// when its content changes.
+    #[arg(long, env = "NEO4J_WEBHOOK_TLS_CERT_FILE")]
+    pub tls_cert_file: PathBuf,
+    /// PEM private key matching --tls-cert-file (tls.key of the same Secret).
+    #[arg(long, env = "NEO4J_WEBHOOK_TLS_KEY_FILE")]
+    pub tls_key_file: PathBuf,
+    /// Address of the plain-HTTP port serving /healthz, /readyz and /metrics.
+    #[arg(long, env = "NEO4J_WEBHOOK_METRICS_LISTEN", default_value = "0.0.0.0:8080")]
+    pub metrics_listen: SocketAddr,
+    /// Kubeconfig for the watch cache of clusters and standalones (cross-object checks).
+    /// Without it: the in-cluster service account, else $KUBECONFIG or ~/.kube/config, else
+    /// no cluster.
+    #[arg(long, env = "NEO4J_WEBHOOK_KUBECONFIG", conflicts_with = "no_cluster")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Run without any cluster connection: cross-object checks are skipped with a warning.
+    #[arg(long, env = "NEO4J_WEBHOOK_NO_CLUSTER")]
+    pub no_cluster: bool,
+    /// How often the certificate files are compared with the pair in use (e.g. 3s, 500ms).
+    #[arg(long, env = "NEO4J_WEBHOOK_CERT_RELOAD_INTERVAL", default_value = "3s", value_parser = parse_duration)]
+    pub cert_reload_interval: Duration,
+    /// Time a client has to send a request's headers (HTTP/1.1; also closes connections idle
+    /// that long) and to finish the TLS handshake and its first request.
+    #[arg(long, env = "NEO4J_WEBHOOK_HEADER_READ_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub header_read_timeout: Duration,
+    /// Time a client has to send a whole request body; slower senders get 408.
+    #[arg(long, env = "NEO4J_WEBHOOK_BODY_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub body_timeout: Duration,
+    /// How long requests in flight may run after SIGTERM/SIGINT before the process exits.
+    #[arg(long, env = "NEO4J_WEBHOOK_SHUTDOWN_GRACE", default_value = "20s", value_parser = parse_duration)]
+    pub shutdown_grace: Duration,
+    /// Log line format.
+    #[arg(long, env = "NEO4J_WEBHOOK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Log filter in RUST_LOG syntax, e.g. `info` or `info,neo4j_webhook=debug`.
+    #[arg(long, env = "NEO4J_WEBHOOK_LOG_LEVEL", default_value = "info")]
+    pub log_level: String,
+}
 
-pub fn run(_args: Args) -> ExitCode {
-    eprintln!("neo4j-webhook serve: not built yet");
-    ExitCode::from(2)
+/// `500ms`, `3s`, `2m`, or a bare number of seconds.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => text.split_at(i),
+        None => (text, "s"),
+    };
+    let n: u64 = number.parse().map_err(|_| format!("{text:?} is not a duration like 500ms, 3s or 2m"))?;
+    match unit {
+        "ms" => Ok(Duration::from_millis(n)),
+        "s" => Ok(Duration::from_secs(n)),
+        "m" => Ok(Duration::from_secs(n.saturating_mul(60))),
+        _ => Err(format!("{text:?}: unit must be ms, s or m")),
+    }
+}
+
+impl Args {
+    /// The server settings these options describe.
+    pub fn settings(&self) -> Settings {
+        let mut settings = Settings::new(self.listen, self.metrics_listen, self.tls_cert_file.clone(), self.tls_key_file.clone());
+        settings.cert_reload_interval = self.cert_reload_interval;
+        settings.header_read_timeout = self.header_read_timeout;
+        settings.handshake_timeout = self.header_read_timeout;
+        settings.shutdown_grace = self.shutdown_grace;
+        settings.limits = Limits { body_timeout: self.body_timeout, ..Limits::default() };
+        settings.cluster = match (&self.kubeconfig, self.no_cluster) {
+            (_, true) => ClusterSource::None,
+            (Some(path), false) => ClusterSource::Kubeconfig(path.clone()),
+            (None, false) => ClusterSource::Infer,
+        };
+        settings
+    }
+}
+
+fn init_logging(args: &Args) -> anyhow::Result<()> {
+    let filter = EnvFilter::try_new(&args.log_level).with_context(|| format!("--log-level {:?}", args.log_level))?;
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let installed = match args.log_format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+    installed.map_err(|e| anyhow::anyhow!("installing the logger: {e}"))
+}
+
+/// Resolves on SIGTERM (what the kubelet sends) or SIGINT.
+async fn shutdown_signal() -> anyhow::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+    let mut int = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM received"),
+        _ = int.recv() => tracing::info!("SIGINT received"),
+    }
+    Ok(())
+}
+
+async fn serve(args: Args) -> anyhow::Result<()> {
+    let running = server::start(args.settings()).await?;
+    let mut signal_error = None;
+    let signal = async {
+        if let Err(e) = shutdown_signal().await {
+            signal_error = Some(e);
+        }
+    };
+    running.run_until(signal).await?;
+    match signal_error {
+        Some(e) => Err(e),
+        None => {
+            tracing::info!("stopped");
+            Ok(())
+        }
+    }
+}
+
+pub fn run(args: Args) -> ExitCode {
+    if let Err(e) = init_logging(&args) {
+        eprintln!("neo4j-webhook serve: {e:#}");
+        return ExitCode::from(2);
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot start the async runtime");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(serve(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = format!("{e:#}"), "neo4j-webhook serve failed");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("3s"), Ok(Duration::from_secs(3)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("7"), Ok(Duration::from_secs(7)));
+        assert!(parse_duration("1h").is_err());
+        assert!(parse_duration("s").is_err());
+    }
 }
