@@ -58,7 +58,10 @@ fn tls(t: &mut TLSSpec) {
 fn auth(a: &mut AuthSpec) {
     // Each list independently (the reference overwrote authorization when authentication was
     // empty, discarding what the user wrote).
-    for list in [&mut a.authentication_providers, &mut a.authorization_providers] {
+    for list in [
+        &mut a.authentication_providers,
+        &mut a.authorization_providers,
+    ] {
         if list.as_ref().is_none_or(Vec::is_empty) {
             *list = Some(vec!["native".to_string()]);
         }
@@ -133,7 +136,10 @@ pub fn cluster(spec: &mut Neo4jEnterpriseClusterSpec) {
     storage(&mut spec.storage);
     or_set_str(&mut spec.topology.server_mode_constraint, "NONE");
     // No `tls` block means no TLS: the reference never enables it implicitly.
-    tls(spec.tls.get_or_insert_with(|| TLSSpec { mode: Some("disabled".into()), ..Default::default() }));
+    tls(spec.tls.get_or_insert_with(|| TLSSpec {
+        mode: Some("disabled".into()),
+        ..Default::default()
+    }));
     auth(spec.auth.get_or_insert_with(Default::default));
     service(spec.service.get_or_insert_with(Default::default));
     if let Some(m) = spec.monitoring.as_mut() {

@@ -8,7 +8,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::types::{self, Neo4jBackup, Neo4jDatabase, Neo4jEnterpriseCluster, Neo4jEnterpriseStandalone, Neo4jPlugin, Neo4jRestore};
+use crate::types::{
+    self, Neo4jBackup, Neo4jDatabase, Neo4jEnterpriseCluster, Neo4jEnterpriseStandalone,
+    Neo4jPlugin, Neo4jRestore,
+};
 use crate::verdict::{Finding, Verdict};
 use crate::{defaults, validate};
 
@@ -24,7 +27,14 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 6] = [Kind::Cluster, Kind::Standalone, Kind::Backup, Kind::Restore, Kind::Database, Kind::Plugin];
+    pub const ALL: [Kind; 6] = [
+        Kind::Cluster,
+        Kind::Standalone,
+        Kind::Backup,
+        Kind::Restore,
+        Kind::Database,
+        Kind::Plugin,
+    ];
 
     /// The kind's name as in `kind:` of a manifest.
     pub fn name(self) -> &'static str {
@@ -115,7 +125,12 @@ impl Instance {
             servers: i64::from(c.spec.topology.servers),
             server_mode_constraint: c.spec.topology.server_mode_constraint.clone(),
             image_tag: Some(c.spec.image.tag.clone()),
-            property_sharding: c.spec.property_sharding.as_ref().and_then(|p| p.enabled).unwrap_or(false),
+            property_sharding: c
+                .spec
+                .property_sharding
+                .as_ref()
+                .and_then(|p| p.enabled)
+                .unwrap_or(false),
         }
     }
     pub fn of_standalone(s: &Neo4jEnterpriseStandalone) -> Self {
@@ -161,7 +176,9 @@ impl MapInventory {
         let key = (namespace.to_string(), name.to_string());
         // A cluster wins over a standalone of the same name, as the reference looks it up first.
         match self.instances.get(&key) {
-            Some(existing) if existing.kind == InstanceKind::Cluster && instance.kind == InstanceKind::Standalone => {}
+            Some(existing)
+                if existing.kind == InstanceKind::Cluster
+                    && instance.kind == InstanceKind::Standalone => {}
             _ => {
                 self.instances.insert(key, instance);
             }
@@ -170,16 +187,26 @@ impl MapInventory {
     /// Adds the object if it is a cluster or standalone that decodes.
     pub fn insert_object(&mut self, object: &Value) {
         let namespace = namespace_of(object);
-        let name = object.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default();
-        match object.get("kind").and_then(Value::as_str).and_then(Kind::from_name) {
+        let name = object
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        match object
+            .get("kind")
+            .and_then(Value::as_str)
+            .and_then(Kind::from_name)
+        {
             Some(Kind::Cluster) => {
-                if let Ok(mut c) = serde_json::from_value::<Neo4jEnterpriseCluster>(object.clone()) {
+                if let Ok(mut c) = serde_json::from_value::<Neo4jEnterpriseCluster>(object.clone())
+                {
                     defaults::cluster(&mut c.spec);
                     self.insert(&namespace, name, Instance::of_cluster(&c));
                 }
             }
             Some(Kind::Standalone) => {
-                if let Ok(mut s) = serde_json::from_value::<Neo4jEnterpriseStandalone>(object.clone()) {
+                if let Ok(mut s) =
+                    serde_json::from_value::<Neo4jEnterpriseStandalone>(object.clone())
+                {
                     defaults::standalone(&mut s.spec);
                     self.insert(&namespace, name, Instance::of_standalone(&s));
                 }
@@ -194,13 +221,20 @@ impl Inventory for MapInventory {
         true
     }
     fn instance(&self, namespace: &str, name: &str) -> Option<Instance> {
-        self.instances.get(&(namespace.to_string(), name.to_string())).cloned()
+        self.instances
+            .get(&(namespace.to_string(), name.to_string()))
+            .cloned()
     }
 }
 
 /// The namespace of an object; objects without one are taken to be in `default`.
 pub fn namespace_of(object: &Value) -> String {
-    object.pointer("/metadata/namespace").and_then(Value::as_str).filter(|s| !s.is_empty()).unwrap_or("default").to_string()
+    object
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .unwrap_or("default")
+        .to_string()
 }
 
 /// An object that cannot be decoded as its kind.
@@ -215,7 +249,10 @@ pub struct DecodeError {
 fn decode<T: DeserializeOwned>(object: &Value) -> Result<T, DecodeError> {
     serde_path_to_error::deserialize::<_, T>(object).map_err(|e| {
         let path = e.path().to_string();
-        DecodeError { path: if path == "." { "(object)".into() } else { path }, message: e.into_inner().to_string() }
+        DecodeError {
+            path: if path == "." { "(object)".into() } else { path },
+            message: e.into_inner().to_string(),
+        }
     })
 }
 
@@ -252,8 +289,18 @@ macro_rules! policy {
     };
 }
 
-policy!(Neo4jEnterpriseCluster, Kind::Cluster, defaults::cluster, cluster);
-policy!(Neo4jEnterpriseStandalone, Kind::Standalone, defaults::standalone, standalone);
+policy!(
+    Neo4jEnterpriseCluster,
+    Kind::Cluster,
+    defaults::cluster,
+    cluster
+);
+policy!(
+    Neo4jEnterpriseStandalone,
+    Kind::Standalone,
+    defaults::standalone,
+    standalone
+);
 policy!(Neo4jBackup, Kind::Backup, defaults::backup, backup);
 policy!(Neo4jRestore, Kind::Restore, defaults::restore, restore);
 policy!(Neo4jDatabase, Kind::Database, defaults::database, database);
@@ -285,7 +332,10 @@ pub fn mutate(kind: Kind, object: &Value) -> Result<Mutation, DecodeError> {
 fn mutate_as<P: Policy>(object: &Value) -> Result<Mutation, DecodeError> {
     let mut typed: P = decode(object)?;
     typed.apply_defaults();
-    let typed = serde_json::to_value(&typed).map_err(|e| DecodeError { path: "(object)".into(), message: e.to_string() })?;
+    let typed = serde_json::to_value(&typed).map_err(|e| DecodeError {
+        path: "(object)".into(),
+        message: e.to_string(),
+    })?;
     let mut defaulted = object.clone();
     if let (Some(target), Some(spec)) = (defaulted.as_object_mut(), typed.get("spec")) {
         match target.get_mut("spec") {
@@ -341,19 +391,36 @@ pub struct Decision {
 impl Decision {
     fn from_verdict(v: Verdict) -> Self {
         let allowed = v.allowed();
-        Decision { allowed, code: if allowed { CODE_ALLOWED } else { CODE_FORBIDDEN }, errors: v.errors, warnings: v.warnings }
+        Decision {
+            allowed,
+            code: if allowed {
+                CODE_ALLOWED
+            } else {
+                CODE_FORBIDDEN
+            },
+            errors: v.errors,
+            warnings: v.warnings,
+        }
     }
     fn undecodable(e: DecodeError) -> Self {
         Decision {
             allowed: false,
             code: CODE_UNPROCESSABLE,
-            errors: vec![Finding::new("object-decode", e.path.clone(), format!("cannot be decoded: {}", e.message))],
+            errors: vec![Finding::new(
+                "object-decode",
+                e.path.clone(),
+                format!("cannot be decoded: {}", e.message),
+            )],
             warnings: vec![],
         }
     }
     /// Every error as `<rule>: <field>: <message>`, one per line, for `status.message`.
     pub fn message(&self) -> String {
-        self.errors.iter().map(Finding::to_string).collect::<Vec<_>>().join("\n")
+        self.errors
+            .iter()
+            .map(Finding::to_string)
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 }
 
@@ -361,21 +428,44 @@ impl Decision {
 /// a name (the API server refuses both too; the offline checker must say so).
 fn envelope(object: &Value) -> Verdict {
     let mut v = Verdict::default();
-    let api_version = object.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
+    let api_version = object
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     if api_version != types::API_VERSION {
-        v.error("api-version-unsupported", "apiVersion", format!("{api_version:?} is not served; use {}", types::API_VERSION));
+        v.error(
+            "api-version-unsupported",
+            "apiVersion",
+            format!("{api_version:?} is not served; use {}", types::API_VERSION),
+        );
     }
-    let name = object.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default();
-    let generate = object.pointer("/metadata/generateName").and_then(Value::as_str).unwrap_or_default();
+    let name = object
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let generate = object
+        .pointer("/metadata/generateName")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     if name.is_empty() && generate.is_empty() {
-        v.error("metadata-name-required", "metadata.name", "the object has no name; set metadata.name");
+        v.error(
+            "metadata-name-required",
+            "metadata.name",
+            "the object has no name; set metadata.name",
+        );
     }
     v
 }
 
 /// Validates `object` for `operation` (`old` is the stored object on UPDATE). Defaults are
 /// applied in memory first, so the verdict is the same whether or not the mutating webhook ran.
-pub fn validate(kind: Kind, operation: Operation, old: Option<&Value>, object: &Value, inventory: &dyn Inventory) -> Decision {
+pub fn validate(
+    kind: Kind,
+    operation: Operation,
+    old: Option<&Value>,
+    object: &Value,
+    inventory: &dyn Inventory,
+) -> Decision {
     match operation {
         Operation::Delete | Operation::Connect => return Decision::from_verdict(Verdict::default()),
         Operation::Create | Operation::Update => {}
@@ -384,7 +474,11 @@ pub fn validate(kind: Kind, operation: Operation, old: Option<&Value>, object: &
     if !envelope.allowed() {
         return Decision::from_verdict(envelope);
     }
-    let old = if operation == Operation::Update { old } else { None };
+    let old = if operation == Operation::Update {
+        old
+    } else {
+        None
+    };
     match kind {
         Kind::Cluster => validate_as::<Neo4jEnterpriseCluster>(old, object, inventory),
         Kind::Standalone => validate_as::<Neo4jEnterpriseStandalone>(old, object, inventory),
@@ -395,7 +489,11 @@ pub fn validate(kind: Kind, operation: Operation, old: Option<&Value>, object: &
     }
 }
 
-fn validate_as<P: Policy>(old: Option<&Value>, object: &Value, inventory: &dyn Inventory) -> Decision {
+fn validate_as<P: Policy>(
+    old: Option<&Value>,
+    object: &Value,
+    inventory: &dyn Inventory,
+) -> Decision {
     let mut new: P = match decode(object) {
         Ok(n) => n,
         Err(e) => return Decision::undecodable(e),
@@ -415,7 +513,11 @@ fn validate_as<P: Policy>(old: Option<&Value>, object: &Value, inventory: &dyn I
 
 /// Where a rule's cross-object check could not run for lack of a cluster view.
 pub fn skipped_cross_check(v: &mut Verdict, field: &str, what: &str) {
-    v.warn("cross-check-skipped", field, format!("{what} was not checked: the webhook has no view of the cluster"));
+    v.warn(
+        "cross-check-skipped",
+        field,
+        format!("{what} was not checked: the webhook has no view of the cluster"),
+    );
 }
 
 #[cfg(test)]
@@ -426,8 +528,14 @@ mod tests {
     #[test]
     fn merge_keeps_unknown_keys_and_adds_defaults() {
         let mut target = json!({"a": {"x": 1, "unknown": true}, "list": [{"k": 1, "extra": 2}]});
-        merge_preserving(&mut target, &json!({"a": {"x": 1, "d": "default"}, "list": [{"k": 1, "z": 0}]}));
-        assert_eq!(target, json!({"a": {"x": 1, "unknown": true, "d": "default"}, "list": [{"k": 1, "extra": 2, "z": 0}]}));
+        merge_preserving(
+            &mut target,
+            &json!({"a": {"x": 1, "d": "default"}, "list": [{"k": 1, "z": 0}]}),
+        );
+        assert_eq!(
+            target,
+            json!({"a": {"x": 1, "unknown": true, "d": "default"}, "list": [{"k": 1, "extra": 2, "z": 0}]})
+        );
     }
 
     #[test]

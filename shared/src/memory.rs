@@ -112,16 +112,21 @@ pub fn split(limit: u64) -> Result<MemorySplit, MemoryError> {
     } else {
         ((heap_raw as u64) / MI * MI, (pc_raw as u64) / MI * MI)
     };
-    Ok(MemorySplit { limit, heap, page_cache: pc, os: limit - heap - pc })
+    Ok(MemorySplit {
+        limit,
+        heap,
+        page_cache: pc,
+        os: limit - heap - pc,
+    })
 }
 
 /// Renders bytes as a Neo4j setting: `NG` for whole GiB, `NM` for whole MiB, `NK`, else bytes.
 pub fn render_size(bytes: u64) -> String {
-    if bytes >= GI && bytes % GI == 0 {
+    if bytes >= GI && bytes.is_multiple_of(GI) {
         format!("{}G", bytes / GI)
-    } else if bytes >= MI && bytes % MI == 0 {
+    } else if bytes >= MI && bytes.is_multiple_of(MI) {
         format!("{}M", bytes / MI)
-    } else if bytes >= KI && bytes % KI == 0 {
+    } else if bytes >= KI && bytes.is_multiple_of(KI) {
         format!("{}K", bytes / KI)
     } else if bytes >= MI {
         format!("{}M", bytes / MI)
@@ -134,9 +139,17 @@ pub fn render_size(bytes: u64) -> String {
 fn render_tx(bytes: u64) -> String {
     let f = bytes as f64;
     if bytes >= GI {
-        if bytes % GI == 0 { format!("{}g", bytes / GI) } else { trim_decimal(f / GI as f64, "g") }
+        if bytes.is_multiple_of(GI) {
+            format!("{}g", bytes / GI)
+        } else {
+            trim_decimal(f / GI as f64, "g")
+        }
     } else if bytes >= MI {
-        if bytes % MI == 0 { format!("{}m", bytes / MI) } else { trim_decimal(f / MI as f64, "m") }
+        if bytes.is_multiple_of(MI) {
+            format!("{}m", bytes / MI)
+        } else {
+            trim_decimal(f / MI as f64, "m")
+        }
     } else if bytes >= KI {
         format!("{}k", bytes / KI)
     } else {
@@ -155,7 +168,11 @@ fn parse_tx_base(s: &str) -> Option<u64> {
     let t = s.trim().to_ascii_lowercase();
     for (suf, scale) in [("g", GI), ("m", MI), ("k", KI)] {
         if let Some(n) = t.strip_suffix(suf) {
-            return n.parse::<f64>().ok().filter(|v| v.is_finite() && *v >= 0.0).map(|v| (v * scale as f64) as u64);
+            return n
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite() && *v >= 0.0)
+                .map(|v| (v * scale as f64) as u64);
         }
     }
     t.parse::<u64>().ok()
@@ -187,10 +204,22 @@ impl MemoryPlan {
 }
 
 /// Merged explicit memory keys: `spec.config` wins over `spec.propertySharding.config`.
-pub fn explicit_keys<'a>(config: Option<&'a BTreeMap<String, String>>, sharding: Option<&'a BTreeMap<String, String>>) -> BTreeMap<&'static str, &'a str> {
+pub fn explicit_keys<'a>(
+    config: Option<&'a BTreeMap<String, String>>,
+    sharding: Option<&'a BTreeMap<String, String>>,
+) -> BTreeMap<&'static str, &'a str> {
     let mut out = BTreeMap::new();
-    for key in [HEAP_MAX_KEY, HEAP_INITIAL_KEY, PAGECACHE_KEY, TX_TOTAL_KEY, TX_MAX_KEY] {
-        if let Some(v) = config.and_then(|c| c.get(key)).or_else(|| sharding.and_then(|c| c.get(key))) {
+    for key in [
+        HEAP_MAX_KEY,
+        HEAP_INITIAL_KEY,
+        PAGECACHE_KEY,
+        TX_TOTAL_KEY,
+        TX_MAX_KEY,
+    ] {
+        if let Some(v) = config
+            .and_then(|c| c.get(key))
+            .or_else(|| sharding.and_then(|c| c.get(key)))
+        {
             out.insert(key, v.as_str());
         }
     }
@@ -199,11 +228,18 @@ pub fn explicit_keys<'a>(config: Option<&'a BTreeMap<String, String>>, sharding:
 
 /// Plans the memory settings of a cluster server. `limit` is the container's memory limit in
 /// bytes (`None` = no limit: sized as [`DEFAULT_LIMIT`]); `explicit` holds the user's keys.
-pub fn plan(limit: Option<u64>, explicit: &BTreeMap<&'static str, &str>) -> Result<MemoryPlan, MemoryError> {
+pub fn plan(
+    limit: Option<u64>,
+    explicit: &BTreeMap<&'static str, &str>,
+) -> Result<MemoryPlan, MemoryError> {
     let limit = limit.unwrap_or(DEFAULT_LIMIT);
     let (split, heap_initial, heap_max, page_cache) = match explicit.get(HEAP_MAX_KEY) {
         Some(max) => {
-            let initial = explicit.get(HEAP_INITIAL_KEY).copied().unwrap_or(max).to_string();
+            let initial = explicit
+                .get(HEAP_INITIAL_KEY)
+                .copied()
+                .unwrap_or(max)
+                .to_string();
             let pc = match explicit.get(PAGECACHE_KEY) {
                 Some(pc) => pc.to_string(),
                 None => {
@@ -225,7 +261,10 @@ pub fn plan(limit: Option<u64>, explicit: &BTreeMap<&'static str, &str>) -> Resu
     };
     let tx_total = match explicit.get(TX_TOTAL_KEY).filter(|v| !v.is_empty()) {
         Some(v) => v.to_string(),
-        None => total_bytes.filter(|b| *b > 0).map(render_tx).unwrap_or_else(|| "2g".into()),
+        None => total_bytes
+            .filter(|b| *b > 0)
+            .map(render_tx)
+            .unwrap_or_else(|| "2g".into()),
     };
     let tx_max = match explicit.get(TX_MAX_KEY).filter(|v| !v.is_empty()) {
         Some(v) => v.to_string(),
@@ -234,12 +273,25 @@ pub fn plan(limit: Option<u64>, explicit: &BTreeMap<&'static str, &str>) -> Resu
             None => "256m".into(),
         },
     };
-    Ok(MemoryPlan { split, heap_initial, heap_max, page_cache, tx_total, tx_max })
+    Ok(MemoryPlan {
+        split,
+        heap_initial,
+        heap_max,
+        page_cache,
+        tx_total,
+        tx_max,
+    })
 }
 
 /// Checks the memory of a cluster server (rules 64–72 and the stricter §7 memory rules).
 /// `config_path` names the map the keys came from, for field paths.
-pub fn check_cluster(limit: Option<u64>, servers: i64, config: Option<&BTreeMap<String, String>>, sharding: Option<&BTreeMap<String, String>>, v: &mut Verdict) {
+pub fn check_cluster(
+    limit: Option<u64>,
+    servers: i64,
+    config: Option<&BTreeMap<String, String>>,
+    sharding: Option<&BTreeMap<String, String>>,
+    v: &mut Verdict,
+) {
     let limit_field = "spec.resources.limits.memory";
     let l = limit.unwrap_or(DEFAULT_LIMIT);
     let before = v.errors.len();
@@ -253,21 +305,43 @@ pub fn check_cluster(limit: Option<u64>, servers: i64, config: Option<&BTreeMap<
     let keys = explicit_keys(config, sharding);
     for key in [HEAP_MAX_KEY, HEAP_INITIAL_KEY, PAGECACHE_KEY] {
         if keys.get(key).is_some_and(|v| v.trim().is_empty()) {
-            v.error("memory-key-nonempty", field_of(key), format!("{key} is empty; give a size such as 2g or remove the key"));
+            v.error(
+                "memory-key-nonempty",
+                field_of(key),
+                format!("{key} is empty; give a size such as 2g or remove the key"),
+            );
         }
     }
     let mut parsed: BTreeMap<&str, u64> = BTreeMap::new();
     let mut unparsable = false;
-    for (key, rule) in [(HEAP_MAX_KEY, "memory-heap-format"), (PAGECACHE_KEY, "memory-pagecache-format"), (TX_TOTAL_KEY, "memory-tx-format"), (HEAP_INITIAL_KEY, "memory-heap-format")] {
-        let Some(raw) = keys.get(key).filter(|s| !s.trim().is_empty()) else { continue };
+    for (key, rule) in [
+        (HEAP_MAX_KEY, "memory-heap-format"),
+        (PAGECACHE_KEY, "memory-pagecache-format"),
+        (TX_TOTAL_KEY, "memory-tx-format"),
+        (HEAP_INITIAL_KEY, "memory-heap-format"),
+    ] {
+        let Some(raw) = keys.get(key).filter(|s| !s.trim().is_empty()) else {
+            continue;
+        };
         match lenient_memory_bytes(raw) {
             None => {
-                v.error(rule, field_of(key), format!("{raw:?} is not a memory size; use Neo4j syntax such as 4g or 512m"));
+                v.error(
+                    rule,
+                    field_of(key),
+                    format!("{raw:?} is not a memory size; use Neo4j syntax such as 4g or 512m"),
+                );
                 unparsable = true;
             }
             Some(bytes) => {
                 if neo4j_bytes(raw).is_none() {
-                    v.error("memory-value-neo4j-syntax", field_of(key), format!("{raw:?} is Kubernetes syntax, which Neo4j refuses; write it as {}", render_size(bytes).to_ascii_lowercase()));
+                    v.error(
+                        "memory-value-neo4j-syntax",
+                        field_of(key),
+                        format!(
+                            "{raw:?} is Kubernetes syntax, which Neo4j refuses; write it as {}",
+                            render_size(bytes).to_ascii_lowercase()
+                        ),
+                    );
                 }
                 parsed.insert(key, bytes);
             }
@@ -276,7 +350,11 @@ pub fn check_cluster(limit: Option<u64>, servers: i64, config: Option<&BTreeMap<
     if let Some(raw) = keys.get(TX_MAX_KEY).filter(|s| !s.trim().is_empty())
         && neo4j_bytes(raw).is_none()
     {
-        v.error("memory-value-neo4j-syntax", field_of(TX_MAX_KEY), format!("{raw:?} is not a Neo4j memory size; use syntax such as 256m"));
+        v.error(
+            "memory-value-neo4j-syntax",
+            field_of(TX_MAX_KEY),
+            format!("{raw:?} is not a Neo4j memory size; use syntax such as 256m"),
+        );
     }
     if !unparsable {
         let heap = parsed.get(HEAP_MAX_KEY).copied();
@@ -293,31 +371,71 @@ pub fn check_cluster(limit: Option<u64>, servers: i64, config: Option<&BTreeMap<
         }
         if heap.is_some() || pc.is_some() || parsed.contains_key(TX_TOTAL_KEY) {
             let overhead = (l / 4).max(512 * MI);
-            let used = heap.unwrap_or(0) + pc.unwrap_or(0);
-            if used + overhead > l {
+            let used = heap.unwrap_or(0).saturating_add(pc.unwrap_or(0));
+            if used.saturating_add(overhead) > l {
                 v.error("memory-exceeds-limit", if heap.is_some() { field_of(HEAP_MAX_KEY) } else { field_of(PAGECACHE_KEY) },
                     format!("heap + page cache ({}) plus {} system overhead exceed the {} container limit; lower them or raise {limit_field}", human_bytes(used), human_bytes(overhead), human_bytes(l)));
             }
         }
         if let Some(h) = heap.filter(|h| *h > 0 && *h < MIN_HEAP) {
-            v.error("memory-heap-min", field_of(HEAP_MAX_KEY), format!("heap {} is below the {} minimum", human_bytes(h), human_bytes(MIN_HEAP)));
+            v.error(
+                "memory-heap-min",
+                field_of(HEAP_MAX_KEY),
+                format!(
+                    "heap {} is below the {} minimum",
+                    human_bytes(h),
+                    human_bytes(MIN_HEAP)
+                ),
+            );
         }
         if let Some(p) = pc.filter(|p| *p > 0 && *p < MIN_PAGE_CACHE) {
-            v.error("memory-pagecache-min", field_of(PAGECACHE_KEY), format!("page cache {} is below the {} minimum", human_bytes(p), human_bytes(MIN_PAGE_CACHE)));
+            v.error(
+                "memory-pagecache-min",
+                field_of(PAGECACHE_KEY),
+                format!(
+                    "page cache {} is below the {} minimum",
+                    human_bytes(p),
+                    human_bytes(MIN_PAGE_CACHE)
+                ),
+            );
         }
         if let Some(h) = heap.filter(|h| *h > MAX_HEAP) {
             v.warn("memory-heap-over-31g", field_of(HEAP_MAX_KEY), format!("heap {} is above 31Gi, where the JVM loses compressed pointers; prefer 31g and give the rest to the page cache", human_bytes(h)));
         }
     }
     if heap_missing_with_orphans(&keys) {
-        let key = if keys.contains_key(PAGECACHE_KEY) { PAGECACHE_KEY } else { HEAP_INITIAL_KEY };
-        v.warn("memory-orphan-keys", field_of(key), format!("{key} is ignored unless {HEAP_MAX_KEY} is also set; sizing stays automatic"));
+        let key = if keys.contains_key(PAGECACHE_KEY) {
+            PAGECACHE_KEY
+        } else {
+            HEAP_INITIAL_KEY
+        };
+        v.warn(
+            "memory-orphan-keys",
+            field_of(key),
+            format!("{key} is ignored unless {HEAP_MAX_KEY} is also set; sizing stays automatic"),
+        );
     }
     if v.errors.len() == before {
         if l < MIN_CONTAINER {
-            v.error("memory-container-min", limit_field, format!("{} is below the {} a Neo4j Enterprise server needs; raise the limit", human_bytes(l), human_bytes(MIN_CONTAINER)));
+            v.error(
+                "memory-container-min",
+                limit_field,
+                format!(
+                    "{} is below the {} a Neo4j Enterprise server needs; raise the limit",
+                    human_bytes(l),
+                    human_bytes(MIN_CONTAINER)
+                ),
+            );
         } else if servers > 3 && l < 2 * GI {
-            v.error("memory-cluster-size-min", limit_field, format!("{} is too little for a cluster of {servers} servers; give each at least {}", human_bytes(l), human_bytes(2 * GI)));
+            v.error(
+                "memory-cluster-size-min",
+                limit_field,
+                format!(
+                    "{} is too little for a cluster of {servers} servers; give each at least {}",
+                    human_bytes(l),
+                    human_bytes(2 * GI)
+                ),
+            );
         } else if let Ok(p) = plan(Some(l), &keys)
             && let (Some(total), Some(per)) = (parse_tx_base(&p.tx_total), parse_tx_base(&p.tx_max))
             && per > total
@@ -328,7 +446,8 @@ pub fn check_cluster(limit: Option<u64>, servers: i64, config: Option<&BTreeMap<
 }
 
 fn heap_missing_with_orphans(keys: &BTreeMap<&'static str, &str>) -> bool {
-    !keys.contains_key(HEAP_MAX_KEY) && (keys.contains_key(PAGECACHE_KEY) || keys.contains_key(HEAP_INITIAL_KEY))
+    !keys.contains_key(HEAP_MAX_KEY)
+        && (keys.contains_key(PAGECACHE_KEY) || keys.contains_key(HEAP_INITIAL_KEY))
 }
 
 #[cfg(test)]
@@ -352,16 +471,30 @@ mod tests {
             (64 * GI, "31G", "19G", "21.7g", "2.2g"),
         ];
         for (limit, heap, pc, total, per) in cases {
-            assert_eq!(rendered(limit), (heap.into(), pc.into(), total.into(), per.into()), "limit {}", human_bytes(limit));
+            assert_eq!(
+                rendered(limit),
+                (heap.into(), pc.into(), total.into(), per.into()),
+                "limit {}",
+                human_bytes(limit)
+            );
         }
     }
 
     #[test]
     fn rounding_never_eats_the_os_reserve() {
         // The reference renders 3Gi → 2G/768M, 5Gi → 3G/2G, 6Gi → 4G/2G, leaving less than the reserve.
-        for (limit, heap, pc) in [(3 * GI, "1536M", "768M"), (5 * GI, "3G", "1536M"), (6 * GI, "3686M", "1843M")] {
+        for (limit, heap, pc) in [
+            (3 * GI, "1536M", "768M"),
+            (5 * GI, "3G", "1536M"),
+            (6 * GI, "3686M", "1843M"),
+        ] {
             let (h, p, _, _) = rendered(limit);
-            assert_eq!((h.as_str(), p.as_str()), (heap, pc), "limit {}", human_bytes(limit));
+            assert_eq!(
+                (h.as_str(), p.as_str()),
+                (heap, pc),
+                "limit {}",
+                human_bytes(limit)
+            );
             let s = split(limit).unwrap_or_else(|e| panic!("{e}"));
             assert!(s.os >= os_reserve(limit));
         }
@@ -371,20 +504,33 @@ mod tests {
 
     #[test]
     fn limit_below_one_gi_is_refused() {
-        assert_eq!(split(512 * MI), Err(MemoryError::LimitTooSmall { limit: 512 * MI }));
+        assert_eq!(
+            split(512 * MI),
+            Err(MemoryError::LimitTooSmall { limit: 512 * MI })
+        );
     }
 
     #[test]
     fn explicit_heap_wins_and_derives_page_cache() {
         let keys = BTreeMap::from([(HEAP_MAX_KEY, "4g")]);
         let p = plan(Some(8 * GI), &keys).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!((p.heap_initial.as_str(), p.heap_max.as_str(), p.page_cache.as_str()), ("4g", "4g", "2G"));
+        assert_eq!(
+            (
+                p.heap_initial.as_str(),
+                p.heap_max.as_str(),
+                p.page_cache.as_str()
+            ),
+            ("4g", "4g", "2G")
+        );
         assert_eq!((p.tx_total.as_str(), p.tx_max.as_str()), ("2.8g", "286.7m"));
         assert_eq!(p.split, None);
     }
 
     fn check(limit: Option<u64>, servers: i64, cfg: &[(&str, &str)]) -> Verdict {
-        let map: BTreeMap<String, String> = cfg.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: BTreeMap<String, String> = cfg
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         let mut v = Verdict::default();
         check_cluster(limit, servers, Some(&map), None, &mut v);
         v
@@ -392,30 +538,104 @@ mod tests {
 
     #[test]
     fn memory_rules_table() {
-        let cases: &[(Option<u64>, i64, &[(&str, &str)], &[&str])] = &[
+        type Case<'a> = (Option<u64>, i64, &'a [(&'a str, &'a str)], &'a [&'a str]);
+        let cases: &[Case] = &[
             (Some(8 * GI), 3, &[(HEAP_MAX_KEY, "4g")], &[]),
-            (Some(8 * GI), 3, &[(HEAP_MAX_KEY, "lots")], &["memory-heap-format"]),
-            (Some(8 * GI), 3, &[(HEAP_MAX_KEY, "2g"), (PAGECACHE_KEY, "x")], &["memory-pagecache-format"]),
-            (Some(8 * GI), 3, &[(HEAP_MAX_KEY, "2g"), (TX_TOTAL_KEY, "x")], &["memory-tx-format"]),
-            (Some(8 * GI), 3, &[(HEAP_MAX_KEY, "2g"), (TX_TOTAL_KEY, "3g")], &["memory-tx-exceeds-heap"]),
-            (Some(8 * GI), 3, &[(HEAP_MAX_KEY, "5g"), (PAGECACHE_KEY, "2g")], &["memory-exceeds-limit"]),
-            (Some(8 * GI), 3, &[(HEAP_MAX_KEY, "4g"), (PAGECACHE_KEY, "2g")], &[]),
-            (Some(8 * GI), 3, &[(HEAP_MAX_KEY, "200m")], &["memory-heap-min"]),
-            (Some(8 * GI), 3, &[(HEAP_MAX_KEY, "2g"), (PAGECACHE_KEY, "100m")], &["memory-pagecache-min"]),
+            (
+                Some(8 * GI),
+                3,
+                &[(HEAP_MAX_KEY, "lots")],
+                &["memory-heap-format"],
+            ),
+            (
+                Some(8 * GI),
+                3,
+                &[(HEAP_MAX_KEY, "2g"), (PAGECACHE_KEY, "x")],
+                &["memory-pagecache-format"],
+            ),
+            (
+                Some(8 * GI),
+                3,
+                &[(HEAP_MAX_KEY, "2g"), (TX_TOTAL_KEY, "x")],
+                &["memory-tx-format"],
+            ),
+            (
+                Some(8 * GI),
+                3,
+                &[(HEAP_MAX_KEY, "2g"), (TX_TOTAL_KEY, "3g")],
+                &["memory-tx-exceeds-heap"],
+            ),
+            (
+                Some(8 * GI),
+                3,
+                &[(HEAP_MAX_KEY, "5g"), (PAGECACHE_KEY, "2g")],
+                &["memory-exceeds-limit"],
+            ),
+            (
+                Some(8 * GI),
+                3,
+                &[(HEAP_MAX_KEY, "4g"), (PAGECACHE_KEY, "2g")],
+                &[],
+            ),
+            (
+                Some(8 * GI),
+                3,
+                &[(HEAP_MAX_KEY, "200m")],
+                &["memory-heap-min"],
+            ),
+            (
+                Some(8 * GI),
+                3,
+                &[(HEAP_MAX_KEY, "2g"), (PAGECACHE_KEY, "100m")],
+                &["memory-pagecache-min"],
+            ),
             (Some(512 * MI), 3, &[], &["memory-container-min"]),
             (Some(GI), 4, &[], &["memory-cluster-size-min"]),
             (Some(GI), 3, &[], &[]),
-            (Some(8 * GI), 3, &[(HEAP_MAX_KEY, "4Gi")], &["memory-value-neo4j-syntax"]),
-            (Some(8 * GI), 3, &[(HEAP_MAX_KEY, "2g"), (HEAP_INITIAL_KEY, "3g")], &["memory-heap-initial-le-max"]),
-            (Some(8 * GI), 3, &[(HEAP_MAX_KEY, "")], &["memory-key-nonempty"]),
+            (
+                Some(8 * GI),
+                3,
+                &[(HEAP_MAX_KEY, "4Gi")],
+                &["memory-value-neo4j-syntax"],
+            ),
+            (
+                Some(8 * GI),
+                3,
+                &[(HEAP_MAX_KEY, "2g"), (HEAP_INITIAL_KEY, "3g")],
+                &["memory-heap-initial-le-max"],
+            ),
+            (
+                Some(8 * GI),
+                3,
+                &[(HEAP_MAX_KEY, "")],
+                &["memory-key-nonempty"],
+            ),
             (None, 3, &[(HEAP_MAX_KEY, "8g")], &["memory-exceeds-limit"]),
-            (Some(8 * GI), 3, &[(PAGECACHE_KEY, "1g")], &["memory-orphan-keys"]),
-            (Some(64 * GI), 3, &[(HEAP_MAX_KEY, "40g")], &["memory-heap-over-31g"]),
-            (Some(8 * GI), 3, &[(HEAP_MAX_KEY, "256m")], &["memory-tx-per-le-total"]),
+            (
+                Some(8 * GI),
+                3,
+                &[(PAGECACHE_KEY, "1g")],
+                &["memory-orphan-keys"],
+            ),
+            (
+                Some(64 * GI),
+                3,
+                &[(HEAP_MAX_KEY, "40g")],
+                &["memory-heap-over-31g"],
+            ),
+            (
+                Some(8 * GI),
+                3,
+                &[(HEAP_MAX_KEY, "256m")],
+                &["memory-tx-per-le-total"],
+            ),
         ];
         for (limit, servers, cfg, want) in cases {
             let got = check(*limit, *servers, cfg).rules();
-            assert_eq!(&got, want, "limit {limit:?} servers {servers} config {cfg:?}");
+            assert_eq!(
+                &got, want,
+                "limit {limit:?} servers {servers} config {cfg:?}"
+            );
         }
     }
 

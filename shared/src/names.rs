@@ -39,7 +39,9 @@ pub struct ClusterNames {
 
 impl ClusterNames {
     pub fn new(cluster: &str) -> Self {
-        Self { cluster: cluster.to_string() }
+        Self {
+            cluster: cluster.to_string(),
+        }
     }
     pub fn cluster(&self) -> &str {
         &self.cluster
@@ -107,7 +109,11 @@ impl ClusterNames {
     }
     /// In-cluster DNS name of pod `i` behind the headless Service.
     pub fn pod_fqdn(&self, index: u32, namespace: &str) -> String {
-        format!("{}.{}.{namespace}.svc.cluster.local", self.pod(index), self.headless_service())
+        format!(
+            "{}.{}.{namespace}.svc.cluster.local",
+            self.pod(index),
+            self.headless_service()
+        )
     }
     /// In-cluster DNS name of the client Service.
     pub fn client_fqdn(&self, namespace: &str) -> String {
@@ -179,7 +185,9 @@ pub struct StandaloneNames {
 
 impl StandaloneNames {
     pub fn new(standalone: &str) -> Self {
-        Self { standalone: standalone.to_string() }
+        Self {
+            standalone: standalone.to_string(),
+        }
     }
     fn with(&self, suffix: &str) -> String {
         format!("{}{suffix}", self.standalone)
@@ -325,7 +333,10 @@ mod tests {
         assert_eq!(n.config_map(), "graph-config");
         assert_eq!(n.certificate(), "graph-tls");
         assert_eq!(n.tls_secret(), "graph-tls-secret");
-        assert_eq!(n.pod_fqdn(1, "db"), "graph-server-1.graph-headless.db.svc.cluster.local");
+        assert_eq!(
+            n.pod_fqdn(1, "db"),
+            "graph-server-1.graph-headless.db.svc.cluster.local"
+        );
     }
 
     #[test]
@@ -357,7 +368,11 @@ mod tests {
     fn pod_labels_carry_selector() {
         let n = ClusterNames::new("g");
         let pod = n.pod_labels("5.26.0");
-        for (k, v) in n.statefulset_selector().iter().chain(n.server_pod_selector().iter()) {
+        for (k, v) in n
+            .statefulset_selector()
+            .iter()
+            .chain(n.server_pod_selector().iter())
+        {
             assert_eq!(pod.get(k), Some(v), "pod labels miss selector {k}");
         }
         assert!(!pod.contains_key(LABEL_ROLE));

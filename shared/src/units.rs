@@ -17,14 +17,18 @@ pub fn go_duration_seconds(s: &str) -> Option<f64> {
     }
     let mut total = 0.0;
     while !rest.is_empty() {
-        let num_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        let num_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
         let num = &rest[..num_len];
         if num.is_empty() || num == "." || num.matches('.').count() > 1 {
             return None;
         }
         let value: f64 = num.parse().ok()?;
         rest = &rest[num_len..];
-        let unit_len = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
         let scale = match &rest[..unit_len] {
             "ns" => 1e-9,
             "us" | "µs" | "μs" => 1e-6,
@@ -44,7 +48,9 @@ pub fn go_duration_seconds(s: &str) -> Option<f64> {
 /// for memory, cores for CPU). Rejects anything the API server would not accept.
 pub fn quantity(s: &str) -> Option<f64> {
     let s = s.trim();
-    let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '+' || c == '-')).unwrap_or(s.len());
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '+' || c == '-'))
+        .unwrap_or(s.len());
     let (num, suffix) = s.split_at(split);
     if num.is_empty() || num == "." || num == "+" || num == "-" {
         return None;
@@ -81,18 +87,24 @@ pub fn quantity_bytes(s: &str) -> Option<u64> {
 
 /// CPU quantity in millicores, `None` when not a quantity or negative.
 pub fn quantity_millicores(s: &str) -> Option<u64> {
-    quantity(s).filter(|v| *v >= 0.0).map(|v| (v * 1000.0).round() as u64)
+    quantity(s)
+        .filter(|v| *v >= 0.0)
+        .map(|v| (v * 1000.0).round() as u64)
 }
 
 /// The reference validator's lenient memory parser (§1.9): trim, lower-case; `g`/`gi`, `m`/`mi`,
 /// `k`/`ki` are binary multiples of a decimal number; anything else is a quantity.
 pub fn lenient_memory_bytes(s: &str) -> Option<u64> {
     let t = s.trim().to_ascii_lowercase();
-    for (suffixes, scale) in [(["gi", "g"], 1u64 << 30), (["mi", "m"], 1 << 20), (["ki", "k"], 1 << 10)] {
+    for (suffixes, scale) in [
+        (["gi", "g"], 1u64 << 30),
+        (["mi", "m"], 1 << 20),
+        (["ki", "k"], 1 << 10),
+    ] {
         for suf in suffixes {
             if let Some(num) = t.strip_suffix(suf) {
                 let v: f64 = num.parse().ok()?;
-                return (v.is_finite() && v >= 0.0).then(|| (v * scale as f64) as u64);
+                return (v.is_finite() && v >= 0.0).then_some((v * scale as f64) as u64);
             }
         }
     }
@@ -104,7 +116,9 @@ pub fn lenient_memory_bytes(s: &str) -> Option<u64> {
 /// suffixes `Gi`/`Mi`/`Ki` are not Neo4j syntax.
 pub fn neo4j_bytes(s: &str) -> Option<u64> {
     let s = s.trim();
-    let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
     let (num, unit) = s.split_at(split);
     if num.is_empty() || num.starts_with('.') || num.ends_with('.') {
         return None;
@@ -147,8 +161,16 @@ mod tests {
 
     #[test]
     fn go_durations() {
-        for (s, secs) in [("1h", 3600.0), ("90m", 5400.0), ("1.5h", 5400.0), ("2160h", 7_776_000.0), ("0", 0.0),
-            ("1h30m", 5400.0), ("-5s", -5.0), ("500ms", 0.5)] {
+        for (s, secs) in [
+            ("1h", 3600.0),
+            ("90m", 5400.0),
+            ("1.5h", 5400.0),
+            ("2160h", 7_776_000.0),
+            ("0", 0.0),
+            ("1h30m", 5400.0),
+            ("-5s", -5.0),
+            ("500ms", 0.5),
+        ] {
             assert_eq!(go_duration_seconds(s), Some(secs), "{s}");
         }
         for s in ["", "1d", "h", "1", "5 m", "1.2.3s", "abc"] {
@@ -181,7 +203,10 @@ mod tests {
     fn neo4j_byte_syntax() {
         assert_eq!(neo4j_bytes("4g"), Some(4 << 30));
         assert_eq!(neo4j_bytes("512M"), Some(512 << 20));
-        assert_eq!(neo4j_bytes("1.4g"), Some((1.4 * (1u64 << 30) as f64) as u64));
+        assert_eq!(
+            neo4j_bytes("1.4g"),
+            Some((1.4 * (1u64 << 30) as f64) as u64)
+        );
         assert_eq!(neo4j_bytes("1024"), Some(1024));
         for bad in ["4Gi", "512Mi", "", "g", "1.x"] {
             assert_eq!(neo4j_bytes(bad), None, "{bad}");

@@ -19,9 +19,21 @@ impl Finding {
     pub fn new(rule: &'static str, field: impl Into<String>, message: impl Into<String>) -> Self {
         let message: String = message.into();
         // Messages are one line whatever the user's input held.
-        let message = message.replace(['\n', '\r'], " ");
-        Self { rule, field: field.into(), message }
+        let message = one_line(&message);
+        Self {
+            rule,
+            field: one_line(&field.into()),
+            message,
+        }
     }
+}
+
+/// Control characters (a user's map key or value may hold them) become spaces: every
+/// message and path is printed on one line.
+fn one_line(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 impl Finding {
@@ -33,7 +45,9 @@ impl Finding {
     pub fn warning_line(&self) -> String {
         let line = self.to_string();
         match line.char_indices().nth(WARNING_MAX_CHARS - 1) {
-            Some((cut, _)) if line.chars().count() > WARNING_MAX_CHARS => format!("{}…", &line[..cut]),
+            Some((cut, _)) if line.chars().count() > WARNING_MAX_CHARS => {
+                format!("{}…", &line[..cut])
+            }
             _ => line,
         }
     }
@@ -65,10 +79,20 @@ impl Verdict {
     pub fn allowed(&self) -> bool {
         self.errors.is_empty()
     }
-    pub fn error(&mut self, rule: &'static str, field: impl Into<String>, message: impl Into<String>) {
+    pub fn error(
+        &mut self,
+        rule: &'static str,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) {
         self.errors.push(Finding::new(rule, field, message));
     }
-    pub fn warn(&mut self, rule: &'static str, field: impl Into<String>, message: impl Into<String>) {
+    pub fn warn(
+        &mut self,
+        rule: &'static str,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) {
         self.warnings.push(Finding::new(rule, field, message));
     }
     pub fn extend(&mut self, other: Verdict) {
@@ -77,7 +101,11 @@ impl Verdict {
     }
     /// Every rule id that fired, errors first (for tests and metrics).
     pub fn rules(&self) -> Vec<&'static str> {
-        self.errors.iter().chain(&self.warnings).map(|f| f.rule).collect()
+        self.errors
+            .iter()
+            .chain(&self.warnings)
+            .map(|f| f.rule)
+            .collect()
     }
     pub fn error_rules(&self) -> Vec<&'static str> {
         self.errors.iter().map(|f| f.rule).collect()

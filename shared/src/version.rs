@@ -38,8 +38,15 @@ fn parse_core(s: &str) -> Option<Neo4jVersion> {
     let major = parts.next()?.parse::<i64>().ok()?;
     let minor = parts.next()?.parse::<i64>().ok()?;
     // A non-numeric third part (`5.26.x`, `5.26.0@sha256:…`) counts as patch 0.
-    let patch = parts.next().and_then(|p| p.parse::<i64>().ok()).unwrap_or(0);
-    Some(Neo4jVersion { major, minor, patch })
+    let patch = parts
+        .next()
+        .and_then(|p| p.parse::<i64>().ok())
+        .unwrap_or(0);
+    Some(Neo4jVersion {
+        major,
+        minor,
+        patch,
+    })
 }
 
 /// Parses an image tag as the reference's version parser does (§6.1): strip one leading `v`,
@@ -65,29 +72,39 @@ pub fn upgrade_refusal(old_tag: &str, new_tag: &str) -> Option<String> {
         return None;
     }
     let (Some(old), Some(new)) = (parse_upgrade_tag(old_tag), parse_upgrade_tag(new_tag)) else {
-        return Some(format!("invalid version format (current {old_tag:?}, target {new_tag:?})"));
+        return Some(format!(
+            "invalid version format (current {old_tag:?}, target {new_tag:?})"
+        ));
     };
     if new.cmp(&old) == Ordering::Less {
-        return Some(format!("downgrade is not supported (current {old}, target {new})"));
+        return Some(format!(
+            "downgrade is not supported (current {old}, target {new})"
+        ));
     }
     match (old.is_calver(), new.is_calver()) {
         (true, true) => None,
         (false, true) if old.major == 5 && old.minor == 26 => None,
-        (false, true) if (4..=10).contains(&old.major) => {
-            Some(format!("upgrading to CalVer requires 5.26.x first (current {old})"))
-        }
+        (false, true) if (4..=10).contains(&old.major) => Some(format!(
+            "upgrading to CalVer requires 5.26.x first (current {old})"
+        )),
         (false, false) if old.major == 5 && new.major == 5 => {
             if old.minor == 26 && new.minor == 26 {
                 None
             } else {
-                Some(format!("only 5.26.x or 2025.x are supported (current {old}, target {new})"))
+                Some(format!(
+                    "only 5.26.x or 2025.x are supported (current {old}, target {new})"
+                ))
             }
         }
-        (false, false) if old.major == 4 && new.major == 4 => Some("Neo4j 4.x is not supported".into()),
-        (false, false) if (4..=10).contains(&old.major) && (4..=10).contains(&new.major) => {
-            Some(format!("major version upgrades are not supported (current {old}, target {new})"))
+        (false, false) if old.major == 4 && new.major == 4 => {
+            Some("Neo4j 4.x is not supported".into())
         }
-        _ => Some(format!("unsupported upgrade path (current {old}, target {new})")),
+        (false, false) if (4..=10).contains(&old.major) && (4..=10).contains(&new.major) => Some(
+            format!("major version upgrades are not supported (current {old}, target {new})"),
+        ),
+        _ => Some(format!(
+            "unsupported upgrade path (current {old}, target {new})"
+        )),
     }
 }
 
@@ -98,13 +115,27 @@ mod tests {
     #[test]
     fn supported_tags_table() {
         for tag in [
-            "5.26.0", "5.26.12-enterprise", "5.26", "v5.26.1", "5.26-enterprise-ubi9", "2025.01.0",
-            "2025.1", "2025.10.1-enterprise", "2026.4.0", "5.26.0-community",
+            "5.26.0",
+            "5.26.12-enterprise",
+            "5.26",
+            "v5.26.1",
+            "5.26-enterprise-ubi9",
+            "2025.01.0",
+            "2025.1",
+            "2025.10.1-enterprise",
+            "2026.4.0",
+            "5.26.0-community",
         ] {
-            assert!(parse_tag(tag).is_some_and(|v| v.is_supported()), "{tag} should be supported");
+            assert!(
+                parse_tag(tag).is_some_and(|v| v.is_supported()),
+                "{tag} should be supported"
+            );
         }
         for tag in ["5.25.1", "5.27.0", "4.4.30", "2024.12.0"] {
-            assert!(parse_tag(tag).is_some_and(|v| !v.is_supported()), "{tag} should parse but be unsupported");
+            assert!(
+                parse_tag(tag).is_some_and(|v| !v.is_supported()),
+                "{tag} should parse but be unsupported"
+            );
         }
         for tag in ["latest", "enterprise", "2025", ""] {
             assert!(parse_tag(tag).is_none(), "{tag} should not parse");
@@ -113,7 +144,14 @@ mod tests {
 
     #[test]
     fn patch_that_is_not_a_number_counts_as_zero() {
-        assert_eq!(parse_tag("5.26.x"), Some(Neo4jVersion { major: 5, minor: 26, patch: 0 }));
+        assert_eq!(
+            parse_tag("5.26.x"),
+            Some(Neo4jVersion {
+                major: 5,
+                minor: 26,
+                patch: 0
+            })
+        );
     }
 
     #[test]
@@ -125,7 +163,12 @@ mod tests {
 
     #[test]
     fn upgrade_matrix() {
-        let allowed = [("5.26.0", "5.26.3"), ("5.26.3", "2025.01.0"), ("2025.01.0", "2025.10.1"), ("x", "x")];
+        let allowed = [
+            ("5.26.0", "5.26.3"),
+            ("5.26.3", "2025.01.0"),
+            ("2025.01.0", "2025.10.1"),
+            ("x", "x"),
+        ];
         for (a, b) in allowed {
             assert_eq!(upgrade_refusal(a, b), None, "{a} -> {b}");
         }

@@ -16,7 +16,10 @@ fn committed_crds_match_the_types() {
             drifted.push(path.display().to_string());
         }
     }
-    assert!(drifted.is_empty(), "CRDs out of date (run `make crds`): {drifted:?}");
+    assert!(
+        drifted.is_empty(),
+        "CRDs out of date (run `make crds`): {drifted:?}"
+    );
 }
 
 #[test]
@@ -28,13 +31,34 @@ fn crds_serve_one_version_with_status_and_the_schema_invariants() {
     let v = &c.spec.versions[0];
     assert_eq!(v.name, "v1beta1");
     assert!(v.served && v.storage);
-    assert!(v.subresources.as_ref().and_then(|s| s.status.as_ref()).is_some());
+    assert!(
+        v.subresources
+            .as_ref()
+            .and_then(|s| s.status.as_ref())
+            .is_some()
+    );
     let schema = serde_json::to_value(&v.schema).unwrap_or_default();
-    let servers = schema.pointer("/openAPIV3Schema/properties/spec/properties/topology/properties/servers").cloned().unwrap_or_default();
+    let servers = schema
+        .pointer("/openAPIV3Schema/properties/spec/properties/topology/properties/servers")
+        .cloned()
+        .unwrap_or_default();
     assert_eq!(servers["minimum"], 2.0);
     assert_eq!(servers["maximum"], 100.0);
-    let topo = schema.pointer("/openAPIV3Schema/properties/spec/properties/topology").cloned().unwrap_or_default();
-    assert!(topo["x-kubernetes-validations"].as_array().is_some_and(|a| a.len() == 3), "{topo}");
-    let columns: Vec<_> = v.additional_printer_columns.iter().flatten().map(|c| c.name.as_str()).collect();
+    let topo = schema
+        .pointer("/openAPIV3Schema/properties/spec/properties/topology")
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        topo["x-kubernetes-validations"]
+            .as_array()
+            .is_some_and(|a| a.len() == 3),
+        "{topo}"
+    );
+    let columns: Vec<_> = v
+        .additional_printer_columns
+        .iter()
+        .flatten()
+        .map(|c| c.name.as_str())
+        .collect();
     assert_eq!(columns, ["Servers", "Ready", "Phase", "Age"]);
 }

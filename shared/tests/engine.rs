@@ -9,27 +9,45 @@ use serde_json::{Value, json};
 fn fixture_documents() -> Vec<Value> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/examples");
     let mut docs = Vec::new();
-    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())).flatten().map(|e| e.path()).collect();
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .flatten()
+        .map(|e| e.path())
+        .collect();
     files.sort();
     for file in files {
-        let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        let text =
+            std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
         for chunk in text.split("\n---\n") {
-            let v: Value = serde_saphyr::from_str(chunk).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+            let v: Value =
+                serde_saphyr::from_str(chunk).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
             docs.push(v);
         }
     }
-    assert!(docs.len() >= 10, "expected the example fixtures, found {}", docs.len());
+    assert!(
+        docs.len() >= 10,
+        "expected the example fixtures, found {}",
+        docs.len()
+    );
     docs
 }
 
 fn kind_of(v: &Value) -> Kind {
-    v["kind"].as_str().and_then(Kind::from_name).unwrap_or_else(|| panic!("not one of our kinds: {v}"))
+    v["kind"]
+        .as_str()
+        .and_then(Kind::from_name)
+        .unwrap_or_else(|| panic!("not one of our kinds: {v}"))
 }
 
 /// JSON as the types serialize it: explicit nulls (`env:` with no value) are dropped.
 fn without_nulls(v: &Value) -> Value {
     match v {
-        Value::Object(m) => Value::Object(m.iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.clone(), without_nulls(v))).collect()),
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), without_nulls(v)))
+                .collect(),
+        ),
         Value::Array(a) => Value::Array(a.iter().map(without_nulls).collect()),
         other => other.clone(),
     }
@@ -38,7 +56,8 @@ fn without_nulls(v: &Value) -> Value {
 fn round_trip(kind: Kind, v: &Value) -> Value {
     use neo4j_shared::types::*;
     fn rt<T: serde::de::DeserializeOwned + serde::Serialize>(v: &Value) -> Value {
-        let typed: T = serde_json::from_value(v.clone()).unwrap_or_else(|e| panic!("decode {e}: {v}"));
+        let typed: T =
+            serde_json::from_value(v.clone()).unwrap_or_else(|e| panic!("decode {e}: {v}"));
         serde_json::to_value(typed).unwrap_or_default()
     }
     match kind {
@@ -54,7 +73,12 @@ fn round_trip(kind: Kind, v: &Value) -> Value {
 #[test]
 fn reference_shaped_manifests_round_trip_unchanged() {
     for doc in fixture_documents() {
-        assert_eq!(round_trip(kind_of(&doc), &doc), without_nulls(&doc), "{}", doc["metadata"]["name"]);
+        assert_eq!(
+            round_trip(kind_of(&doc), &doc),
+            without_nulls(&doc),
+            "{}",
+            doc["metadata"]["name"]
+        );
     }
 }
 
@@ -65,7 +89,8 @@ fn reference_shaped_manifests_are_admitted_and_the_patch_gives_the_defaulted_obj
     let mutated: Vec<_> = docs
         .iter()
         .map(|d| {
-            let m = engine::mutate(kind_of(d), d).unwrap_or_else(|e| panic!("{}: {e}", d["metadata"]["name"]));
+            let m = engine::mutate(kind_of(d), d)
+                .unwrap_or_else(|e| panic!("{}: {e}", d["metadata"]["name"]));
             inventory.insert_object(&m.defaulted);
             (d, m)
         })
@@ -73,14 +98,25 @@ fn reference_shaped_manifests_are_admitted_and_the_patch_gives_the_defaulted_obj
     let mut refused = Vec::new();
     for (doc, m) in mutated {
         let mut patched = doc.clone();
-        json_patch::patch(&mut patched, &m.patch).unwrap_or_else(|e| panic!("patch does not apply: {e}"));
+        json_patch::patch(&mut patched, &m.patch)
+            .unwrap_or_else(|e| panic!("patch does not apply: {e}"));
         assert_eq!(patched, m.defaulted);
-        let d = engine::validate(kind_of(doc), Operation::Create, None, &m.defaulted, &inventory);
+        let d = engine::validate(
+            kind_of(doc),
+            Operation::Create,
+            None,
+            &m.defaulted,
+            &inventory,
+        );
         if !d.allowed {
             refused.push(format!("{}: {}", doc["metadata"]["name"], d.message()));
         }
     }
-    assert!(refused.is_empty(), "reference-shaped manifests refused:\n{}", refused.join("\n"));
+    assert!(
+        refused.is_empty(),
+        "reference-shaped manifests refused:\n{}",
+        refused.join("\n")
+    );
 }
 
 #[test]
@@ -89,7 +125,12 @@ fn an_object_that_needs_no_default_gets_an_empty_patch() {
         let kind = kind_of(&doc);
         let once = engine::mutate(kind, &doc).unwrap_or_else(|e| panic!("{e}"));
         let twice = engine::mutate(kind, &once.defaulted).unwrap_or_else(|e| panic!("{e}"));
-        assert!(twice.patch.0.is_empty(), "{}: second patch {:?}", doc["metadata"]["name"], twice.patch);
+        assert!(
+            twice.patch.0.is_empty(),
+            "{}: second patch {:?}",
+            doc["metadata"]["name"],
+            twice.patch
+        );
     }
 }
 
@@ -97,7 +138,9 @@ fn an_object_that_needs_no_default_gets_an_empty_patch() {
 fn undecodable_objects_name_the_field() {
     let bad = json!({"apiVersion": "neo4j.neo4j.com/v1beta1", "kind": "Neo4jEnterpriseCluster", "metadata": {"name": "x"},
         "spec": {"image": {"repo": "neo4j", "tag": "5.26.0"}, "storage": {"size": "1Gi"}, "topology": {"servers": "three"}}});
-    let err = engine::mutate(Kind::Cluster, &bad).err().unwrap_or_else(|| panic!("decoded a string as servers"));
+    let err = engine::mutate(Kind::Cluster, &bad)
+        .err()
+        .unwrap_or_else(|| panic!("decoded a string as servers"));
     assert_eq!(err.path, "spec.topology.servers");
     let d = engine::validate(Kind::Cluster, Operation::Create, None, &bad, &NoInventory);
     assert_eq!((d.allowed, d.code), (false, engine::CODE_UNPROCESSABLE));
@@ -109,11 +152,17 @@ fn envelope_rules_refuse_other_versions_and_nameless_objects() {
     let mut doc = fixture_documents().remove(0);
     doc["apiVersion"] = json!("neo4j.neo4j.com/v1alpha1");
     let d = engine::validate(Kind::Cluster, Operation::Create, None, &doc, &NoInventory);
-    assert_eq!(d.errors.iter().map(|f| f.rule).collect::<Vec<_>>(), ["api-version-unsupported"]);
+    assert_eq!(
+        d.errors.iter().map(|f| f.rule).collect::<Vec<_>>(),
+        ["api-version-unsupported"]
+    );
     let mut doc = fixture_documents().remove(0);
     doc["metadata"].as_object_mut().map(|m| m.remove("name"));
     let d = engine::validate(Kind::Cluster, Operation::Create, None, &doc, &NoInventory);
-    assert_eq!(d.errors.iter().map(|f| f.rule).collect::<Vec<_>>(), ["metadata-name-required"]);
+    assert_eq!(
+        d.errors.iter().map(|f| f.rule).collect::<Vec<_>>(),
+        ["metadata-name-required"]
+    );
 }
 
 #[test]
@@ -124,7 +173,9 @@ fn delete_and_connect_are_allowed_without_checks() {
     }
 }
 
-fn opt<T: std::fmt::Debug + Clone + 'static>(s: impl Strategy<Value = T> + 'static) -> BoxedStrategy<Option<T>> {
+fn opt<T: std::fmt::Debug + Clone + 'static>(
+    s: impl Strategy<Value = T> + 'static,
+) -> BoxedStrategy<Option<T>> {
     prop_oneof![Just(None), s.prop_map(Some)].boxed()
 }
 

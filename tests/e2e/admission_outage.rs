@@ -21,11 +21,18 @@ fn schema_rejects_without_the_webhook_and_a_stopped_webhook_fails_closed() {
 
     // 1. No webhook configured: the CRD's OpenAPI minimum still refuses one server.
     unregister(&cp);
-    let out = wait_for("the webhook configurations to be gone", Duration::from_secs(30), || {
-        let out = cp.kubectl_in(&["apply", "--dry-run=server", "-f", "-"], Some(&one_server_cluster("schema-only")));
-        let err = String::from_utf8_lossy(&out.stderr).into_owned();
-        (!err.contains("denied the request")).then_some(out)
-    });
+    let out = wait_for(
+        "the webhook configurations to be gone",
+        Duration::from_secs(30),
+        || {
+            let out = cp.kubectl_in(
+                &["apply", "--dry-run=server", "-f", "-"],
+                Some(&one_server_cluster("schema-only")),
+            );
+            let err = String::from_utf8_lossy(&out.stderr).into_owned();
+            (!err.contains("denied the request")).then_some(out)
+        },
+    );
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("spec.topology.servers"), "{err}");
@@ -40,10 +47,17 @@ fn schema_rejects_without_the_webhook_and_a_stopped_webhook_fails_closed() {
     assert!(!out.status.success(), "applied with the webhook down");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("failed calling webhook"), "{err}");
-    assert!(err.contains("mutate.neo4j.neo4j.com") || err.contains("validate.neo4j.neo4j.com"), "{err}");
+    assert!(
+        err.contains("mutate.neo4j.neo4j.com") || err.contains("validate.neo4j.neo4j.com"),
+        "{err}"
+    );
     assert!(err.contains("connection refused"), "{err}");
     let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "unaffected", "namespace": "default"}, "data": {"k": "v"}});
     let out = cp.kubectl_in(&["apply", "-f", "-"], Some(&cm.to_string()));
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     unregister(&cp);
 }

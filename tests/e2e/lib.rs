@@ -29,29 +29,55 @@ pub struct ControlPlane {
 impl ControlPlane {
     /// Reads `$E2E_STATE_DIR/env` (default `target/cluster/env`) written by cluster-up.sh.
     pub fn from_env() -> ControlPlane {
-        let state_dir = std::env::var_os("E2E_STATE_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target/cluster"));
+        let state_dir = std::env::var_os("E2E_STATE_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root().join("target/cluster"));
         let env_file = state_dir.join("env");
-        let text = std::fs::read_to_string(&env_file)
-            .unwrap_or_else(|e| panic!("{}: {e} — start the control plane with `make cluster-up` (or run `make e2e`)", env_file.display()));
+        let text = std::fs::read_to_string(&env_file).unwrap_or_else(|e| {
+            panic!(
+                "{}: {e} — start the control plane with `make cluster-up` (or run `make e2e`)",
+                env_file.display()
+            )
+        });
         let vars: BTreeMap<String, String> = text
             .lines()
             .filter_map(|l| l.split_once('='))
             .map(|(k, v)| (k.trim().to_string(), v.trim().trim_matches('"').to_string()))
             .collect();
-        let get = |k: &str| PathBuf::from(vars.get(k).unwrap_or_else(|| panic!("{} has no {k}", env_file.display())));
-        ControlPlane { kubeconfig: get("KUBECONFIG"), kubectl: get("KUBECTL"), state_dir }
+        let get = |k: &str| {
+            PathBuf::from(
+                vars.get(k)
+                    .unwrap_or_else(|| panic!("{} has no {k}", env_file.display())),
+            )
+        };
+        ControlPlane {
+            kubeconfig: get("KUBECONFIG"),
+            kubectl: get("KUBECTL"),
+            state_dir,
+        }
     }
 
     /// Runs kubectl with `args`, feeding `stdin` when given.
     pub fn kubectl_in(&self, args: &[&str], stdin: Option<&str>) -> Output {
         let mut cmd = Command::new(&self.kubectl);
         cmd.arg("--kubeconfig").arg(&self.kubeconfig).args(args);
-        cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() }).stdout(Stdio::piped()).stderr(Stdio::piped());
-        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot run {}: {e}", self.kubectl.display()));
+        cmd.stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+        let mut child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", self.kubectl.display()));
         if let (Some(input), Some(mut pipe)) = (stdin, child.stdin.take()) {
-            pipe.write_all(input.as_bytes()).unwrap_or_else(|e| panic!("kubectl stdin: {e}"));
+            pipe.write_all(input.as_bytes())
+                .unwrap_or_else(|e| panic!("kubectl stdin: {e}"));
         }
-        child.wait_with_output().unwrap_or_else(|e| panic!("kubectl: {e}"))
+        child
+            .wait_with_output()
+            .unwrap_or_else(|e| panic!("kubectl: {e}"))
     }
 
     pub fn kubectl(&self, args: &[&str]) -> Output {
@@ -61,24 +87,45 @@ impl ControlPlane {
     /// Runs kubectl and fails the test unless it succeeds; returns stdout.
     pub fn kubectl_ok(&self, args: &[&str]) -> String {
         let out = self.kubectl(args);
-        assert!(out.status.success(), "kubectl {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "kubectl {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
     /// `kubectl get -o json` of one object, `None` when it does not exist.
     pub fn get_json(&self, namespace: &str, resource: &str, name: &str) -> Option<Value> {
-        let out = self.kubectl(&["get", "-n", namespace, resource, name, "-o", "json"]);
+        let mut args = vec!["get", resource, name, "-o", "json"];
+        if !namespace.is_empty() {
+            args.extend(["-n", namespace]);
+        }
+        let out = self.kubectl(&args);
         if !out.status.success() {
             let err = String::from_utf8_lossy(&out.stderr);
-            assert!(err.contains("NotFound") || err.contains("not found"), "kubectl get {resource}/{name}: {err}");
+            assert!(
+                err.contains("NotFound") || err.contains("not found"),
+                "kubectl get {resource}/{name}: {err}"
+            );
             return None;
         }
         serde_json::from_slice(&out.stdout).ok()
     }
 
     pub fn create_namespace(&self, name: &str) {
-        let out = self.kubectl_in(&["apply", "-f", "-"], Some(&json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}).to_string()));
-        assert!(out.status.success(), "namespace {name}: {}", String::from_utf8_lossy(&out.stderr));
+        let out = self.kubectl_in(
+            &["apply", "-f", "-"],
+            Some(
+                &json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+                    .to_string(),
+            ),
+        );
+        assert!(
+            out.status.success(),
+            "namespace {name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     /// Installs the generated CRDs and waits until every one is Established.
@@ -86,8 +133,21 @@ impl ControlPlane {
         let dir = root().join("manifests/crds");
         let dir = dir.to_string_lossy();
         // Server-side apply: the CRDs exceed the 256 KiB client-side last-applied annotation.
-        self.kubectl_ok(&["apply", "--server-side", "--force-conflicts", "--field-manager=neo4j-e2e", "-f", &dir]);
-        self.kubectl_ok(&["wait", "--for=condition=Established", "--timeout=60s", "-f", &dir]);
+        self.kubectl_ok(&[
+            "apply",
+            "--server-side",
+            "--force-conflicts",
+            "--field-manager=neo4j-e2e",
+            "-f",
+            &dir,
+        ]);
+        self.kubectl_ok(&[
+            "wait",
+            "--for=condition=Established",
+            "--timeout=60s",
+            "-f",
+            &dir,
+        ]);
     }
 }
 
@@ -99,7 +159,10 @@ pub fn wait_for<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> Opt
         if let Some(v) = check() {
             return v;
         }
-        assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
         std::thread::sleep(pause);
         pause = (pause * 2).min(Duration::from_millis(500));
     }
@@ -107,14 +170,21 @@ pub fn wait_for<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> Opt
 
 /// A free loopback port (bound and released; good enough for tests on one machine).
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or_else(|e| panic!("no free port: {e}"))
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("no free port: {e}"))
 }
 
 /// Status code of a plain-HTTP GET on loopback, `None` when nothing answers.
 pub fn http_status(port: u16, path: &str) -> Option<u16> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-    write!(s, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
     let mut buf = String::new();
     s.read_to_string(&mut buf).ok()?;
     buf.split_whitespace().nth(1)?.parse().ok()
@@ -136,13 +206,26 @@ impl Webhook {
     pub fn start(cp: &ControlPlane, name: &str) -> Webhook {
         let dir = cp.state_dir.join(format!("webhook-{name}"));
         let _ = std::fs::remove_dir_all(&dir);
-        let status = Command::new("bash").arg(root().join("certs/dev-certs.sh")).arg(&dir).stdout(Stdio::null()).status();
-        assert!(status.is_ok_and(|s| s.success()), "certs/dev-certs.sh failed");
-        let ca_pem = std::fs::read_to_string(dir.join("ca.crt")).unwrap_or_else(|e| panic!("ca.crt: {e}"));
-        let bin = std::env::var_os("NEO4J_WEBHOOK_BIN").map(PathBuf::from).unwrap_or_else(|| root().join("target/debug/neo4j-webhook"));
+        let status = Command::new("bash")
+            .arg(root().join("certs/dev-certs.sh"))
+            .arg(&dir)
+            .stdout(Stdio::null())
+            .status();
+        assert!(
+            status.is_ok_and(|s| s.success()),
+            "certs/dev-certs.sh failed"
+        );
+        let ca_pem =
+            std::fs::read_to_string(dir.join("ca.crt")).unwrap_or_else(|e| panic!("ca.crt: {e}"));
+        let bin = std::env::var_os("NEO4J_WEBHOOK_BIN")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root().join("target/debug/neo4j-webhook"));
         let (port, metrics_port) = (free_port(), free_port());
-        let log = std::fs::File::create(dir.join("webhook.log")).unwrap_or_else(|e| panic!("webhook.log: {e}"));
-        let log2 = log.try_clone().unwrap_or_else(|e| panic!("webhook.log: {e}"));
+        let log = std::fs::File::create(dir.join("webhook.log"))
+            .unwrap_or_else(|e| panic!("webhook.log: {e}"));
+        let log2 = log
+            .try_clone()
+            .unwrap_or_else(|e| panic!("webhook.log: {e}"));
         let child = Command::new(&bin)
             .arg("serve")
             .arg(format!("--listen=127.0.0.1:{port}"))
@@ -157,13 +240,23 @@ impl Webhook {
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
         // The e2e script kills whatever a crashed test run leaves behind.
         let _ = std::fs::write(dir.join("pid"), child.id().to_string());
-        let mut w = Webhook { child: Some(child), port, metrics_port, dir, ca_pem };
-        wait_for("the webhook to report ready", Duration::from_secs(60), || {
-            if let Some(Ok(Some(status))) = w.child.as_mut().map(Child::try_wait) {
-                panic!("the webhook exited ({status}); log: {}", w.log());
-            }
-            (http_status(w.metrics_port, "/readyz") == Some(200)).then_some(())
-        });
+        let mut w = Webhook {
+            child: Some(child),
+            port,
+            metrics_port,
+            dir,
+            ca_pem,
+        };
+        wait_for(
+            "the webhook to report ready",
+            Duration::from_secs(60),
+            || {
+                if let Some(Ok(Some(status))) = w.child.as_mut().map(Child::try_wait) {
+                    panic!("the webhook exited ({status}); log: {}", w.log());
+                }
+                (http_status(w.metrics_port, "/readyz") == Some(200)).then_some(())
+            },
+        );
         w
     }
 
@@ -183,14 +276,31 @@ impl Webhook {
     pub fn configurations(&self) -> Value {
         let shipped = root().join("manifests/webhook/webhooks.yaml");
         let cp = ControlPlane::from_env();
-        let out = cp.kubectl(&["create", "--dry-run=client", "-o", "json", "-f", &shipped.to_string_lossy()]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = cp.kubectl(&[
+            "create",
+            "--dry-run=client",
+            "-o",
+            "json",
+            "-f",
+            &shipped.to_string_lossy(),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         // One JSON object per document, back to back.
-        let mut items: Vec<Value> = serde_json::Deserializer::from_slice(&out.stdout).into_iter::<Value>().map(|v| v.unwrap_or_else(|e| panic!("{e}"))).collect();
+        let mut items: Vec<Value> = serde_json::Deserializer::from_slice(&out.stdout)
+            .into_iter::<Value>()
+            .map(|v| v.unwrap_or_else(|e| panic!("{e}")))
+            .collect();
         let ca = base64(self.ca_pem.as_bytes());
         for item in items.iter_mut() {
             for hook in item["webhooks"].as_array_mut().into_iter().flatten() {
-                let path = hook["clientConfig"]["service"]["path"].as_str().unwrap_or("/validate").to_string();
+                let path = hook["clientConfig"]["service"]["path"]
+                    .as_str()
+                    .unwrap_or("/validate")
+                    .to_string();
                 hook["clientConfig"] = json!({"url": format!("https://127.0.0.1:{}{path}", self.port), "caBundle": ca});
             }
         }
@@ -199,8 +309,15 @@ impl Webhook {
 
     /// Registers the webhook configurations and waits until the API server calls them.
     pub fn register(&self, cp: &ControlPlane) {
-        let out = cp.kubectl_in(&["apply", "-f", "-"], Some(&self.configurations().to_string()));
-        assert!(out.status.success(), "register webhooks: {}", String::from_utf8_lossy(&out.stderr));
+        let out = cp.kubectl_in(
+            &["apply", "-f", "-"],
+            Some(&self.configurations().to_string()),
+        );
+        assert!(
+            out.status.success(),
+            "register webhooks: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         wait_until_admission_active(cp);
     }
 }
@@ -213,7 +330,12 @@ impl Drop for Webhook {
 
 /// Removes the webhook configurations (cluster-wide).
 pub fn unregister(cp: &ControlPlane) {
-    cp.kubectl(&["delete", "mutatingwebhookconfiguration,validatingwebhookconfiguration", "neo4j-webhook", "--ignore-not-found"]);
+    cp.kubectl(&[
+        "delete",
+        "mutatingwebhookconfiguration,validatingwebhookconfiguration",
+        "neo4j-webhook",
+        "--ignore-not-found",
+    ]);
 }
 
 /// The API server picks up webhook configurations asynchronously: wait until a server-side dry
@@ -223,10 +345,16 @@ pub fn wait_until_admission_active(cp: &ControlPlane) {
         "metadata": {"name": "admission-probe", "namespace": "default"},
         "spec": {"image": {"repo": "neo4j", "tag": "5.26.0-enterprise"}, "topology": {"servers": 3}, "storage": {"size": "1Gi"}}})
     .to_string();
-    wait_for("the API server to call the webhook", Duration::from_secs(30), || {
-        let out = cp.kubectl_in(&["apply", "--dry-run=server", "-f", "-"], Some(&probe));
-        String::from_utf8_lossy(&out.stderr).contains("license-required").then_some(())
-    });
+    wait_for(
+        "the API server to call the webhook",
+        Duration::from_secs(30),
+        || {
+            let out = cp.kubectl_in(&["apply", "--dry-run=server", "-f", "-"], Some(&probe));
+            String::from_utf8_lossy(&out.stderr)
+                .contains("license-required")
+                .then_some(())
+        },
+    );
 }
 
 /// Standard base64 (the caBundle field), to avoid a dependency for twenty lines.
@@ -234,7 +362,11 @@ pub fn base64(data: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
     for chunk in data.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -249,14 +381,24 @@ pub fn base64(data: &[u8]) -> String {
 
 /// The `Warning: ` lines kubectl printed, without the prefix.
 pub fn warnings(stderr: &[u8]) -> Vec<String> {
-    String::from_utf8_lossy(stderr).lines().filter_map(|l| l.strip_prefix("Warning: ")).map(str::to_string).collect()
+    String::from_utf8_lossy(stderr)
+        .lines()
+        .filter_map(|l| l.strip_prefix("Warning: "))
+        .map(str::to_string)
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn base64_matches_the_rfc_vectors() {
-        for (plain, encoded) in [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foobar", "Zm9vYmFy")] {
+        for (plain, encoded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foobar", "Zm9vYmFy"),
+        ] {
             assert_eq!(super::base64(plain.as_bytes()), encoded);
         }
     }

@@ -55,7 +55,11 @@ pub enum InputError {
     #[error("{file}: cannot read: {reason}")]
     Unreadable { file: String, reason: String },
     #[error("{file}: document {index}: {reason}")]
-    Unparsable { file: String, index: usize, reason: String },
+    Unparsable {
+        file: String,
+        index: usize,
+        reason: String,
+    },
 }
 
 /// The verdict on one object, as `--output json` prints it (one line per object).
@@ -94,18 +98,27 @@ impl Outcome {
 
 /// Lists the files under `path` (itself when it is a file), sorted so runs are repeatable.
 fn files_under(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), InputError> {
-    let unreadable = |e: std::io::Error| InputError::Unreadable { file: path.display().to_string(), reason: e.to_string() };
+    let unreadable = |e: std::io::Error| InputError::Unreadable {
+        file: path.display().to_string(),
+        reason: e.to_string(),
+    };
     let meta = std::fs::metadata(path).map_err(unreadable)?;
     if !meta.is_dir() {
         out.push(path.to_path_buf());
         return Ok(());
     }
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(path).map_err(unreadable)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+        .map_err(unreadable)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
     entries.sort();
     for entry in entries {
         if entry.is_dir() {
             files_under(&entry, out)?;
-        } else if matches!(entry.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "json")) {
+        } else if matches!(
+            entry.extension().and_then(|e| e.to_str()),
+            Some("yaml" | "yml" | "json")
+        ) {
             out.push(entry);
         }
     }
@@ -116,11 +129,20 @@ fn files_under(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), InputError> {
 /// are dropped; a `kind: List` is expanded into its items.
 pub fn parse_documents(file: &Path, text: &str) -> Result<Vec<Document>, InputError> {
     let values: Vec<Value> = if text.trim_start().starts_with(['{', '[']) {
-        serde_json::from_str::<Value>(text).map(|v| vec![v]).map_err(|e| InputError::Unparsable { file: file.display().to_string(), index: 0, reason: e.to_string() })?
+        serde_json::from_str::<Value>(text)
+            .map(|v| vec![v])
+            .map_err(|e| InputError::Unparsable {
+                file: file.display().to_string(),
+                index: 0,
+                reason: e.to_string(),
+            })?
     } else {
         let mut docs = Vec::new();
         for (index, chunk) in split_yaml_documents(text).into_iter().enumerate() {
-            if chunk.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) {
+            if chunk
+                .lines()
+                .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+            {
                 docs.push(Value::Null);
                 continue;
             }
@@ -137,14 +159,34 @@ pub fn parse_documents(file: &Path, text: &str) -> Result<Vec<Document>, InputEr
     for (index, value) in values.into_iter().enumerate() {
         match value {
             Value::Null => {}
-            Value::Array(items) => out.extend(items.into_iter().map(|object| Document { file: file.to_path_buf(), index, object })),
+            Value::Array(items) => out.extend(items.into_iter().map(|object| Document {
+                file: file.to_path_buf(),
+                index,
+                object,
+            })),
             Value::Object(ref o) if o.get("kind").and_then(Value::as_str) == Some("List") => {
-                let items = o.get("items").and_then(Value::as_array).cloned().unwrap_or_default();
-                out.extend(items.into_iter().map(|object| Document { file: file.to_path_buf(), index, object }));
+                let items = o
+                    .get("items")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default();
+                out.extend(items.into_iter().map(|object| Document {
+                    file: file.to_path_buf(),
+                    index,
+                    object,
+                }));
             }
-            Value::Object(_) => out.push(Document { file: file.to_path_buf(), index, object: value }),
+            Value::Object(_) => out.push(Document {
+                file: file.to_path_buf(),
+                index,
+                object: value,
+            }),
             other => {
-                return Err(InputError::Unparsable { file: file.display().to_string(), index, reason: format!("expected a mapping, found {}", type_name(&other)) });
+                return Err(InputError::Unparsable {
+                    file: file.display().to_string(),
+                    index,
+                    reason: format!("expected a mapping, found {}", type_name(&other)),
+                });
             }
         }
     }
@@ -166,7 +208,11 @@ fn split_yaml_documents(text: &str) -> Vec<String> {
 }
 
 fn first_line(s: &str) -> String {
-    s.lines().find(|l| !l.trim().is_empty()).unwrap_or(s).trim().to_string()
+    s.lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or(s)
+        .trim()
+        .to_string()
 }
 
 fn type_name(v: &Value) -> &'static str {
@@ -191,7 +237,10 @@ pub fn read_documents(paths: &[PathBuf]) -> (Vec<Document>, Vec<InputError>) {
         }
         for file in files {
             match std::fs::read_to_string(&file) {
-                Err(e) => errors.push(InputError::Unreadable { file: file.display().to_string(), reason: e.to_string() }),
+                Err(e) => errors.push(InputError::Unreadable {
+                    file: file.display().to_string(),
+                    reason: e.to_string(),
+                }),
                 Ok(text) => match parse_documents(&file, &text) {
                     Ok(d) => docs.extend(d),
                     Err(e) => errors.push(e),
@@ -203,26 +252,47 @@ pub fn read_documents(paths: &[PathBuf]) -> (Vec<Document>, Vec<InputError>) {
 }
 
 fn identity(object: &Value) -> (String, String, String) {
-    let kind = object.get("kind").and_then(Value::as_str).unwrap_or_default().to_string();
-    let name = object.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_string();
+    let kind = object
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let name = object
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
     (kind, engine::namespace_of(object), name)
 }
 
 fn is_our_group(object: &Value) -> bool {
-    object.get("apiVersion").and_then(Value::as_str).is_some_and(|v| v.split('/').next() == Some(neo4j_shared::types::GROUP))
+    object
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .is_some_and(|v| v.split('/').next() == Some(neo4j_shared::types::GROUP))
 }
 
 /// Checks `docs` (with `old` as the previous versions) and returns every verdict.
 pub fn check_documents(docs: &[Document], old: &[Document]) -> Outcome {
     let mut outcome = Outcome::default();
-    let olds: BTreeMap<(String, String, String), &Value> = old.iter().map(|d| (identity(&d.object), &d.object)).collect();
+    let olds: BTreeMap<(String, String, String), &Value> = old
+        .iter()
+        .map(|d| (identity(&d.object), &d.object))
+        .collect();
     // First pass: defaults, so objects of the run see each other as the API server would store them.
     let mut mutated = Vec::new();
     let mut inventory = MapInventory::default();
     for doc in docs {
         let (kind_name, _, _) = identity(&doc.object);
         let Some(kind) = Kind::from_name(&kind_name).filter(|_| is_our_group(&doc.object)) else {
-            *outcome.skipped.entry(if kind_name.is_empty() { "(no kind)".into() } else { kind_name }).or_default() += 1;
+            *outcome
+                .skipped
+                .entry(if kind_name.is_empty() {
+                    "(no kind)".into()
+                } else {
+                    kind_name
+                })
+                .or_default() += 1;
             continue;
         };
         match engine::mutate(kind, &doc.object) {
@@ -230,13 +300,21 @@ pub fn check_documents(docs: &[Document], old: &[Document]) -> Outcome {
                 inventory.insert_object(&m.defaulted);
                 mutated.push((doc, kind, m));
             }
-            Err(e) => outcome.errors.push(InputError::Unparsable { file: doc.file.display().to_string(), index: doc.index, reason: e.to_string() }),
+            Err(e) => outcome.errors.push(InputError::Unparsable {
+                file: doc.file.display().to_string(),
+                index: doc.index,
+                reason: e.to_string(),
+            }),
         }
     }
     for (doc, kind, m) in mutated {
         let id = identity(&doc.object);
         let old = olds.get(&id).copied();
-        let op = if old.is_some() { Operation::Update } else { Operation::Create };
+        let op = if old.is_some() {
+            Operation::Update
+        } else {
+            Operation::Create
+        };
         let decision: Decision = engine::validate(kind, op, old, &m.defaulted, &inventory);
         let (_, namespace, name) = id;
         outcome.reports.push(Report {
@@ -245,7 +323,11 @@ pub fn check_documents(docs: &[Document], old: &[Document]) -> Outcome {
             name,
             allowed: decision.allowed,
             code: decision.code,
-            warnings: decision.warnings.iter().map(neo4j_shared::Finding::warning_line).collect(),
+            warnings: decision
+                .warnings
+                .iter()
+                .map(neo4j_shared::Finding::warning_line)
+                .collect(),
             reasons: decision.errors,
             patch: m.patch,
         });
@@ -256,8 +338,15 @@ pub fn check_documents(docs: &[Document], old: &[Document]) -> Outcome {
 /// Renders one report the way `kubectl apply` would show the webhook's answer.
 pub fn render_text(r: &Report) -> String {
     let mut out = String::new();
-    let plural = Kind::from_name(&r.kind).map(Kind::plural).unwrap_or_default();
-    let what = format!("{plural}.{}/{} (namespace {})", neo4j_shared::types::GROUP, r.name, r.namespace);
+    let plural = Kind::from_name(&r.kind)
+        .map(Kind::plural)
+        .unwrap_or_default();
+    let what = format!(
+        "{plural}.{}/{} (namespace {})",
+        neo4j_shared::types::GROUP,
+        r.name,
+        r.namespace
+    );
     for w in &r.warnings {
         out.push_str(&format!("Warning: {w}\n"));
     }
@@ -292,7 +381,11 @@ fn patch_line(op: &json_patch::PatchOperation) -> String {
 }
 
 pub fn run(args: Args) -> ExitCode {
-    let format = args.output.unwrap_or(if std::io::stdout().is_terminal() { OutputFormat::Text } else { OutputFormat::Json });
+    let format = args.output.unwrap_or(if std::io::stdout().is_terminal() {
+        OutputFormat::Text
+    } else {
+        OutputFormat::Json
+    });
     let (docs, mut errors) = read_documents(&args.paths);
     let old = match &args.old {
         Some(path) => {
@@ -308,7 +401,9 @@ pub fn run(args: Args) -> ExitCode {
     let mut out = stdout.lock();
     for r in &outcome.reports {
         let line = match format {
-            OutputFormat::Json => serde_json::to_string(r).map(|s| s + "\n").unwrap_or_default(),
+            OutputFormat::Json => serde_json::to_string(r)
+                .map(|s| s + "\n")
+                .unwrap_or_default(),
             OutputFormat::Text => render_text(r),
         };
         // A closed pipe (`| head`) is not an error worth a panic.
@@ -333,7 +428,10 @@ mod tests {
     fn splits_multi_document_yaml_and_names_the_document() {
         let text = "a: 1\n---\n# only a comment\n---\nkind: X\n---\nb: [\n";
         let err = parse_documents(Path::new("f.yaml"), text).err();
-        assert!(matches!(err, Some(InputError::Unparsable { index: 3, .. })), "{err:?}");
+        assert!(
+            matches!(err, Some(InputError::Unparsable { index: 3, .. })),
+            "{err:?}"
+        );
         let ok = parse_documents(Path::new("f.yaml"), "a: 1\n---\nb: 2\n").unwrap_or_default();
         assert_eq!(ok.len(), 2);
         assert_eq!(ok[1].index, 1);

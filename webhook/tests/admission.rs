@@ -11,8 +11,8 @@ use axum::body::Body;
 use axum::http::StatusCode;
 use axum::routing::post;
 use base64::Engine as _;
-use futures_util::StreamExt;
 use common::*;
+use futures_util::StreamExt;
 use neo4j_shared::engine::{self, Kind, NoInventory};
 use neo4j_webhook::serve::admission::{self, AppState};
 use neo4j_webhook::serve::config::Limits;
@@ -20,7 +20,9 @@ use serde_json::{Value, json};
 
 fn decoded_patch(response: &Value) -> Option<Value> {
     let patch = response.get("patch")?.as_str()?;
-    let bytes = base64::engine::general_purpose::STANDARD.decode(patch).expect("patch is base64");
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(patch)
+        .expect("patch is base64");
     Some(serde_json::from_slice(&bytes).expect("patch is JSON"))
 }
 
@@ -35,7 +37,12 @@ fn patched(object: &Value, response: &Value) -> Value {
 }
 
 fn metric_line(state: &Arc<AppState>, prefix: &str) -> Option<String> {
-    state.metrics.encode().lines().find(|l| l.starts_with(prefix)).map(str::to_string)
+    state
+        .metrics
+        .encode()
+        .lines()
+        .find(|l| l.starts_with(prefix))
+        .map(str::to_string)
 }
 
 #[tokio::test]
@@ -49,12 +56,26 @@ async fn mutate_returns_the_engines_defaults_as_a_patch_for_every_kind() {
         assert_eq!(response["allowed"], true, "{kind}");
         assert_eq!(response["uid"], "uid-1");
         if expected.patch.0.is_empty() {
-            assert!(response.get("patch").is_none() && response.get("patchType").is_none(), "{kind}: {response}");
+            assert!(
+                response.get("patch").is_none() && response.get("patchType").is_none(),
+                "{kind}: {response}"
+            );
         } else {
             assert_eq!(response["patchType"], "JSONPatch", "{kind}");
-            assert_eq!(decoded_patch(&response), Some(serde_json::to_value(&expected.patch).expect("patch")), "{kind}");
-            let line = format!("neo4j_admission_patches_total{{kind=\"{}\"}} 1", kind.name());
-            assert_eq!(metric_line(&state, &line).as_deref(), Some(line.as_str()), "{kind}");
+            assert_eq!(
+                decoded_patch(&response),
+                Some(serde_json::to_value(&expected.patch).expect("patch")),
+                "{kind}"
+            );
+            let line = format!(
+                "neo4j_admission_patches_total{{kind=\"{}\"}} 1",
+                kind.name()
+            );
+            assert_eq!(
+                metric_line(&state, &line).as_deref(),
+                Some(line.as_str()),
+                "{kind}"
+            );
         }
         // The result of the patch is exactly what the engine stores.
         assert_eq!(patched(&object, &response), expected.defaulted, "{kind}");
@@ -66,39 +87,86 @@ async fn mutate_returns_the_engines_defaults_as_a_patch_for_every_kind() {
 #[tokio::test]
 async fn mutate_patches_a_cluster_with_its_defaults() {
     let object = object(Kind::Cluster, "graph", json!({}));
-    let response = post_json(&state(), "/mutate", &review("u", "CREATE", &object, None)).await.response();
+    let response = post_json(&state(), "/mutate", &review("u", "CREATE", &object, None))
+        .await
+        .response();
     let defaulted = patched(&object, &response);
     assert_ne!(defaulted, object, "a bare cluster gets defaults");
-    assert_eq!(defaulted["spec"]["topology"]["serverModeConstraint"], "NONE");
-    assert_eq!(defaulted["spec"]["acceptLicenseAgreement"], "yes", "nothing the user wrote is changed");
+    assert_eq!(
+        defaulted["spec"]["topology"]["serverModeConstraint"],
+        "NONE"
+    );
+    assert_eq!(
+        defaulted["spec"]["acceptLicenseAgreement"], "yes",
+        "nothing the user wrote is changed"
+    );
 }
 
 #[tokio::test]
 async fn validate_allows_a_valid_object_of_every_kind() {
     for kind in Kind::ALL {
         let object = object(kind, "graph", json!({}));
-        let response = post_json(&state(), "/validate", &review("uid-ok", "CREATE", &object, None)).await.response();
+        let response = post_json(
+            &state(),
+            "/validate",
+            &review("uid-ok", "CREATE", &object, None),
+        )
+        .await
+        .response();
         assert_eq!(response["allowed"], true, "{kind}: {response}");
         assert!(response.get("status").is_none(), "{kind}: {response}");
-        assert!(response.get("patch").is_none(), "{kind}: validate never patches");
+        assert!(
+            response.get("patch").is_none(),
+            "{kind}: validate never patches"
+        );
     }
 }
 
 /// (kind, spec overrides, rule ids that must be among the errors, status code)
 fn denied_cases() -> Vec<(Kind, Value, Vec<&'static str>, u16)> {
     vec![
-        (Kind::Cluster, json!({"topology": {"servers": 1}}), vec!["cluster-min-servers"], 403),
-        (Kind::Cluster, json!({"acceptLicenseAgreement": null}), vec!["license-required"], 403),
+        (
+            Kind::Cluster,
+            json!({"topology": {"servers": 1}}),
+            vec!["cluster-min-servers"],
+            403,
+        ),
+        (
+            Kind::Cluster,
+            json!({"acceptLicenseAgreement": null}),
+            vec!["license-required"],
+            403,
+        ),
         (
             Kind::Cluster,
             json!({"acceptLicenseAgreement": null, "topology": {"servers": 1}}),
             vec!["license-required", "cluster-min-servers"],
             403,
         ),
-        (Kind::Standalone, json!({"acceptLicenseAgreement": null}), vec!["license-required"], 403),
-        (Kind::Backup, json!({"instanceRef": null}), vec!["backup-instance-ref-required"], 403),
-        (Kind::Restore, json!({"database": "system"}), vec!["restore-database-system"], 403),
-        (Kind::Database, json!({"name": "system"}), vec!["database-name-system"], 403),
+        (
+            Kind::Standalone,
+            json!({"acceptLicenseAgreement": null}),
+            vec!["license-required"],
+            403,
+        ),
+        (
+            Kind::Backup,
+            json!({"instanceRef": null}),
+            vec!["backup-instance-ref-required"],
+            403,
+        ),
+        (
+            Kind::Restore,
+            json!({"database": "system"}),
+            vec!["restore-database-system"],
+            403,
+        ),
+        (
+            Kind::Database,
+            json!({"name": "system"}),
+            vec!["database-name-system"],
+            403,
+        ),
         (
             Kind::Plugin,
             json!({"installMode": "VerifiedDownload", "source": {"type": "url", "url": "https://example.org/p.jar"}}),
@@ -106,7 +174,12 @@ fn denied_cases() -> Vec<(Kind, Value, Vec<&'static str>, u16)> {
             403,
         ),
         // A value of the wrong type cannot be decoded: 422, named by its path.
-        (Kind::Cluster, json!({"topology": {"servers": "three"}}), vec!["object-decode"], 422),
+        (
+            Kind::Cluster,
+            json!({"topology": {"servers": "three"}}),
+            vec!["object-decode"],
+            422,
+        ),
     ]
 }
 
@@ -115,34 +188,67 @@ async fn validate_denies_with_every_violated_rule_and_its_code() {
     for (kind, overrides, rules, code) in denied_cases() {
         let state = state();
         let object = object(kind, "graph", overrides.clone());
-        let response = post_json(&state, "/validate", &review("uid-deny", "CREATE", &object, None)).await.response();
+        let response = post_json(
+            &state,
+            "/validate",
+            &review("uid-deny", "CREATE", &object, None),
+        )
+        .await
+        .response();
         assert_eq!(response["allowed"], false, "{kind} {overrides}: {response}");
         assert_eq!(response["uid"], "uid-deny");
         assert_eq!(response["status"]["code"], code, "{kind} {overrides}");
-        assert_eq!(response["status"]["reason"], if code == 403 { "Forbidden" } else { "Invalid" });
+        assert_eq!(
+            response["status"]["reason"],
+            if code == 403 { "Forbidden" } else { "Invalid" }
+        );
         let found = denial_rules(&response);
         for rule in &rules {
-            assert!(found.iter().any(|r| r == rule), "{kind} {overrides}: {rule} not in {found:?}");
+            assert!(
+                found.iter().any(|r| r == rule),
+                "{kind} {overrides}: {rule} not in {found:?}"
+            );
         }
         // The message is the engine's, line for line.
-        let decision = engine::validate(kind, engine::Operation::Create, None, &object, &NoInventory);
+        let decision =
+            engine::validate(kind, engine::Operation::Create, None, &object, &NoInventory);
         assert_eq!(response["status"]["message"], decision.message(), "{kind}");
         let result = if code == 422 { "error" } else { "denied" };
         let counted = format!(
             "neo4j_admission_requests_total{{webhook=\"validate\",kind=\"{}\",operation=\"CREATE\",result=\"{result}\"}} 1",
             kind.name()
         );
-        assert!(metric_line(&state, &counted).is_some(), "{counted} missing:\n{}", state.metrics.encode());
-        let denial = format!("neo4j_admission_denials_total{{kind=\"{}\",rule=\"{}\"}} 1", kind.name(), rules[0]);
-        assert!(metric_line(&state, &denial).is_some(), "{denial} missing:\n{}", state.metrics.encode());
+        assert!(
+            metric_line(&state, &counted).is_some(),
+            "{counted} missing:\n{}",
+            state.metrics.encode()
+        );
+        let denial = format!(
+            "neo4j_admission_denials_total{{kind=\"{}\",rule=\"{}\"}} 1",
+            kind.name(),
+            rules[0]
+        );
+        assert!(
+            metric_line(&state, &denial).is_some(),
+            "{denial} missing:\n{}",
+            state.metrics.encode()
+        );
     }
 }
 
 /// (kind, spec overrides, rule ids that must be among the warnings)
 fn warned_cases() -> Vec<(Kind, Value, Vec<&'static str>)> {
     vec![
-        (Kind::Cluster, json!({"topology": {"servers": 2}}), vec!["cluster-even-servers", "cluster-two-servers"]),
-        (Kind::Standalone, json!({"mcp": {"enabled": true}}), vec!["field-not-implemented"]),
+        (
+            Kind::Cluster,
+            json!({"topology": {"servers": 2}}),
+            vec!["cluster-even-servers", "cluster-two-servers"],
+        ),
+        (
+            Kind::Standalone,
+            json!({"mcp": {"enabled": true}}),
+            vec!["field-not-implemented"],
+        ),
         (Kind::Backup, json!({}), vec!["field-not-implemented"]),
         (Kind::Restore, json!({}), vec!["field-not-implemented"]),
         (Kind::Database, json!({}), vec!["field-not-implemented"]),
@@ -155,21 +261,41 @@ async fn validate_allows_with_warnings_prefixed_by_rule_id() {
     for (kind, overrides, rules) in warned_cases() {
         let state = state();
         let object = object(kind, "graph", overrides.clone());
-        let response = post_json(&state, "/validate", &review("uid-warn", "CREATE", &object, None)).await.response();
+        let response = post_json(
+            &state,
+            "/validate",
+            &review("uid-warn", "CREATE", &object, None),
+        )
+        .await
+        .response();
         assert_eq!(response["allowed"], true, "{kind} {overrides}: {response}");
         let found = warning_rules(&response);
         for rule in &rules {
-            assert!(found.iter().any(|r| r == rule), "{kind} {overrides}: {rule} not in {found:?}");
-            let counted = format!("neo4j_admission_warnings_total{{kind=\"{}\",rule=\"{rule}\"}}", kind.name());
+            assert!(
+                found.iter().any(|r| r == rule),
+                "{kind} {overrides}: {rule} not in {found:?}"
+            );
+            let counted = format!(
+                "neo4j_admission_warnings_total{{kind=\"{}\",rule=\"{rule}\"}}",
+                kind.name()
+            );
             assert!(metric_line(&state, &counted).is_some(), "{counted} missing");
         }
         for w in response["warnings"].as_array().expect("warnings") {
             let w = w.as_str().expect("string");
-            assert!(!w.contains('\n') && w.chars().count() <= 200, "one short line: {w:?}");
+            assert!(
+                !w.contains('\n') && w.chars().count() <= 200,
+                "one short line: {w:?}"
+            );
         }
         // The same warnings, in the same order, as the engine's.
-        let decision = engine::validate(kind, engine::Operation::Create, None, &object, &NoInventory);
-        let expected: Vec<String> = decision.warnings.iter().map(admission::warning_line).collect();
+        let decision =
+            engine::validate(kind, engine::Operation::Create, None, &object, &NoInventory);
+        let expected: Vec<String> = decision
+            .warnings
+            .iter()
+            .map(admission::warning_line)
+            .collect();
         assert_eq!(response["warnings"], json!(expected), "{kind}");
     }
 }
@@ -178,20 +304,42 @@ async fn validate_allows_with_warnings_prefixed_by_rule_id() {
 async fn update_is_judged_against_the_old_object() {
     let old = object(Kind::Cluster, "graph", json!({"storage": {"size": "20Gi"}}));
     let new = object(Kind::Cluster, "graph", json!({"storage": {"size": "10Gi"}}));
-    let response = post_json(&state(), "/validate", &review("uid-up", "UPDATE", &new, Some(&old))).await.response();
+    let response = post_json(
+        &state(),
+        "/validate",
+        &review("uid-up", "UPDATE", &new, Some(&old)),
+    )
+    .await
+    .response();
     assert_eq!(response["allowed"], false, "{response}");
-    assert!(denial_rules(&response).contains(&"storage-size-no-shrink".to_string()), "{response}");
+    assert!(
+        denial_rules(&response).contains(&"storage-size-no-shrink".to_string()),
+        "{response}"
+    );
     // The same object as a CREATE has nothing to compare with.
-    let response = post_json(&state(), "/validate", &review("uid-up", "CREATE", &new, None)).await.response();
+    let response = post_json(
+        &state(),
+        "/validate",
+        &review("uid-up", "CREATE", &new, None),
+    )
+    .await
+    .response();
     assert_eq!(response["allowed"], true, "{response}");
 }
 
 #[tokio::test]
 async fn the_response_uid_is_the_requests() {
-    for uid in ["705ab4f5-6393-11e8-b7cc-42010a800002", "x", "ü-ñ-☃", &"u".repeat(500)] {
+    for uid in [
+        "705ab4f5-6393-11e8-b7cc-42010a800002",
+        "x",
+        "ü-ñ-☃",
+        &"u".repeat(500),
+    ] {
         for path in ["/mutate", "/validate"] {
             let object = object(Kind::Cluster, "graph", json!({"topology": {"servers": 1}}));
-            let response = post_json(&state(), path, &review(uid, "CREATE", &object, None)).await.response();
+            let response = post_json(&state(), path, &review(uid, "CREATE", &object, None))
+                .await
+                .response();
             assert_eq!(response["uid"], uid, "{path}");
         }
     }
@@ -226,11 +374,21 @@ async fn dry_run_gets_exactly_the_same_answer() {
 #[tokio::test]
 async fn delete_and_connect_are_allowed_without_checks() {
     // An object every rule would refuse.
-    let bad = object(Kind::Cluster, "graph", json!({"acceptLicenseAgreement": null, "topology": {"servers": 1}}));
+    let bad = object(
+        Kind::Cluster,
+        "graph",
+        json!({"acceptLicenseAgreement": null, "topology": {"servers": 1}}),
+    );
     for op in ["DELETE", "CONNECT"] {
         for path in ["/mutate", "/validate"] {
-            let response = post_json(&state(), path, &review("uid-del", op, &bad, Some(&bad))).await.response();
-            assert_eq!(response, json!({"uid": "uid-del", "allowed": true}), "{op} {path}");
+            let response = post_json(&state(), path, &review("uid-del", op, &bad, Some(&bad)))
+                .await
+                .response();
+            assert_eq!(
+                response,
+                json!({"uid": "uid-del", "allowed": true}),
+                "{op} {path}"
+            );
         }
     }
 }
@@ -243,10 +401,15 @@ async fn unknown_kinds_are_allowed_unchanged_and_counted() {
     let mut review = review("uid-unknown", "CREATE", &user, None);
     for path in ["/mutate", "/validate"] {
         let response = post_json(&state, path, &review).await.response();
-        assert_eq!(response, json!({"uid": "uid-unknown", "allowed": true}), "{path}");
+        assert_eq!(
+            response,
+            json!({"uid": "uid-unknown", "allowed": true}),
+            "{path}"
+        );
     }
     // One of our kind names in another group is not ours either.
-    review["request"]["kind"] = json!({"group": "example.com", "version": "v1", "kind": "Neo4jEnterpriseCluster"});
+    review["request"]["kind"] =
+        json!({"group": "example.com", "version": "v1", "kind": "Neo4jEnterpriseCluster"});
     let response = post_json(&state, "/validate", &review).await.response();
     assert_eq!(response["allowed"], true);
     assert!(response.get("status").is_none());
@@ -260,20 +423,45 @@ async fn unknown_kinds_are_allowed_unchanged_and_counted() {
 #[tokio::test]
 async fn an_undecodable_object_is_admitted_by_mutate_without_defaults_and_warned() {
     let state = state();
-    let object = object(Kind::Cluster, "graph", json!({"topology": {"servers": "three"}}));
-    let response = post_json(&state, "/mutate", &review("uid-bad", "CREATE", &object, None)).await.response();
+    let object = object(
+        Kind::Cluster,
+        "graph",
+        json!({"topology": {"servers": "three"}}),
+    );
+    let response = post_json(
+        &state,
+        "/mutate",
+        &review("uid-bad", "CREATE", &object, None),
+    )
+    .await
+    .response();
     assert_eq!(response["allowed"], true);
     assert!(response.get("patch").is_none());
     let warnings = response["warnings"].as_array().expect("one warning");
     assert_eq!(warnings.len(), 1);
     let w = warnings[0].as_str().expect("string");
-    assert!(w.starts_with("object-decode: spec.topology.servers: ") && w.ends_with("; no defaults applied"), "{w}");
+    assert!(
+        w.starts_with("object-decode: spec.topology.servers: ")
+            && w.ends_with("; no defaults applied"),
+        "{w}"
+    );
     assert!(state.metrics.encode().contains("result=\"error\"} 1"));
 }
 
 /// (what, content type, body, status, reason label)
-fn hostile_cases() -> Vec<(&'static str, Option<&'static str>, Vec<u8>, u16, &'static str)> {
-    let good = review("u", "CREATE", &object(Kind::Cluster, "graph", json!({})), None);
+fn hostile_cases() -> Vec<(
+    &'static str,
+    Option<&'static str>,
+    Vec<u8>,
+    u16,
+    &'static str,
+)> {
+    let good = review(
+        "u",
+        "CREATE",
+        &object(Kind::Cluster, "graph", json!({})),
+        None,
+    );
     let with = |f: &dyn Fn(&mut Value)| {
         let mut r = good.clone();
         f(&mut r);
@@ -282,33 +470,179 @@ fn hostile_cases() -> Vec<(&'static str, Option<&'static str>, Vec<u8>, u16, &'s
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000)).into_bytes();
     let deep_in_object = {
         let nested = format!("{}1{}", "{\"a\":".repeat(200), "}".repeat(200));
-        good.to_string().replacen("\"spec\":{", &format!("\"spec\":{{\"deep\":{nested},"), 1).into_bytes()
+        good.to_string()
+            .replacen("\"spec\":{", &format!("\"spec\":{{\"deep\":{nested},"), 1)
+            .into_bytes()
     };
     vec![
-        ("no content type", None, good.to_string().into_bytes(), 415, "content-type"),
-        ("text/plain", Some("text/plain"), good.to_string().into_bytes(), 415, "content-type"),
-        ("latin1 charset", Some("application/json; charset=latin1"), good.to_string().into_bytes(), 415, "content-type"),
-        ("empty body", Some("application/json"), vec![], 400, "empty-body"),
-        ("whitespace body", Some("application/json"), b"  \n ".to_vec(), 400, "empty-body"),
-        ("not JSON", Some("application/json"), b"hello".to_vec(), 400, "not-json"),
-        ("truncated JSON", Some("application/json"), good.to_string().as_bytes()[..100].to_vec(), 400, "not-json"),
-        ("binary", Some("application/json"), vec![0xff, 0x00, 0x13, 0x37], 400, "not-json"),
-        ("deeply nested", Some("application/json"), deep, 400, "json-too-deep"),
-        ("deeply nested object", Some("application/json"), deep_in_object, 400, "json-too-deep"),
-        ("JSON array", Some("application/json"), b"[]".to_vec(), 400, "not-an-object"),
-        ("JSON string", Some("application/json"), b"\"AdmissionReview\"".to_vec(), 400, "not-an-object"),
-        ("v1beta1 review", Some("application/json"), with(&|r| r["apiVersion"] = json!("admission.k8s.io/v1beta1")), 400, "review-api-version"),
-        ("no apiVersion", Some("application/json"), with(&|r| r["apiVersion"] = Value::Null), 400, "review-api-version"),
-        ("wrong kind", Some("application/json"), with(&|r| r["kind"] = json!("Pod")), 400, "review-kind"),
-        ("missing request", Some("application/json"), with(&|r| r["request"] = Value::Null), 400, "missing-request"),
-        ("request not an object", Some("application/json"), with(&|r| r["request"] = json!([1])), 400, "request-shape"),
-        ("missing uid", Some("application/json"), with(&|r| r["request"]["uid"] = Value::Null), 400, "missing-uid"),
-        ("empty uid", Some("application/json"), with(&|r| r["request"]["uid"] = json!("")), 400, "missing-uid"),
-        ("numeric uid", Some("application/json"), with(&|r| r["request"]["uid"] = json!(7)), 400, "missing-uid"),
-        ("bad operation", Some("application/json"), with(&|r| r["request"]["operation"] = json!("PATCH")), 400, "request-shape"),
-        ("no request kind", Some("application/json"), with(&|r| r["request"]["kind"] = Value::Null), 400, "request-shape"),
-        ("object not an object", Some("application/json"), with(&|r| r["request"]["object"] = json!("x")), 400, "request-shape"),
-        ("object missing", Some("application/json"), with(&|r| r["request"]["object"] = Value::Null), 400, "request-shape"),
+        (
+            "no content type",
+            None,
+            good.to_string().into_bytes(),
+            415,
+            "content-type",
+        ),
+        (
+            "text/plain",
+            Some("text/plain"),
+            good.to_string().into_bytes(),
+            415,
+            "content-type",
+        ),
+        (
+            "latin1 charset",
+            Some("application/json; charset=latin1"),
+            good.to_string().into_bytes(),
+            415,
+            "content-type",
+        ),
+        (
+            "empty body",
+            Some("application/json"),
+            vec![],
+            400,
+            "empty-body",
+        ),
+        (
+            "whitespace body",
+            Some("application/json"),
+            b"  \n ".to_vec(),
+            400,
+            "empty-body",
+        ),
+        (
+            "not JSON",
+            Some("application/json"),
+            b"hello".to_vec(),
+            400,
+            "not-json",
+        ),
+        (
+            "truncated JSON",
+            Some("application/json"),
+            good.to_string().as_bytes()[..100].to_vec(),
+            400,
+            "not-json",
+        ),
+        (
+            "binary",
+            Some("application/json"),
+            vec![0xff, 0x00, 0x13, 0x37],
+            400,
+            "not-json",
+        ),
+        (
+            "deeply nested",
+            Some("application/json"),
+            deep,
+            400,
+            "json-too-deep",
+        ),
+        (
+            "deeply nested object",
+            Some("application/json"),
+            deep_in_object,
+            400,
+            "json-too-deep",
+        ),
+        (
+            "JSON array",
+            Some("application/json"),
+            b"[]".to_vec(),
+            400,
+            "not-an-object",
+        ),
+        (
+            "JSON string",
+            Some("application/json"),
+            b"\"AdmissionReview\"".to_vec(),
+            400,
+            "not-an-object",
+        ),
+        (
+            "v1beta1 review",
+            Some("application/json"),
+            with(&|r| r["apiVersion"] = json!("admission.k8s.io/v1beta1")),
+            400,
+            "review-api-version",
+        ),
+        (
+            "no apiVersion",
+            Some("application/json"),
+            with(&|r| r["apiVersion"] = Value::Null),
+            400,
+            "review-api-version",
+        ),
+        (
+            "wrong kind",
+            Some("application/json"),
+            with(&|r| r["kind"] = json!("Pod")),
+            400,
+            "review-kind",
+        ),
+        (
+            "missing request",
+            Some("application/json"),
+            with(&|r| r["request"] = Value::Null),
+            400,
+            "missing-request",
+        ),
+        (
+            "request not an object",
+            Some("application/json"),
+            with(&|r| r["request"] = json!([1])),
+            400,
+            "request-shape",
+        ),
+        (
+            "missing uid",
+            Some("application/json"),
+            with(&|r| r["request"]["uid"] = Value::Null),
+            400,
+            "missing-uid",
+        ),
+        (
+            "empty uid",
+            Some("application/json"),
+            with(&|r| r["request"]["uid"] = json!("")),
+            400,
+            "missing-uid",
+        ),
+        (
+            "numeric uid",
+            Some("application/json"),
+            with(&|r| r["request"]["uid"] = json!(7)),
+            400,
+            "missing-uid",
+        ),
+        (
+            "bad operation",
+            Some("application/json"),
+            with(&|r| r["request"]["operation"] = json!("PATCH")),
+            400,
+            "request-shape",
+        ),
+        (
+            "no request kind",
+            Some("application/json"),
+            with(&|r| r["request"]["kind"] = Value::Null),
+            400,
+            "request-shape",
+        ),
+        (
+            "object not an object",
+            Some("application/json"),
+            with(&|r| r["request"]["object"] = json!("x")),
+            400,
+            "request-shape",
+        ),
+        (
+            "object missing",
+            Some("application/json"),
+            with(&|r| r["request"]["object"] = Value::Null),
+            400,
+            "request-shape",
+        ),
         (
             "old object not an object",
             Some("application/json"),
@@ -327,15 +661,39 @@ async fn hostile_input_gets_a_precise_4xx_and_is_counted_by_reason() {
     for (what, content_type, body, status, reason) in hostile_cases() {
         for path in ["/mutate", "/validate"] {
             let state = state();
-            let answer = call(admission::router(state.clone()), "POST", path, content_type, Body::from(body.clone())).await;
-            assert_eq!(answer.status.as_u16(), status, "{what} {path}: {}", answer.text());
+            let answer = call(
+                admission::router(state.clone()),
+                "POST",
+                path,
+                content_type,
+                Body::from(body.clone()),
+            )
+            .await;
+            assert_eq!(
+                answer.status.as_u16(),
+                status,
+                "{what} {path}: {}",
+                answer.text()
+            );
             let text = answer.text();
-            assert!(text.starts_with(&format!("{reason}: ")) && text.ends_with('\n'), "{what}: {text:?}");
+            assert!(
+                text.starts_with(&format!("{reason}: ")) && text.ends_with('\n'),
+                "{what}: {text:?}"
+            );
             assert_eq!(text.lines().count(), 1, "{what}: one line");
             let counted = format!("neo4j_admission_bad_requests_total{{reason=\"{reason}\"}} 1");
-            assert!(metric_line(&state, &counted).is_some(), "{what}: {counted} missing\n{}", state.metrics.encode());
+            assert!(
+                metric_line(&state, &counted).is_some(),
+                "{what}: {counted} missing\n{}",
+                state.metrics.encode()
+            );
             // The same through the function the fuzz target drives.
-            let reply = admission::admit(&state, admission::Webhook::Validate, content_type.map(str::as_bytes), &body);
+            let reply = admission::admit(
+                &state,
+                admission::Webhook::Validate,
+                content_type.map(str::as_bytes),
+                &body,
+            );
             assert_eq!(reply.status.as_u16(), status, "{what} via admit");
         }
     }
@@ -344,12 +702,30 @@ async fn hostile_input_gets_a_precise_4xx_and_is_counted_by_reason() {
 #[tokio::test]
 async fn wrong_paths_and_methods_are_counted_4xx() {
     let state = state();
-    let a = call(admission::router(state.clone()), "POST", "/admit", Some("application/json"), Body::empty()).await;
+    let a = call(
+        admission::router(state.clone()),
+        "POST",
+        "/admit",
+        Some("application/json"),
+        Body::empty(),
+    )
+    .await;
     assert_eq!(a.status, StatusCode::NOT_FOUND);
-    let b = call(admission::router(state.clone()), "GET", "/validate", None, Body::empty()).await;
+    let b = call(
+        admission::router(state.clone()),
+        "GET",
+        "/validate",
+        None,
+        Body::empty(),
+    )
+    .await;
     assert_eq!(b.status, StatusCode::METHOD_NOT_ALLOWED);
     let text = state.metrics.encode();
-    assert!(text.contains("reason=\"not-found\"} 1") && text.contains("reason=\"method-not-allowed\"} 1"), "{text}");
+    assert!(
+        text.contains("reason=\"not-found\"} 1")
+            && text.contains("reason=\"method-not-allowed\"} 1"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -357,31 +733,83 @@ async fn bodies_over_8_mib_get_413() {
     let big = vec![b' '; 8 * 1024 * 1024 + 1];
     // Announced by Content-Length: refused before reading.
     let state = state();
-    let answer = call(admission::router(state.clone()), "POST", "/validate", Some("application/json"), Body::from(big.clone())).await;
-    assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", answer.text());
+    let answer = call(
+        admission::router(state.clone()),
+        "POST",
+        "/validate",
+        Some("application/json"),
+        Body::from(big.clone()),
+    )
+    .await;
+    assert_eq!(
+        answer.status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{}",
+        answer.text()
+    );
     // Streamed without a length: refused once the limit is crossed.
-    let chunks = big.chunks(64 * 1024).map(|c| Ok::<_, std::io::Error>(c.to_vec())).collect::<Vec<_>>();
+    let chunks = big
+        .chunks(64 * 1024)
+        .map(|c| Ok::<_, std::io::Error>(c.to_vec()))
+        .collect::<Vec<_>>();
     let body = Body::from_stream(futures_util::stream::iter(chunks));
-    let answer = call(admission::router(state.clone()), "POST", "/validate", Some("application/json"), body).await;
-    assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", answer.text());
-    assert!(state.metrics.encode().contains("reason=\"body-too-large\"} 2"));
+    let answer = call(
+        admission::router(state.clone()),
+        "POST",
+        "/validate",
+        Some("application/json"),
+        body,
+    )
+    .await;
+    assert_eq!(
+        answer.status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{}",
+        answer.text()
+    );
+    assert!(
+        state
+            .metrics
+            .encode()
+            .contains("reason=\"body-too-large\"} 2")
+    );
 }
 
 #[tokio::test]
 async fn a_body_that_never_arrives_gets_408() {
-    let limits = Limits { body_timeout: Duration::from_millis(200), ..Limits::default() };
+    let limits = Limits {
+        body_timeout: Duration::from_millis(200),
+        ..Limits::default()
+    };
     let state = state_with(Arc::new(NoInventory), limits);
-    let stalled = futures_util::stream::once(async { Ok::<_, std::io::Error>(b"{\"apiVersion\":".to_vec()) })
-        .chain(futures_util::stream::pending());
+    let stalled =
+        futures_util::stream::once(async { Ok::<_, std::io::Error>(b"{\"apiVersion\":".to_vec()) })
+            .chain(futures_util::stream::pending());
     let answer = tokio::time::timeout(
         Duration::from_secs(5),
-        call(admission::router(state.clone()), "POST", "/validate", Some("application/json"), Body::from_stream(stalled)),
+        call(
+            admission::router(state.clone()),
+            "POST",
+            "/validate",
+            Some("application/json"),
+            Body::from_stream(stalled),
+        ),
     )
     .await
     .expect("the webhook does not hang");
-    assert_eq!(answer.status, StatusCode::REQUEST_TIMEOUT, "{}", answer.text());
+    assert_eq!(
+        answer.status,
+        StatusCode::REQUEST_TIMEOUT,
+        "{}",
+        answer.text()
+    );
     assert!(answer.text().starts_with("body-timeout: "));
-    assert!(state.metrics.encode().contains("reason=\"body-timeout\"} 1"));
+    assert!(
+        state
+            .metrics
+            .encode()
+            .contains("reason=\"body-timeout\"} 1")
+    );
 }
 
 #[tokio::test]
@@ -398,10 +826,22 @@ async fn a_panicking_handler_is_caught_as_a_counted_500() {
         }),
     );
     let router = admission::harden(routes, state.clone());
-    let answer = call(router, "POST", "/boom", Some("application/json"), Body::empty()).await;
+    let answer = call(
+        router,
+        "POST",
+        "/boom",
+        Some("application/json"),
+        Body::empty(),
+    )
+    .await;
     assert_eq!(answer.status, StatusCode::INTERNAL_SERVER_ERROR);
     assert!(answer.text().starts_with("internal-error: "));
-    assert!(state.metrics.encode().contains("neo4j_admission_panics_total 1"));
+    assert!(
+        state
+            .metrics
+            .encode()
+            .contains("neo4j_admission_panics_total 1")
+    );
 }
 
 #[tokio::test]
@@ -412,8 +852,14 @@ async fn every_request_is_timed_per_webhook() {
     post_json(&state, "/validate", &review("u", "CREATE", &object, None)).await;
     post_json(&state, "/validate", &json!({})).await;
     let text = state.metrics.encode();
-    assert!(text.contains("neo4j_admission_request_duration_seconds_count{webhook=\"mutate\"} 1"), "{text}");
-    assert!(text.contains("neo4j_admission_request_duration_seconds_count{webhook=\"validate\"} 2"), "{text}");
+    assert!(
+        text.contains("neo4j_admission_request_duration_seconds_count{webhook=\"mutate\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("neo4j_admission_request_duration_seconds_count{webhook=\"validate\"} 2"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -423,8 +869,26 @@ async fn cross_object_checks_read_the_inventory() {
     inventory.insert_object(&object(Kind::Cluster, "graph", json!({})));
     let with_cache = state_with(Arc::new(inventory), Limits::default());
     let database = object(Kind::Database, "sales", json!({}));
-    let blind = post_json(&state(), "/validate", &review("u", "CREATE", &database, None)).await.response();
-    let seeing = post_json(&with_cache, "/validate", &review("u", "CREATE", &database, None)).await.response();
-    assert!(warning_rules(&blind).contains(&"cross-check-skipped".to_string()), "{blind}");
-    assert!(!warning_rules(&seeing).contains(&"cross-check-skipped".to_string()), "{seeing}");
+    let blind = post_json(
+        &state(),
+        "/validate",
+        &review("u", "CREATE", &database, None),
+    )
+    .await
+    .response();
+    let seeing = post_json(
+        &with_cache,
+        "/validate",
+        &review("u", "CREATE", &database, None),
+    )
+    .await
+    .response();
+    assert!(
+        warning_rules(&blind).contains(&"cross-check-skipped".to_string()),
+        "{blind}"
+    );
+    assert!(
+        !warning_rules(&seeing).contains(&"cross-check-skipped".to_string()),
+        "{seeing}"
+    );
 }

@@ -23,11 +23,17 @@ fn write(dir: &Path, file: &str, text: &str) -> PathBuf {
 }
 
 fn run(args: &[&str]) -> Output {
-    bin().args(args).output().unwrap_or_else(|e| panic!("cannot run neo4j-webhook: {e}"))
+    bin()
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run neo4j-webhook: {e}"))
 }
 
 fn json_lines(out: &Output) -> Vec<Value> {
-    String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}"))).collect()
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
 }
 
 fn cluster(name: &str, servers: i64) -> String {
@@ -39,7 +45,23 @@ fn cluster(name: &str, servers: i64) -> String {
 fn rules(report: &Value, key: &str) -> Vec<String> {
     report[key]
         .as_array()
-        .map(|a| a.iter().map(|r| r.get("rule").and_then(Value::as_str).map(str::to_string).unwrap_or_else(|| r.as_str().unwrap_or_default().split(':').next().unwrap_or_default().to_string())).collect())
+        .map(|a| {
+            a.iter()
+                .map(|r| {
+                    r.get("rule")
+                        .and_then(Value::as_str)
+                        .map(str::to_string)
+                        .unwrap_or_else(|| {
+                            r.as_str()
+                                .unwrap_or_default()
+                                .split(':')
+                                .next()
+                                .unwrap_or_default()
+                                .to_string()
+                        })
+                })
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -48,17 +70,50 @@ fn valid_object_is_allowed_with_its_patch_and_exit_0() {
     let dir = temp_dir("valid");
     let f = write(&dir, "c.yaml", &cluster("graph", 3));
     let out = run(&["check", "--output", "json", f.to_str().unwrap_or_default()]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let lines = json_lines(&out);
     assert_eq!(lines.len(), 1);
     let r = &lines[0];
-    for key in ["kind", "namespace", "name", "allowed", "code", "reasons", "warnings", "patch"] {
+    for key in [
+        "kind",
+        "namespace",
+        "name",
+        "allowed",
+        "code",
+        "reasons",
+        "warnings",
+        "patch",
+    ] {
         assert!(r.get(key).is_some(), "missing {key} in {r}");
     }
-    assert_eq!((r["kind"].as_str(), r["namespace"].as_str(), r["name"].as_str()), (Some("Neo4jEnterpriseCluster"), Some("default"), Some("graph")));
-    assert_eq!((r["allowed"].as_bool(), r["code"].as_u64()), (Some(true), Some(200)));
+    assert_eq!(
+        (
+            r["kind"].as_str(),
+            r["namespace"].as_str(),
+            r["name"].as_str()
+        ),
+        (
+            Some("Neo4jEnterpriseCluster"),
+            Some("default"),
+            Some("graph")
+        )
+    );
+    assert_eq!(
+        (r["allowed"].as_bool(), r["code"].as_u64()),
+        (Some(true), Some(200))
+    );
     let patch = r["patch"].as_array().cloned().unwrap_or_default();
-    assert!(patch.iter().any(|op| op["path"] == "/spec/image/pullPolicy" && op["value"] == "IfNotPresent"), "{patch:?}");
+    assert!(
+        patch
+            .iter()
+            .any(|op| op["path"] == "/spec/image/pullPolicy" && op["value"] == "IfNotPresent"),
+        "{patch:?}"
+    );
 }
 
 #[test]
@@ -68,22 +123,49 @@ fn denied_object_exits_1_with_rule_ids_and_field_paths() {
     let out = run(&["check", "--output", "json", f.to_str().unwrap_or_default()]);
     assert_eq!(out.status.code(), Some(1));
     let r = &json_lines(&out)[0];
-    assert_eq!((r["allowed"].as_bool(), r["code"].as_u64()), (Some(false), Some(403)));
-    assert!(rules(r, "reasons").contains(&"cluster-min-servers".to_string()), "{r}");
-    assert!(r["reasons"].as_array().is_some_and(|a| a.iter().any(|f| f["field"] == "spec.topology.servers")), "{r}");
+    assert_eq!(
+        (r["allowed"].as_bool(), r["code"].as_u64()),
+        (Some(false), Some(403))
+    );
+    assert!(
+        rules(r, "reasons").contains(&"cluster-min-servers".to_string()),
+        "{r}"
+    );
+    assert!(
+        r["reasons"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|f| f["field"] == "spec.topology.servers")),
+        "{r}"
+    );
 }
 
 #[test]
 fn text_output_reads_like_kubectl() {
     let dir = temp_dir("text");
-    let f = write(&dir, "c.yaml", &format!("{}---\n{}", cluster("pair", 2), cluster("lonely", 1)));
+    let f = write(
+        &dir,
+        "c.yaml",
+        &format!("{}---\n{}", cluster("pair", 2), cluster("lonely", 1)),
+    );
     let out = run(&["check", "--output", "text", f.to_str().unwrap_or_default()]);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("neo4jenterpriseclusters.neo4j.neo4j.com/pair (namespace default): allowed"), "{text}");
+    assert!(
+        text.contains("neo4jenterpriseclusters.neo4j.neo4j.com/pair (namespace default): allowed"),
+        "{text}"
+    );
     assert!(text.contains("Warning: cluster-two-servers: "), "{text}");
-    assert!(text.contains("lonely (namespace default): denied (403)"), "{text}");
-    assert!(text.contains("cluster-min-servers: spec.topology.servers is 1;"), "{text}");
-    assert!(text.contains("add /spec/image/pullPolicy = \"IfNotPresent\""), "{text}");
+    assert!(
+        text.contains("lonely (namespace default): denied (403)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("cluster-min-servers: spec.topology.servers is 1;"),
+        "{text}"
+    );
+    assert!(
+        text.contains("add /spec/image/pullPolicy = \"IfNotPresent\""),
+        "{text}"
+    );
 }
 
 #[test]
@@ -91,13 +173,30 @@ fn old_file_makes_it_an_update() {
     let dir = temp_dir("update");
     let old = write(&dir, "old.yaml", &cluster("graph", 5));
     let new = write(&dir, "new.yaml", &cluster("graph", 1));
-    let out = run(&["check", "--output", "json", "--old", old.to_str().unwrap_or_default(), new.to_str().unwrap_or_default()]);
+    let out = run(&[
+        "check",
+        "--output",
+        "json",
+        "--old",
+        old.to_str().unwrap_or_default(),
+        new.to_str().unwrap_or_default(),
+    ]);
     assert_eq!(out.status.code(), Some(1));
     let r = &json_lines(&out)[0];
-    assert!(rules(r, "reasons").contains(&"cluster-scale-down-floor".to_string()), "{r}");
+    assert!(
+        rules(r, "reasons").contains(&"cluster-scale-down-floor".to_string()),
+        "{r}"
+    );
     // The same object without --old is a create: no scale-down rule.
-    let out = run(&["check", "--output", "json", new.to_str().unwrap_or_default()]);
-    assert!(!rules(&json_lines(&out)[0], "reasons").contains(&"cluster-scale-down-floor".to_string()));
+    let out = run(&[
+        "check",
+        "--output",
+        "json",
+        new.to_str().unwrap_or_default(),
+    ]);
+    assert!(
+        !rules(&json_lines(&out)[0], "reasons").contains(&"cluster-scale-down-floor".to_string())
+    );
 }
 
 #[test]
@@ -110,7 +209,11 @@ fn unreadable_file_exits_2_naming_it() {
 #[test]
 fn yaml_syntax_error_exits_2_with_file_and_document() {
     let dir = temp_dir("syntax");
-    let f = write(&dir, "bad.yaml", &format!("{}---\nspec: [unclosed\n", cluster("graph", 3)));
+    let f = write(
+        &dir,
+        "bad.yaml",
+        &format!("{}---\nspec: [unclosed\n", cluster("graph", 3)),
+    );
     let out = run(&["check", f.to_str().unwrap_or_default()]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
@@ -120,29 +223,54 @@ fn yaml_syntax_error_exits_2_with_file_and_document() {
 #[test]
 fn wrong_type_exits_2_with_the_field_path() {
     let dir = temp_dir("type");
-    let f = write(&dir, "c.yaml", &cluster("graph", 3).replace("servers: 3", "servers: three"));
+    let f = write(
+        &dir,
+        "c.yaml",
+        &cluster("graph", 3).replace("servers: 3", "servers: three"),
+    );
     let out = run(&["check", f.to_str().unwrap_or_default()]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("spec.topology.servers: invalid type: string \"three\""), "{err}");
+    assert!(
+        err.contains("spec.topology.servers: invalid type: string \"three\""),
+        "{err}"
+    );
 }
 
 #[test]
 fn other_kinds_are_skipped_and_counted() {
     let dir = temp_dir("skip");
-    let f = write(&dir, "m.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n---\napiVersion: neo4j.neo4j.com/v1beta1\nkind: Neo4jUser\nmetadata:\n  name: u\n");
+    let f = write(
+        &dir,
+        "m.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n---\napiVersion: neo4j.neo4j.com/v1beta1\nkind: Neo4jUser\nmetadata:\n  name: u\n",
+    );
     let out = run(&["check", f.to_str().unwrap_or_default()]);
     assert_eq!(out.status.code(), Some(0));
     assert!(out.stdout.is_empty());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("skipped 1 object(s) of kind ConfigMap"), "{err}");
-    assert!(err.contains("skipped 1 object(s) of kind Neo4jUser"), "{err}");
+    assert!(
+        err.contains("skipped 1 object(s) of kind ConfigMap"),
+        "{err}"
+    );
+    assert!(
+        err.contains("skipped 1 object(s) of kind Neo4jUser"),
+        "{err}"
+    );
 }
 
 #[test]
 fn unserved_version_and_missing_name_are_denied_with_their_own_rules() {
     let dir = temp_dir("envelope");
-    let f = write(&dir, "m.yaml", &format!("{}---\n{}", cluster("old", 3).replace("v1beta1", "v1alpha1"), cluster("x", 3).replace("  name: x\n", "  labels: {{}}\n")));
+    let f = write(
+        &dir,
+        "m.yaml",
+        &format!(
+            "{}---\n{}",
+            cluster("old", 3).replace("v1beta1", "v1alpha1"),
+            cluster("x", 3).replace("  name: x\n", "  labels: {}\n")
+        ),
+    );
     let out = run(&["check", "--output", "json", f.to_str().unwrap_or_default()]);
     assert_eq!(out.status.code(), Some(1));
     let lines = json_lines(&out);
@@ -157,22 +285,40 @@ fn objects_of_one_run_see_each_other() {
     let f = write(&dir, "m.yaml", &format!("{}---\n{db}", cluster("graph", 3)));
     let out = run(&["check", "--output", "json", f.to_str().unwrap_or_default()]);
     let lines = json_lines(&out);
-    assert!(rules(&lines[1], "reasons").contains(&"database-topology-capacity".to_string()), "{}", lines[1]);
+    assert!(
+        rules(&lines[1], "reasons").contains(&"database-topology-capacity".to_string()),
+        "{}",
+        lines[1]
+    );
     // Alone, the database only warns that its cluster is not known.
     let f = write(&dir, "db.yaml", db);
     let out = run(&["check", "--output", "json", f.to_str().unwrap_or_default()]);
     let r = &json_lines(&out)[0];
-    assert!(rules(r, "warnings").contains(&"database-host-exists".to_string()), "{r}");
+    assert!(
+        rules(r, "warnings").contains(&"database-host-exists".to_string()),
+        "{r}"
+    );
 }
 
 #[test]
 fn samples_directory_has_valid_and_denied_objects() {
     let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../manifests/samples");
-    let out = run(&["check", "--output", "json", samples.to_str().unwrap_or_default()]);
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(&[
+        "check",
+        "--output",
+        "json",
+        samples.to_str().unwrap_or_default(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     for r in json_lines(&out) {
         let name = r["name"].as_str().unwrap_or_default().to_string();
-        let expect_denied = ["lonely", "forged", "system-db", "sales-bad-schedule"].contains(&name.as_str());
+        let expect_denied =
+            ["lonely", "forged", "system-db", "sales-bad-schedule"].contains(&name.as_str());
         assert_eq!(r["allowed"].as_bool(), Some(!expect_denied), "{r}");
     }
 }

@@ -28,8 +28,19 @@ fn json_leaf() -> impl Strategy<Value = Value> {
         Just(json!(-1)),
         Just(json!(u64::MAX)),
         ".{0,24}".prop_map(Value::from),
-        prop::sample::select(vec!["", "yes", "eval", "system", "neo4j", "10Gi", "5.26.0", "NONE", "VerifiedDownload", "https://x/y.jar"])
-            .prop_map(Value::from),
+        prop::sample::select(vec![
+            "",
+            "yes",
+            "eval",
+            "system",
+            "neo4j",
+            "10Gi",
+            "5.26.0",
+            "NONE",
+            "VerifiedDownload",
+            "https://x/y.jar"
+        ])
+        .prop_map(Value::from),
     ]
 }
 
@@ -51,7 +62,8 @@ fn json_value() -> impl Strategy<Value = Value> {
     json_leaf().prop_recursive(5, 96, 8, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-            prop::collection::vec((key(), inner), 0..6).prop_map(|kv| Value::Object(kv.into_iter().collect::<Map<_, _>>())),
+            prop::collection::vec((key(), inner), 0..6)
+                .prop_map(|kv| Value::Object(kv.into_iter().collect::<Map<_, _>>())),
         ]
     })
 }
@@ -124,8 +136,16 @@ fn operation() -> impl Strategy<Value = Value> {
 
 /// AdmissionReview-shaped JSON: mostly well-formed, sometimes with a damaged envelope.
 fn review_json() -> impl Strategy<Value = Value> {
-    (uid(), operation(), damaged_object(), prop::option::of(damaged_object()), any::<bool>(), 0u8..24, json_value()).prop_map(
-        |(uid, op, object, old, dry_run, damage, junk)| {
+    (
+        uid(),
+        operation(),
+        damaged_object(),
+        prop::option::of(damaged_object()),
+        any::<bool>(),
+        0u8..24,
+        json_value(),
+    )
+        .prop_map(|(uid, op, object, old, dry_run, damage, junk)| {
             let mut r = review("placeholder", "CREATE", &object, old.as_ref());
             r["request"]["uid"] = uid;
             r["request"]["operation"] = op;
@@ -140,8 +160,7 @@ fn review_json() -> impl Strategy<Value = Value> {
                 _ => {}
             }
             r
-        },
-    )
+        })
 }
 
 fn content_type() -> impl Strategy<Value = Option<&'static str>> {
@@ -157,41 +176,69 @@ fn webhook() -> impl Strategy<Value = Webhook> {
 }
 
 /// What every answer must look like, whatever the input.
-fn check_reply(state: &AppState, webhook: Webhook, content_type: Option<&str>, body: &[u8]) -> Result<(), TestCaseError> {
+fn check_reply(
+    state: &AppState,
+    webhook: Webhook,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Result<(), TestCaseError> {
     let reply = admit(state, webhook, content_type.map(str::as_bytes), body);
     if reply.status == StatusCode::OK {
         prop_assert!(reply.json);
-        let out: Value = serde_json::from_slice(&reply.body).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let out: Value =
+            serde_json::from_slice(&reply.body).map_err(|e| TestCaseError::fail(e.to_string()))?;
         prop_assert_eq!(&out["apiVersion"], "admission.k8s.io/v1");
         let response = &out["response"];
         prop_assert!(response["allowed"].is_boolean());
-        let request: Value = serde_json::from_slice(body).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let request: Value =
+            serde_json::from_slice(body).map_err(|e| TestCaseError::fail(e.to_string()))?;
         prop_assert_eq!(&response["uid"], &request["request"]["uid"]);
         if response["allowed"] == false {
             let code = response["status"]["code"].as_u64();
             prop_assert!(code == Some(403) || code == Some(422), "code {:?}", code);
-            prop_assert!(response["status"]["message"].as_str().is_some_and(|m| !m.is_empty()));
+            prop_assert!(
+                response["status"]["message"]
+                    .as_str()
+                    .is_some_and(|m| !m.is_empty())
+            );
         }
         if let Some(patch) = response.get("patch").and_then(Value::as_str) {
             // The patch applied to the request object is the engine's defaulted object.
             prop_assert_eq!(webhook, Webhook::Mutate);
-            let bytes = base64::engine::general_purpose::STANDARD.decode(patch).map_err(|e| TestCaseError::fail(e.to_string()))?;
-            let patch: json_patch::Patch = serde_json::from_slice(&bytes).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(patch)
+                .map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let patch: json_patch::Patch =
+                serde_json::from_slice(&bytes).map_err(|e| TestCaseError::fail(e.to_string()))?;
             let object = &request["request"]["object"];
             let mut patched = object.clone();
-            json_patch::patch(&mut patched, &patch).map_err(|e| TestCaseError::fail(e.to_string()))?;
-            let kind = Kind::from_name(request["request"]["kind"]["kind"].as_str().unwrap_or_default()).expect("a patch means a known kind");
-            let expected = engine::mutate(kind, object).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            json_patch::patch(&mut patched, &patch)
+                .map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let kind = Kind::from_name(
+                request["request"]["kind"]["kind"]
+                    .as_str()
+                    .unwrap_or_default(),
+            )
+            .expect("a patch means a known kind");
+            let expected =
+                engine::mutate(kind, object).map_err(|e| TestCaseError::fail(e.to_string()))?;
             prop_assert_eq!(patched, expected.defaulted);
         }
         for w in response["warnings"].as_array().into_iter().flatten() {
-            prop_assert!(w.as_str().is_some_and(|w| !w.chars().any(char::is_control) && w.chars().count() <= 200));
+            prop_assert!(
+                w.as_str()
+                    .is_some_and(|w| !w.chars().any(char::is_control) && w.chars().count() <= 200)
+            );
         }
     } else {
         prop_assert!(reply.status.is_client_error(), "status {}", reply.status);
         prop_assert!(!reply.json);
         let text = String::from_utf8(reply.body).map_err(|e| TestCaseError::fail(e.to_string()))?;
-        prop_assert!(text.ends_with('\n') && text.lines().count() == 1, "{:?}", text);
+        prop_assert!(
+            text.ends_with('\n') && text.lines().count() == 1,
+            "{:?}",
+            text
+        );
     }
     Ok(())
 }
@@ -231,7 +278,12 @@ fn review_strategy_reaches_the_engine() {
     let (mut answered, mut denied, mut patched) = (0, 0, 0);
     for _ in 0..500 {
         let (review, webhook) = strategy.new_tree(&mut runner).expect("value").current();
-        let reply = admit(&state, webhook, Some(b"application/json".as_slice()), review.to_string().as_bytes());
+        let reply = admit(
+            &state,
+            webhook,
+            Some(b"application/json".as_slice()),
+            review.to_string().as_bytes(),
+        );
         if reply.status == StatusCode::OK {
             answered += 1;
             let out: Value = serde_json::from_slice(&reply.body).expect("JSON");
@@ -239,6 +291,11 @@ fn review_strategy_reaches_the_engine() {
             patched += usize::from(out["response"].get("patch").is_some());
         }
     }
-    eprintln!("review strategy: {answered} of 500 answered 200, {denied} denied, {patched} patched");
-    assert!(answered >= 250 && denied >= 25 && patched >= 25, "answered {answered}, denied {denied}, patched {patched} of 500");
+    eprintln!(
+        "review strategy: {answered} of 500 answered 200, {denied} denied, {patched} patched"
+    );
+    assert!(
+        answered >= 250 && denied >= 25 && patched >= 25,
+        "answered {answered}, denied {denied}, patched {patched} of 500"
+    );
 }

@@ -22,7 +22,11 @@ fn loopback() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 0))
 }
 
-async fn start(cert: std::path::PathBuf, key: std::path::PathBuf, tune: impl FnOnce(&mut Settings)) -> Running {
+async fn start(
+    cert: std::path::PathBuf,
+    key: std::path::PathBuf,
+    tune: impl FnOnce(&mut Settings),
+) -> Running {
     let mut settings = Settings::new(loopback(), loopback(), cert, key);
     settings.cert_reload_interval = Duration::from_millis(100);
     tune(&mut settings);
@@ -36,16 +40,30 @@ fn denied_review() -> Bytes {
 
 async fn get_plain(addr: SocketAddr, path: &str) -> (u16, String) {
     let mut tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    tcp.write_all(format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").as_bytes()).await.expect("write");
+    tcp.write_all(
+        format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .await
+    .expect("write");
     let mut out = String::new();
     tcp.read_to_string(&mut out).await.expect("read");
-    let status = out.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let body = out.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    let status = out
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = out
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
     (status, body)
 }
 
 fn metric(text: &str, name: &str) -> Option<f64> {
-    text.lines().find(|l| l.starts_with(name)).and_then(|l| l.rsplit(' ').next()).and_then(|v| v.parse().ok())
+    text.lines()
+        .find(|l| l.starts_with(name))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
 }
 
 #[tokio::test]
@@ -57,17 +75,25 @@ async fn serves_reviews_over_tls_to_a_client_that_trusts_the_ca() {
     let running = start(cert, key, |_| {}).await;
 
     for alpn in [&b"http/1.1"[..], &b"h2"[..]] {
-        let mut client = Client::connect(running.tls_addr, client_config(&[pki.ca_der()], &[alpn])).await.expect("handshake");
+        let mut client = Client::connect(running.tls_addr, client_config(&[pki.ca_der()], &[alpn]))
+            .await
+            .expect("handshake");
         assert_eq!(client.alpn.as_deref(), Some(alpn));
         assert_eq!(client.serial, leaf.serial);
-        let (status, body) = client.post("/validate", denied_review()).await.expect("request");
+        let (status, body) = client
+            .post("/validate", denied_review())
+            .await
+            .expect("request");
         assert_eq!(status, 200);
         let response: Value = serde_json::from_slice(&body).expect("JSON");
         assert_eq!(response["response"]["uid"], "uid-tls");
         assert_eq!(response["response"]["allowed"], false);
         assert!(denial_rules(&response["response"]).contains(&"cluster-min-servers".to_string()));
         // Keep-alive: a second request on the same connection.
-        let (status, _) = client.post("/mutate", denied_review()).await.expect("second request");
+        let (status, _) = client
+            .post("/mutate", denied_review())
+            .await
+            .expect("second request");
         assert_eq!(status, 200);
     }
 
@@ -75,7 +101,13 @@ async fn serves_reviews_over_tls_to_a_client_that_trusts_the_ca() {
     assert_eq!(get_plain(running.metrics_addr, "/readyz").await.0, 200);
     let (status, metrics) = get_plain(running.metrics_addr, "/metrics").await;
     assert_eq!(status, 200);
-    assert_eq!(metric(&metrics, "neo4j_webhook_certificate_expiry_timestamp_seconds"), Some(leaf.not_after as f64));
+    assert_eq!(
+        metric(
+            &metrics,
+            "neo4j_webhook_certificate_expiry_timestamp_seconds"
+        ),
+        Some(leaf.not_after as f64)
+    );
     assert!(metrics.contains("webhook=\"validate\",kind=\"Neo4jEnterpriseCluster\",operation=\"CREATE\",result=\"denied\"} 2"), "{metrics}");
 
     running.shutdown();
@@ -90,9 +122,16 @@ async fn a_client_that_does_not_trust_the_ca_fails_the_handshake() {
     let dir = temp_dir("untrusted");
     let (cert, key) = write_secret_volume(&dir, "a", &pki.leaf(7));
     let running = start(cert, key, |_| {}).await;
-    let result = Client::connect(running.tls_addr, client_config(&[stranger.ca_der()], &[b"http/1.1"])).await;
+    let result = Client::connect(
+        running.tls_addr,
+        client_config(&[stranger.ca_der()], &[b"http/1.1"]),
+    )
+    .await;
     let error = result.err().expect("the handshake must fail").to_string();
-    assert!(error.contains("invalid peer certificate") || error.contains("UnknownIssuer"), "{error}");
+    assert!(
+        error.contains("invalid peer certificate") || error.contains("UnknownIssuer"),
+        "{error}"
+    );
     running.shutdown();
     running.wait().await.expect("clean stop");
     let _ = std::fs::remove_dir_all(dir);
@@ -112,8 +151,17 @@ async fn speaks_tls_1_2_and_1_3_only() {
             .expect("version")
             .with_root_certificates(roots)
             .with_no_client_auth();
-        let mut client = Client::connect(running.tls_addr, Arc::new(config)).await.expect("handshake");
-        assert_eq!(client.post("/validate", denied_review()).await.expect("request").0, 200);
+        let mut client = Client::connect(running.tls_addr, Arc::new(config))
+            .await
+            .expect("handshake");
+        assert_eq!(
+            client
+                .post("/validate", denied_review())
+                .await
+                .expect("request")
+                .0,
+            200
+        );
     }
     running.shutdown();
     running.wait().await.expect("clean stop");
@@ -134,7 +182,13 @@ async fn rotation_by_symlink_swap_reaches_new_handshakes_without_a_failed_reques
     let failures = Arc::new(AtomicUsize::new(0));
     let seen: Arc<std::sync::Mutex<Vec<Vec<u8>>>> = Arc::default();
     let loop_task = {
-        let (stop, failures, seen, config, addr) = (stop.clone(), failures.clone(), seen.clone(), config.clone(), running.tls_addr);
+        let (stop, failures, seen, config, addr) = (
+            stop.clone(),
+            failures.clone(),
+            seen.clone(),
+            config.clone(),
+            running.tls_addr,
+        );
         tokio::spawn(async move {
             let mut n = 0usize;
             while !stop.load(Ordering::Acquire) && n < 20_000 {
@@ -154,25 +208,70 @@ async fn rotation_by_symlink_swap_reaches_new_handshakes_without_a_failed_reques
             }
         })
     };
-    let count = |serial: &Vec<u8>| seen.lock().expect("lock").iter().filter(|s| *s == serial).count();
-    eventually("requests with the old certificate", Duration::from_secs(10), || async { count(&old.serial) >= 5 }).await;
+    let count = |serial: &Vec<u8>| {
+        seen.lock()
+            .expect("lock")
+            .iter()
+            .filter(|s| *s == serial)
+            .count()
+    };
+    eventually(
+        "requests with the old certificate",
+        Duration::from_secs(10),
+        || async { count(&old.serial) >= 5 },
+    )
+    .await;
 
     write_secret_volume(&dir, "2026_02_01_00_00_00.2", &new);
-    eventually("a handshake presenting the new certificate", Duration::from_secs(10), || async { count(&new.serial) >= 1 }).await;
+    eventually(
+        "a handshake presenting the new certificate",
+        Duration::from_secs(10),
+        || async { count(&new.serial) >= 1 },
+    )
+    .await;
     let after_swap = seen.lock().expect("lock").len();
-    eventually("more requests after the swap", Duration::from_secs(10), || async { seen.lock().expect("lock").len() >= after_swap + 20 }).await;
+    eventually(
+        "more requests after the swap",
+        Duration::from_secs(10),
+        || async { seen.lock().expect("lock").len() >= after_swap + 20 },
+    )
+    .await;
     stop.store(true, Ordering::Release);
     loop_task.await.expect("client loop");
 
     let seen = seen.lock().expect("lock").clone();
-    assert_eq!(failures.load(Ordering::Relaxed), 0, "no request may fail during rotation");
+    assert_eq!(
+        failures.load(Ordering::Relaxed),
+        0,
+        "no request may fail during rotation"
+    );
     // Once the new certificate is served, no handshake gets the old one again.
-    let first_new = seen.iter().position(|s| *s == new.serial).expect("new seen");
-    assert!(seen[first_new..].iter().all(|s| *s == new.serial), "old certificate after the swap");
+    let first_new = seen
+        .iter()
+        .position(|s| *s == new.serial)
+        .expect("new seen");
+    assert!(
+        seen[first_new..].iter().all(|s| *s == new.serial),
+        "old certificate after the swap"
+    );
     assert!(seen.iter().all(|s| *s == old.serial || *s == new.serial));
     let metrics = running.metrics.encode();
-    assert_eq!(metric(&metrics, "neo4j_webhook_certificate_reloads_total{result=\"success\"}"), Some(1.0), "{metrics}");
-    assert!(!metrics.contains("result=\"error\""), "{metrics}");
+    assert_eq!(
+        metric(
+            &metrics,
+            "neo4j_webhook_certificate_reloads_total{result=\"success\"}"
+        ),
+        Some(1.0),
+        "{metrics}"
+    );
+    assert_eq!(
+        metric(
+            &metrics,
+            "neo4j_webhook_certificate_reloads_total{result=\"error\"}"
+        ),
+        Some(0.0),
+        "{metrics}"
+    );
     running.shutdown();
     running.wait().await.expect("clean stop");
     let _ = std::fs::remove_dir_all(dir);
@@ -186,29 +285,74 @@ async fn a_bad_new_pair_is_refused_and_the_old_one_stays() {
     let (cert, key) = write_secret_volume(&dir, "a", &good);
     let running = start(cert, key, |_| {}).await;
     let config = client_config(&[pki.ca_der()], &[b"http/1.1"]);
-    let reloads = |result: &str| metric(&running.metrics.encode(), &format!("neo4j_webhook_certificate_reloads_total{{result=\"{result}\"}}"));
+    let reloads = |result: &str| {
+        metric(
+            &running.metrics.encode(),
+            &format!("neo4j_webhook_certificate_reloads_total{{result=\"{result}\"}}"),
+        )
+    };
 
     // A certificate with somebody else's key.
-    let mismatched = Leaf { cert_pem: other.cert_pem.clone(), key_pem: third.key_pem.clone(), serial: other.serial.clone(), not_after: 0 };
+    let mismatched = Leaf {
+        cert_pem: other.cert_pem.clone(),
+        key_pem: third.key_pem.clone(),
+        serial: other.serial.clone(),
+        not_after: 0,
+    };
     write_secret_volume(&dir, "b", &mismatched);
-    eventually("the mismatched pair to be refused", Duration::from_secs(10), || async { reloads("error") == Some(1.0) }).await;
-    let mut client = Client::connect(running.tls_addr, config.clone()).await.expect("still serving");
+    eventually(
+        "the mismatched pair to be refused",
+        Duration::from_secs(10),
+        || async { reloads("error") == Some(1.0) },
+    )
+    .await;
+    let mut client = Client::connect(running.tls_addr, config.clone())
+        .await
+        .expect("still serving");
     assert_eq!(client.serial, good.serial, "the old pair stays");
-    assert_eq!(client.post("/validate", denied_review()).await.expect("request").0, 200);
+    assert_eq!(
+        client
+            .post("/validate", denied_review())
+            .await
+            .expect("request")
+            .0,
+        200
+    );
 
     // Garbage is refused too, and counted once however many polls see it.
-    let garbage = Leaf { cert_pem: "not a certificate".into(), key_pem: "not a key".into(), serial: vec![], not_after: 0 };
+    let garbage = Leaf {
+        cert_pem: "not a certificate".into(),
+        key_pem: "not a key".into(),
+        serial: vec![],
+        not_after: 0,
+    };
     write_secret_volume(&dir, "c", &garbage);
-    eventually("garbage to be refused", Duration::from_secs(10), || async { reloads("error") == Some(2.0) }).await;
+    eventually("garbage to be refused", Duration::from_secs(10), || async {
+        reloads("error") == Some(2.0)
+    })
+    .await;
     tokio::time::sleep(Duration::from_millis(400)).await; // several polls of the same bad content
     assert_eq!(reloads("error"), Some(2.0));
-    assert_eq!(Client::connect(running.tls_addr, config.clone()).await.expect("still serving").serial, good.serial);
+    assert_eq!(
+        Client::connect(running.tls_addr, config.clone())
+            .await
+            .expect("still serving")
+            .serial,
+        good.serial
+    );
 
     // A good pair afterwards is taken.
     write_secret_volume(&dir, "d", &other);
-    eventually("the good pair to be served", Duration::from_secs(10), || async {
-        Client::connect(running.tls_addr, config.clone()).await.map(|c| c.serial == other.serial).unwrap_or(false)
-    })
+    eventually(
+        "the good pair to be served",
+        Duration::from_secs(10),
+        || async {
+            Client::connect(running.tls_addr, config.clone())
+                .await
+                .map(|c| c.serial == other.serial)
+                .unwrap_or(false)
+        },
+    )
     .await;
     assert_eq!(reloads("success"), Some(1.0));
     running.shutdown();
@@ -221,18 +365,55 @@ async fn a_server_without_a_valid_pair_does_not_start() {
     let pki = TestPki::new("test CA");
     let dir = temp_dir("nostart");
     let (a, b) = (pki.leaf(1), pki.leaf(2));
-    let (cert, key) = write_secret_volume(&dir, "a", &Leaf { cert_pem: a.cert_pem, key_pem: b.key_pem, serial: vec![], not_after: 0 });
-    let error = server::start(Settings::new(loopback(), loopback(), cert, key)).await.err().expect("refused");
-    assert!(error.to_string().contains("does not fit the certificate"), "{error}");
-    let missing = server::start(Settings::new(loopback(), loopback(), dir.join("nope.crt"), dir.join("nope.key"))).await;
-    assert!(missing.err().expect("refused").to_string().contains("cannot read"));
+    let (cert, key) = write_secret_volume(
+        &dir,
+        "a",
+        &Leaf {
+            cert_pem: a.cert_pem,
+            key_pem: b.key_pem,
+            serial: vec![],
+            not_after: 0,
+        },
+    );
+    let error = server::start(Settings::new(loopback(), loopback(), cert, key))
+        .await
+        .err()
+        .expect("refused");
+    assert!(
+        error.to_string().contains("does not fit the certificate"),
+        "{error}"
+    );
+    let missing = server::start(Settings::new(
+        loopback(),
+        loopback(),
+        dir.join("nope.crt"),
+        dir.join("nope.key"),
+    ))
+    .await;
+    assert!(
+        missing
+            .err()
+            .expect("refused")
+            .to_string()
+            .contains("cannot read")
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 
-async fn tls_stream(addr: SocketAddr, pki: &TestPki) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
+async fn tls_stream(
+    addr: SocketAddr,
+    pki: &TestPki,
+) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
     let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let connector = tokio_rustls::TlsConnector::from(client_config(&[pki.ca_der()], &[b"http/1.1"]));
-    connector.connect(rustls::pki_types::ServerName::try_from("localhost").expect("name"), tcp).await.expect("handshake")
+    let connector =
+        tokio_rustls::TlsConnector::from(client_config(&[pki.ca_der()], &[b"http/1.1"]));
+    connector
+        .connect(
+            rustls::pki_types::ServerName::try_from("localhost").expect("name"),
+            tcp,
+        )
+        .await
+        .expect("handshake")
 }
 
 #[tokio::test]
@@ -240,9 +421,15 @@ async fn a_client_sending_headers_too_slowly_is_disconnected() {
     let pki = TestPki::new("test CA");
     let dir = temp_dir("slowloris");
     let (cert, key) = write_secret_volume(&dir, "a", &pki.leaf(1));
-    let running = start(cert, key, |s| s.header_read_timeout = Duration::from_millis(300)).await;
+    let running = start(cert, key, |s| {
+        s.header_read_timeout = Duration::from_millis(300)
+    })
+    .await;
     let mut stream = tls_stream(running.tls_addr, &pki).await;
-    stream.write_all(b"POST /validate HTTP/1.1\r\nHost: localhost\r\nX-Slow: ").await.expect("partial headers");
+    stream
+        .write_all(b"POST /validate HTTP/1.1\r\nHost: localhost\r\nX-Slow: ")
+        .await
+        .expect("partial headers");
     stream.flush().await.expect("flush");
     let mut buf = Vec::new();
     // The server closes the connection (possibly after a 408) well before this deadline.
@@ -258,8 +445,10 @@ async fn a_client_sending_the_body_too_slowly_gets_408() {
     let pki = TestPki::new("test CA");
     let dir = temp_dir("slowbody");
     let (cert, key) = write_secret_volume(&dir, "a", &pki.leaf(1));
-    let running =
-        start(cert, key, |s| s.limits.body_timeout = Duration::from_millis(300)).await;
+    let running = start(cert, key, |s| {
+        s.limits.body_timeout = Duration::from_millis(300)
+    })
+    .await;
     let mut stream = tls_stream(running.tls_addr, &pki).await;
     stream
         .write_all(b"POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"api")
@@ -267,7 +456,10 @@ async fn a_client_sending_the_body_too_slowly_gets_408() {
         .expect("headers");
     stream.flush().await.expect("flush");
     let mut buf = vec![0u8; 4096];
-    let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf)).await.expect("answered in time").expect("read");
+    let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf))
+        .await
+        .expect("answered in time")
+        .expect("read");
     let head = String::from_utf8_lossy(&buf[..n]);
     assert!(head.starts_with("HTTP/1.1 408"), "{head}");
     assert!(head.contains("body-timeout: "), "{head}");
@@ -294,22 +486,45 @@ async fn shutdown_finishes_the_request_in_flight_then_stops() {
     stream.write_all(head.as_bytes()).await.expect("head");
     stream.flush().await.expect("flush");
     let mut buf = vec![0u8; 64];
-    let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf)).await.expect("100 in time").expect("read");
-    assert!(buf[..n].starts_with(b"HTTP/1.1 100"), "{}", String::from_utf8_lossy(&buf[..n]));
-    stream.write_all(&body[..body.len() / 2]).await.expect("half body");
+    let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf))
+        .await
+        .expect("100 in time")
+        .expect("read");
+    assert!(
+        buf[..n].starts_with(b"HTTP/1.1 100"),
+        "{}",
+        String::from_utf8_lossy(&buf[..n])
+    );
+    stream
+        .write_all(&body[..body.len() / 2])
+        .await
+        .expect("half body");
     stream.flush().await.expect("flush");
     running.shutdown();
     let readiness = running.readiness.check();
     assert_eq!(readiness, Err("shutting down"));
     let waiting = tokio::spawn(running.wait());
-    stream.write_all(&body[body.len() / 2..]).await.expect("rest of body");
+    stream
+        .write_all(&body[body.len() / 2..])
+        .await
+        .expect("rest of body");
     stream.flush().await.expect("flush");
     let mut response = Vec::new();
-    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut response)).await.expect("in time").expect("read");
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut response))
+        .await
+        .expect("in time")
+        .expect("read");
     let response = String::from_utf8_lossy(&response);
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     assert!(response.contains("cluster-min-servers"), "{response}");
-    tokio::time::timeout(Duration::from_secs(10), waiting).await.expect("stops in time").expect("join").expect("clean stop");
-    assert!(tokio::net::TcpStream::connect(addr).await.is_err(), "no longer accepting");
+    tokio::time::timeout(Duration::from_secs(10), waiting)
+        .await
+        .expect("stops in time")
+        .expect("join")
+        .expect("clean stop");
+    assert!(
+        tokio::net::TcpStream::connect(addr).await.is_err(),
+        "no longer accepting"
+    );
     let _ = std::fs::remove_dir_all(dir);
 }

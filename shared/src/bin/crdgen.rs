@@ -11,7 +11,9 @@ fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     let dir = match args.next().as_deref() {
         Some("-h" | "--help") => {
-            println!("usage: crdgen [DIR]\nWrites <plural>.neo4j.neo4j.com.yaml for each kind into DIR (default manifests/crds).");
+            println!(
+                "usage: crdgen [DIR]\nWrites <plural>.neo4j.neo4j.com.yaml for each kind into DIR (default manifests/crds)."
+            );
             return ExitCode::SUCCESS;
         }
         Some(d) => PathBuf::from(d),

@@ -134,7 +134,14 @@ impl<'a> Common<'a> {
         if let Some(a) = self.auth {
             auth(a, v);
         }
-        config(self.kind, "spec.config", self.config, version, &self.image.tag, v);
+        config(
+            self.kind,
+            "spec.config",
+            self.config,
+            version,
+            &self.image.tag,
+            v,
+        );
         mcp(self.mcp, v);
         fleet(self.fleet, v);
         trusted_cas(self.trusted_ca_secrets, v);
@@ -167,7 +174,10 @@ impl<'a> Common<'a> {
                 not_implemented_warning("spec.auth.externalSecrets", v);
             }
         }
-        if self.tls.is_some_and(|t| external_secrets_enabled(t.external_secrets.as_ref())) {
+        if self
+            .tls
+            .is_some_and(|t| external_secrets_enabled(t.external_secrets.as_ref()))
+        {
             not_implemented_warning("spec.tls.externalSecrets", v);
         }
         if let Some(s) = self.service {
@@ -197,12 +207,15 @@ impl<'a> Common<'a> {
                 let n = ClusterNames::new(self.name);
                 (n.route(), n.mcp_route())
             }
-            InstanceKind::Standalone => {
-                (StandaloneNames::new(self.name).route(), format!("{}-mcp-route", self.name))
-            }
+            InstanceKind::Standalone => (
+                StandaloneNames::new(self.name).route(),
+                format!("{}-mcp-route", self.name),
+            ),
         };
         let needs_generated_host = |r: Option<&RouteSpec>| {
-            r.is_some_and(|r| r.enabled == Some(true) && r.host.as_deref().is_none_or(|h| h.trim().is_empty()))
+            r.is_some_and(|r| {
+                r.enabled == Some(true) && r.host.as_deref().is_none_or(|h| h.trim().is_empty())
+            })
         };
         let mut check = |route: String, field: &str| {
             let label = format!("{route}-{namespace}");
@@ -380,7 +393,10 @@ pub fn image(kind: InstanceKind, image: &ImageSpec, v: &mut Verdict) {
         v.error(
             rule,
             "spec.image.pullPolicy",
-            format!("spec.image.pullPolicy is {}; use Always, Never or IfNotPresent", shown(policy)),
+            format!(
+                "spec.image.pullPolicy is {}; use Always, Never or IfNotPresent",
+                shown(policy)
+            ),
         );
     }
     if tag.len() > DNS_LABEL_MAX || !IMAGE_TAG_LABEL.is_match(tag) {
@@ -397,7 +413,11 @@ pub fn storage(kind: InstanceKind, storage: &StorageSpec, v: &mut Verdict) {
     let size = storage.size.as_str();
     let field = "spec.storage.size";
     if is_blank(size) {
-        v.error("storage-size-required", field, "spec.storage.size is empty; give the data volume size, e.g. 10Gi");
+        v.error(
+            "storage-size-required",
+            field,
+            "spec.storage.size is empty; give the data volume size, e.g. 10Gi",
+        );
     } else if kind == InstanceKind::Cluster && !STORAGE_SIZE.is_match(size) {
         v.error(
             "storage-size-format",
@@ -408,7 +428,10 @@ pub fn storage(kind: InstanceKind, storage: &StorageSpec, v: &mut Verdict) {
         v.error(
             "storage-size-quantity",
             field,
-            format!("spec.storage.size is {}; give a positive Kubernetes quantity such as 10Gi", shown(size)),
+            format!(
+                "spec.storage.size is {}; give a positive Kubernetes quantity such as 10Gi",
+                shown(size)
+            ),
         );
     }
     if let Some(policy) = storage.retention_policy.as_deref()
@@ -417,7 +440,10 @@ pub fn storage(kind: InstanceKind, storage: &StorageSpec, v: &mut Verdict) {
         v.error(
             "storage-retention-enum",
             "spec.storage.retentionPolicy",
-            format!("spec.storage.retentionPolicy is {}; use Delete or Retain", shown(policy)),
+            format!(
+                "spec.storage.retentionPolicy is {}; use Delete or Retain",
+                shown(policy)
+            ),
         );
     }
 }
@@ -434,7 +460,10 @@ pub fn storage_update(kind: InstanceKind, old: &StorageSpec, new: &StorageSpec, 
             format!("spec.storage.size is {}, smaller than the current {}; volumes can only grow — keep at least the current size", shown(&new.size), shown(&old.size)),
         );
     }
-    let (before, after) = (old.class_name.as_deref().unwrap_or(""), new.class_name.as_deref().unwrap_or(""));
+    let (before, after) = (
+        old.class_name.as_deref().unwrap_or(""),
+        new.class_name.as_deref().unwrap_or(""),
+    );
     if before != after {
         let rule = match kind {
             InstanceKind::Cluster => "cluster-storage-class-immutable",
@@ -476,7 +505,10 @@ pub fn tls(kind: InstanceKind, t: &TLSSpec, v: &mut Verdict) {
         v.error(
             "tls-mode-enum",
             "spec.tls.mode",
-            format!("spec.tls.mode is {}; use cert-manager or disabled", shown(mode)),
+            format!(
+                "spec.tls.mode is {}; use cert-manager or disabled",
+                shown(mode)
+            ),
         );
     }
     let cert_manager = mode == "cert-manager";
@@ -511,10 +543,17 @@ pub fn tls(kind: InstanceKind, t: &TLSSpec, v: &mut Verdict) {
             v.error(
                 "tls-usages-bounds",
                 "spec.tls.usages",
-                format!("spec.tls.usages has {} items; at most {TLS_USAGES_MAX_ITEMS} are allowed", usages.len()),
+                format!(
+                    "spec.tls.usages has {} items; at most {TLS_USAGES_MAX_ITEMS} are allowed",
+                    usages.len()
+                ),
             );
         }
-        for (i, usage) in usages.iter().enumerate().filter(|(_, u)| u.len() > TLS_USAGE_MAX_LEN) {
+        for (i, usage) in usages
+            .iter()
+            .enumerate()
+            .filter(|(_, u)| u.len() > TLS_USAGE_MAX_LEN)
+        {
             v.error(
                 "tls-usages-bounds",
                 item_path("spec.tls.usages", i, ""),
@@ -534,7 +573,10 @@ pub fn tls(kind: InstanceKind, t: &TLSSpec, v: &mut Verdict) {
         }
     }
     if kind == InstanceKind::Cluster
-        && let Some(es) = t.external_secrets.as_ref().filter(|e| e.enabled == Some(true))
+        && let Some(es) = t
+            .external_secrets
+            .as_ref()
+            .filter(|e| e.enabled == Some(true))
     {
         tls_external_secrets(es, v);
     }
@@ -542,7 +584,11 @@ pub fn tls(kind: InstanceKind, t: &TLSSpec, v: &mut Verdict) {
 
 /// Rules 29–30 and `tls-cert-duration-bounds` (cert-manager mode only).
 fn tls_durations(t: &TLSSpec, v: &mut Verdict) {
-    let parse = |value: Option<&str>, rule: &'static str, field: &str, v: &mut Verdict| -> Option<f64> {
+    let parse = |value: Option<&str>,
+                 rule: &'static str,
+                 field: &str,
+                 v: &mut Verdict|
+     -> Option<f64> {
         let value = value?;
         let secs = go_duration_seconds(value);
         if secs.is_none() {
@@ -550,8 +596,18 @@ fn tls_durations(t: &TLSSpec, v: &mut Verdict) {
         }
         secs
     };
-    let duration = parse(t.duration.as_deref(), "tls-duration-format", "spec.tls.duration", v);
-    let renew = parse(t.renew_before.as_deref(), "tls-renew-before-format", "spec.tls.renewBefore", v);
+    let duration = parse(
+        t.duration.as_deref(),
+        "tls-duration-format",
+        "spec.tls.duration",
+        v,
+    );
+    let renew = parse(
+        t.renew_before.as_deref(),
+        "tls-renew-before-format",
+        "spec.tls.renewBefore",
+        v,
+    );
     let bounds = "tls-cert-duration-bounds";
     if let Some(d) = duration
         && d < 3600.0
@@ -559,7 +615,10 @@ fn tls_durations(t: &TLSSpec, v: &mut Verdict) {
         v.error(
             bounds,
             "spec.tls.duration",
-            format!("spec.tls.duration is {}; cert-manager needs a certificate lifetime of at least 1h", shown(t.duration.as_deref().unwrap_or_default())),
+            format!(
+                "spec.tls.duration is {}; cert-manager needs a certificate lifetime of at least 1h",
+                shown(t.duration.as_deref().unwrap_or_default())
+            ),
         );
     }
     if let Some(r) = renew {
@@ -623,33 +682,51 @@ fn tls_external_secrets(es: &ExternalSecretsConfig, v: &mut Verdict) {
         v.error(
             "tls-es-data-required",
             format!("{base}.data"),
-            format!("{base}.data is empty; map at least one key (e.g. tls.crt) from the external store"),
+            format!(
+                "{base}.data is empty; map at least one key (e.g. tls.crt) from the external store"
+            ),
         );
     }
     for (i, d) in data.iter().enumerate() {
         if is_blank(&d.secret_key) {
             let field = item_path(&format!("{base}.data"), i, "secretKey");
-            v.error("tls-es-secret-key", &field, format!("{field} is empty; name the key of the resulting Secret, e.g. tls.crt"));
+            v.error(
+                "tls-es-secret-key",
+                &field,
+                format!("{field} is empty; name the key of the resulting Secret, e.g. tls.crt"),
+            );
         }
         if let Some(remote) = &d.remote_ref
             && is_blank(&remote.key)
         {
             let field = item_path(&format!("{base}.data"), i, "remoteRef.key");
-            v.error("tls-es-remote-key", &field, format!("{field} is empty; name the secret in the external store"));
+            v.error(
+                "tls-es-remote-key",
+                &field,
+                format!("{field} is empty; name the secret in the external store"),
+            );
         }
     }
 }
 
 /// Provider names the reference accepts (rule 41); `oidc-…` passes unchecked.
-const REFERENCE_PROVIDERS: [&str; 7] = ["native", "ldap", "oidc", "jwt", "kerberos", "saml", "custom"];
+const REFERENCE_PROVIDERS: [&str; 7] = [
+    "native", "ldap", "oidc", "jwt", "kerberos", "saml", "custom",
+];
 
 /// Rules 41–48 and the stricter `auth-oidc-ref-exists`, `auth-provider-neo4j-names`,
 /// `typed-conf-fields-single-line` for auth (rule 49 needs the Secret: not at admission).
 pub fn auth(a: &AuthSpec, v: &mut Verdict) {
     let oidc = a.oidc.as_ref();
     for (list, path) in [
-        (&a.authentication_providers, "spec.auth.authenticationProviders"),
-        (&a.authorization_providers, "spec.auth.authorizationProviders"),
+        (
+            &a.authentication_providers,
+            "spec.auth.authenticationProviders",
+        ),
+        (
+            &a.authorization_providers,
+            "spec.auth.authorizationProviders",
+        ),
     ] {
         for (i, provider) in list.iter().flatten().enumerate() {
             auth_provider(provider, &item_path(path, i, ""), oidc, v);
@@ -689,7 +766,12 @@ pub fn auth(a: &AuthSpec, v: &mut Verdict) {
     auth_single_line(a, v);
 }
 
-fn auth_provider(provider: &str, field: &str, oidc: Option<&BTreeMap<String, Neo4jOIDCProviderSpec>>, v: &mut Verdict) {
+fn auth_provider(
+    provider: &str,
+    field: &str,
+    oidc: Option<&BTreeMap<String, Neo4jOIDCProviderSpec>>,
+    v: &mut Verdict,
+) {
     // `plugin-<name>` is what Neo4j expects for custom providers; the reference's list lacks it,
     // which would leave the §7 set (native, ldap, oidc-<name>, plugin-<name>) unreachable.
     let prefixed = provider.starts_with("oidc-") || provider.starts_with("plugin-");
@@ -697,11 +779,16 @@ fn auth_provider(provider: &str, field: &str, oidc: Option<&BTreeMap<String, Neo
         v.error(
             "auth-provider-allowed",
             field,
-            format!("{field} is {}; use native, ldap, oidc-<name> or plugin-<name>", shown(provider)),
+            format!(
+                "{field} is {}; use native, ldap, oidc-<name> or plugin-<name>",
+                shown(provider)
+            ),
         );
         return;
     }
-    let suffix = provider.strip_prefix("oidc-").or_else(|| provider.strip_prefix("plugin-"));
+    let suffix = provider
+        .strip_prefix("oidc-")
+        .or_else(|| provider.strip_prefix("plugin-"));
     let plain_neo4j_name = provider == "native" || provider == "ldap";
     if (!prefixed && !plain_neo4j_name) || suffix.is_some_and(str::is_empty) {
         v.error(
@@ -739,7 +826,8 @@ fn oidc_provider(name: &str, p: &Neo4jOIDCProviderSpec, v: &mut Verdict) {
         );
     }
     let endpoints = [&p.auth_endpoint, &p.token_endpoint, &p.jwks_uri, &p.issuer];
-    if blank(p.well_known_discovery_uri.as_deref()) && endpoints.iter().all(|e| blank(e.as_deref())) {
+    if blank(p.well_known_discovery_uri.as_deref()) && endpoints.iter().all(|e| blank(e.as_deref()))
+    {
         v.error(
             "auth-oidc-endpoints",
             format!("{base}.wellKnownDiscoveryURI"),
@@ -784,8 +872,14 @@ fn single_line_map(path: &str, map: Option<&BTreeMap<String, String>>, v: &mut V
 
 fn auth_single_line(a: &AuthSpec, v: &mut Verdict) {
     for (list, path) in [
-        (&a.authentication_providers, "spec.auth.authenticationProviders"),
-        (&a.authorization_providers, "spec.auth.authorizationProviders"),
+        (
+            &a.authentication_providers,
+            "spec.auth.authenticationProviders",
+        ),
+        (
+            &a.authorization_providers,
+            "spec.auth.authorizationProviders",
+        ),
     ] {
         for (i, p) in list.iter().flatten().enumerate() {
             single_line(&item_path(path, i, ""), Some(p), v);
@@ -795,26 +889,61 @@ fn auth_single_line(a: &AuthSpec, v: &mut Verdict) {
     if let Some(l) = &a.ldap {
         single_line("spec.auth.ldap.host", Some(&l.host), v);
         if let Some(authn) = &l.authentication {
-            single_line("spec.auth.ldap.authentication.userDNTemplate", authn.user_dn_template.as_deref(), v);
-            single_line("spec.auth.ldap.authentication.attribute", authn.attribute.as_deref(), v);
+            single_line(
+                "spec.auth.ldap.authentication.userDNTemplate",
+                authn.user_dn_template.as_deref(),
+                v,
+            );
+            single_line(
+                "spec.auth.ldap.authentication.attribute",
+                authn.attribute.as_deref(),
+                v,
+            );
         }
         if let Some(z) = &l.authorization {
             let base = "spec.auth.ldap.authorization";
-            single_line(&format!("{base}.userSearchBase"), z.user_search_base.as_deref(), v);
-            single_line(&format!("{base}.userSearchFilter"), z.user_search_filter.as_deref(), v);
+            single_line(
+                &format!("{base}.userSearchBase"),
+                z.user_search_base.as_deref(),
+                v,
+            );
+            single_line(
+                &format!("{base}.userSearchFilter"),
+                z.user_search_filter.as_deref(),
+                v,
+            );
             for (i, attr) in z.group_membership_attributes.iter().flatten().enumerate() {
-                single_line(&item_path(&format!("{base}.groupMembershipAttributes"), i, ""), Some(attr), v);
+                single_line(
+                    &item_path(&format!("{base}.groupMembershipAttributes"), i, ""),
+                    Some(attr),
+                    v,
+                );
             }
-            single_line_map(&format!("{base}.groupToRoleMapping"), z.group_to_role_mapping.as_ref(), v);
-            single_line(&format!("{base}.accessPermittedGroup"), z.access_permitted_group.as_deref(), v);
-            single_line(&format!("{base}.nestedGroupsSearchFilter"), z.nested_groups_search_filter.as_deref(), v);
+            single_line_map(
+                &format!("{base}.groupToRoleMapping"),
+                z.group_to_role_mapping.as_ref(),
+                v,
+            );
+            single_line(
+                &format!("{base}.accessPermittedGroup"),
+                z.access_permitted_group.as_deref(),
+                v,
+            );
+            single_line(
+                &format!("{base}.nestedGroupsSearchFilter"),
+                z.nested_groups_search_filter.as_deref(),
+                v,
+            );
         }
     }
     for (name, p) in a.oidc.iter().flatten() {
         let base = key_path("spec.auth.oidc", name);
         for (field, value) in [
             ("displayName", p.display_name.as_deref()),
-            ("wellKnownDiscoveryURI", p.well_known_discovery_uri.as_deref()),
+            (
+                "wellKnownDiscoveryURI",
+                p.well_known_discovery_uri.as_deref(),
+            ),
             ("authEndpoint", p.auth_endpoint.as_deref()),
             ("tokenEndpoint", p.token_endpoint.as_deref()),
             ("jwksURI", p.jwks_uri.as_deref()),
@@ -823,12 +952,22 @@ fn auth_single_line(a: &AuthSpec, v: &mut Verdict) {
             ("audience", Some(p.audience.as_str())),
             ("authParams", p.auth_params.as_deref()),
             ("tokenParams", p.token_params.as_deref()),
-            ("claims.username", p.claims.as_ref().and_then(|c| c.username.as_deref())),
-            ("claims.groups", p.claims.as_ref().and_then(|c| c.groups.as_deref())),
+            (
+                "claims.username",
+                p.claims.as_ref().and_then(|c| c.username.as_deref()),
+            ),
+            (
+                "claims.groups",
+                p.claims.as_ref().and_then(|c| c.groups.as_deref()),
+            ),
         ] {
             single_line(&format!("{base}.{field}"), value, v);
         }
-        single_line_map(&format!("{base}.groupToRoleMapping"), p.group_to_role_mapping.as_ref(), v);
+        single_line_map(
+            &format!("{base}.groupToRoleMapping"),
+            p.group_to_role_mapping.as_ref(),
+            v,
+        );
     }
 }
 
@@ -838,9 +977,18 @@ fn auth_single_line(a: &AuthSpec, v: &mut Verdict) {
 
 const DISCOVERY_VERSION_KEY: &str = "dbms.cluster.discovery.version";
 const DEPRECATED_KEYS: [(&str, &str); 3] = [
-    ("dbms.default_database", "is deprecated; set the default database with the dbms.setDefaultDatabase procedure instead"),
-    ("dbms.integrations.cloud_storage.s3.region", "is deprecated and replaced by the newer cloud-storage settings; remove it"),
-    ("dbms.logs.query.enabled", "was renamed; use db.logs.query.enabled"),
+    (
+        "dbms.default_database",
+        "is deprecated; set the default database with the dbms.setDefaultDatabase procedure instead",
+    ),
+    (
+        "dbms.integrations.cloud_storage.s3.region",
+        "is deprecated and replaced by the newer cloud-storage settings; remove it",
+    ),
+    (
+        "dbms.logs.query.enabled",
+        "was renamed; use db.logs.query.enabled",
+    ),
 ];
 const DISCOVERY_MANAGED_KEYS: [&str; 5] = [
     "dbms.cluster.discovery.resolver_type",
@@ -882,13 +1030,22 @@ struct Refusal {
 }
 
 fn refuse(rule: &'static str, reason: impl Into<String>) -> Option<Refusal> {
-    Some(Refusal { rule, reason: reason.into() })
+    Some(Refusal {
+        rule,
+        reason: reason.into(),
+    })
 }
 
 /// The key rules of §1.7 (51–59) plus `config-key-charset` and
 /// `config-discovery-version-semver-only`. `value` is `None` when it is not known (an env
 /// variable read from a Secret): value rules then pass.
-fn key_refusal(kind: InstanceKind, key: &str, value: Option<&str>, version: Option<Neo4jVersion>, tag: &str) -> Option<Refusal> {
+fn key_refusal(
+    kind: InstanceKind,
+    key: &str,
+    value: Option<&str>,
+    version: Option<Neo4jVersion>,
+    tag: &str,
+) -> Option<Refusal> {
     let cluster = kind == InstanceKind::Cluster;
     if !CONFIG_KEY.is_match(key) {
         return refuse(
@@ -900,13 +1057,19 @@ fn key_refusal(kind: InstanceKind, key: &str, value: Option<&str>, version: Opti
         if version.is_some_and(|v| v.is_calver()) {
             return refuse(
                 "config-discovery-version-semver-only",
-                format!("does not exist in CalVer Neo4j (image tag {}) and strict config validation would stop startup; remove it", shown(tag)),
+                format!(
+                    "does not exist in CalVer Neo4j (image tag {}) and strict config validation would stop startup; remove it",
+                    shown(tag)
+                ),
             );
         }
         return match value {
             Some(val) if val != "V2_ONLY" => refuse(
                 "config-discovery-version",
-                format!("is {}; only V2_ONLY is supported — set V2_ONLY or remove the key", shown(val)),
+                format!(
+                    "is {}; only V2_ONLY is supported — set V2_ONLY or remove the key",
+                    shown(val)
+                ),
             ),
             _ => None,
         };
@@ -926,9 +1089,19 @@ fn key_refusal(kind: InstanceKind, key: &str, value: Option<&str>, version: Opti
             "is set per pod at startup (from spec.topology where it applies), and a second value stops Neo4j from starting; remove it",
         );
     }
-    if key.starts_with("dbms.ssl.policy.") || key == "server.bolt.tls_level" || key == "server.directories.certificates" {
-        let hint = if cluster { " (for trust-all peer TLS set spec.tls.strictPeerValidation: false)" } else { "" };
-        return refuse("config-tls-managed", format!("is managed through spec.tls{hint}; remove it"));
+    if key.starts_with("dbms.ssl.policy.")
+        || key == "server.bolt.tls_level"
+        || key == "server.directories.certificates"
+    {
+        let hint = if cluster {
+            " (for trust-all peer TLS set spec.tls.strictPeerValidation: false)"
+        } else {
+            ""
+        };
+        return refuse(
+            "config-tls-managed",
+            format!("is managed through spec.tls{hint}; remove it"),
+        );
     }
     if key == "db.format" {
         return refuse(
@@ -942,7 +1115,10 @@ fn key_refusal(kind: InstanceKind, key: &str, value: Option<&str>, version: Opti
     {
         return refuse(
             "config-azure-blob-suffix",
-            format!("is {}, not an endpoint suffix; give a domain such as core.windows.net", shown(val)),
+            format!(
+                "is {}, not an endpoint suffix; give a domain such as core.windows.net",
+                shown(val)
+            ),
         );
     }
     if !cluster && STANDALONE_CLUSTERING_KEYS.contains(&key) {
@@ -952,7 +1128,10 @@ fn key_refusal(kind: InstanceKind, key: &str, value: Option<&str>, version: Opti
         );
     }
     if !cluster && key == "dbms.mode" {
-        return refuse("standalone-config-dbms-mode", "was removed in Neo4j 5; remove it");
+        return refuse(
+            "standalone-config-dbms-mode",
+            "was removed in Neo4j 5; remove it",
+        );
     }
     None
 }
@@ -976,7 +1155,14 @@ fn value_refusal(value: &str) -> Option<Refusal> {
 
 /// Rules 50–59 (and the stricter key/value rules) over one free-form conf map: `spec.config`,
 /// or `spec.propertySharding.config` for a cluster (`sharding-config-validated`).
-pub fn config(kind: InstanceKind, map_path: &str, map: Option<&BTreeMap<String, String>>, version: Option<Neo4jVersion>, tag: &str, v: &mut Verdict) {
+pub fn config(
+    kind: InstanceKind,
+    map_path: &str,
+    map: Option<&BTreeMap<String, String>>,
+    version: Option<Neo4jVersion>,
+    tag: &str,
+    v: &mut Verdict,
+) {
     for (key, value) in map.into_iter().flatten() {
         let field = key_path(map_path, key);
         if let Some(r) = value_refusal(value) {
@@ -993,12 +1179,22 @@ pub fn config(kind: InstanceKind, map_path: &str, map: Option<&BTreeMap<String, 
 pub fn env_conf_key(name: &str) -> Option<String> {
     let rest = name.strip_prefix("NEO4J_")?;
     // NUL cannot occur in an env name the API server accepts, so it is a safe placeholder.
-    Some(rest.replace("__", "\0").replace('_', ".").replace('\0', "_"))
+    Some(
+        rest.replace("__", "\0")
+            .replace('_', ".")
+            .replace('\0', "_"),
+    )
 }
 
 /// `env-no-neo4j-setting-override`: env variables the image turns into conf lines must pass
 /// the same rules as `spec.config`, and the two control variables belong to typed fields.
-pub fn env(kind: InstanceKind, env: Option<&[corev1::EnvVar]>, version: Option<Neo4jVersion>, tag: &str, v: &mut Verdict) {
+pub fn env(
+    kind: InstanceKind,
+    env: Option<&[corev1::EnvVar]>,
+    version: Option<Neo4jVersion>,
+    tag: &str,
+    v: &mut Verdict,
+) {
     let rule = "env-no-neo4j-setting-override";
     for (i, e) in env.into_iter().flatten().enumerate() {
         let field = item_path("spec.env", i, "name");
@@ -1014,9 +1210,13 @@ pub fn env(kind: InstanceKind, env: Option<&[corev1::EnvVar]>, version: Option<N
             }
             _ => {}
         }
-        let Some(key) = env_conf_key(name) else { continue };
+        let Some(key) = env_conf_key(name) else {
+            continue;
+        };
         let value = e.value.as_deref();
-        let refusal = value.and_then(value_refusal).or_else(|| key_refusal(kind, &key, value, version, tag));
+        let refusal = value
+            .and_then(value_refusal)
+            .or_else(|| key_refusal(kind, &key, value, version, tag));
         if let Some(r) = refusal {
             v.error(
                 rule,
@@ -1044,8 +1244,10 @@ pub fn resources(r: Option<&corev1::ResourceRequirements>, v: &mut Verdict) {
         }
     }
     for res in ["memory", "cpu"] {
-        if let (Some(req), Some(lim)) = (entry(r.requests.as_ref(), res), entry(r.limits.as_ref(), res))
-            && let (Some(rq), Some(lq)) = (quantity(req), quantity(lim))
+        if let (Some(req), Some(lim)) = (
+            entry(r.requests.as_ref(), res),
+            entry(r.limits.as_ref(), res),
+        ) && let (Some(rq), Some(lq)) = (quantity(req), quantity(lim))
             && rq > lq
         {
             let field = key_path("spec.resources.requests", res);
@@ -1067,16 +1269,39 @@ pub fn memory_limit(r: Option<&corev1::ResourceRequirements>) -> Option<u64> {
     entry(r.and_then(|r| r.limits.as_ref()), "memory").and_then(quantity_bytes)
 }
 
-const MCP_LOG_LEVELS: [&str; 8] = ["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"];
+const MCP_LOG_LEVELS: [&str; 8] = [
+    "debug",
+    "info",
+    "notice",
+    "warning",
+    "error",
+    "critical",
+    "alert",
+    "emergency",
+];
 const SERVICE_TYPES: [&str; 3] = ["ClusterIP", "NodePort", "LoadBalancer"];
 const TRAFFIC_POLICIES: [&str; 2] = ["Cluster", "Local"];
 
 /// Reports `value` when it is set and not one of `allowed` (a schema enum).
-fn enum_check(rule: &'static str, field: &str, value: Option<&str>, allowed: &[&str], v: &mut Verdict) {
+fn enum_check(
+    rule: &'static str,
+    field: &str,
+    value: Option<&str>,
+    allowed: &[&str],
+    v: &mut Verdict,
+) {
     if let Some(value) = value
         && !allowed.contains(&value)
     {
-        v.error(rule, field, format!("{field} is {}; use one of {}", shown(value), allowed.join(", ")));
+        v.error(
+            rule,
+            field,
+            format!(
+                "{field} is {}; use one of {}",
+                shown(value),
+                allowed.join(", ")
+            ),
+        );
     }
 }
 
@@ -1091,24 +1316,65 @@ pub fn mcp(m: Option<&MCPServerSpec>, v: &mut Verdict) {
     if let Some(s) = m.schema_sample_size.filter(|s| *s < -1) {
         v.error(bounds, "spec.mcp.schemaSampleSize", format!("spec.mcp.schemaSampleSize is {s}; use -1 (whole graph) or a non-negative sample size"));
     }
-    enum_check(bounds, "spec.mcp.logLevel", m.log_level.as_deref(), &MCP_LOG_LEVELS, v);
-    enum_check(bounds, "spec.mcp.logFormat", m.log_format.as_deref(), &["text", "json"], v);
+    enum_check(
+        bounds,
+        "spec.mcp.logLevel",
+        m.log_level.as_deref(),
+        &MCP_LOG_LEVELS,
+        v,
+    );
+    enum_check(
+        bounds,
+        "spec.mcp.logFormat",
+        m.log_format.as_deref(),
+        &["text", "json"],
+        v,
+    );
     if let Some(svc) = m.http.as_ref().and_then(|h| h.service.as_ref()) {
-        enum_check(bounds, "spec.mcp.http.service.type", svc.type_.as_deref(), &SERVICE_TYPES, v);
-        enum_check(bounds, "spec.mcp.http.service.externalTrafficPolicy", svc.external_traffic_policy.as_deref(), &TRAFFIC_POLICIES, v);
+        enum_check(
+            bounds,
+            "spec.mcp.http.service.type",
+            svc.type_.as_deref(),
+            &SERVICE_TYPES,
+            v,
+        );
+        enum_check(
+            bounds,
+            "spec.mcp.http.service.externalTrafficPolicy",
+            svc.external_traffic_policy.as_deref(),
+            &TRAFFIC_POLICIES,
+            v,
+        );
     }
     if m.enabled != Some(true) {
         return;
     }
-    let transport = m.transport.as_deref().filter(|t| !t.is_empty()).unwrap_or("http");
+    let transport = m
+        .transport
+        .as_deref()
+        .filter(|t| !t.is_empty())
+        .unwrap_or("http");
     if transport != "http" && transport != "stdio" {
-        v.error("mcp-transport-enum", "spec.mcp.transport", format!("spec.mcp.transport is {}; use http or stdio", shown(transport)));
+        v.error(
+            "mcp-transport-enum",
+            "spec.mcp.transport",
+            format!(
+                "spec.mcp.transport is {}; use http or stdio",
+                shown(transport)
+            ),
+        );
     }
     if transport == "http"
         && let Some(http) = &m.http
     {
         if let Some(p) = port_out_of_range(http.port) {
-            v.error("mcp-http-port-range", "spec.mcp.http.port", format!("spec.mcp.http.port is {p}; use a port from 1 to 65535, or 0 for the default"));
+            v.error(
+                "mcp-http-port-range",
+                "spec.mcp.http.port",
+                format!(
+                    "spec.mcp.http.port is {p}; use a port from 1 to 65535, or 0 for the default"
+                ),
+            );
         }
         if let Some(t) = &http.tls
             && is_blank(&t.secret_name)
@@ -1147,19 +1413,27 @@ pub fn fleet(f: Option<&AuraFleetManagementSpec>, v: &mut Verdict) {
         );
     }
     let base = format!("{base}.provision");
-    let provider_named = p.provider_config_ref.as_ref().is_some_and(|r| !is_blank(&r.name));
+    let provider_named = p
+        .provider_config_ref
+        .as_ref()
+        .is_some_and(|r| !is_blank(&r.name));
     if enabled
         && let Some(r) = &p.provider_config_ref
         && is_blank(&r.name)
     {
-        v.error("fleet-provider-config-name", format!("{base}.providerConfigRef.name"), format!("{base}.providerConfigRef.name is empty; name the AuraProviderConfig"));
+        v.error(
+            "fleet-provider-config-name",
+            format!("{base}.providerConfigRef.name"),
+            format!("{base}.providerConfigRef.name is empty; name the AuraProviderConfig"),
+        );
     }
     if let Some(c) = &p.credentials_secret_ref
         && is_blank(&c.name)
     {
         v.error("fleet-credentials-secret-name", format!("{base}.credentialsSecretRef.name"), format!("{base}.credentialsSecretRef.name is empty; name the Secret with the Aura API client credentials"));
     }
-    let sources = usize::from(p.provider_config_ref.is_some()) + usize::from(p.credentials_secret_ref.is_some());
+    let sources = usize::from(p.provider_config_ref.is_some())
+        + usize::from(p.credentials_secret_ref.is_some());
     if sources != 1 {
         v.error(
             "fleet-credentials-exactly-one",
@@ -1177,7 +1451,10 @@ pub fn fleet(f: Option<&AuraFleetManagementSpec>, v: &mut Verdict) {
         );
     }
     if enabled && !provider_named {
-        for (field, value) in [("organizationId", &p.organization_id), ("projectId", &p.project_id)] {
+        for (field, value) in [
+            ("organizationId", &p.organization_id),
+            ("projectId", &p.project_id),
+        ] {
             if blank(value.as_deref()) {
                 v.error(
                     "fleet-org-project-required",
@@ -1188,15 +1465,40 @@ pub fn fleet(f: Option<&AuraFleetManagementSpec>, v: &mut Verdict) {
         }
     }
     let enums = "fleet-crd-enums";
-    enum_check(enums, &format!("{base}.tokenPolicy"), p.token_policy.as_deref(), &["CreateIfMissing", "Rotate"], v);
-    enum_check(enums, &format!("{base}.deletionPolicy"), p.deletion_policy.as_deref(), &["Orphan", "Delete"], v);
+    enum_check(
+        enums,
+        &format!("{base}.tokenPolicy"),
+        p.token_policy.as_deref(),
+        &["CreateIfMissing", "Rotate"],
+        v,
+    );
+    enum_check(
+        enums,
+        &format!("{base}.deletionPolicy"),
+        p.deletion_policy.as_deref(),
+        &["Orphan", "Delete"],
+        v,
+    );
     for (i, policy) in p.management_policies.iter().flatten().enumerate() {
-        enum_check(enums, &item_path(&format!("{base}.managementPolicies"), i, ""), Some(policy.as_str()), &["Observe", "Create", "Delete", "*"], v);
+        enum_check(
+            enums,
+            &item_path(&format!("{base}.managementPolicies"), i, ""),
+            Some(policy.as_str()),
+            &["Observe", "Create", "Delete", "*"],
+            v,
+        );
     }
 }
 
 /// Checks that the names of a list are set and unique (rules 87–90).
-fn names_required_unique<'n>(list_path: &str, names: impl Iterator<Item = &'n str>, required: &'static str, unique: &'static str, what: &str, v: &mut Verdict) {
+fn names_required_unique<'n>(
+    list_path: &str,
+    names: impl Iterator<Item = &'n str>,
+    required: &'static str,
+    unique: &'static str,
+    what: &str,
+    v: &mut Verdict,
+) {
     let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
     for (i, name) in names.enumerate() {
         let field = item_path(list_path, i, "name");
@@ -1205,7 +1507,14 @@ fn names_required_unique<'n>(list_path: &str, names: impl Iterator<Item = &'n st
             continue;
         }
         match seen.get(name) {
-            Some(first) => v.error(unique, &field, format!("{field} is {}, already used at index {first}; give each entry its own name", shown(name))),
+            Some(first) => v.error(
+                unique,
+                &field,
+                format!(
+                    "{field} is {}, already used at index {first}; give each entry its own name",
+                    shown(name)
+                ),
+            ),
             None => {
                 seen.insert(name, i);
             }
@@ -1276,7 +1585,10 @@ pub fn normalize_mount_path(path: &str) -> String {
 fn shadowed_reserved(normalized: &str) -> Option<&'static str> {
     RESERVED_MOUNT_PATHS.iter().copied().find(|r| {
         let under = |parent: &str, child: &str| {
-            child.strip_prefix(parent).is_some_and(|rest| rest.starts_with('/')) || (parent == "/" && child != "/")
+            child
+                .strip_prefix(parent)
+                .is_some_and(|rest| rest.starts_with('/'))
+                || (parent == "/" && child != "/")
         };
         normalized == *r || (*r != NEO4J_HOME && under(r, normalized)) || under(normalized, r)
     })
@@ -1288,12 +1600,20 @@ pub fn extra_volume_mounts(list: Option<&[corev1::VolumeMount]>, v: &mut Verdict
     for (i, m) in list.into_iter().flatten().enumerate() {
         if is_blank(&m.name) {
             let field = item_path("spec.extraVolumeMounts", i, "name");
-            v.error("extra-mount-name-required", &field, format!("{field} is empty; name the extra volume to mount"));
+            v.error(
+                "extra-mount-name-required",
+                &field,
+                format!("{field} is empty; name the extra volume to mount"),
+            );
         }
         let field = item_path("spec.extraVolumeMounts", i, "mountPath");
         let path = m.mount_path.as_str();
         if is_blank(path) {
-            v.error("extra-mount-path-required", &field, format!("{field} is empty; give the directory to mount the volume at"));
+            v.error(
+                "extra-mount-path-required",
+                &field,
+                format!("{field} is empty; give the directory to mount the volume at"),
+            );
             continue;
         }
         let trimmed = path.trim_end_matches('/');
@@ -1302,7 +1622,10 @@ pub fn extra_volume_mounts(list: Option<&[corev1::VolumeMount]>, v: &mut Verdict
             v.error(
                 "extra-mount-path-reserved",
                 &field,
-                format!("{field} is {}, where the operator mounts its own volume; choose another path", shown(path)),
+                format!(
+                    "{field} is {}, where the operator mounts its own volume; choose another path",
+                    shown(path)
+                ),
             );
         } else if let Some(reserved) = shadowed_reserved(&normalized) {
             v.error(
@@ -1315,7 +1638,10 @@ pub fn extra_volume_mounts(list: Option<&[corev1::VolumeMount]>, v: &mut Verdict
             Some(first) => v.error(
                 "extra-mount-path-unique",
                 &field,
-                format!("{field} is {}, already used at index {first}; mount each path once", shown(path)),
+                format!(
+                    "{field} is {}, already used at index {first}; mount each path once",
+                    shown(path)
+                ),
             ),
             None => {
                 seen.insert(normalized, i);
@@ -1328,10 +1654,28 @@ pub fn extra_volume_mounts(list: Option<&[corev1::VolumeMount]>, v: &mut Verdict
 pub fn service(s: Option<&ServiceSpec>, v: &mut Verdict) {
     let Some(s) = s else { return };
     let rule = "crd-service-enums";
-    enum_check(rule, "spec.service.type", s.type_.as_deref(), &SERVICE_TYPES, v);
-    enum_check(rule, "spec.service.externalTrafficPolicy", s.external_traffic_policy.as_deref(), &TRAFFIC_POLICIES, v);
+    enum_check(
+        rule,
+        "spec.service.type",
+        s.type_.as_deref(),
+        &SERVICE_TYPES,
+        v,
+    );
+    enum_check(
+        rule,
+        "spec.service.externalTrafficPolicy",
+        s.external_traffic_policy.as_deref(),
+        &TRAFFIC_POLICIES,
+        v,
+    );
     if let Some(t) = s.route.as_ref().and_then(|r| r.tls.as_ref()) {
-        enum_check(rule, "spec.service.route.tls.termination", t.termination.as_deref(), &["edge", "reencrypt", "passthrough"], v);
+        enum_check(
+            rule,
+            "spec.service.route.tls.termination",
+            t.termination.as_deref(),
+            &["edge", "reencrypt", "passthrough"],
+            v,
+        );
         enum_check(
             rule,
             "spec.service.route.tls.insecureEdgeTerminationPolicy",
@@ -1345,19 +1689,40 @@ pub fn service(s: Option<&ServiceSpec>, v: &mut Verdict) {
 /// `crd-monitoring` (rule 97) and the monitoring strings rendered into neo4j.conf.
 pub fn monitoring(m: Option<&MonitoringSpec>, v: &mut Verdict) {
     let Some(m) = m else { return };
-    enum_check("crd-monitoring", "spec.monitoring.queryLogLevel", m.query_log_level.as_deref(), &["OFF", "INFO", "VERBOSE"], v);
+    enum_check(
+        "crd-monitoring",
+        "spec.monitoring.queryLogLevel",
+        m.query_log_level.as_deref(),
+        &["OFF", "INFO", "VERBOSE"],
+        v,
+    );
     if let Some(rate) = m.sampling.as_ref().and_then(|s| s.rate.as_deref())
         && !SAMPLING_RATE.is_match(rate)
     {
         v.error(
             "crd-monitoring",
             "spec.monitoring.sampling.rate",
-            format!("spec.monitoring.sampling.rate is {}; give a decimal from 0 to 1, e.g. 0.5", shown(rate)),
+            format!(
+                "spec.monitoring.sampling.rate is {}; give a decimal from 0 to 1, e.g. 0.5",
+                shown(rate)
+            ),
         );
     }
-    single_line("spec.monitoring.slowQueryThreshold", m.slow_query_threshold.as_deref(), v);
-    single_line("spec.monitoring.metricsFilter", m.metrics_filter.as_deref(), v);
-    single_line("spec.monitoring.metricsPrefix", m.metrics_prefix.as_deref(), v);
+    single_line(
+        "spec.monitoring.slowQueryThreshold",
+        m.slow_query_threshold.as_deref(),
+        v,
+    );
+    single_line(
+        "spec.monitoring.metricsFilter",
+        m.metrics_filter.as_deref(),
+        v,
+    );
+    single_line(
+        "spec.monitoring.metricsPrefix",
+        m.metrics_prefix.as_deref(),
+        v,
+    );
 }
 
 /// U4–U6, run on create and update for both kinds (`upgrade-strategy-on-create`). They also
@@ -1371,7 +1736,10 @@ pub fn upgrade_strategy(u: Option<&UpgradeStrategySpec>, v: &mut Verdict) {
         v.error(
             "upgrade-strategy-enum",
             "spec.upgradeStrategy.strategy",
-            format!("spec.upgradeStrategy.strategy is {}; use RollingUpgrade or Recreate", shown(s)),
+            format!(
+                "spec.upgradeStrategy.strategy is {}; use RollingUpgrade or Recreate",
+                shown(s)
+            ),
         );
     }
     for (field, value) in [
@@ -1386,7 +1754,10 @@ pub fn upgrade_strategy(u: Option<&UpgradeStrategySpec>, v: &mut Verdict) {
             v.error(
                 "upgrade-strategy-durations",
                 &field,
-                format!("{field} is {}, not a duration; use Go syntax such as 30m or 1h30m", shown(d)),
+                format!(
+                    "{field} is {}, not a duration; use Go syntax such as 30m or 1h30m",
+                    shown(d)
+                ),
             );
         }
     }
@@ -1460,8 +1831,8 @@ pub(crate) mod tests {
     pub(crate) fn cluster_from(patch: &Value) -> Neo4jEnterpriseCluster {
         let mut doc = cluster_json();
         merge(&mut doc, patch);
-        let mut c: Neo4jEnterpriseCluster =
-            serde_json::from_value(doc).unwrap_or_else(|e| panic!("test cluster does not decode: {e}: {patch}"));
+        let mut c: Neo4jEnterpriseCluster = serde_json::from_value(doc)
+            .unwrap_or_else(|e| panic!("test cluster does not decode: {e}: {patch}"));
         defaults::cluster(&mut c.spec);
         c
     }
@@ -1469,8 +1840,8 @@ pub(crate) mod tests {
     pub(crate) fn standalone_from(patch: &Value) -> Neo4jEnterpriseStandalone {
         let mut doc = standalone_json();
         merge(&mut doc, patch);
-        let mut s: Neo4jEnterpriseStandalone =
-            serde_json::from_value(doc).unwrap_or_else(|e| panic!("test standalone does not decode: {e}: {patch}"));
+        let mut s: Neo4jEnterpriseStandalone = serde_json::from_value(doc)
+            .unwrap_or_else(|e| panic!("test standalone does not decode: {e}: {patch}"));
         defaults::standalone(&mut s.spec);
         s
     }
@@ -1507,8 +1878,20 @@ pub(crate) mod tests {
         pub warnings: &'static [&'static str],
     }
 
-    pub(crate) fn case(on: On, rule: &'static str, patch: Value, errors: &'static [&'static str], warnings: &'static [&'static str]) -> Case {
-        Case { on, rule, patch, errors, warnings }
+    pub(crate) fn case(
+        on: On,
+        rule: &'static str,
+        patch: Value,
+        errors: &'static [&'static str],
+        warnings: &'static [&'static str],
+    ) -> Case {
+        Case {
+            on,
+            rule,
+            patch,
+            errors,
+            warnings,
+        }
     }
 
     pub(crate) fn sorted(mut ids: Vec<&'static str>) -> Vec<&'static str> {
@@ -1517,11 +1900,29 @@ pub(crate) mod tests {
     }
 
     /// Asserts a verdict holds exactly the expected ids.
-    pub(crate) fn assert_verdict(what: &str, v: &Verdict, errors: &[&'static str], warnings: &[&'static str]) {
-        assert_eq!(sorted(v.error_rules()), sorted(errors.to_vec()), "errors of {what}: {:#?}", v.errors);
-        assert_eq!(sorted(v.warning_rules()), sorted(warnings.to_vec()), "warnings of {what}: {:#?}", v.warnings);
+    pub(crate) fn assert_verdict(
+        what: &str,
+        v: &Verdict,
+        errors: &[&'static str],
+        warnings: &[&'static str],
+    ) {
+        assert_eq!(
+            sorted(v.error_rules()),
+            sorted(errors.to_vec()),
+            "errors of {what}: {:#?}",
+            v.errors
+        );
+        assert_eq!(
+            sorted(v.warning_rules()),
+            sorted(warnings.to_vec()),
+            "warnings of {what}: {:#?}",
+            v.warnings
+        );
         for f in v.errors.iter().chain(&v.warnings) {
-            assert!(!f.message.contains('\n') && !f.field.is_empty(), "{what}: {f:?}");
+            assert!(
+                !f.message.contains('\n') && !f.field.is_empty(),
+                "{what}: {f:?}"
+            );
         }
     }
 
@@ -1530,19 +1931,37 @@ pub(crate) mod tests {
         for c in cases {
             if c.on != On::Standalone {
                 let obj = cluster_from(&c.patch);
-                assert_verdict(&format!("cluster [{}] {}", c.rule, c.patch), &validate::cluster::create(&obj), c.errors, c.warnings);
+                assert_verdict(
+                    &format!("cluster [{}] {}", c.rule, c.patch),
+                    &validate::cluster::create(&obj),
+                    c.errors,
+                    c.warnings,
+                );
             }
             if c.on != On::Cluster {
                 let obj = standalone_from(&c.patch);
-                assert_verdict(&format!("standalone [{}] {}", c.rule, c.patch), &validate::standalone::create(&obj), c.errors, c.warnings);
+                assert_verdict(
+                    &format!("standalone [{}] {}", c.rule, c.patch),
+                    &validate::standalone::create(&obj),
+                    c.errors,
+                    c.warnings,
+                );
             }
         }
     }
 
     /// Every id of `rules` has a row that triggers it and a row (about it) that does not.
     pub(crate) fn assert_covered(rules: &[&str], hits_and_misses: &[(&'static str, bool)]) {
-        let hits: BTreeSet<_> = hits_and_misses.iter().filter(|(_, hit)| *hit).map(|(r, _)| *r).collect();
-        let misses: BTreeSet<_> = hits_and_misses.iter().filter(|(_, hit)| !*hit).map(|(r, _)| *r).collect();
+        let hits: BTreeSet<_> = hits_and_misses
+            .iter()
+            .filter(|(_, hit)| *hit)
+            .map(|(r, _)| *r)
+            .collect();
+        let misses: BTreeSet<_> = hits_and_misses
+            .iter()
+            .filter(|(_, hit)| !*hit)
+            .map(|(r, _)| *r)
+            .collect();
         for rule in rules {
             assert!(hits.contains(rule), "no case triggers {rule}");
             assert!(misses.contains(rule), "no near-miss case for {rule}");
@@ -1550,7 +1969,15 @@ pub(crate) mod tests {
     }
 
     pub(crate) fn coverage_of(cases: &[Case]) -> Vec<(&'static str, bool)> {
-        cases.iter().map(|c| (c.rule, c.errors.contains(&c.rule) || c.warnings.contains(&c.rule))).collect()
+        cases
+            .iter()
+            .map(|c| {
+                (
+                    c.rule,
+                    c.errors.contains(&c.rule) || c.warnings.contains(&c.rule),
+                )
+            })
+            .collect()
     }
 
     const FNI: &[&str] = &["field-not-implemented"];
@@ -1579,7 +2006,8 @@ pub(crate) mod tests {
         let env = |name: &str, value: &str| spec(json!({"env": [{"name": name, "value": value}]}));
         let mcp = |m: Value| spec(json!({ "mcp": m }));
         let fleet = |f: Value| spec(json!({ "auraFleetManagement": f }));
-        let mount = |path: &str| spec(json!({"extraVolumeMounts": [{"name": "extra", "mountPath": path}]}));
+        let mount =
+            |path: &str| spec(json!({"extraVolumeMounts": [{"name": "extra", "mountPath": path}]}));
         let usages = |n: usize| {
             let mut u = vec!["server auth".to_string(), "client auth".to_string()];
             u.extend(std::iter::repeat_n("digital signature".to_string(), n - 2));
@@ -1587,286 +2015,1855 @@ pub(crate) mod tests {
         };
         vec![
             // Identity and licence.
-            case(Both, "name-dns1035-label", json!({"metadata": {"name": "Graph.prod"}}), &["name-dns1035-label"], &[]),
-            case(Both, "name-dns1035-label", json!({"metadata": {"name": "1graph"}}), &["name-dns1035-label"], &[]),
-            case(Both, "name-dns1035-label", json!({"metadata": {"name": "graph-1"}}), &[], &[]),
-            case(Cluster, "cluster-name-max-45", json!({"metadata": {"name": long(46)}}), &["cluster-name-max-45"], &[]),
-            case(Cluster, "cluster-name-max-45", json!({"metadata": {"name": long(45)}}), &[], &[]),
-            case(Cluster, "cluster-name-max-length", json!({"metadata": {"name": long(57)}}), &["cluster-name-max-length", "cluster-name-max-45"], &[]),
-            case(Cluster, "cluster-name-max-length", json!({"metadata": {"name": long(56)}}), &["cluster-name-max-45"], &[]),
-            case(Standalone, "standalone-name-max-52", json!({"metadata": {"name": long(53)}}), &["standalone-name-max-52"], &[]),
-            case(Standalone, "standalone-name-max-52", json!({"metadata": {"name": long(52)}}), &[], &[]),
-            case(Standalone, "standalone-name-max-length", json!({"metadata": {"name": long(64)}}), &["standalone-name-max-length", "standalone-name-max-52"], &[]),
-            case(Standalone, "standalone-name-max-length", json!({"metadata": {"name": long(63)}}), &["standalone-name-max-52"], &[]),
-            case(Both, "license-required", spec(json!({"acceptLicenseAgreement": null})), &["license-required"], &[]),
-            case(Both, "license-required", spec(json!({"acceptLicenseAgreement": ""})), &["license-required"], &[]),
-            case(Both, "license-required", spec(json!({"acceptLicenseAgreement": "eval"})), &[], &[]),
-            case(Both, "license-value", spec(json!({"acceptLicenseAgreement": "YES"})), &["license-value"], &[]),
-            case(Both, "license-value", spec(json!({"acceptLicenseAgreement": "yes"})), &[], &[]),
+            case(
+                Both,
+                "name-dns1035-label",
+                json!({"metadata": {"name": "Graph.prod"}}),
+                &["name-dns1035-label"],
+                &[],
+            ),
+            case(
+                Both,
+                "name-dns1035-label",
+                json!({"metadata": {"name": "1graph"}}),
+                &["name-dns1035-label"],
+                &[],
+            ),
+            case(
+                Both,
+                "name-dns1035-label",
+                json!({"metadata": {"name": "graph-1"}}),
+                &[],
+                &[],
+            ),
+            case(
+                Cluster,
+                "cluster-name-max-45",
+                json!({"metadata": {"name": long(46)}}),
+                &["cluster-name-max-45"],
+                &[],
+            ),
+            case(
+                Cluster,
+                "cluster-name-max-45",
+                json!({"metadata": {"name": long(45)}}),
+                &[],
+                &[],
+            ),
+            case(
+                Cluster,
+                "cluster-name-max-length",
+                json!({"metadata": {"name": long(57)}}),
+                &["cluster-name-max-length", "cluster-name-max-45"],
+                &[],
+            ),
+            case(
+                Cluster,
+                "cluster-name-max-length",
+                json!({"metadata": {"name": long(56)}}),
+                &["cluster-name-max-45"],
+                &[],
+            ),
+            case(
+                Standalone,
+                "standalone-name-max-52",
+                json!({"metadata": {"name": long(53)}}),
+                &["standalone-name-max-52"],
+                &[],
+            ),
+            case(
+                Standalone,
+                "standalone-name-max-52",
+                json!({"metadata": {"name": long(52)}}),
+                &[],
+                &[],
+            ),
+            case(
+                Standalone,
+                "standalone-name-max-length",
+                json!({"metadata": {"name": long(64)}}),
+                &["standalone-name-max-length", "standalone-name-max-52"],
+                &[],
+            ),
+            case(
+                Standalone,
+                "standalone-name-max-length",
+                json!({"metadata": {"name": long(63)}}),
+                &["standalone-name-max-52"],
+                &[],
+            ),
+            case(
+                Both,
+                "license-required",
+                spec(json!({"acceptLicenseAgreement": null})),
+                &["license-required"],
+                &[],
+            ),
+            case(
+                Both,
+                "license-required",
+                spec(json!({"acceptLicenseAgreement": ""})),
+                &["license-required"],
+                &[],
+            ),
+            case(
+                Both,
+                "license-required",
+                spec(json!({"acceptLicenseAgreement": "eval"})),
+                &[],
+                &[],
+            ),
+            case(
+                Both,
+                "license-value",
+                spec(json!({"acceptLicenseAgreement": "YES"})),
+                &["license-value"],
+                &[],
+            ),
+            case(
+                Both,
+                "license-value",
+                spec(json!({"acceptLicenseAgreement": "yes"})),
+                &[],
+                &[],
+            ),
             // Image.
-            case(Both, "image-repo-required", spec(json!({"image": {"repo": ""}})), &["image-repo-required"], &[]),
-            case(Both, "image-repo-required", spec(json!({"image": {"repo": "registry.example.com/neo4j"}})), &[], &[]),
-            case(Cluster, "image-tag-required", spec(json!({"image": {"tag": ""}})), &["image-tag-required"], &[]),
-            case(Standalone, "image-tag-required", spec(json!({"image": {"tag": ""}})), &["image-tag-required", "image-version-supported"], &[]),
-            case(Both, "image-tag-required", spec(json!({"image": {"tag": "5.26"}})), &[], &[]),
-            case(Both, "image-version-supported", spec(json!({"image": {"tag": "5.25.1"}})), &["image-version-supported"], &[]),
-            case(Both, "image-version-supported", spec(json!({"image": {"tag": "latest"}})), &["image-version-supported"], &[]),
-            case(Both, "image-version-supported", spec(json!({"image": {"tag": "2024.12.0"}})), &["image-version-supported"], &[]),
-            case(Both, "image-version-supported", spec(json!({"image": {"tag": "2025.10.1-enterprise"}})), &[], &[]),
-            case(Cluster, "image-community-tag", spec(json!({"image": {"tag": "5.26.0-Community"}})), &["image-community-tag"], &[]),
-            case(Cluster, "image-community-tag", spec(json!({"image": {"tag": "5.26.0"}})), &[], &[]),
-            case(Standalone, "standalone-image-community", spec(json!({"image": {"tag": "5.26.0-community"}})), &["standalone-image-community"], &[]),
-            case(Standalone, "standalone-image-community", spec(json!({"image": {"tag": "5.26.0"}})), &[], &[]),
-            case(Cluster, "image-pull-policy", spec(json!({"image": {"pullPolicy": "always"}})), &["image-pull-policy"], &[]),
-            case(Cluster, "image-pull-policy", spec(json!({"image": {"pullPolicy": "Always"}})), &[], &[]),
-            case(Standalone, "standalone-image-pull-policy", spec(json!({"image": {"pullPolicy": "Sometimes"}})), &["standalone-image-pull-policy"], &[]),
-            case(Standalone, "standalone-image-pull-policy", spec(json!({"image": {"pullPolicy": "Never"}})), &[], &[]),
-            case(Both, "image-tag-label-safe", spec(json!({"image": {"tag": "5.26.0@sha256:abcdef"}})), &["image-tag-label-safe"], &[]),
-            case(Both, "image-tag-label-safe", spec(json!({"image": {"tag": format!("5.26.0-{}", long(57))}})), &["image-tag-label-safe"], &[]),
-            case(Both, "image-tag-label-safe", spec(json!({"image": {"tag": format!("5.26.0-{}", long(56))}})), &[], &[]),
+            case(
+                Both,
+                "image-repo-required",
+                spec(json!({"image": {"repo": ""}})),
+                &["image-repo-required"],
+                &[],
+            ),
+            case(
+                Both,
+                "image-repo-required",
+                spec(json!({"image": {"repo": "registry.example.com/neo4j"}})),
+                &[],
+                &[],
+            ),
+            case(
+                Cluster,
+                "image-tag-required",
+                spec(json!({"image": {"tag": ""}})),
+                &["image-tag-required"],
+                &[],
+            ),
+            case(
+                Standalone,
+                "image-tag-required",
+                spec(json!({"image": {"tag": ""}})),
+                &["image-tag-required", "image-version-supported"],
+                &[],
+            ),
+            case(
+                Both,
+                "image-tag-required",
+                spec(json!({"image": {"tag": "5.26"}})),
+                &[],
+                &[],
+            ),
+            case(
+                Both,
+                "image-version-supported",
+                spec(json!({"image": {"tag": "5.25.1"}})),
+                &["image-version-supported"],
+                &[],
+            ),
+            case(
+                Both,
+                "image-version-supported",
+                spec(json!({"image": {"tag": "latest"}})),
+                &["image-version-supported"],
+                &[],
+            ),
+            case(
+                Both,
+                "image-version-supported",
+                spec(json!({"image": {"tag": "2024.12.0"}})),
+                &["image-version-supported"],
+                &[],
+            ),
+            case(
+                Both,
+                "image-version-supported",
+                spec(json!({"image": {"tag": "2025.10.1-enterprise"}})),
+                &[],
+                &[],
+            ),
+            case(
+                Cluster,
+                "image-community-tag",
+                spec(json!({"image": {"tag": "5.26.0-Community"}})),
+                &["image-community-tag"],
+                &[],
+            ),
+            case(
+                Cluster,
+                "image-community-tag",
+                spec(json!({"image": {"tag": "5.26.0"}})),
+                &[],
+                &[],
+            ),
+            case(
+                Standalone,
+                "standalone-image-community",
+                spec(json!({"image": {"tag": "5.26.0-community"}})),
+                &["standalone-image-community"],
+                &[],
+            ),
+            case(
+                Standalone,
+                "standalone-image-community",
+                spec(json!({"image": {"tag": "5.26.0"}})),
+                &[],
+                &[],
+            ),
+            case(
+                Cluster,
+                "image-pull-policy",
+                spec(json!({"image": {"pullPolicy": "always"}})),
+                &["image-pull-policy"],
+                &[],
+            ),
+            case(
+                Cluster,
+                "image-pull-policy",
+                spec(json!({"image": {"pullPolicy": "Always"}})),
+                &[],
+                &[],
+            ),
+            case(
+                Standalone,
+                "standalone-image-pull-policy",
+                spec(json!({"image": {"pullPolicy": "Sometimes"}})),
+                &["standalone-image-pull-policy"],
+                &[],
+            ),
+            case(
+                Standalone,
+                "standalone-image-pull-policy",
+                spec(json!({"image": {"pullPolicy": "Never"}})),
+                &[],
+                &[],
+            ),
+            case(
+                Both,
+                "image-tag-label-safe",
+                spec(json!({"image": {"tag": "5.26.0@sha256:abcdef"}})),
+                &["image-tag-label-safe"],
+                &[],
+            ),
+            case(
+                Both,
+                "image-tag-label-safe",
+                spec(json!({"image": {"tag": format!("5.26.0-{}", long(57))}})),
+                &["image-tag-label-safe"],
+                &[],
+            ),
+            case(
+                Both,
+                "image-tag-label-safe",
+                spec(json!({"image": {"tag": format!("5.26.0-{}", long(56))}})),
+                &[],
+                &[],
+            ),
             // Storage.
-            case(Both, "storage-size-required", spec(json!({"storage": {"size": ""}})), &["storage-size-required"], &[]),
-            case(Both, "storage-size-required", spec(json!({"storage": {"size": "1Ti"}})), &[], &[]),
-            case(Cluster, "storage-size-format", spec(json!({"storage": {"size": "1.5Gi"}})), &["storage-size-format"], &[]),
-            case(Cluster, "storage-size-format", spec(json!({"storage": {"size": "100k"}})), &["storage-size-format"], &[]),
-            case(Both, "storage-size-format", spec(json!({"storage": {"size": "500M"}})), &[], &[]),
-            case(Standalone, "storage-size-format", spec(json!({"storage": {"size": "1.5Gi"}})), &[], &[]),
-            case(Both, "storage-size-quantity", spec(json!({"storage": {"size": "0"}})), &["storage-size-quantity"], &[]),
-            case(Standalone, "storage-size-quantity", spec(json!({"storage": {"size": "ten gigs"}})), &["storage-size-quantity"], &[]),
-            case(Both, "storage-size-quantity", spec(json!({"storage": {"size": "1"}})), &[], &[]),
-            case(Both, "storage-retention-enum", spec(json!({"storage": {"retentionPolicy": "Keep"}})), &["storage-retention-enum"], &[]),
-            case(Both, "storage-retention-enum", spec(json!({"storage": {"retentionPolicy": "Retain"}})), &[], &[]),
+            case(
+                Both,
+                "storage-size-required",
+                spec(json!({"storage": {"size": ""}})),
+                &["storage-size-required"],
+                &[],
+            ),
+            case(
+                Both,
+                "storage-size-required",
+                spec(json!({"storage": {"size": "1Ti"}})),
+                &[],
+                &[],
+            ),
+            case(
+                Cluster,
+                "storage-size-format",
+                spec(json!({"storage": {"size": "1.5Gi"}})),
+                &["storage-size-format"],
+                &[],
+            ),
+            case(
+                Cluster,
+                "storage-size-format",
+                spec(json!({"storage": {"size": "100k"}})),
+                &["storage-size-format"],
+                &[],
+            ),
+            case(
+                Both,
+                "storage-size-format",
+                spec(json!({"storage": {"size": "500M"}})),
+                &[],
+                &[],
+            ),
+            case(
+                Standalone,
+                "storage-size-format",
+                spec(json!({"storage": {"size": "1.5Gi"}})),
+                &[],
+                &[],
+            ),
+            case(
+                Both,
+                "storage-size-quantity",
+                spec(json!({"storage": {"size": "0"}})),
+                &["storage-size-quantity"],
+                &[],
+            ),
+            case(
+                Standalone,
+                "storage-size-quantity",
+                spec(json!({"storage": {"size": "ten gigs"}})),
+                &["storage-size-quantity"],
+                &[],
+            ),
+            case(
+                Both,
+                "storage-size-quantity",
+                spec(json!({"storage": {"size": "1"}})),
+                &[],
+                &[],
+            ),
+            case(
+                Both,
+                "storage-retention-enum",
+                spec(json!({"storage": {"retentionPolicy": "Keep"}})),
+                &["storage-retention-enum"],
+                &[],
+            ),
+            case(
+                Both,
+                "storage-retention-enum",
+                spec(json!({"storage": {"retentionPolicy": "Retain"}})),
+                &[],
+                &[],
+            ),
             // TLS.
-            case(Both, "tls-mode-enum", spec(json!({"tls": {"mode": "manual"}})), &["tls-mode-enum"], &[]),
-            case(Both, "tls-mode-enum", spec(json!({"tls": {"mode": "disabled"}})), &[], &[]),
-            case(Both, "tls-issuer-ref-required", spec(json!({"tls": {}})), &["tls-issuer-ref-required"], &[]),
+            case(
+                Both,
+                "tls-mode-enum",
+                spec(json!({"tls": {"mode": "manual"}})),
+                &["tls-mode-enum"],
+                &[],
+            ),
+            case(
+                Both,
+                "tls-mode-enum",
+                spec(json!({"tls": {"mode": "disabled"}})),
+                &[],
+                &[],
+            ),
+            case(
+                Both,
+                "tls-issuer-ref-required",
+                spec(json!({"tls": {}})),
+                &["tls-issuer-ref-required"],
+                &[],
+            ),
             case(Both, "tls-issuer-ref-required", cm(json!({})), &[], &[]),
-            case(Both, "tls-issuer-name-required", cm(json!({"issuerRef": {"name": ""}})), &["tls-issuer-name-required"], &[]),
-            case(Both, "tls-issuer-name-required", cm(json!({"issuerRef": {"name": "vault-issuer", "kind": "VaultIssuer", "group": "example.com"}})), &[], &[]),
-            case(Both, "tls-duration-format", cm(json!({"duration": "90d"})), &["tls-duration-format"], &[]),
-            case(Both, "tls-duration-format", cm(json!({"duration": "2160h"})), &[], &[]),
-            case(Both, "tls-duration-format", spec(json!({"tls": {"mode": "disabled", "duration": "90d"}})), &[], &[]),
-            case(Both, "tls-renew-before-format", cm(json!({"renewBefore": "1 day"})), &["tls-renew-before-format"], &[]),
-            case(Both, "tls-renew-before-format", cm(json!({"renewBefore": "360h"})), &[], &[]),
-            case(Both, "tls-cert-duration-bounds", cm(json!({"duration": "30m"})), &["tls-cert-duration-bounds"], &[]),
-            case(Both, "tls-cert-duration-bounds", cm(json!({"duration": "-2h"})), &["tls-cert-duration-bounds"], &[]),
-            case(Both, "tls-cert-duration-bounds", cm(json!({"renewBefore": "-1h"})), &["tls-cert-duration-bounds"], &[]),
-            case(Both, "tls-cert-duration-bounds", cm(json!({"renewBefore": "3000h"})), &["tls-cert-duration-bounds"], &[]),
-            case(Both, "tls-cert-duration-bounds", cm(json!({"duration": "24h", "renewBefore": "24h"})), &["tls-cert-duration-bounds"], &[]),
-            case(Both, "tls-cert-duration-bounds", cm(json!({"duration": "1h", "renewBefore": "30m"})), &[], &[]),
-            case(Both, "tls-usage-enum", cm(json!({"usages": ["server auth", "client auth", "Server Auth"]})), &["tls-usage-enum"], &[]),
-            case(Both, "tls-usage-enum", spec(json!({"tls": {"mode": "disabled", "usages": ["server auth", "client auth", "Server Auth"]}})), &[], &[]),
-            case(Both, "tls-usages-required-ekus", cm(json!({"usages": ["server auth"]})), &["tls-usages-required-ekus"], &[]),
-            case(Both, "tls-usages-required-ekus", cm(json!({"usages": ["digital signature"]})), &["tls-usages-required-ekus", "tls-usages-required-ekus"], &[]),
-            case(Both, "tls-usages-required-ekus", spec(json!({"tls": {"mode": "disabled", "usages": ["client auth"]}})), &["tls-usages-required-ekus"], &[]),
-            case(Both, "tls-usages-required-ekus", cm(json!({"usages": []})), &[], &[]),
-            case(Both, "tls-usages-required-ekus", cm(json!({"usages": ["client auth", "server auth", "key encipherment"]})), &[], &[]),
-            case(Both, "tls-usages-bounds", cm(json!({ "usages": usages(33) })), &["tls-usages-bounds"], &[]),
-            case(Both, "tls-usages-bounds", spec(json!({"tls": {"mode": "disabled", "usages": ["server auth", "client auth", long(65)]}})), &["tls-usages-bounds"], &[]),
-            case(Both, "tls-usages-bounds", cm(json!({ "usages": usages(32) })), &[], &[]),
-            case(Cluster, "tls-es-store-required", es(json!({"secretStoreRef": null})), &["tls-es-store-required"], FNI),
-            case(Standalone, "tls-es-store-required", es(json!({"secretStoreRef": null})), &[], FNI),
+            case(
+                Both,
+                "tls-issuer-name-required",
+                cm(json!({"issuerRef": {"name": ""}})),
+                &["tls-issuer-name-required"],
+                &[],
+            ),
+            case(
+                Both,
+                "tls-issuer-name-required",
+                cm(
+                    json!({"issuerRef": {"name": "vault-issuer", "kind": "VaultIssuer", "group": "example.com"}}),
+                ),
+                &[],
+                &[],
+            ),
+            case(
+                Both,
+                "tls-duration-format",
+                cm(json!({"duration": "90d"})),
+                &["tls-duration-format"],
+                &[],
+            ),
+            case(
+                Both,
+                "tls-duration-format",
+                cm(json!({"duration": "2160h"})),
+                &[],
+                &[],
+            ),
+            case(
+                Both,
+                "tls-duration-format",
+                spec(json!({"tls": {"mode": "disabled", "duration": "90d"}})),
+                &[],
+                &[],
+            ),
+            case(
+                Both,
+                "tls-renew-before-format",
+                cm(json!({"renewBefore": "1 day"})),
+                &["tls-renew-before-format"],
+                &[],
+            ),
+            case(
+                Both,
+                "tls-renew-before-format",
+                cm(json!({"renewBefore": "360h"})),
+                &[],
+                &[],
+            ),
+            case(
+                Both,
+                "tls-cert-duration-bounds",
+                cm(json!({"duration": "30m"})),
+                &["tls-cert-duration-bounds"],
+                &[],
+            ),
+            case(
+                Both,
+                "tls-cert-duration-bounds",
+                cm(json!({"duration": "-2h"})),
+                &["tls-cert-duration-bounds"],
+                &[],
+            ),
+            case(
+                Both,
+                "tls-cert-duration-bounds",
+                cm(json!({"renewBefore": "-1h"})),
+                &["tls-cert-duration-bounds"],
+                &[],
+            ),
+            case(
+                Both,
+                "tls-cert-duration-bounds",
+                cm(json!({"renewBefore": "3000h"})),
+                &["tls-cert-duration-bounds"],
+                &[],
+            ),
+            case(
+                Both,
+                "tls-cert-duration-bounds",
+                cm(json!({"duration": "24h", "renewBefore": "24h"})),
+                &["tls-cert-duration-bounds"],
+                &[],
+            ),
+            case(
+                Both,
+                "tls-cert-duration-bounds",
+                cm(json!({"duration": "1h", "renewBefore": "30m"})),
+                &[],
+                &[],
+            ),
+            case(
+                Both,
+                "tls-usage-enum",
+                cm(json!({"usages": ["server auth", "client auth", "Server Auth"]})),
+                &["tls-usage-enum"],
+                &[],
+            ),
+            case(
+                Both,
+                "tls-usage-enum",
+                spec(
+                    json!({"tls": {"mode": "disabled", "usages": ["server auth", "client auth", "Server Auth"]}}),
+                ),
+                &[],
+                &[],
+            ),
+            case(
+                Both,
+                "tls-usages-required-ekus",
+                cm(json!({"usages": ["server auth"]})),
+                &["tls-usages-required-ekus"],
+                &[],
+            ),
+            case(
+                Both,
+                "tls-usages-required-ekus",
+                cm(json!({"usages": ["digital signature"]})),
+                &["tls-usages-required-ekus", "tls-usages-required-ekus"],
+                &[],
+            ),
+            case(
+                Both,
+                "tls-usages-required-ekus",
+                spec(json!({"tls": {"mode": "disabled", "usages": ["client auth"]}})),
+                &["tls-usages-required-ekus"],
+                &[],
+            ),
+            case(
+                Both,
+                "tls-usages-required-ekus",
+                cm(json!({"usages": []})),
+                &[],
+                &[],
+            ),
+            case(
+                Both,
+                "tls-usages-required-ekus",
+                cm(json!({"usages": ["client auth", "server auth", "key encipherment"]})),
+                &[],
+                &[],
+            ),
+            case(
+                Both,
+                "tls-usages-bounds",
+                cm(json!({ "usages": usages(33) })),
+                &["tls-usages-bounds"],
+                &[],
+            ),
+            case(
+                Both,
+                "tls-usages-bounds",
+                spec(
+                    json!({"tls": {"mode": "disabled", "usages": ["server auth", "client auth", long(65)]}}),
+                ),
+                &["tls-usages-bounds"],
+                &[],
+            ),
+            case(
+                Both,
+                "tls-usages-bounds",
+                cm(json!({ "usages": usages(32) })),
+                &[],
+                &[],
+            ),
+            case(
+                Cluster,
+                "tls-es-store-required",
+                es(json!({"secretStoreRef": null})),
+                &["tls-es-store-required"],
+                FNI,
+            ),
+            case(
+                Standalone,
+                "tls-es-store-required",
+                es(json!({"secretStoreRef": null})),
+                &[],
+                FNI,
+            ),
             case(Cluster, "tls-es-store-required", es(json!({})), &[], FNI),
-            case(Cluster, "tls-es-store-name", es(json!({"secretStoreRef": {"name": ""}})), &["tls-es-store-name"], FNI),
-            case(Cluster, "tls-es-store-name", es(json!({"secretStoreRef": {"name": "vault"}})), &[], FNI),
-            case(Cluster, "tls-es-store-kind", es(json!({"secretStoreRef": {"kind": "Vault"}})), &["tls-es-store-kind"], FNI),
-            case(Cluster, "tls-es-store-kind", es(json!({"secretStoreRef": {"kind": "ClusterSecretStore"}})), &[], FNI),
-            case(Cluster, "tls-es-refresh-format", es(json!({"refreshInterval": "1d"})), &["tls-es-refresh-format"], FNI),
-            case(Cluster, "tls-es-refresh-format", es(json!({"refreshInterval": "0"})), &[], FNI),
-            case(Cluster, "tls-es-data-required", es(json!({"data": []})), &["tls-es-data-required"], FNI),
-            case(Cluster, "tls-es-data-required", cm(json!({"externalSecrets": {"enabled": false}})), &[], &[]),
-            case(Cluster, "tls-es-secret-key", es(json!({"data": [{"secretKey": ""}]})), &["tls-es-secret-key"], FNI),
-            case(Cluster, "tls-es-secret-key", es(json!({"data": [{"secretKey": "ca.crt"}]})), &[], FNI),
-            case(Cluster, "tls-es-remote-key", es(json!({"data": [{"secretKey": "a", "remoteRef": {"key": ""}}]})), &["tls-es-remote-key"], FNI),
-            case(Cluster, "tls-es-remote-key", es(json!({"data": [{"secretKey": "a", "remoteRef": {"key": "k", "property": "p"}}]})), &[], FNI),
+            case(
+                Cluster,
+                "tls-es-store-name",
+                es(json!({"secretStoreRef": {"name": ""}})),
+                &["tls-es-store-name"],
+                FNI,
+            ),
+            case(
+                Cluster,
+                "tls-es-store-name",
+                es(json!({"secretStoreRef": {"name": "vault"}})),
+                &[],
+                FNI,
+            ),
+            case(
+                Cluster,
+                "tls-es-store-kind",
+                es(json!({"secretStoreRef": {"kind": "Vault"}})),
+                &["tls-es-store-kind"],
+                FNI,
+            ),
+            case(
+                Cluster,
+                "tls-es-store-kind",
+                es(json!({"secretStoreRef": {"kind": "ClusterSecretStore"}})),
+                &[],
+                FNI,
+            ),
+            case(
+                Cluster,
+                "tls-es-refresh-format",
+                es(json!({"refreshInterval": "1d"})),
+                &["tls-es-refresh-format"],
+                FNI,
+            ),
+            case(
+                Cluster,
+                "tls-es-refresh-format",
+                es(json!({"refreshInterval": "0"})),
+                &[],
+                FNI,
+            ),
+            case(
+                Cluster,
+                "tls-es-data-required",
+                es(json!({"data": []})),
+                &["tls-es-data-required"],
+                FNI,
+            ),
+            case(
+                Cluster,
+                "tls-es-data-required",
+                cm(json!({"externalSecrets": {"enabled": false}})),
+                &[],
+                &[],
+            ),
+            case(
+                Cluster,
+                "tls-es-secret-key",
+                es(json!({"data": [{"secretKey": ""}]})),
+                &["tls-es-secret-key"],
+                FNI,
+            ),
+            case(
+                Cluster,
+                "tls-es-secret-key",
+                es(json!({"data": [{"secretKey": "ca.crt"}]})),
+                &[],
+                FNI,
+            ),
+            case(
+                Cluster,
+                "tls-es-remote-key",
+                es(json!({"data": [{"secretKey": "a", "remoteRef": {"key": ""}}]})),
+                &["tls-es-remote-key"],
+                FNI,
+            ),
+            case(
+                Cluster,
+                "tls-es-remote-key",
+                es(
+                    json!({"data": [{"secretKey": "a", "remoteRef": {"key": "k", "property": "p"}}]}),
+                ),
+                &[],
+                FNI,
+            ),
             // Auth.
-            case(Both, "auth-provider-allowed", spec(json!({"auth": {"authenticationProviders": ["native", "kerbros"]}})), &["auth-provider-allowed"], &[]),
-            case(Both, "auth-provider-allowed", spec(json!({"auth": {"authorizationProviders": ["LDAP"]}})), &["auth-provider-allowed"], &[]),
-            case(Both, "auth-provider-allowed", spec(json!({"auth": {"authenticationProviders": ["ldap", "native"]}})), &[], &[]),
-            case(Both, "auth-provider-neo4j-names", spec(json!({"auth": {"authenticationProviders": ["jwt"]}})), &["auth-provider-neo4j-names"], &[]),
-            case(Both, "auth-provider-neo4j-names", spec(json!({"auth": {"authorizationProviders": ["native", "kerberos"]}})), &["auth-provider-neo4j-names"], &[]),
-            case(Both, "auth-provider-neo4j-names", spec(json!({"auth": {"authenticationProviders": ["plugin-"]}})), &["auth-provider-neo4j-names"], &[]),
-            case(Both, "auth-provider-neo4j-names", spec(json!({"auth": {"authenticationProviders": ["plugin-Neo4jKerberosAuthPlugin", "native"]}})), &[], &[]),
-            case(Both, "auth-oidc-ref-exists", spec(json!({"auth": {"authenticationProviders": ["oidc-okta", "native"]}})), &["auth-oidc-ref-exists"], &[]),
-            case(Both, "auth-oidc-ref-exists", spec(json!({"auth": {"authenticationProviders": ["oidc-okta"], "authorizationProviders": ["oidc-okta"], "oidc": {"okta": oidc_ok.clone()}}})), &[], FNI),
-            case(Both, "auth-ldap-host-required", ldap(json!({"host": ""})), &["auth-ldap-host-required"], FNI),
+            case(
+                Both,
+                "auth-provider-allowed",
+                spec(json!({"auth": {"authenticationProviders": ["native", "kerbros"]}})),
+                &["auth-provider-allowed"],
+                &[],
+            ),
+            case(
+                Both,
+                "auth-provider-allowed",
+                spec(json!({"auth": {"authorizationProviders": ["LDAP"]}})),
+                &["auth-provider-allowed"],
+                &[],
+            ),
+            case(
+                Both,
+                "auth-provider-allowed",
+                spec(json!({"auth": {"authenticationProviders": ["ldap", "native"]}})),
+                &[],
+                &[],
+            ),
+            case(
+                Both,
+                "auth-provider-neo4j-names",
+                spec(json!({"auth": {"authenticationProviders": ["jwt"]}})),
+                &["auth-provider-neo4j-names"],
+                &[],
+            ),
+            case(
+                Both,
+                "auth-provider-neo4j-names",
+                spec(json!({"auth": {"authorizationProviders": ["native", "kerberos"]}})),
+                &["auth-provider-neo4j-names"],
+                &[],
+            ),
+            case(
+                Both,
+                "auth-provider-neo4j-names",
+                spec(json!({"auth": {"authenticationProviders": ["plugin-"]}})),
+                &["auth-provider-neo4j-names"],
+                &[],
+            ),
+            case(
+                Both,
+                "auth-provider-neo4j-names",
+                spec(
+                    json!({"auth": {"authenticationProviders": ["plugin-Neo4jKerberosAuthPlugin", "native"]}}),
+                ),
+                &[],
+                &[],
+            ),
+            case(
+                Both,
+                "auth-oidc-ref-exists",
+                spec(json!({"auth": {"authenticationProviders": ["oidc-okta", "native"]}})),
+                &["auth-oidc-ref-exists"],
+                &[],
+            ),
+            case(
+                Both,
+                "auth-oidc-ref-exists",
+                spec(
+                    json!({"auth": {"authenticationProviders": ["oidc-okta"], "authorizationProviders": ["oidc-okta"], "oidc": {"okta": oidc_ok.clone()}}}),
+                ),
+                &[],
+                FNI,
+            ),
+            case(
+                Both,
+                "auth-ldap-host-required",
+                ldap(json!({"host": ""})),
+                &["auth-ldap-host-required"],
+                FNI,
+            ),
             case(Both, "auth-ldap-host-required", ldap(json!({})), &[], FNI),
-            case(Both, "auth-ldap-system-account", ldap(json!({"authorization": {"useSystemAccount": true}})), &["auth-ldap-system-account"], FNI),
-            case(Both, "auth-ldap-system-account", ldap(json!({"authorization": {"useSystemAccount": true, "systemAccountSecretRef": "ldap-system"}})), &[], FNI),
-            case(Both, "auth-ldap-system-account", ldap(json!({"authorization": {"useSystemAccount": false}})), &[], FNI),
-            case(Both, "auth-oidc-provider-name", spec(json!({"auth": {"oidc": {"1okta": oidc_ok.clone()}}})), &["auth-oidc-provider-name"], FNI),
-            case(Both, "auth-oidc-provider-name", spec(json!({"auth": {"oidc": {"okta.eu": oidc_ok.clone()}}})), &["auth-oidc-provider-name"], FNI),
-            case(Both, "auth-oidc-provider-name", spec(json!({"auth": {"oidc": {"okta-2": oidc_ok.clone()}}})), &[], FNI),
-            case(Both, "auth-oidc-audience", spec(json!({"auth": {"oidc": {"okta": {"audience": " ", "issuer": "https://idp"}}}})), &["auth-oidc-audience"], FNI),
-            case(Both, "auth-oidc-audience", spec(json!({"auth": {"oidc": {"okta": {"audience": "neo4j", "issuer": "https://idp"}}}})), &[], FNI),
-            case(Both, "auth-oidc-endpoints", spec(json!({"auth": {"oidc": {"okta": {"audience": "neo4j"}}}})), &["auth-oidc-endpoints"], FNI),
-            case(Both, "auth-oidc-endpoints", spec(json!({"auth": {"oidc": {"okta": {"audience": "neo4j", "jwksURI": "https://idp/jwks"}}}})), &[], FNI),
-            case(Both, "auth-oidc-auth-flow", spec(json!({"auth": {"oidc": {"okta": {"audience": "a", "issuer": "i", "authFlow": "code"}}}})), &["auth-oidc-auth-flow"], FNI),
-            case(Both, "auth-oidc-auth-flow", spec(json!({"auth": {"oidc": {"okta": {"audience": "a", "issuer": "i", "authFlow": "implicit"}}}})), &[], FNI),
-            case(Both, "auth-truststore-name", spec(json!({"auth": {"trustStore": {"name": ""}}})), &["auth-truststore-name"], &[]),
-            case(Both, "auth-truststore-name", spec(json!({"auth": {"trustStore": {"name": "ldap-ca", "key": "ca.crt"}}})), &[], &[]),
-            case(Both, "typed-conf-fields-single-line", spec(json!({"auth": {"authCacheTTL": "10m\ndbms.security.auth_enabled=false"}})), &["typed-conf-fields-single-line"], &[]),
-            case(Both, "typed-conf-fields-single-line", ldap(json!({"authorization": {"groupToRoleMapping": {"cn=admins": "admin\r"}}})), &["typed-conf-fields-single-line"], FNI),
-            case(Both, "typed-conf-fields-single-line", spec(json!({"auth": {"oidc": {"okta": {"audience": "a", "issuer": "i", "claims": {"groups": "groups\u{1b}"}}}}})), &["typed-conf-fields-single-line"], FNI),
-            case(Both, "typed-conf-fields-single-line", spec(json!({"monitoring": {"metricsPrefix": "neo4j\nx"}})), &["typed-conf-fields-single-line"], &[]),
-            case(Both, "typed-conf-fields-single-line", spec(json!({"auth": {"authCacheTTL": "10m"}, "monitoring": {"metricsFilter": "*bolt*\t"}})), &[], &[]),
+            case(
+                Both,
+                "auth-ldap-system-account",
+                ldap(json!({"authorization": {"useSystemAccount": true}})),
+                &["auth-ldap-system-account"],
+                FNI,
+            ),
+            case(
+                Both,
+                "auth-ldap-system-account",
+                ldap(
+                    json!({"authorization": {"useSystemAccount": true, "systemAccountSecretRef": "ldap-system"}}),
+                ),
+                &[],
+                FNI,
+            ),
+            case(
+                Both,
+                "auth-ldap-system-account",
+                ldap(json!({"authorization": {"useSystemAccount": false}})),
+                &[],
+                FNI,
+            ),
+            case(
+                Both,
+                "auth-oidc-provider-name",
+                spec(json!({"auth": {"oidc": {"1okta": oidc_ok.clone()}}})),
+                &["auth-oidc-provider-name"],
+                FNI,
+            ),
+            case(
+                Both,
+                "auth-oidc-provider-name",
+                spec(json!({"auth": {"oidc": {"okta.eu": oidc_ok.clone()}}})),
+                &["auth-oidc-provider-name"],
+                FNI,
+            ),
+            case(
+                Both,
+                "auth-oidc-provider-name",
+                spec(json!({"auth": {"oidc": {"okta-2": oidc_ok.clone()}}})),
+                &[],
+                FNI,
+            ),
+            case(
+                Both,
+                "auth-oidc-audience",
+                spec(
+                    json!({"auth": {"oidc": {"okta": {"audience": " ", "issuer": "https://idp"}}}}),
+                ),
+                &["auth-oidc-audience"],
+                FNI,
+            ),
+            case(
+                Both,
+                "auth-oidc-audience",
+                spec(
+                    json!({"auth": {"oidc": {"okta": {"audience": "neo4j", "issuer": "https://idp"}}}}),
+                ),
+                &[],
+                FNI,
+            ),
+            case(
+                Both,
+                "auth-oidc-endpoints",
+                spec(json!({"auth": {"oidc": {"okta": {"audience": "neo4j"}}}})),
+                &["auth-oidc-endpoints"],
+                FNI,
+            ),
+            case(
+                Both,
+                "auth-oidc-endpoints",
+                spec(
+                    json!({"auth": {"oidc": {"okta": {"audience": "neo4j", "jwksURI": "https://idp/jwks"}}}}),
+                ),
+                &[],
+                FNI,
+            ),
+            case(
+                Both,
+                "auth-oidc-auth-flow",
+                spec(
+                    json!({"auth": {"oidc": {"okta": {"audience": "a", "issuer": "i", "authFlow": "code"}}}}),
+                ),
+                &["auth-oidc-auth-flow"],
+                FNI,
+            ),
+            case(
+                Both,
+                "auth-oidc-auth-flow",
+                spec(
+                    json!({"auth": {"oidc": {"okta": {"audience": "a", "issuer": "i", "authFlow": "implicit"}}}}),
+                ),
+                &[],
+                FNI,
+            ),
+            case(
+                Both,
+                "auth-truststore-name",
+                spec(json!({"auth": {"trustStore": {"name": ""}}})),
+                &["auth-truststore-name"],
+                &[],
+            ),
+            case(
+                Both,
+                "auth-truststore-name",
+                spec(json!({"auth": {"trustStore": {"name": "ldap-ca", "key": "ca.crt"}}})),
+                &[],
+                &[],
+            ),
+            case(
+                Both,
+                "typed-conf-fields-single-line",
+                spec(json!({"auth": {"authCacheTTL": "10m\ndbms.security.auth_enabled=false"}})),
+                &["typed-conf-fields-single-line"],
+                &[],
+            ),
+            case(
+                Both,
+                "typed-conf-fields-single-line",
+                ldap(json!({"authorization": {"groupToRoleMapping": {"cn=admins": "admin\r"}}})),
+                &["typed-conf-fields-single-line"],
+                FNI,
+            ),
+            case(
+                Both,
+                "typed-conf-fields-single-line",
+                spec(
+                    json!({"auth": {"oidc": {"okta": {"audience": "a", "issuer": "i", "claims": {"groups": "groups\u{1b}"}}}}}),
+                ),
+                &["typed-conf-fields-single-line"],
+                FNI,
+            ),
+            case(
+                Both,
+                "typed-conf-fields-single-line",
+                spec(json!({"monitoring": {"metricsPrefix": "neo4j\nx"}})),
+                &["typed-conf-fields-single-line"],
+                &[],
+            ),
+            case(
+                Both,
+                "typed-conf-fields-single-line",
+                spec(
+                    json!({"auth": {"authCacheTTL": "10m"}, "monitoring": {"metricsFilter": "*bolt*\t"}}),
+                ),
+                &[],
+                &[],
+            ),
             // spec.config.
-            case(Both, "config-value-control-chars", config("dbms.logs.debug.level", "DEBUG\ndbms.security.auth_enabled=false"), &["config-value-control-chars"], &[]),
-            case(Both, "config-value-control-chars", config("dbms.logs.debug.level", "DEBUG"), &[], &[]),
-            case(Both, "config-value-controls", config("dbms.logs.debug.level", "DEBUG\u{7}"), &["config-value-controls"], &[]),
-            case(Both, "config-value-controls", config("server.jvm.additional", "-Dx=a\tb"), &[], &[]),
-            case(Both, "config-key-charset", config("a=b", "c"), &["config-key-charset"], &[]),
-            case(Both, "config-key-charset", config("dbms.x\nserver.y", "1"), &["config-key-charset"], &[]),
-            case(Both, "config-key-charset", config("dbms.logs.debug-level_x", "1"), &[], &[]),
-            case(Cluster, "config-discovery-version", config("dbms.cluster.discovery.version", "V1"), &["config-discovery-version"], &[]),
-            case(Cluster, "config-discovery-version", config("dbms.cluster.discovery.version", "V2_ONLY"), &[], &[]),
-            case(Cluster, "config-discovery-version-semver-only", json!({"spec": {"image": {"tag": "2025.01.0"}, "config": {"dbms.cluster.discovery.version": "V2_ONLY"}}}), &["config-discovery-version-semver-only"], &[]),
-            case(Cluster, "config-discovery-version-semver-only", json!({"spec": {"image": {"tag": "5.26.3"}, "config": {"dbms.cluster.discovery.version": "V2_ONLY"}}}), &[], &[]),
-            case(Cluster, "config-deprecated-key", config("dbms.logs.query.enabled", "true"), &["config-deprecated-key"], &[]),
-            case(Standalone, "config-deprecated-key", config("dbms.default_database", "movies"), &[], &[]),
-            case(Cluster, "config-deprecated-key", config("db.logs.query.enabled", "INFO"), &[], &[]),
-            case(Cluster, "config-discovery-managed", config("dbms.cluster.endpoints", "a:6000"), &["config-discovery-managed"], &[]),
-            case(Standalone, "config-discovery-managed", config("dbms.kubernetes.label_selector", "a=b"), &[], &[]),
-            case(Cluster, "config-runtime-managed", config("initial.server.mode_constraint", "PRIMARY"), &["config-runtime-managed"], &[]),
-            case(Standalone, "config-runtime-managed", config("server.default_advertised_address", "x"), &[], &[]),
-            case(Both, "config-tls-managed", config("dbms.ssl.policy.bolt.enabled", "true"), &["config-tls-managed"], &[]),
-            case(Both, "config-tls-managed", config("server.bolt.tls_level", "OPTIONAL"), &["config-tls-managed"], &[]),
-            case(Both, "config-tls-managed", config("dbms.ssl.policyx", "1"), &[], &[]),
-            case(Both, "config-db-format", config("db.format", "block"), &["config-db-format"], &[]),
-            case(Both, "config-db-format", config("db.format.x", "block"), &[], &[]),
-            case(Cluster, "config-azure-blob-suffix", config("dbms.integrations.cloud_storage.azb.blob_endpoint_suffix", "windows"), &["config-azure-blob-suffix"], &[]),
-            case(Cluster, "config-azure-blob-suffix", config("dbms.integrations.cloud_storage.azb.blob_endpoint_suffix", "core.windows.net"), &[], &[]),
-            case(Standalone, "standalone-config-clustering", config("dbms.cluster.raft.listen_address", "0.0.0.0:7000"), &["standalone-config-clustering"], &[]),
-            case(Standalone, "standalone-config-clustering", config("dbms.cluster.discovery.version", "V2_ONLY"), &["standalone-config-clustering"], &[]),
-            case(Cluster, "standalone-config-clustering", config("dbms.cluster.raft.listen_address", "0.0.0.0:7000"), &[], &[]),
-            case(Standalone, "standalone-config-dbms-mode", config("dbms.mode", "SINGLE"), &["standalone-config-dbms-mode"], &[]),
-            case(Cluster, "standalone-config-dbms-mode", config("dbms.mode", "SINGLE"), &[], &[]),
+            case(
+                Both,
+                "config-value-control-chars",
+                config(
+                    "dbms.logs.debug.level",
+                    "DEBUG\ndbms.security.auth_enabled=false",
+                ),
+                &["config-value-control-chars"],
+                &[],
+            ),
+            case(
+                Both,
+                "config-value-control-chars",
+                config("dbms.logs.debug.level", "DEBUG"),
+                &[],
+                &[],
+            ),
+            case(
+                Both,
+                "config-value-controls",
+                config("dbms.logs.debug.level", "DEBUG\u{7}"),
+                &["config-value-controls"],
+                &[],
+            ),
+            case(
+                Both,
+                "config-value-controls",
+                config("server.jvm.additional", "-Dx=a\tb"),
+                &[],
+                &[],
+            ),
+            case(
+                Both,
+                "config-key-charset",
+                config("a=b", "c"),
+                &["config-key-charset"],
+                &[],
+            ),
+            case(
+                Both,
+                "config-key-charset",
+                config("dbms.x\nserver.y", "1"),
+                &["config-key-charset"],
+                &[],
+            ),
+            case(
+                Both,
+                "config-key-charset",
+                config("dbms.logs.debug-level_x", "1"),
+                &[],
+                &[],
+            ),
+            case(
+                Cluster,
+                "config-discovery-version",
+                config("dbms.cluster.discovery.version", "V1"),
+                &["config-discovery-version"],
+                &[],
+            ),
+            case(
+                Cluster,
+                "config-discovery-version",
+                config("dbms.cluster.discovery.version", "V2_ONLY"),
+                &[],
+                &[],
+            ),
+            case(
+                Cluster,
+                "config-discovery-version-semver-only",
+                json!({"spec": {"image": {"tag": "2025.01.0"}, "config": {"dbms.cluster.discovery.version": "V2_ONLY"}}}),
+                &["config-discovery-version-semver-only"],
+                &[],
+            ),
+            case(
+                Cluster,
+                "config-discovery-version-semver-only",
+                json!({"spec": {"image": {"tag": "5.26.3"}, "config": {"dbms.cluster.discovery.version": "V2_ONLY"}}}),
+                &[],
+                &[],
+            ),
+            case(
+                Cluster,
+                "config-deprecated-key",
+                config("dbms.logs.query.enabled", "true"),
+                &["config-deprecated-key"],
+                &[],
+            ),
+            case(
+                Standalone,
+                "config-deprecated-key",
+                config("dbms.default_database", "movies"),
+                &[],
+                &[],
+            ),
+            case(
+                Cluster,
+                "config-deprecated-key",
+                config("db.logs.query.enabled", "INFO"),
+                &[],
+                &[],
+            ),
+            case(
+                Cluster,
+                "config-discovery-managed",
+                config("dbms.cluster.endpoints", "a:6000"),
+                &["config-discovery-managed"],
+                &[],
+            ),
+            case(
+                Standalone,
+                "config-discovery-managed",
+                config("dbms.kubernetes.label_selector", "a=b"),
+                &[],
+                &[],
+            ),
+            case(
+                Cluster,
+                "config-runtime-managed",
+                config("initial.server.mode_constraint", "PRIMARY"),
+                &["config-runtime-managed"],
+                &[],
+            ),
+            case(
+                Standalone,
+                "config-runtime-managed",
+                config("server.default_advertised_address", "x"),
+                &[],
+                &[],
+            ),
+            case(
+                Both,
+                "config-tls-managed",
+                config("dbms.ssl.policy.bolt.enabled", "true"),
+                &["config-tls-managed"],
+                &[],
+            ),
+            case(
+                Both,
+                "config-tls-managed",
+                config("server.bolt.tls_level", "OPTIONAL"),
+                &["config-tls-managed"],
+                &[],
+            ),
+            case(
+                Both,
+                "config-tls-managed",
+                config("dbms.ssl.policyx", "1"),
+                &[],
+                &[],
+            ),
+            case(
+                Both,
+                "config-db-format",
+                config("db.format", "block"),
+                &["config-db-format"],
+                &[],
+            ),
+            case(
+                Both,
+                "config-db-format",
+                config("db.format.x", "block"),
+                &[],
+                &[],
+            ),
+            case(
+                Cluster,
+                "config-azure-blob-suffix",
+                config(
+                    "dbms.integrations.cloud_storage.azb.blob_endpoint_suffix",
+                    "windows",
+                ),
+                &["config-azure-blob-suffix"],
+                &[],
+            ),
+            case(
+                Cluster,
+                "config-azure-blob-suffix",
+                config(
+                    "dbms.integrations.cloud_storage.azb.blob_endpoint_suffix",
+                    "core.windows.net",
+                ),
+                &[],
+                &[],
+            ),
+            case(
+                Standalone,
+                "standalone-config-clustering",
+                config("dbms.cluster.raft.listen_address", "0.0.0.0:7000"),
+                &["standalone-config-clustering"],
+                &[],
+            ),
+            case(
+                Standalone,
+                "standalone-config-clustering",
+                config("dbms.cluster.discovery.version", "V2_ONLY"),
+                &["standalone-config-clustering"],
+                &[],
+            ),
+            case(
+                Cluster,
+                "standalone-config-clustering",
+                config("dbms.cluster.raft.listen_address", "0.0.0.0:7000"),
+                &[],
+                &[],
+            ),
+            case(
+                Standalone,
+                "standalone-config-dbms-mode",
+                config("dbms.mode", "SINGLE"),
+                &["standalone-config-dbms-mode"],
+                &[],
+            ),
+            case(
+                Cluster,
+                "standalone-config-dbms-mode",
+                config("dbms.mode", "SINGLE"),
+                &[],
+                &[],
+            ),
             // Env.
-            case(Both, "env-no-neo4j-setting-override", env("NEO4J_db_format", "block"), &["env-no-neo4j-setting-override"], &[]),
-            case(Both, "env-no-neo4j-setting-override", env("NEO4J_AUTH", "neo4j/secret"), &["env-no-neo4j-setting-override"], &[]),
-            case(Both, "env-no-neo4j-setting-override", env("NEO4J_ACCEPT_LICENSE_AGREEMENT", "yes"), &["env-no-neo4j-setting-override"], &[]),
-            case(Both, "env-no-neo4j-setting-override", spec(json!({"env": [{"name": "NEO4J_dbms_ssl_policy_bolt_enabled", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}]})), &["env-no-neo4j-setting-override"], &[]),
-            case(Cluster, "env-no-neo4j-setting-override", env("NEO4J_initial_server_mode__constraint", "PRIMARY"), &["env-no-neo4j-setting-override"], &[]),
-            case(Standalone, "env-no-neo4j-setting-override", env("NEO4J_initial_server_mode__constraint", "PRIMARY"), &[], &[]),
-            case(Both, "env-no-neo4j-setting-override", env("NEO4J_dbms_logs_debug_level", "DEBUG\nx=y"), &["env-no-neo4j-setting-override"], &[]),
-            case(Both, "env-no-neo4j-setting-override", env("NEO4J_server_jvm_additional", "-Xss2m"), &[], &[]),
-            case(Both, "env-no-neo4j-setting-override", env("JAVA_OPTS", "-Dneo4j"), &[], &[]),
+            case(
+                Both,
+                "env-no-neo4j-setting-override",
+                env("NEO4J_db_format", "block"),
+                &["env-no-neo4j-setting-override"],
+                &[],
+            ),
+            case(
+                Both,
+                "env-no-neo4j-setting-override",
+                env("NEO4J_AUTH", "neo4j/secret"),
+                &["env-no-neo4j-setting-override"],
+                &[],
+            ),
+            case(
+                Both,
+                "env-no-neo4j-setting-override",
+                env("NEO4J_ACCEPT_LICENSE_AGREEMENT", "yes"),
+                &["env-no-neo4j-setting-override"],
+                &[],
+            ),
+            case(
+                Both,
+                "env-no-neo4j-setting-override",
+                spec(
+                    json!({"env": [{"name": "NEO4J_dbms_ssl_policy_bolt_enabled", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}]}),
+                ),
+                &["env-no-neo4j-setting-override"],
+                &[],
+            ),
+            case(
+                Cluster,
+                "env-no-neo4j-setting-override",
+                env("NEO4J_initial_server_mode__constraint", "PRIMARY"),
+                &["env-no-neo4j-setting-override"],
+                &[],
+            ),
+            case(
+                Standalone,
+                "env-no-neo4j-setting-override",
+                env("NEO4J_initial_server_mode__constraint", "PRIMARY"),
+                &[],
+                &[],
+            ),
+            case(
+                Both,
+                "env-no-neo4j-setting-override",
+                env("NEO4J_dbms_logs_debug_level", "DEBUG\nx=y"),
+                &["env-no-neo4j-setting-override"],
+                &[],
+            ),
+            case(
+                Both,
+                "env-no-neo4j-setting-override",
+                env("NEO4J_server_jvm_additional", "-Xss2m"),
+                &[],
+                &[],
+            ),
+            case(
+                Both,
+                "env-no-neo4j-setting-override",
+                env("JAVA_OPTS", "-Dneo4j"),
+                &[],
+                &[],
+            ),
             // Resources.
-            case(Both, "resources-request-le-limit", spec(json!({"resources": {"requests": {"memory": "4Gi"}, "limits": {"memory": "2Gi"}}})), &["resources-request-le-limit"], &[]),
-            case(Both, "resources-request-le-limit", spec(json!({"resources": {"requests": {"cpu": "2"}, "limits": {"cpu": "1500m"}}})), &["resources-request-le-limit"], &[]),
-            case(Both, "resources-request-le-limit", spec(json!({"resources": {"requests": {"memory": "2Gi", "cpu": "1"}, "limits": {"memory": "2Gi", "cpu": "1000m"}}})), &[], &[]),
-            case(Both, "resources-quantity-format", spec(json!({"resources": {"limits": {"memory": "lots"}}})), &["resources-quantity-format"], &[]),
-            case(Both, "resources-quantity-format", spec(json!({"resources": {"limits": {"memory": "2Gi", "nvidia.com/gpu": "1"}}})), &[], &[]),
+            case(
+                Both,
+                "resources-request-le-limit",
+                spec(
+                    json!({"resources": {"requests": {"memory": "4Gi"}, "limits": {"memory": "2Gi"}}}),
+                ),
+                &["resources-request-le-limit"],
+                &[],
+            ),
+            case(
+                Both,
+                "resources-request-le-limit",
+                spec(json!({"resources": {"requests": {"cpu": "2"}, "limits": {"cpu": "1500m"}}})),
+                &["resources-request-le-limit"],
+                &[],
+            ),
+            case(
+                Both,
+                "resources-request-le-limit",
+                spec(
+                    json!({"resources": {"requests": {"memory": "2Gi", "cpu": "1"}, "limits": {"memory": "2Gi", "cpu": "1000m"}}}),
+                ),
+                &[],
+                &[],
+            ),
+            case(
+                Both,
+                "resources-quantity-format",
+                spec(json!({"resources": {"limits": {"memory": "lots"}}})),
+                &["resources-quantity-format"],
+                &[],
+            ),
+            case(
+                Both,
+                "resources-quantity-format",
+                spec(json!({"resources": {"limits": {"memory": "2Gi", "nvidia.com/gpu": "1"}}})),
+                &[],
+                &[],
+            ),
             // MCP.
-            case(Both, "mcp-transport-enum", mcp(json!({"enabled": true, "transport": "grpc"})), &["mcp-transport-enum"], FNI),
-            case(Both, "mcp-transport-enum", mcp(json!({"enabled": false, "transport": "grpc"})), &[], &[]),
-            case(Both, "mcp-transport-enum", mcp(json!({"enabled": true, "transport": "stdio"})), &[], FNI),
-            case(Both, "mcp-http-port-range", mcp(json!({"enabled": true, "http": {"port": 70000}})), &["mcp-http-port-range"], FNI),
-            case(Both, "mcp-http-port-range", mcp(json!({"enabled": true, "http": {"port": 0}})), &[], FNI),
-            case(Both, "mcp-http-port-range", mcp(json!({"enabled": true, "transport": "stdio", "http": {"port": -1}})), &[], FNI),
-            case(Both, "mcp-http-tls-secret", mcp(json!({"enabled": true, "http": {"tls": {"secretName": ""}}})), &["mcp-http-tls-secret"], FNI),
-            case(Both, "mcp-http-tls-secret", mcp(json!({"enabled": true, "http": {"tls": {"secretName": "mcp-tls"}}})), &[], FNI),
-            case(Both, "mcp-service-port-range", mcp(json!({"enabled": true, "http": {"service": {"port": -1}}})), &["mcp-service-port-range"], FNI),
-            case(Both, "mcp-service-port-range", mcp(json!({"enabled": true, "http": {"service": {"port": 65535}}})), &[], FNI),
-            case(Both, "mcp-auth-secret", mcp(json!({"enabled": true, "transport": "stdio", "auth": {}})), &["mcp-auth-secret"], FNI),
-            case(Both, "mcp-auth-secret", mcp(json!({"enabled": true, "transport": "stdio", "auth": {"secretName": "mcp"}})), &[], FNI),
-            case(Both, "mcp-crd-bounds", mcp(json!({"schemaSampleSize": -2})), &["mcp-crd-bounds"], &[]),
-            case(Both, "mcp-crd-bounds", mcp(json!({"logLevel": "trace", "logFormat": "xml"})), &["mcp-crd-bounds", "mcp-crd-bounds"], &[]),
-            case(Both, "mcp-crd-bounds", mcp(json!({"http": {"service": {"type": "Ingress", "externalTrafficPolicy": "Local"}}})), &["mcp-crd-bounds"], &[]),
-            case(Both, "mcp-crd-bounds", mcp(json!({"schemaSampleSize": -1, "logLevel": "notice", "logFormat": "json"})), &[], &[]),
+            case(
+                Both,
+                "mcp-transport-enum",
+                mcp(json!({"enabled": true, "transport": "grpc"})),
+                &["mcp-transport-enum"],
+                FNI,
+            ),
+            case(
+                Both,
+                "mcp-transport-enum",
+                mcp(json!({"enabled": false, "transport": "grpc"})),
+                &[],
+                &[],
+            ),
+            case(
+                Both,
+                "mcp-transport-enum",
+                mcp(json!({"enabled": true, "transport": "stdio"})),
+                &[],
+                FNI,
+            ),
+            case(
+                Both,
+                "mcp-http-port-range",
+                mcp(json!({"enabled": true, "http": {"port": 70000}})),
+                &["mcp-http-port-range"],
+                FNI,
+            ),
+            case(
+                Both,
+                "mcp-http-port-range",
+                mcp(json!({"enabled": true, "http": {"port": 0}})),
+                &[],
+                FNI,
+            ),
+            case(
+                Both,
+                "mcp-http-port-range",
+                mcp(json!({"enabled": true, "transport": "stdio", "http": {"port": -1}})),
+                &[],
+                FNI,
+            ),
+            case(
+                Both,
+                "mcp-http-tls-secret",
+                mcp(json!({"enabled": true, "http": {"tls": {"secretName": ""}}})),
+                &["mcp-http-tls-secret"],
+                FNI,
+            ),
+            case(
+                Both,
+                "mcp-http-tls-secret",
+                mcp(json!({"enabled": true, "http": {"tls": {"secretName": "mcp-tls"}}})),
+                &[],
+                FNI,
+            ),
+            case(
+                Both,
+                "mcp-service-port-range",
+                mcp(json!({"enabled": true, "http": {"service": {"port": -1}}})),
+                &["mcp-service-port-range"],
+                FNI,
+            ),
+            case(
+                Both,
+                "mcp-service-port-range",
+                mcp(json!({"enabled": true, "http": {"service": {"port": 65535}}})),
+                &[],
+                FNI,
+            ),
+            case(
+                Both,
+                "mcp-auth-secret",
+                mcp(json!({"enabled": true, "transport": "stdio", "auth": {}})),
+                &["mcp-auth-secret"],
+                FNI,
+            ),
+            case(
+                Both,
+                "mcp-auth-secret",
+                mcp(json!({"enabled": true, "transport": "stdio", "auth": {"secretName": "mcp"}})),
+                &[],
+                FNI,
+            ),
+            case(
+                Both,
+                "mcp-crd-bounds",
+                mcp(json!({"schemaSampleSize": -2})),
+                &["mcp-crd-bounds"],
+                &[],
+            ),
+            case(
+                Both,
+                "mcp-crd-bounds",
+                mcp(json!({"logLevel": "trace", "logFormat": "xml"})),
+                &["mcp-crd-bounds", "mcp-crd-bounds"],
+                &[],
+            ),
+            case(
+                Both,
+                "mcp-crd-bounds",
+                mcp(
+                    json!({"http": {"service": {"type": "Ingress", "externalTrafficPolicy": "Local"}}}),
+                ),
+                &["mcp-crd-bounds"],
+                &[],
+            ),
+            case(
+                Both,
+                "mcp-crd-bounds",
+                mcp(json!({"schemaSampleSize": -1, "logLevel": "notice", "logFormat": "json"})),
+                &[],
+                &[],
+            ),
             // Aura Fleet Management.
-            case(Both, "fleet-token-secret-name", fleet(json!({"tokenSecretRef": {"name": ""}})), &["fleet-token-secret-name"], &[]),
-            case(Both, "fleet-token-secret-name", fleet(json!({"enabled": true, "tokenSecretRef": {"name": "fleet-token"}})), &[], FNI),
-            case(Both, "fleet-provision-xor-token", fleet(json!({"tokenSecretRef": {"name": "t"}, "provision": {"providerConfigRef": {"name": "aura"}}})), &["fleet-provision-xor-token"], &[]),
-            case(Both, "fleet-provision-xor-token", fleet(json!({"provision": {"providerConfigRef": {"name": "aura"}}})), &[], &[]),
-            case(Both, "fleet-provider-config-name", fleet(json!({"enabled": true, "provision": {"providerConfigRef": {"name": ""}}})), &["fleet-provider-config-name", "fleet-org-project-required", "fleet-org-project-required"], FNI),
-            case(Both, "fleet-provider-config-name", fleet(json!({"provision": {"providerConfigRef": {"name": ""}}})), &[], &[]),
-            case(Both, "fleet-credentials-secret-name", fleet(json!({"provision": {"credentialsSecretRef": {"name": ""}}})), &["fleet-credentials-secret-name"], &[]),
-            case(Both, "fleet-credentials-secret-name", fleet(json!({"provision": {"credentialsSecretRef": {"name": "aura-api"}}})), &[], &[]),
-            case(Both, "fleet-credentials-exactly-one", fleet(json!({"provision": {"organizationId": "o"}})), &["fleet-credentials-exactly-one"], &[]),
-            case(Both, "fleet-credentials-exactly-one", fleet(json!({"provision": {"providerConfigRef": {"name": "aura"}, "credentialsSecretRef": {"name": "c"}}})), &["fleet-credentials-exactly-one"], &[]),
-            case(Both, "fleet-credentials-exactly-one", fleet(json!({"provision": {"credentialsSecretRef": {"name": "c"}}})), &[], &[]),
-            case(Both, "fleet-deployment-name-length", fleet(json!({"provision": {"providerConfigRef": {"name": "aura"}, "deploymentName": long(31)}})), &["fleet-deployment-name-length"], &[]),
-            case(Both, "fleet-deployment-name-length", fleet(json!({"provision": {"providerConfigRef": {"name": "aura"}, "deploymentName": long(30)}})), &[], &[]),
-            case(Both, "fleet-org-project-required", fleet(json!({"enabled": true, "provision": {"credentialsSecretRef": {"name": "c"}, "organizationId": "o"}})), &["fleet-org-project-required"], FNI),
-            case(Both, "fleet-org-project-required", fleet(json!({"enabled": true, "provision": {"credentialsSecretRef": {"name": "c"}, "organizationId": "o", "projectId": "p"}})), &[], FNI),
-            case(Both, "fleet-org-project-required", fleet(json!({"enabled": true, "provision": {"providerConfigRef": {"name": "aura"}}})), &[], FNI),
-            case(Both, "fleet-crd-enums", fleet(json!({"provision": {"providerConfigRef": {"name": "aura"}, "tokenPolicy": "Never"}})), &["fleet-crd-enums"], &[]),
-            case(Both, "fleet-crd-enums", fleet(json!({"provision": {"providerConfigRef": {"name": "aura"}, "managementPolicies": ["Observe", "Update"]}})), &["fleet-crd-enums"], &[]),
-            case(Both, "fleet-crd-enums", fleet(json!({"provision": {"providerConfigRef": {"name": "aura"}, "tokenPolicy": "Rotate", "deletionPolicy": "Delete", "managementPolicies": ["Observe", "Create"]}})), &[], &[]),
+            case(
+                Both,
+                "fleet-token-secret-name",
+                fleet(json!({"tokenSecretRef": {"name": ""}})),
+                &["fleet-token-secret-name"],
+                &[],
+            ),
+            case(
+                Both,
+                "fleet-token-secret-name",
+                fleet(json!({"enabled": true, "tokenSecretRef": {"name": "fleet-token"}})),
+                &[],
+                FNI,
+            ),
+            case(
+                Both,
+                "fleet-provision-xor-token",
+                fleet(
+                    json!({"tokenSecretRef": {"name": "t"}, "provision": {"providerConfigRef": {"name": "aura"}}}),
+                ),
+                &["fleet-provision-xor-token"],
+                &[],
+            ),
+            case(
+                Both,
+                "fleet-provision-xor-token",
+                fleet(json!({"provision": {"providerConfigRef": {"name": "aura"}}})),
+                &[],
+                &[],
+            ),
+            case(
+                Both,
+                "fleet-provider-config-name",
+                fleet(json!({"enabled": true, "provision": {"providerConfigRef": {"name": ""}}})),
+                &[
+                    "fleet-provider-config-name",
+                    "fleet-org-project-required",
+                    "fleet-org-project-required",
+                ],
+                FNI,
+            ),
+            case(
+                Both,
+                "fleet-provider-config-name",
+                fleet(json!({"provision": {"providerConfigRef": {"name": ""}}})),
+                &[],
+                &[],
+            ),
+            case(
+                Both,
+                "fleet-credentials-secret-name",
+                fleet(json!({"provision": {"credentialsSecretRef": {"name": ""}}})),
+                &["fleet-credentials-secret-name"],
+                &[],
+            ),
+            case(
+                Both,
+                "fleet-credentials-secret-name",
+                fleet(json!({"provision": {"credentialsSecretRef": {"name": "aura-api"}}})),
+                &[],
+                &[],
+            ),
+            case(
+                Both,
+                "fleet-credentials-exactly-one",
+                fleet(json!({"provision": {"organizationId": "o"}})),
+                &["fleet-credentials-exactly-one"],
+                &[],
+            ),
+            case(
+                Both,
+                "fleet-credentials-exactly-one",
+                fleet(
+                    json!({"provision": {"providerConfigRef": {"name": "aura"}, "credentialsSecretRef": {"name": "c"}}}),
+                ),
+                &["fleet-credentials-exactly-one"],
+                &[],
+            ),
+            case(
+                Both,
+                "fleet-credentials-exactly-one",
+                fleet(json!({"provision": {"credentialsSecretRef": {"name": "c"}}})),
+                &[],
+                &[],
+            ),
+            case(
+                Both,
+                "fleet-deployment-name-length",
+                fleet(
+                    json!({"provision": {"providerConfigRef": {"name": "aura"}, "deploymentName": long(31)}}),
+                ),
+                &["fleet-deployment-name-length"],
+                &[],
+            ),
+            case(
+                Both,
+                "fleet-deployment-name-length",
+                fleet(
+                    json!({"provision": {"providerConfigRef": {"name": "aura"}, "deploymentName": long(30)}}),
+                ),
+                &[],
+                &[],
+            ),
+            case(
+                Both,
+                "fleet-org-project-required",
+                fleet(
+                    json!({"enabled": true, "provision": {"credentialsSecretRef": {"name": "c"}, "organizationId": "o"}}),
+                ),
+                &["fleet-org-project-required"],
+                FNI,
+            ),
+            case(
+                Both,
+                "fleet-org-project-required",
+                fleet(
+                    json!({"enabled": true, "provision": {"credentialsSecretRef": {"name": "c"}, "organizationId": "o", "projectId": "p"}}),
+                ),
+                &[],
+                FNI,
+            ),
+            case(
+                Both,
+                "fleet-org-project-required",
+                fleet(
+                    json!({"enabled": true, "provision": {"providerConfigRef": {"name": "aura"}}}),
+                ),
+                &[],
+                FNI,
+            ),
+            case(
+                Both,
+                "fleet-crd-enums",
+                fleet(
+                    json!({"provision": {"providerConfigRef": {"name": "aura"}, "tokenPolicy": "Never"}}),
+                ),
+                &["fleet-crd-enums"],
+                &[],
+            ),
+            case(
+                Both,
+                "fleet-crd-enums",
+                fleet(
+                    json!({"provision": {"providerConfigRef": {"name": "aura"}, "managementPolicies": ["Observe", "Update"]}}),
+                ),
+                &["fleet-crd-enums"],
+                &[],
+            ),
+            case(
+                Both,
+                "fleet-crd-enums",
+                fleet(
+                    json!({"provision": {"providerConfigRef": {"name": "aura"}, "tokenPolicy": "Rotate", "deletionPolicy": "Delete", "managementPolicies": ["Observe", "Create"]}}),
+                ),
+                &[],
+                &[],
+            ),
             // Trusted CAs, extra volumes and mounts.
-            case(Both, "trusted-ca-name-required", spec(json!({"trustedCASecrets": [{"name": ""}]})), &["trusted-ca-name-required"], &[]),
-            case(Both, "trusted-ca-name-required", spec(json!({"trustedCASecrets": [{"name": "corp-ca", "key": "ca.pem"}]})), &[], &[]),
-            case(Both, "trusted-ca-name-unique", spec(json!({"trustedCASecrets": [{"name": "a"}, {"name": "b"}, {"name": "a"}]})), &["trusted-ca-name-unique"], &[]),
-            case(Both, "trusted-ca-name-unique", spec(json!({"trustedCASecrets": [{"name": "a"}, {"name": "b"}]})), &[], &[]),
-            case(Both, "extra-volume-name-required", spec(json!({"extraVolumes": [{"name": "", "emptyDir": {}}]})), &["extra-volume-name-required"], &[]),
-            case(Both, "extra-volume-name-required", spec(json!({"extraVolumes": [{"name": "scratch", "emptyDir": {}}]})), &[], &[]),
-            case(Both, "extra-volume-name-unique", spec(json!({"extraVolumes": [{"name": "x", "emptyDir": {}}, {"name": "x", "emptyDir": {}}]})), &["extra-volume-name-unique"], &[]),
-            case(Both, "extra-volume-name-unique", spec(json!({"extraVolumes": [{"name": "x", "emptyDir": {}}, {"name": "y", "emptyDir": {}}]})), &[], &[]),
-            case(Both, "extra-mount-name-required", spec(json!({"extraVolumeMounts": [{"name": "", "mountPath": "/extra"}]})), &["extra-mount-name-required"], &[]),
+            case(
+                Both,
+                "trusted-ca-name-required",
+                spec(json!({"trustedCASecrets": [{"name": ""}]})),
+                &["trusted-ca-name-required"],
+                &[],
+            ),
+            case(
+                Both,
+                "trusted-ca-name-required",
+                spec(json!({"trustedCASecrets": [{"name": "corp-ca", "key": "ca.pem"}]})),
+                &[],
+                &[],
+            ),
+            case(
+                Both,
+                "trusted-ca-name-unique",
+                spec(json!({"trustedCASecrets": [{"name": "a"}, {"name": "b"}, {"name": "a"}]})),
+                &["trusted-ca-name-unique"],
+                &[],
+            ),
+            case(
+                Both,
+                "trusted-ca-name-unique",
+                spec(json!({"trustedCASecrets": [{"name": "a"}, {"name": "b"}]})),
+                &[],
+                &[],
+            ),
+            case(
+                Both,
+                "extra-volume-name-required",
+                spec(json!({"extraVolumes": [{"name": "", "emptyDir": {}}]})),
+                &["extra-volume-name-required"],
+                &[],
+            ),
+            case(
+                Both,
+                "extra-volume-name-required",
+                spec(json!({"extraVolumes": [{"name": "scratch", "emptyDir": {}}]})),
+                &[],
+                &[],
+            ),
+            case(
+                Both,
+                "extra-volume-name-unique",
+                spec(
+                    json!({"extraVolumes": [{"name": "x", "emptyDir": {}}, {"name": "x", "emptyDir": {}}]}),
+                ),
+                &["extra-volume-name-unique"],
+                &[],
+            ),
+            case(
+                Both,
+                "extra-volume-name-unique",
+                spec(
+                    json!({"extraVolumes": [{"name": "x", "emptyDir": {}}, {"name": "y", "emptyDir": {}}]}),
+                ),
+                &[],
+                &[],
+            ),
+            case(
+                Both,
+                "extra-mount-name-required",
+                spec(json!({"extraVolumeMounts": [{"name": "", "mountPath": "/extra"}]})),
+                &["extra-mount-name-required"],
+                &[],
+            ),
             case(Both, "extra-mount-name-required", mount("/extra"), &[], &[]),
-            case(Both, "extra-mount-path-required", mount(""), &["extra-mount-path-required"], &[]),
-            case(Both, "extra-mount-path-required", mount("/import"), &[], &[]),
-            case(Both, "extra-mount-path-reserved", mount("/data/"), &["extra-mount-path-reserved"], &[]),
-            case(Both, "extra-mount-path-reserved", mount("/var/lib/neo4j/certificates"), &["extra-mount-path-reserved"], &[]),
+            case(
+                Both,
+                "extra-mount-path-required",
+                mount(""),
+                &["extra-mount-path-required"],
+                &[],
+            ),
+            case(
+                Both,
+                "extra-mount-path-required",
+                mount("/import"),
+                &[],
+                &[],
+            ),
+            case(
+                Both,
+                "extra-mount-path-reserved",
+                mount("/data/"),
+                &["extra-mount-path-reserved"],
+                &[],
+            ),
+            case(
+                Both,
+                "extra-mount-path-reserved",
+                mount("/var/lib/neo4j/certificates"),
+                &["extra-mount-path-reserved"],
+                &[],
+            ),
             case(Both, "extra-mount-path-reserved", mount("/data2"), &[], &[]),
-            case(Both, "extra-mount-path-normalized", mount("//data"), &["extra-mount-path-normalized"], &[]),
-            case(Both, "extra-mount-path-normalized", mount("/ssl/extra"), &["extra-mount-path-normalized"], &[]),
-            case(Both, "extra-mount-path-normalized", mount("/var/lib/./neo4j/x/../conf"), &["extra-mount-path-normalized"], &[]),
-            case(Both, "extra-mount-path-normalized", mount("/var/lib"), &["extra-mount-path-normalized"], &[]),
-            case(Both, "extra-mount-path-normalized", mount("/"), &["extra-mount-path-normalized"], &[]),
-            case(Both, "extra-mount-path-normalized", mount("/var/lib/neo4j/import"), &[], &[]),
-            case(Both, "extra-mount-path-normalized", mount("/datastore/x"), &[], &[]),
-            case(Both, "extra-mount-path-unique", spec(json!({"extraVolumeMounts": [{"name": "a", "mountPath": "/x"}, {"name": "b", "mountPath": "/x/"}]})), &["extra-mount-path-unique"], &[]),
-            case(Both, "extra-mount-path-unique", spec(json!({"extraVolumeMounts": [{"name": "a", "mountPath": "/x"}, {"name": "a", "mountPath": "/y"}]})), &[], &[]),
+            case(
+                Both,
+                "extra-mount-path-normalized",
+                mount("//data"),
+                &["extra-mount-path-normalized"],
+                &[],
+            ),
+            case(
+                Both,
+                "extra-mount-path-normalized",
+                mount("/ssl/extra"),
+                &["extra-mount-path-normalized"],
+                &[],
+            ),
+            case(
+                Both,
+                "extra-mount-path-normalized",
+                mount("/var/lib/./neo4j/x/../conf"),
+                &["extra-mount-path-normalized"],
+                &[],
+            ),
+            case(
+                Both,
+                "extra-mount-path-normalized",
+                mount("/var/lib"),
+                &["extra-mount-path-normalized"],
+                &[],
+            ),
+            case(
+                Both,
+                "extra-mount-path-normalized",
+                mount("/"),
+                &["extra-mount-path-normalized"],
+                &[],
+            ),
+            case(
+                Both,
+                "extra-mount-path-normalized",
+                mount("/var/lib/neo4j/import"),
+                &[],
+                &[],
+            ),
+            case(
+                Both,
+                "extra-mount-path-normalized",
+                mount("/datastore/x"),
+                &[],
+                &[],
+            ),
+            case(
+                Both,
+                "extra-mount-path-unique",
+                spec(
+                    json!({"extraVolumeMounts": [{"name": "a", "mountPath": "/x"}, {"name": "b", "mountPath": "/x/"}]}),
+                ),
+                &["extra-mount-path-unique"],
+                &[],
+            ),
+            case(
+                Both,
+                "extra-mount-path-unique",
+                spec(
+                    json!({"extraVolumeMounts": [{"name": "a", "mountPath": "/x"}, {"name": "a", "mountPath": "/y"}]}),
+                ),
+                &[],
+                &[],
+            ),
             // Service, monitoring, upgrade strategy (U4–U6 on create).
-            case(Both, "crd-service-enums", spec(json!({"service": {"type": "Ingress"}})), &["crd-service-enums"], &[]),
-            case(Both, "crd-service-enums", spec(json!({"service": {"externalTrafficPolicy": "Global"}})), &["crd-service-enums"], &[]),
-            case(Both, "crd-service-enums", spec(json!({"service": {"route": {"tls": {"termination": "none", "insecureEdgeTerminationPolicy": "Deny"}}}})), &["crd-service-enums", "crd-service-enums"], &[]),
-            case(Both, "crd-service-enums", spec(json!({"service": {"type": "LoadBalancer", "externalTrafficPolicy": "Local", "route": {"tls": {"termination": "edge"}}}})), &[], &[]),
-            case(Both, "crd-monitoring", spec(json!({"monitoring": {"queryLogLevel": "DEBUG"}})), &["crd-monitoring"], &[]),
-            case(Both, "crd-monitoring", spec(json!({"monitoring": {"sampling": {"rate": "1.5"}}})), &["crd-monitoring"], &[]),
-            case(Both, "crd-monitoring", spec(json!({"monitoring": {"queryLogLevel": "VERBOSE", "sampling": {"rate": "0.25"}}})), &[], &[]),
-            case(Both, "upgrade-strategy-enum", spec(json!({"upgradeStrategy": {"strategy": "BlueGreen"}})), &["upgrade-strategy-enum"], &[]),
-            case(Both, "upgrade-strategy-enum", spec(json!({"upgradeStrategy": {"strategy": "Recreate"}})), &[], &[]),
-            case(Both, "upgrade-strategy-durations", spec(json!({"upgradeStrategy": {"upgradeTimeout": "1d", "stabilizationTimeout": "x"}})), &["upgrade-strategy-durations", "upgrade-strategy-durations"], &[]),
-            case(Both, "upgrade-strategy-durations", spec(json!({"upgradeStrategy": {"upgradeTimeout": "45m", "healthCheckTimeout": "90s"}})), &[], &[]),
-            case(Both, "upgrade-max-unavailable", spec(json!({"upgradeStrategy": {"maxUnavailableDuringUpgrade": -1}})), &["upgrade-max-unavailable"], &[]),
-            case(Both, "upgrade-max-unavailable", spec(json!({"upgradeStrategy": {"maxUnavailableDuringUpgrade": 0}})), &[], &[]),
+            case(
+                Both,
+                "crd-service-enums",
+                spec(json!({"service": {"type": "Ingress"}})),
+                &["crd-service-enums"],
+                &[],
+            ),
+            case(
+                Both,
+                "crd-service-enums",
+                spec(json!({"service": {"externalTrafficPolicy": "Global"}})),
+                &["crd-service-enums"],
+                &[],
+            ),
+            case(
+                Both,
+                "crd-service-enums",
+                spec(
+                    json!({"service": {"route": {"tls": {"termination": "none", "insecureEdgeTerminationPolicy": "Deny"}}}}),
+                ),
+                &["crd-service-enums", "crd-service-enums"],
+                &[],
+            ),
+            case(
+                Both,
+                "crd-service-enums",
+                spec(
+                    json!({"service": {"type": "LoadBalancer", "externalTrafficPolicy": "Local", "route": {"tls": {"termination": "edge"}}}}),
+                ),
+                &[],
+                &[],
+            ),
+            case(
+                Both,
+                "crd-monitoring",
+                spec(json!({"monitoring": {"queryLogLevel": "DEBUG"}})),
+                &["crd-monitoring"],
+                &[],
+            ),
+            case(
+                Both,
+                "crd-monitoring",
+                spec(json!({"monitoring": {"sampling": {"rate": "1.5"}}})),
+                &["crd-monitoring"],
+                &[],
+            ),
+            case(
+                Both,
+                "crd-monitoring",
+                spec(
+                    json!({"monitoring": {"queryLogLevel": "VERBOSE", "sampling": {"rate": "0.25"}}}),
+                ),
+                &[],
+                &[],
+            ),
+            case(
+                Both,
+                "upgrade-strategy-enum",
+                spec(json!({"upgradeStrategy": {"strategy": "BlueGreen"}})),
+                &["upgrade-strategy-enum"],
+                &[],
+            ),
+            case(
+                Both,
+                "upgrade-strategy-enum",
+                spec(json!({"upgradeStrategy": {"strategy": "Recreate"}})),
+                &[],
+                &[],
+            ),
+            case(
+                Both,
+                "upgrade-strategy-durations",
+                spec(
+                    json!({"upgradeStrategy": {"upgradeTimeout": "1d", "stabilizationTimeout": "x"}}),
+                ),
+                &["upgrade-strategy-durations", "upgrade-strategy-durations"],
+                &[],
+            ),
+            case(
+                Both,
+                "upgrade-strategy-durations",
+                spec(
+                    json!({"upgradeStrategy": {"upgradeTimeout": "45m", "healthCheckTimeout": "90s"}}),
+                ),
+                &[],
+                &[],
+            ),
+            case(
+                Both,
+                "upgrade-max-unavailable",
+                spec(json!({"upgradeStrategy": {"maxUnavailableDuringUpgrade": -1}})),
+                &["upgrade-max-unavailable"],
+                &[],
+            ),
+            case(
+                Both,
+                "upgrade-max-unavailable",
+                spec(json!({"upgradeStrategy": {"maxUnavailableDuringUpgrade": 0}})),
+                &[],
+                &[],
+            ),
             // field-not-implemented.
-            case(Both, "field-not-implemented", spec(json!({"networkPolicy": {"enabled": true}})), &[], FNI),
-            case(Both, "field-not-implemented", spec(json!({"audit": {"enabled": true}})), &[], FNI),
-            case(Both, "field-not-implemented", spec(json!({"service": {"ingress": {"enabled": true, "host": "neo4j.example.com"}, "route": {"enabled": true, "host": "neo4j.apps.example.com"}}})), &[], &["field-not-implemented", "field-not-implemented"]),
-            case(Both, "field-not-implemented", spec(json!({"auth": {"externalSecrets": {"enabled": true}}})), &[], FNI),
-            case(Both, "field-not-implemented", spec(json!({"networkPolicy": {"enabled": false}, "audit": {"enabled": false}, "mcp": {"enabled": false}, "auth": {"oidc": {}}, "service": {"ingress": {"enabled": false}}})), &[], &[]),
+            case(
+                Both,
+                "field-not-implemented",
+                spec(json!({"networkPolicy": {"enabled": true}})),
+                &[],
+                FNI,
+            ),
+            case(
+                Both,
+                "field-not-implemented",
+                spec(json!({"audit": {"enabled": true}})),
+                &[],
+                FNI,
+            ),
+            case(
+                Both,
+                "field-not-implemented",
+                spec(
+                    json!({"service": {"ingress": {"enabled": true, "host": "neo4j.example.com"}, "route": {"enabled": true, "host": "neo4j.apps.example.com"}}}),
+                ),
+                &[],
+                &["field-not-implemented", "field-not-implemented"],
+            ),
+            case(
+                Both,
+                "field-not-implemented",
+                spec(json!({"auth": {"externalSecrets": {"enabled": true}}})),
+                &[],
+                FNI,
+            ),
+            case(
+                Both,
+                "field-not-implemented",
+                spec(
+                    json!({"networkPolicy": {"enabled": false}, "audit": {"enabled": false}, "mcp": {"enabled": false}, "auth": {"oidc": {}}, "service": {"ingress": {"enabled": false}}}),
+                ),
+                &[],
+                &[],
+            ),
         ]
     }
 
     /// Every shared rule id with its own row(s) in [`shared_cases`].
     const SHARED_RULES: &[&str] = &[
-        "name-dns1035-label", "cluster-name-max-45", "cluster-name-max-length", "standalone-name-max-52",
-        "standalone-name-max-length", "license-required", "license-value", "image-repo-required", "image-tag-required",
-        "image-version-supported", "image-community-tag", "standalone-image-community", "image-pull-policy",
-        "standalone-image-pull-policy", "image-tag-label-safe", "storage-size-required", "storage-size-format",
-        "storage-size-quantity", "storage-retention-enum", "tls-mode-enum", "tls-issuer-ref-required",
-        "tls-issuer-name-required", "tls-duration-format", "tls-renew-before-format", "tls-cert-duration-bounds",
-        "tls-usage-enum", "tls-usages-required-ekus", "tls-usages-bounds", "tls-es-store-required", "tls-es-store-name",
-        "tls-es-store-kind", "tls-es-refresh-format", "tls-es-data-required", "tls-es-secret-key", "tls-es-remote-key",
-        "auth-provider-allowed", "auth-provider-neo4j-names", "auth-oidc-ref-exists", "auth-ldap-host-required",
-        "auth-ldap-system-account", "auth-oidc-provider-name", "auth-oidc-audience", "auth-oidc-endpoints",
-        "auth-oidc-auth-flow", "auth-truststore-name", "typed-conf-fields-single-line", "config-value-control-chars",
-        "config-value-controls", "config-key-charset", "config-discovery-version", "config-discovery-version-semver-only",
-        "config-deprecated-key", "config-discovery-managed", "config-runtime-managed", "config-tls-managed",
-        "config-db-format", "config-azure-blob-suffix", "standalone-config-clustering", "standalone-config-dbms-mode",
-        "env-no-neo4j-setting-override", "resources-request-le-limit", "resources-quantity-format", "mcp-transport-enum",
-        "mcp-http-port-range", "mcp-http-tls-secret", "mcp-service-port-range", "mcp-auth-secret", "mcp-crd-bounds",
-        "fleet-token-secret-name", "fleet-provision-xor-token", "fleet-provider-config-name",
-        "fleet-credentials-secret-name", "fleet-credentials-exactly-one", "fleet-deployment-name-length",
-        "fleet-org-project-required", "fleet-crd-enums", "trusted-ca-name-required", "trusted-ca-name-unique",
-        "extra-volume-name-required", "extra-volume-name-unique", "extra-mount-name-required",
-        "extra-mount-path-required", "extra-mount-path-reserved", "extra-mount-path-normalized",
-        "extra-mount-path-unique", "crd-service-enums", "crd-monitoring", "upgrade-strategy-enum",
-        "upgrade-strategy-durations", "upgrade-max-unavailable", "field-not-implemented",
+        "name-dns1035-label",
+        "cluster-name-max-45",
+        "cluster-name-max-length",
+        "standalone-name-max-52",
+        "standalone-name-max-length",
+        "license-required",
+        "license-value",
+        "image-repo-required",
+        "image-tag-required",
+        "image-version-supported",
+        "image-community-tag",
+        "standalone-image-community",
+        "image-pull-policy",
+        "standalone-image-pull-policy",
+        "image-tag-label-safe",
+        "storage-size-required",
+        "storage-size-format",
+        "storage-size-quantity",
+        "storage-retention-enum",
+        "tls-mode-enum",
+        "tls-issuer-ref-required",
+        "tls-issuer-name-required",
+        "tls-duration-format",
+        "tls-renew-before-format",
+        "tls-cert-duration-bounds",
+        "tls-usage-enum",
+        "tls-usages-required-ekus",
+        "tls-usages-bounds",
+        "tls-es-store-required",
+        "tls-es-store-name",
+        "tls-es-store-kind",
+        "tls-es-refresh-format",
+        "tls-es-data-required",
+        "tls-es-secret-key",
+        "tls-es-remote-key",
+        "auth-provider-allowed",
+        "auth-provider-neo4j-names",
+        "auth-oidc-ref-exists",
+        "auth-ldap-host-required",
+        "auth-ldap-system-account",
+        "auth-oidc-provider-name",
+        "auth-oidc-audience",
+        "auth-oidc-endpoints",
+        "auth-oidc-auth-flow",
+        "auth-truststore-name",
+        "typed-conf-fields-single-line",
+        "config-value-control-chars",
+        "config-value-controls",
+        "config-key-charset",
+        "config-discovery-version",
+        "config-discovery-version-semver-only",
+        "config-deprecated-key",
+        "config-discovery-managed",
+        "config-runtime-managed",
+        "config-tls-managed",
+        "config-db-format",
+        "config-azure-blob-suffix",
+        "standalone-config-clustering",
+        "standalone-config-dbms-mode",
+        "env-no-neo4j-setting-override",
+        "resources-request-le-limit",
+        "resources-quantity-format",
+        "mcp-transport-enum",
+        "mcp-http-port-range",
+        "mcp-http-tls-secret",
+        "mcp-service-port-range",
+        "mcp-auth-secret",
+        "mcp-crd-bounds",
+        "fleet-token-secret-name",
+        "fleet-provision-xor-token",
+        "fleet-provider-config-name",
+        "fleet-credentials-secret-name",
+        "fleet-credentials-exactly-one",
+        "fleet-deployment-name-length",
+        "fleet-org-project-required",
+        "fleet-crd-enums",
+        "trusted-ca-name-required",
+        "trusted-ca-name-unique",
+        "extra-volume-name-required",
+        "extra-volume-name-unique",
+        "extra-mount-name-required",
+        "extra-mount-path-required",
+        "extra-mount-path-reserved",
+        "extra-mount-path-normalized",
+        "extra-mount-path-unique",
+        "crd-service-enums",
+        "crd-monitoring",
+        "upgrade-strategy-enum",
+        "upgrade-strategy-durations",
+        "upgrade-max-unavailable",
+        "field-not-implemented",
     ];
 
     #[test]
@@ -1882,52 +3879,102 @@ pub(crate) mod tests {
     /// `route-generated-host-fits`, checked in `cross` because it needs the namespace.
     #[test]
     fn route_host_must_fit_a_dns_label_when_generated() {
-        let route = |host: Value| spec(json!({"service": {"route": {"enabled": true, "host": host}}}));
-        let mcp_route = spec(json!({"mcp": {"enabled": true, "http": {"service": {"route": {"enabled": true}}}}}));
+        let route =
+            |host: Value| spec(json!({"service": {"route": {"enabled": true, "host": host}}}));
+        let mcp_route = spec(
+            json!({"mcp": {"enabled": true, "http": {"service": {"route": {"enabled": true}}}}}),
+        );
         // `graph-client-route` is 18 characters, `graph-route` 11, `graph-mcp-route` 15.
         let cases: Vec<(On, Value, usize, &[&str])> = vec![
-            (On::Cluster, route(Value::Null), 45, &["route-generated-host-fits"]),
+            (
+                On::Cluster,
+                route(Value::Null),
+                45,
+                &["route-generated-host-fits"],
+            ),
             (On::Cluster, route(Value::Null), 44, &[]),
             (On::Cluster, route(json!("neo4j.apps.example.com")), 60, &[]),
-            (On::Standalone, route(Value::Null), 52, &["route-generated-host-fits"]),
+            (
+                On::Standalone,
+                route(Value::Null),
+                52,
+                &["route-generated-host-fits"],
+            ),
             (On::Standalone, route(Value::Null), 51, &[]),
-            (On::Both, mcp_route.clone(), 48, &["route-generated-host-fits"]),
+            (
+                On::Both,
+                mcp_route.clone(),
+                48,
+                &["route-generated-host-fits"],
+            ),
             (On::Both, mcp_route, 47, &[]),
         ];
         for (on, patch, ns_len, want) in cases {
             let ns = "n".repeat(ns_len);
             if on != On::Standalone {
                 let v = validate::cluster::cross(&cluster_from(&patch), &ns, &NoInventory);
-                assert_eq!(v.error_rules(), want.to_vec(), "cluster {patch} in a {ns_len}-char namespace");
+                assert_eq!(
+                    v.error_rules(),
+                    want.to_vec(),
+                    "cluster {patch} in a {ns_len}-char namespace"
+                );
             }
             if on != On::Cluster {
                 let v = validate::standalone::cross(&standalone_from(&patch), &ns, &NoInventory);
-                assert_eq!(v.error_rules(), want.to_vec(), "standalone {patch} in a {ns_len}-char namespace");
+                assert_eq!(
+                    v.error_rules(),
+                    want.to_vec(),
+                    "standalone {patch} in a {ns_len}-char namespace"
+                );
             }
         }
     }
 
     #[test]
     fn env_names_map_to_conf_keys_like_the_image() {
-        assert_eq!(env_conf_key("NEO4J_server_memory_heap_max__size").as_deref(), Some("server.memory.heap.max_size"));
-        assert_eq!(env_conf_key("NEO4J_db_format").as_deref(), Some("db.format"));
-        assert_eq!(env_conf_key("NEO4J_dbms_security_procedures_unrestricted").as_deref(), Some("dbms.security.procedures.unrestricted"));
+        assert_eq!(
+            env_conf_key("NEO4J_server_memory_heap_max__size").as_deref(),
+            Some("server.memory.heap.max_size")
+        );
+        assert_eq!(
+            env_conf_key("NEO4J_db_format").as_deref(),
+            Some("db.format")
+        );
+        assert_eq!(
+            env_conf_key("NEO4J_dbms_security_procedures_unrestricted").as_deref(),
+            Some("dbms.security.procedures.unrestricted")
+        );
         assert_eq!(env_conf_key("JAVA_OPTS"), None);
     }
 
     #[test]
     fn mount_paths_normalize() {
-        for (raw, want) in [("//data", "/data"), ("/a/./b/../c/", "/a/c"), ("relative/x", "/relative/x"), ("/..", "/"), ("", "/")] {
+        for (raw, want) in [
+            ("//data", "/data"),
+            ("/a/./b/../c/", "/a/c"),
+            ("relative/x", "/relative/x"),
+            ("/..", "/"),
+            ("", "/"),
+        ] {
             assert_eq!(normalize_mount_path(raw), want, "{raw}");
         }
     }
 
     #[test]
     fn messages_name_the_value_and_paths_use_brackets() {
-        let c = cluster_from(&spec(json!({"config": {"db.format": "block"}, "extraVolumes": [{"name": "x"}, {"name": "x"}]})));
+        let c = cluster_from(&spec(
+            json!({"config": {"db.format": "block"}, "extraVolumes": [{"name": "x"}, {"name": "x"}]}),
+        ));
         let v = validate::cluster::create(&c);
         let fields: Vec<_> = v.errors.iter().map(|f| f.field.as_str()).collect();
-        assert_eq!(fields, ["spec.config[db.format]", "spec.extraVolumes[1].name"]);
-        assert!(v.errors[1].message.contains("already used at index 0"), "{}", v.errors[1].message);
+        assert_eq!(
+            fields,
+            ["spec.config[db.format]", "spec.extraVolumes[1].name"]
+        );
+        assert!(
+            v.errors[1].message.contains("already used at index 0"),
+            "{}",
+            v.errors[1].message
+        );
     }
 }

@@ -23,7 +23,8 @@ fn regex(pattern: &str) -> Regex {
 }
 
 /// DNS-1035 label: what every derived Service name must be.
-pub static DNS1035_LABEL: LazyLock<Regex> = LazyLock::new(|| regex(r"^[a-z]([-a-z0-9]*[a-z0-9])?$"));
+pub static DNS1035_LABEL: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"^[a-z]([-a-z0-9]*[a-z0-9])?$"));
 /// DNS-1123 subdomain (names of most Kubernetes objects).
 pub static DNS1123_SUBDOMAIN: LazyLock<Regex> =
     LazyLock::new(|| regex(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"));
@@ -34,7 +35,8 @@ pub const DATABASE_NAME_MAX: usize = 65;
 /// Whether `s` holds a C0 control character other than TAB (or DEL): such a value would
 /// forge lines in a config file or a shell.
 pub fn has_control_chars(s: &str) -> bool {
-    s.chars().any(|c| (c.is_control() && c != '\t') || c == '\u{7f}')
+    s.chars()
+        .any(|c| (c.is_control() && c != '\t') || c == '\u{7f}')
 }
 
 /// Path of a map entry, in the bracketed form used in every message: `spec.config[db.format]`.
@@ -44,7 +46,11 @@ pub fn key_path(map_path: &str, key: &str) -> String {
 
 /// Path of a list item: `spec.extraVolumes[2].name`.
 pub fn item_path(list_path: &str, index: usize, field: &str) -> String {
-    if field.is_empty() { format!("{list_path}[{index}]") } else { format!("{list_path}[{index}].{field}") }
+    if field.is_empty() {
+        format!("{list_path}[{index}]")
+    } else {
+        format!("{list_path}[{index}].{field}")
+    }
 }
 
 /// `value`, quoted and shortened for a one-line message (user input can be long).

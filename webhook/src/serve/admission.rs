@@ -69,19 +69,29 @@ pub struct AppState {
 
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppState").field("limits", &self.limits).finish_non_exhaustive()
+        f.debug_struct("AppState")
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
     }
 }
 
 impl AppState {
     pub fn new(metrics: Arc<Metrics>, inventory: Arc<dyn SharedInventory>, limits: Limits) -> Self {
-        AppState { metrics, inventory, limits, unknown_kinds: Mutex::new(HashSet::new()) }
+        AppState {
+            metrics,
+            inventory,
+            limits,
+            unknown_kinds: Mutex::new(HashSet::new()),
+        }
     }
 
     /// Logs an unknown kind the first time it is seen.
     fn note_unknown_kind(&self, group: &str, kind: &str) {
         let key = format!("{group}/{kind}");
-        let mut seen = self.unknown_kinds.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut seen = self
+            .unknown_kinds
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         if seen.contains(&key) {
             return;
         }
@@ -180,14 +190,27 @@ pub struct Reply {
 
 impl Reply {
     fn text(status: StatusCode, body: String) -> Self {
-        Reply { status, json: false, body: body.into_bytes() }
+        Reply {
+            status,
+            json: false,
+            body: body.into_bytes(),
+        }
     }
 }
 
 impl IntoResponse for Reply {
     fn into_response(self) -> Response {
-        let content_type = if self.json { "application/json" } else { "text/plain; charset=utf-8" };
-        (self.status, [(CONTENT_TYPE, HeaderValue::from_static(content_type))], self.body).into_response()
+        let content_type = if self.json {
+            "application/json"
+        } else {
+            "text/plain; charset=utf-8"
+        };
+        (
+            self.status,
+            [(CONTENT_TYPE, HeaderValue::from_static(content_type))],
+            self.body,
+        )
+            .into_response()
     }
 }
 
@@ -227,7 +250,10 @@ struct StatusOut {
 /// One line of user-visible text: control characters become spaces (warnings end up in HTTP
 /// `Warning` headers and terminals), and overlong text is cut with "…".
 fn one_line(text: &str, max_chars: usize) -> String {
-    let mut out: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let mut out: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
     if let Some((cut, _)) = out.char_indices().nth(max_chars.saturating_sub(1))
         && out.chars().count() > max_chars
     {
@@ -247,7 +273,12 @@ pub fn warning_line(finding: &Finding) -> String {
 /// line (kubectl prints the message verbatim after "denied the request: ", so a list of lines
 /// stays readable where "; " would make one very long line).
 pub fn denial_message(decision: &Decision) -> String {
-    decision.message().lines().map(|l| one_line(l, usize::MAX)).collect::<Vec<_>>().join("\n")
+    decision
+        .message()
+        .lines()
+        .map(|l| one_line(l, usize::MAX))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn status_reason(code: u16) -> &'static str {
@@ -274,7 +305,9 @@ pub fn check_content_type(content_type: Option<&[u8]>) -> Result<(), BadRequest>
         return refuse(shown(text));
     }
     for param in parts {
-        let Some((name, value)) = param.split_once('=') else { continue };
+        let Some((name, value)) = param.split_once('=') else {
+            continue;
+        };
         if name.trim().eq_ignore_ascii_case("charset") {
             let value = value.trim().trim_matches('"');
             if !value.eq_ignore_ascii_case("utf-8") && !value.eq_ignore_ascii_case("utf8") {
@@ -288,12 +321,21 @@ pub fn check_content_type(content_type: Option<&[u8]>) -> Result<(), BadRequest>
 fn json_error(e: &serde_json::Error) -> BadRequest {
     // serde_json has no error code for its recursion limit; its message is the only signal.
     let message = e.to_string();
-    if message.starts_with("recursion limit exceeded") { BadRequest::TooDeep } else { BadRequest::NotJson(message) }
+    if message.starts_with("recursion limit exceeded") {
+        BadRequest::TooDeep
+    } else {
+        BadRequest::NotJson(message)
+    }
 }
 
 /// The whole decode-and-admit path for one body (everything but reading it off the socket):
 /// never panics, answers 200 with an AdmissionReview or a 4xx.
-pub fn admit(state: &AppState, webhook: Webhook, content_type: Option<&[u8]>, body: &[u8]) -> Reply {
+pub fn admit(
+    state: &AppState,
+    webhook: Webhook,
+    content_type: Option<&[u8]>,
+    body: &[u8],
+) -> Reply {
     match check_content_type(content_type).and_then(|()| review(state, webhook, body)) {
         Ok(reply) => reply,
         Err(bad) => state.refuse(bad),
@@ -337,19 +379,27 @@ fn review(state: &AppState, webhook: Webhook, body: &[u8]) -> Result<Reply, BadR
         Some(Value::Object(r)) => r,
         Some(_) => return Err(BadRequest::RequestShape("request must be an object".into())),
     };
-    let uid = str_field(request, "uid").filter(|u| !u.is_empty()).ok_or(BadRequest::MissingUid)?;
-    let operation = str_field(request, "operation").and_then(Operation::parse).ok_or_else(|| {
-        BadRequest::RequestShape(format!(
-            "request.operation must be CREATE, UPDATE, DELETE or CONNECT, got {}",
-            shown_json(request.get("operation"))
-        ))
-    })?;
+    let uid = str_field(request, "uid")
+        .filter(|u| !u.is_empty())
+        .ok_or(BadRequest::MissingUid)?;
+    let operation = str_field(request, "operation")
+        .and_then(Operation::parse)
+        .ok_or_else(|| {
+            BadRequest::RequestShape(format!(
+                "request.operation must be CREATE, UPDATE, DELETE or CONNECT, got {}",
+                shown_json(request.get("operation"))
+            ))
+        })?;
     let gvk = request.get("kind").and_then(Value::as_object);
-    let kind_name = gvk
-        .and_then(|g| str_field(g, "kind"))
-        .ok_or_else(|| BadRequest::RequestShape("request.kind.kind is missing or not a string".into()))?;
+    let kind_name = gvk.and_then(|g| str_field(g, "kind")).ok_or_else(|| {
+        BadRequest::RequestShape("request.kind.kind is missing or not a string".into())
+    })?;
     let group = gvk.and_then(|g| str_field(g, "group")).unwrap_or_default();
-    let kind = if group == GROUP { Kind::from_name(kind_name) } else { None };
+    let kind = if group == GROUP {
+        Kind::from_name(kind_name)
+    } else {
+        None
+    };
     let Some(kind) = kind else {
         state.note_unknown_kind(group, kind_name);
         count_request(state, webhook, KIND_UNKNOWN, operation, "allowed");
@@ -374,10 +424,19 @@ fn review(state: &AppState, webhook: Webhook, body: &[u8]) -> Result<Reply, BadR
         (Operation::Update, Some(o @ Value::Object(_))) => Some(o),
         (_, None | Some(Value::Null)) | (Operation::Create, _) => None,
         (_, Some(other)) => {
-            return Err(BadRequest::RequestShape(format!("request.oldObject must be an object, got {}", json_type(Some(other)))));
+            return Err(BadRequest::RequestShape(format!(
+                "request.oldObject must be an object, got {}",
+                json_type(Some(other))
+            )));
         }
     };
-    let req = AdmissionInput { uid, operation, kind, object, old_object };
+    let req = AdmissionInput {
+        uid,
+        operation,
+        kind,
+        object,
+        old_object,
+    };
     let answer = match webhook {
         Webhook::Mutate => mutate(state, &req),
         Webhook::Validate => validate(state, &req),
@@ -418,12 +477,33 @@ struct Answer {
 
 impl Answer {
     fn allow() -> Self {
-        Answer { allowed: true, result: "allowed", patch: None, status: None, warnings: Vec::new() }
+        Answer {
+            allowed: true,
+            result: "allowed",
+            patch: None,
+            status: None,
+            warnings: Vec::new(),
+        }
     }
 }
 
-fn count_request(state: &AppState, webhook: Webhook, kind: &'static str, operation: Operation, result: &'static str) {
-    state.metrics.requests.get_or_create(&RequestLabels { webhook: webhook.name(), kind, operation: operation.as_str(), result }).inc();
+fn count_request(
+    state: &AppState,
+    webhook: Webhook,
+    kind: &'static str,
+    operation: Operation,
+    result: &'static str,
+) {
+    state
+        .metrics
+        .requests
+        .get_or_create(&RequestLabels {
+            webhook: webhook.name(),
+            kind,
+            operation: operation.as_str(),
+            result,
+        })
+        .inc();
 }
 
 /// Defaults as a JSON patch. Rule warnings are left to the validating webhook so kubectl does
@@ -434,22 +514,49 @@ fn mutate(state: &AppState, req: &AdmissionInput<'_>) -> Answer {
         Ok(m) if m.patch.0.is_empty() => Answer::allow(),
         Ok(m) => match serde_json::to_vec(&m.patch) {
             Ok(json) => {
-                state.metrics.patches.get_or_create(&KindLabels { kind }).inc();
-                Answer { patch: Some(base64::engine::general_purpose::STANDARD.encode(json)), ..Answer::allow() }
+                state
+                    .metrics
+                    .patches
+                    .get_or_create(&KindLabels { kind })
+                    .inc();
+                Answer {
+                    patch: Some(base64::engine::general_purpose::STANDARD.encode(json)),
+                    ..Answer::allow()
+                }
             }
             // A patch is strings and values only; failing to encode one is a bug, and admitting
             // without defaults is what the validating webhook can still judge.
             Err(e) => {
                 tracing::error!(error = %e, kind, "encoding a JSON patch failed");
-                Answer { result: "error", ..Answer::allow() }
+                Answer {
+                    result: "error",
+                    ..Answer::allow()
+                }
             }
         },
         Err(e) => {
             // Admit without defaults: the validating webhook denies the object with the same
             // decode error, with a 422 the user sees.
-            state.metrics.warnings.get_or_create(&RuleLabels { kind, rule: "object-decode" }).inc();
-            let warning = one_line(&format!("object-decode: {}: {}; no defaults applied", e.path, e.message), WARNING_MAX_CHARS);
-            Answer { result: "error", warnings: vec![warning], ..Answer::allow() }
+            state
+                .metrics
+                .warnings
+                .get_or_create(&RuleLabels {
+                    kind,
+                    rule: "object-decode",
+                })
+                .inc();
+            let warning = one_line(
+                &format!(
+                    "object-decode: {}: {}; no defaults applied",
+                    e.path, e.message
+                ),
+                WARNING_MAX_CHARS,
+            );
+            Answer {
+                result: "error",
+                warnings: vec![warning],
+                ..Answer::allow()
+            }
         }
     }
 }
@@ -457,20 +564,41 @@ fn mutate(state: &AppState, req: &AdmissionInput<'_>) -> Answer {
 fn validate(state: &AppState, req: &AdmissionInput<'_>) -> Answer {
     let kind = req.kind.name();
     let inventory: &dyn Inventory = &*state.inventory;
-    let decision = engine::validate(req.kind, req.operation, req.old_object, req.object, inventory);
+    let decision = engine::validate(
+        req.kind,
+        req.operation,
+        req.old_object,
+        req.object,
+        inventory,
+    );
     for w in &decision.warnings {
-        state.metrics.warnings.get_or_create(&RuleLabels { kind, rule: w.rule }).inc();
+        state
+            .metrics
+            .warnings
+            .get_or_create(&RuleLabels { kind, rule: w.rule })
+            .inc();
     }
     let warnings = decision.warnings.iter().map(warning_line).collect();
     if decision.allowed {
-        return Answer { warnings, ..Answer::allow() };
+        return Answer {
+            warnings,
+            ..Answer::allow()
+        };
     }
     for e in &decision.errors {
-        state.metrics.denials.get_or_create(&RuleLabels { kind, rule: e.rule }).inc();
+        state
+            .metrics
+            .denials
+            .get_or_create(&RuleLabels { kind, rule: e.rule })
+            .inc();
     }
     Answer {
         allowed: false,
-        result: if decision.code == engine::CODE_UNPROCESSABLE { "error" } else { "denied" },
+        result: if decision.code == engine::CODE_UNPROCESSABLE {
+            "error"
+        } else {
+            "denied"
+        },
         patch: None,
         status: Some(StatusOut {
             status: "Failure",
@@ -496,13 +624,20 @@ fn encode(state: &AppState, uid: &str, answer: Answer) -> Reply {
         },
     };
     match serde_json::to_vec(&out) {
-        Ok(body) => Reply { status: StatusCode::OK, json: true, body },
+        Ok(body) => Reply {
+            status: StatusCode::OK,
+            json: true,
+            body,
+        },
         // Strings, bools and integers always serialize; this arm exists so that a bug is a
         // counted 500, not a panic.
         Err(e) => {
             tracing::error!(error = %e, "encoding an AdmissionReview failed");
             state.metrics.panics.inc();
-            Reply::text(StatusCode::INTERNAL_SERVER_ERROR, "internal-error: the response could not be encoded\n".into())
+            Reply::text(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal-error: the response could not be encoded\n".into(),
+            )
         }
     }
 }
@@ -510,7 +645,10 @@ fn encode(state: &AppState, uid: &str, answer: Answer) -> Reply {
 /// Reads the body within the limits: 413 past the size limit (from Content-Length when it is
 /// announced, before reading anything), 408 when it does not arrive in time.
 async fn read_body(headers: &HeaderMap, body: Body, limits: Limits) -> Result<Vec<u8>, BadRequest> {
-    let announced = headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    let announced = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
     if announced.is_some_and(|n| n > limits.max_body_bytes) {
         return Err(BadRequest::TooLarge(limits.max_body_bytes));
     }
@@ -528,7 +666,9 @@ async fn read_body(headers: &HeaderMap, body: Body, limits: Limits) -> Result<Ve
         }
         Ok(buf)
     };
-    tokio::time::timeout(limits.body_timeout, collect).await.map_err(|_| BadRequest::BodyTimeout(limits.body_timeout.as_millis()))?
+    tokio::time::timeout(limits.body_timeout, collect)
+        .await
+        .map_err(|_| BadRequest::BodyTimeout(limits.body_timeout.as_millis()))?
 }
 
 async fn handle(state: Arc<AppState>, webhook: Webhook, request: Request) -> Response {
@@ -543,7 +683,13 @@ async fn handle(state: Arc<AppState>, webhook: Webhook, request: Request) -> Res
             Err(bad) => state.refuse(bad),
         },
     };
-    state.metrics.duration.get_or_create(&WebhookLabels { webhook: webhook.name() }).observe(started.elapsed().as_secs_f64());
+    state
+        .metrics
+        .duration
+        .get_or_create(&WebhookLabels {
+            webhook: webhook.name(),
+        })
+        .observe(started.elapsed().as_secs_f64());
     reply.into_response()
 }
 
@@ -565,7 +711,12 @@ async fn method_not_allowed(State(state): State<Arc<AppState>>) -> Response {
 
 /// The admission port's routes: `POST /mutate`, `POST /validate`.
 pub fn router(state: Arc<AppState>) -> Router {
-    harden(Router::new().route("/mutate", post(mutate_handler)).route("/validate", post(validate_handler)), state)
+    harden(
+        Router::new()
+            .route("/mutate", post(mutate_handler))
+            .route("/validate", post(validate_handler)),
+        state,
+    )
 }
 
 /// Wraps admission routes with what every one of them gets: counted 404/405 answers and a
@@ -576,8 +727,11 @@ pub fn harden(routes: Router<Arc<AppState>>, state: Arc<AppState>) -> Router {
     let on_panic = move |_: Box<dyn std::any::Any + Send + 'static>| {
         metrics.panics.inc();
         tracing::error!("an admission handler panicked; answered 500");
-        Reply::text(StatusCode::INTERNAL_SERVER_ERROR, "internal-error: the handler panicked; this is a bug\n".into())
-            .into_response()
+        Reply::text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal-error: the handler panicked; this is a bug\n".into(),
+        )
+        .into_response()
     };
     routes
         .fallback(not_found)
@@ -592,10 +746,20 @@ mod tests {
 
     #[test]
     fn content_types() {
-        for ok in ["application/json", "Application/JSON", "application/json; charset=utf-8", "application/json;charset=\"UTF-8\""] {
+        for ok in [
+            "application/json",
+            "Application/JSON",
+            "application/json; charset=utf-8",
+            "application/json;charset=\"UTF-8\"",
+        ] {
             assert_eq!(check_content_type(Some(ok.as_bytes())), Ok(()), "{ok}");
         }
-        for bad in ["text/plain", "application/jsonx", "application/json; charset=latin1", ""] {
+        for bad in [
+            "text/plain",
+            "application/jsonx",
+            "application/json; charset=latin1",
+            "",
+        ] {
             assert!(check_content_type(Some(bad.as_bytes())).is_err(), "{bad}");
         }
         assert!(check_content_type(None).is_err());

@@ -22,15 +22,24 @@ pub struct WatchCache {
 
 impl std::fmt::Debug for WatchCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WatchCache").field("clusters", &self.clusters.len()).field("standalones", &self.standalones.len()).finish()
+        f.debug_struct("WatchCache")
+            .field("clusters", &self.clusters.len())
+            .field("standalones", &self.standalones.len())
+            .finish()
     }
 }
 
 impl WatchCache {
     /// A cache over stores filled by someone else (the reflectors of [`WatchCache::start`], or a
     /// test or benchmark writing events into the stores' writers directly).
-    pub fn from_stores(clusters: Store<Neo4jEnterpriseCluster>, standalones: Store<Neo4jEnterpriseStandalone>) -> Self {
-        WatchCache { clusters, standalones }
+    pub fn from_stores(
+        clusters: Store<Neo4jEnterpriseCluster>,
+        standalones: Store<Neo4jEnterpriseStandalone>,
+    ) -> Self {
+        WatchCache {
+            clusters,
+            standalones,
+        }
     }
 
     /// Starts both reflectors on `client` (all namespaces) and sets `synced` once both have
@@ -39,13 +48,22 @@ impl WatchCache {
     pub fn start(client: Client, synced: Arc<AtomicBool>) -> Self {
         let clusters = spawn_reflector::<Neo4jEnterpriseCluster>(Api::all(client.clone()));
         let standalones = spawn_reflector::<Neo4jEnterpriseStandalone>(Api::all(client));
-        let cache = WatchCache { clusters, standalones };
+        let cache = WatchCache {
+            clusters,
+            standalones,
+        };
         let waiting = cache.clone();
         tokio::spawn(async move {
             // Err only when a writer is dropped, i.e. the runtime is shutting down.
-            if waiting.clusters.wait_until_ready().await.is_ok() && waiting.standalones.wait_until_ready().await.is_ok() {
+            if waiting.clusters.wait_until_ready().await.is_ok()
+                && waiting.standalones.wait_until_ready().await.is_ok()
+            {
                 synced.store(true, Ordering::Release);
-                tracing::info!(clusters = waiting.clusters.len(), standalones = waiting.standalones.len(), "watch cache synced");
+                tracing::info!(
+                    clusters = waiting.clusters.len(),
+                    standalones = waiting.standalones.len(),
+                    "watch cache synced"
+                );
             }
         });
         cache
@@ -54,7 +72,13 @@ impl WatchCache {
 
 fn spawn_reflector<K>(api: Api<K>) -> Store<K>
 where
-    K: Resource<DynamicType = ()> + Clone + std::fmt::Debug + serde::de::DeserializeOwned + Send + Sync + 'static,
+    K: Resource<DynamicType = ()>
+        + Clone
+        + std::fmt::Debug
+        + serde::de::DeserializeOwned
+        + Send
+        + Sync
+        + 'static,
 {
     let (store, writer) = reflector::store::<K>();
     let kind = K::kind(&()).to_string();
@@ -86,12 +110,16 @@ impl Inventory for WatchCache {
         if let Some(c) = self.clusters.get(&ObjectRef::new(name).within(namespace)) {
             let mut spec = c.spec.clone();
             defaults::cluster(&mut spec);
-            return Some(Instance::of_cluster(&Neo4jEnterpriseCluster::new(name, spec)));
+            return Some(Instance::of_cluster(&Neo4jEnterpriseCluster::new(
+                name, spec,
+            )));
         }
-        self.standalones.get(&ObjectRef::new(name).within(namespace)).map(|s| {
-            let mut spec = s.spec.clone();
-            defaults::standalone(&mut spec);
-            Instance::of_standalone(&Neo4jEnterpriseStandalone::new(name, spec))
-        })
+        self.standalones
+            .get(&ObjectRef::new(name).within(namespace))
+            .map(|s| {
+                let mut spec = s.spec.clone();
+                defaults::standalone(&mut spec);
+                Instance::of_standalone(&Neo4jEnterpriseStandalone::new(name, spec))
+            })
     }
 }

@@ -22,7 +22,10 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_body_bytes: MAX_BODY_BYTES, body_timeout: Duration::from_secs(10) }
+        Limits {
+            max_body_bytes: MAX_BODY_BYTES,
+            body_timeout: Duration::from_secs(10),
+        }
     }
 }
 
@@ -73,7 +76,12 @@ pub struct Settings {
 
 impl Settings {
     /// Defaults around the given ports and files (what `serve` uses when no flag says otherwise).
-    pub fn new(listen: SocketAddr, metrics_listen: SocketAddr, cert_file: PathBuf, key_file: PathBuf) -> Self {
+    pub fn new(
+        listen: SocketAddr,
+        metrics_listen: SocketAddr,
+        cert_file: PathBuf,
+        key_file: PathBuf,
+    ) -> Self {
         Settings {
             listen,
             metrics_listen,

@@ -12,8 +12,10 @@ use prometheus_client::registry::Registry;
 
 /// Buckets of the latency histogram: 50 µs to 1 s. The target is p99 ≤ 1 ms, so the buckets are
 /// dense below a few milliseconds; the upper ones only show that something is badly wrong.
-const DURATION_BUCKETS: [f64; 14] =
-    [0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0];
+const DURATION_BUCKETS: [f64; 14] = [
+    0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+    1.0,
+];
 
 /// The kind label of a review whose kind is not one of ours.
 pub const KIND_UNKNOWN: &str = "unknown";
@@ -112,14 +114,26 @@ impl Metrics {
             "Warnings attached to admission responses, by kind and rule id",
             warnings.clone(),
         );
-        registry.register("neo4j_admission_denials", "Violated rules of denied reviews, by kind and rule id", denials.clone());
-        registry.register("neo4j_admission_patches", "Mutating responses that carried a non-empty JSON patch, by kind", patches.clone());
+        registry.register(
+            "neo4j_admission_denials",
+            "Violated rules of denied reviews, by kind and rule id",
+            denials.clone(),
+        );
+        registry.register(
+            "neo4j_admission_patches",
+            "Mutating responses that carried a non-empty JSON patch, by kind",
+            patches.clone(),
+        );
         registry.register(
             "neo4j_admission_bad_requests",
             "Requests refused with a 4xx before admission (not a usable AdmissionReview), by reason",
             bad_requests.clone(),
         );
-        registry.register("neo4j_admission_panics", "Handler panics caught and answered with 500 (a bug: report it)", panics.clone());
+        registry.register(
+            "neo4j_admission_panics",
+            "Handler panics caught and answered with 500 (a bug: report it)",
+            panics.clone(),
+        );
         registry.register(
             "neo4j_webhook_certificate_expiry_timestamp_seconds",
             "notAfter of the serving certificate in use, as a Unix timestamp",
@@ -130,6 +144,11 @@ impl Metrics {
             "Serving certificate reloads after a change of the files, by result (success or error; on error the old pair stays)",
             certificate_reloads.clone(),
         );
+        // Both results exist from the start, so an alert on `increase(...{result="error"}[1h])`
+        // has a series to read before the first failure.
+        for result in ["success", "error"] {
+            let _ = certificate_reloads.get_or_create(&ResultLabels { result });
+        }
         Metrics {
             registry,
             requests,
@@ -155,12 +174,16 @@ impl Metrics {
     }
 
     pub fn bad_request(&self, reason: &'static str) {
-        self.bad_requests.get_or_create(&ReasonLabels { reason }).inc();
+        self.bad_requests
+            .get_or_create(&ReasonLabels { reason })
+            .inc();
     }
 
     pub fn certificate_reload(&self, success: bool) {
         let result = if success { "success" } else { "error" };
-        self.certificate_reloads.get_or_create(&ResultLabels { result }).inc();
+        self.certificate_reloads
+            .get_or_create(&ResultLabels { result })
+            .inc();
     }
 }
 
@@ -171,11 +194,34 @@ mod tests {
     #[test]
     fn exports_the_documented_names() {
         let m = Metrics::new();
-        m.requests.get_or_create(&RequestLabels { webhook: "mutate", kind: "Neo4jBackup", operation: "CREATE", result: "allowed" }).inc();
-        m.duration.get_or_create(&WebhookLabels { webhook: "mutate" }).observe(0.0002);
-        m.warnings.get_or_create(&RuleLabels { kind: "Neo4jBackup", rule: "r" }).inc();
-        m.denials.get_or_create(&RuleLabels { kind: "Neo4jBackup", rule: "r" }).inc();
-        m.patches.get_or_create(&KindLabels { kind: "Neo4jBackup" }).inc();
+        m.requests
+            .get_or_create(&RequestLabels {
+                webhook: "mutate",
+                kind: "Neo4jBackup",
+                operation: "CREATE",
+                result: "allowed",
+            })
+            .inc();
+        m.duration
+            .get_or_create(&WebhookLabels { webhook: "mutate" })
+            .observe(0.0002);
+        m.warnings
+            .get_or_create(&RuleLabels {
+                kind: "Neo4jBackup",
+                rule: "r",
+            })
+            .inc();
+        m.denials
+            .get_or_create(&RuleLabels {
+                kind: "Neo4jBackup",
+                rule: "r",
+            })
+            .inc();
+        m.patches
+            .get_or_create(&KindLabels {
+                kind: "Neo4jBackup",
+            })
+            .inc();
         m.bad_request("not-json");
         m.certificate_reload(false);
         m.certificate_expiry.set(1_900_000_000);
@@ -190,9 +236,13 @@ mod tests {
             "neo4j_admission_panics_total 0",
             "neo4j_webhook_certificate_expiry_timestamp_seconds 1900000000",
             "neo4j_webhook_certificate_reloads_total{result=\"error\"} 1",
+            "neo4j_webhook_certificate_reloads_total{result=\"success\"} 0",
         ] {
             assert!(text.contains(name), "{name} missing from\n{text}");
         }
-        assert!(text.contains("le=\"5e-5\"") || text.contains("le=\"0.00005\""), "50 µs bucket missing:\n{text}");
+        assert!(
+            text.contains("le=\"5e-5\"") || text.contains("le=\"0.00005\""),
+            "50 µs bucket missing:\n{text}"
+        );
     }
 }

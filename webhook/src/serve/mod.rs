@@ -41,7 +41,11 @@ pub struct Args {
     #[arg(long, env = "NEO4J_WEBHOOK_TLS_KEY_FILE")]
     pub tls_key_file: PathBuf,
     /// Address of the plain-HTTP port serving /healthz, /readyz and /metrics.
-    #[arg(long, env = "NEO4J_WEBHOOK_METRICS_LISTEN", default_value = "0.0.0.0:8080")]
+    #[arg(
+        long,
+        env = "NEO4J_WEBHOOK_METRICS_LISTEN",
+        default_value = "0.0.0.0:8080"
+    )]
     pub metrics_listen: SocketAddr,
     /// Kubeconfig for the watch cache of clusters and standalones (cross-object checks).
     /// Without it: the in-cluster service account, else $KUBECONFIG or ~/.kube/config, else
@@ -79,7 +83,9 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
         Some(i) => text.split_at(i),
         None => (text, "s"),
     };
-    let n: u64 = number.parse().map_err(|_| format!("{text:?} is not a duration like 500ms, 3s or 2m"))?;
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration like 500ms, 3s or 2m"))?;
     match unit {
         "ms" => Ok(Duration::from_millis(n)),
         "s" => Ok(Duration::from_secs(n)),
@@ -91,12 +97,20 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
 impl Args {
     /// The server settings these options describe.
     pub fn settings(&self) -> Settings {
-        let mut settings = Settings::new(self.listen, self.metrics_listen, self.tls_cert_file.clone(), self.tls_key_file.clone());
+        let mut settings = Settings::new(
+            self.listen,
+            self.metrics_listen,
+            self.tls_cert_file.clone(),
+            self.tls_key_file.clone(),
+        );
         settings.cert_reload_interval = self.cert_reload_interval;
         settings.header_read_timeout = self.header_read_timeout;
         settings.handshake_timeout = self.header_read_timeout;
         settings.shutdown_grace = self.shutdown_grace;
-        settings.limits = Limits { body_timeout: self.body_timeout, ..Limits::default() };
+        settings.limits = Limits {
+            body_timeout: self.body_timeout,
+            ..Limits::default()
+        };
         settings.cluster = match (&self.kubeconfig, self.no_cluster) {
             (_, true) => ClusterSource::None,
             (Some(path), false) => ClusterSource::Kubeconfig(path.clone()),
@@ -107,8 +121,11 @@ impl Args {
 }
 
 fn init_logging(args: &Args) -> anyhow::Result<()> {
-    let filter = EnvFilter::try_new(&args.log_level).with_context(|| format!("--log-level {:?}", args.log_level))?;
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter = EnvFilter::try_new(&args.log_level)
+        .with_context(|| format!("--log-level {:?}", args.log_level))?;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let installed = match args.log_format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().try_init(),
@@ -151,7 +168,10 @@ pub fn run(args: Args) -> ExitCode {
         eprintln!("neo4j-webhook serve: {e:#}");
         return ExitCode::from(2);
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             tracing::error!(error = %e, "cannot start the async runtime");

@@ -25,7 +25,11 @@ pub struct Readiness {
 impl Readiness {
     /// `cache_synced` is set by the watch cache; pass a `true` flag when there is no cluster.
     pub fn new(cache_synced: Arc<AtomicBool>) -> Self {
-        Readiness { certificate: AtomicBool::new(false), cache_synced, stopping: AtomicBool::new(false) }
+        Readiness {
+            certificate: AtomicBool::new(false),
+            cache_synced,
+            stopping: AtomicBool::new(false),
+        }
     }
 
     pub fn certificate_loaded(&self) {
@@ -64,14 +68,29 @@ async fn healthz() -> &'static str {
 async fn readyz(State(state): State<Arc<OpsState>>) -> Response {
     match state.readiness.check() {
         Ok(()) => (StatusCode::OK, "ready\n").into_response(),
-        Err(why) => (StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {why}\n")).into_response(),
+        Err(why) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("not ready: {why}\n"),
+        )
+            .into_response(),
     }
 }
 
 async fn metrics(State(state): State<Arc<OpsState>>) -> Response {
-    ([(CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], state.metrics.encode()).into_response()
+    (
+        [(
+            CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics.encode(),
+    )
+        .into_response()
 }
 
 pub fn router(state: Arc<OpsState>) -> Router {
-    Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz)).route("/metrics", get(metrics)).with_state(state)
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .with_state(state)
 }

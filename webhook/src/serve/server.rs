@@ -26,13 +26,19 @@ pub enum ServeError {
     #[error("serving certificate: {0}")]
     Certificate(#[from] TlsError),
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: SocketAddr, source: std::io::Error },
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
     #[error("kubeconfig {path}: {message}")]
     Kubeconfig { path: String, message: String },
     #[error("cluster client: {0}")]
     Client(#[from] kube::Error),
     #[error("{which} server: {source}")]
-    Server { which: &'static str, source: std::io::Error },
+    Server {
+        which: &'static str,
+        source: std::io::Error,
+    },
     #[error("{0} task ended abnormally")]
     Task(&'static str),
 }
@@ -52,7 +58,10 @@ pub struct Running {
 
 impl std::fmt::Debug for Running {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Running").field("tls_addr", &self.tls_addr).field("metrics_addr", &self.metrics_addr).finish_non_exhaustive()
+        f.debug_struct("Running")
+            .field("tls_addr", &self.tls_addr)
+            .field("metrics_addr", &self.metrics_addr)
+            .finish_non_exhaustive()
     }
 }
 
@@ -78,10 +87,21 @@ impl Running {
         let admission = admission.map_err(|_| ServeError::Task("admission server"))?;
         // The admission port drained (or failed); the operations port goes now.
         let _ = self.ops_stop.send(true);
-        let ops = self.ops.await.map_err(|_| ServeError::Task("operations server"))?;
-        self.reloader.await.map_err(|_| ServeError::Task("certificate reloader"))?;
-        admission.map_err(|source| ServeError::Server { which: "admission", source })?;
-        ops.map_err(|source| ServeError::Server { which: "operations", source })
+        let ops = self
+            .ops
+            .await
+            .map_err(|_| ServeError::Task("operations server"))?;
+        self.reloader
+            .await
+            .map_err(|_| ServeError::Task("certificate reloader"))?;
+        admission.map_err(|source| ServeError::Server {
+            which: "admission",
+            source,
+        })?;
+        ops.map_err(|source| ServeError::Server {
+            which: "operations",
+            source,
+        })
     }
 
     /// Waits until the server has stopped (after [`Running::shutdown`], or on a fatal error).
@@ -95,7 +115,10 @@ async fn stopped(mut stop: watch::Receiver<bool>) {
     let _ = stop.wait_for(|s| *s).await;
 }
 
-async fn inventory(source: &ClusterSource, synced: &Arc<AtomicBool>) -> Result<Arc<dyn SharedInventory>, ServeError> {
+async fn inventory(
+    source: &ClusterSource,
+    synced: &Arc<AtomicBool>,
+) -> Result<Arc<dyn SharedInventory>, ServeError> {
     let no_cluster = || {
         synced.store(true, std::sync::atomic::Ordering::Release);
         Arc::new(NoInventory) as Arc<dyn SharedInventory>
@@ -107,9 +130,14 @@ async fn inventory(source: &ClusterSource, synced: &Arc<AtomicBool>) -> Result<A
             return Ok(inventory.clone());
         }
         ClusterSource::Kubeconfig(path) => {
-            let kubeconfig_error = |message: String| ServeError::Kubeconfig { path: path.display().to_string(), message };
+            let kubeconfig_error = |message: String| ServeError::Kubeconfig {
+                path: path.display().to_string(),
+                message,
+            };
             let file = Kubeconfig::read_from(path).map_err(|e| kubeconfig_error(e.to_string()))?;
-            kube::Config::from_custom_kubeconfig(file, &KubeConfigOptions::default()).await.map_err(|e| kubeconfig_error(e.to_string()))?
+            kube::Config::from_custom_kubeconfig(file, &KubeConfigOptions::default())
+                .await
+                .map_err(|e| kubeconfig_error(e.to_string()))?
         }
         ClusterSource::Infer => match kube::Config::infer().await {
             Ok(config) => config,
@@ -128,7 +156,10 @@ async fn inventory(source: &ClusterSource, synced: &Arc<AtomicBool>) -> Result<A
 pub async fn start(settings: Settings) -> Result<Running, ServeError> {
     tls::install_default_provider();
     let metrics = Arc::new(Metrics::new());
-    let files = CertFiles { cert: settings.cert_file.clone(), key: settings.key_file.clone() };
+    let files = CertFiles {
+        cert: settings.cert_file.clone(),
+        key: settings.key_file.clone(),
+    };
     let (reloader, resolver) = CertReloader::load(files, metrics.clone()).await?;
     let synced = Arc::new(AtomicBool::new(false));
     let readiness = Arc::new(Readiness::new(synced.clone()));
@@ -141,34 +172,74 @@ pub async fn start(settings: Settings) -> Result<Running, ServeError> {
 
     let tls_listener = tokio::net::TcpListener::bind(settings.listen)
         .await
-        .map_err(|source| ServeError::Bind { addr: settings.listen, source })?;
-    let tls_addr = tls_listener.local_addr().map_err(|source| ServeError::Bind { addr: settings.listen, source })?;
+        .map_err(|source| ServeError::Bind {
+            addr: settings.listen,
+            source,
+        })?;
+    let tls_addr = tls_listener
+        .local_addr()
+        .map_err(|source| ServeError::Bind {
+            addr: settings.listen,
+            source,
+        })?;
     let rustls_config = RustlsConfig::from_config(Arc::new(tls::server_config(resolver)?));
     let handle: Handle<SocketAddr> = Handle::new();
     let mut server = axum_server::Server::from_listener(tls_listener)
         .acceptor(RustlsAcceptor::new(rustls_config).handshake_timeout(settings.handshake_timeout))
         .handle(handle.clone())
         .first_request_timeout(settings.handshake_timeout);
-    server.http_builder().http1().keep_alive(true).header_read_timeout(Some(settings.header_read_timeout));
+    server
+        .http_builder()
+        .http1()
+        .keep_alive(true)
+        .header_read_timeout(Some(settings.header_read_timeout));
     let admission = tokio::spawn(server.serve(app.into_make_service()));
     let grace = settings.shutdown_grace;
     let drain = stopped(stop_rx.clone());
     tokio::spawn(async move {
         drain.await;
-        tracing::info!(grace_seconds = grace.as_secs(), "stopping: no new connections, draining requests in flight");
+        tracing::info!(
+            grace_seconds = grace.as_secs(),
+            "stopping: no new connections, draining requests in flight"
+        );
         handle.graceful_shutdown(Some(grace));
     });
 
     let ops_listener = tokio::net::TcpListener::bind(settings.metrics_listen)
         .await
-        .map_err(|source| ServeError::Bind { addr: settings.metrics_listen, source })?;
-    let metrics_addr = ops_listener.local_addr().map_err(|source| ServeError::Bind { addr: settings.metrics_listen, source })?;
-    let ops_app = ops::router(Arc::new(OpsState { metrics: metrics.clone(), readiness: readiness.clone() }));
+        .map_err(|source| ServeError::Bind {
+            addr: settings.metrics_listen,
+            source,
+        })?;
+    let metrics_addr = ops_listener
+        .local_addr()
+        .map_err(|source| ServeError::Bind {
+            addr: settings.metrics_listen,
+            source,
+        })?;
+    let ops_app = ops::router(Arc::new(OpsState {
+        metrics: metrics.clone(),
+        readiness: readiness.clone(),
+    }));
     // The operations port stops only after the admission port drained (see `Running::wait`), so
     // probes and scrapes keep answering during the drain.
     let (ops_stop, ops_stop_rx) = watch::channel(false);
-    let ops = tokio::spawn(async move { axum::serve(ops_listener, ops_app).with_graceful_shutdown(stopped(ops_stop_rx)).await });
+    let ops = tokio::spawn(async move {
+        axum::serve(ops_listener, ops_app)
+            .with_graceful_shutdown(stopped(ops_stop_rx))
+            .await
+    });
     let reloader = tokio::spawn(reloader.run(settings.cert_reload_interval, stopped(stop_rx)));
     tracing::info!(%tls_addr, %metrics_addr, "admission webhook listening");
-    Ok(Running { tls_addr, metrics_addr, metrics, readiness, stop, ops_stop, admission, ops, reloader })
+    Ok(Running {
+        tls_addr,
+        metrics_addr,
+        metrics,
+        readiness,
+        stop,
+        ops_stop,
+        admission,
+        ops,
+        reloader,
+    })
 }

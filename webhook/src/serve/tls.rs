@@ -21,7 +21,10 @@ use super::metrics::Metrics;
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
     #[error("cannot read {}: {source}", path.display())]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{}: no PEM certificate found", path.display())]
     NoCertificate { path: PathBuf },
     #[error("{}: not valid PEM: {message}", path.display())]
@@ -73,17 +76,33 @@ pub fn install_default_provider() {
 
 /// Parses and checks a pair: the chain parses, the first certificate carries a readable
 /// `notAfter`, the key parses and its public key is the certificate's.
-pub fn load_pair(cert_pem: &[u8], key_pem: &[u8], files: &CertFiles, provider: &CryptoProvider) -> Result<CertPair, TlsError> {
+pub fn load_pair(
+    cert_pem: &[u8],
+    key_pem: &[u8],
+    files: &CertFiles,
+    provider: &CryptoProvider,
+) -> Result<CertPair, TlsError> {
     let certs = CertificateDer::pem_slice_iter(cert_pem)
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| TlsError::Pem { path: files.cert.clone(), message: e.to_string() })?;
+        .map_err(|e| TlsError::Pem {
+            path: files.cert.clone(),
+            message: e.to_string(),
+        })?;
     let Some(leaf) = certs.first() else {
-        return Err(TlsError::NoCertificate { path: files.cert.clone() });
+        return Err(TlsError::NoCertificate {
+            path: files.cert.clone(),
+        });
     };
     let facts = certificate_facts(leaf)?;
-    let key = PrivateKeyDer::from_pem_slice(key_pem).map_err(|e| TlsError::NoKey { path: files.key.clone(), message: e.to_string() })?;
+    let key = PrivateKeyDer::from_pem_slice(key_pem).map_err(|e| TlsError::NoKey {
+        path: files.key.clone(),
+        message: e.to_string(),
+    })?;
     let certified = CertifiedKey::from_der(certs, key, provider).map_err(TlsError::Key)?;
-    Ok(CertPair { certified: Arc::new(certified), facts })
+    Ok(CertPair {
+        certified: Arc::new(certified),
+        facts,
+    })
 }
 
 /// The slot rustls reads on every handshake.
@@ -94,7 +113,9 @@ pub struct CertResolver {
 
 impl CertResolver {
     pub fn new(initial: Arc<CertifiedKey>) -> Self {
-        CertResolver { current: RwLock::new(initial) }
+        CertResolver {
+            current: RwLock::new(initial),
+        }
     }
 
     fn swap(&self, next: Arc<CertifiedKey>) {
@@ -106,7 +127,12 @@ impl CertResolver {
 
 impl ResolvesServerCert for CertResolver {
     fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        Some(self.current.read().unwrap_or_else(PoisonError::into_inner).clone())
+        Some(
+            self.current
+                .read()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone(),
+        )
     }
 }
 
@@ -130,7 +156,12 @@ pub struct CertFiles {
 }
 
 async fn read(path: &Path) -> Result<Vec<u8>, TlsError> {
-    tokio::fs::read(path).await.map_err(|source| TlsError::Read { path: path.to_path_buf(), source })
+    tokio::fs::read(path)
+        .await
+        .map_err(|source| TlsError::Read {
+            path: path.to_path_buf(),
+            source,
+        })
 }
 
 impl CertFiles {
@@ -171,14 +202,24 @@ pub struct CertReloader {
 
 impl CertReloader {
     /// Loads the initial pair; the server does not start without one.
-    pub async fn load(files: CertFiles, metrics: Arc<Metrics>) -> Result<(CertReloader, Arc<CertResolver>), TlsError> {
+    pub async fn load(
+        files: CertFiles,
+        metrics: Arc<Metrics>,
+    ) -> Result<(CertReloader, Arc<CertResolver>), TlsError> {
         let provider = provider();
         let (cert, key) = files.read_consistent().await?;
         let pair = load_pair(&cert, &key, &files, &provider)?;
         metrics.certificate_expiry.set(pair.facts.not_after);
         tracing::info!(cert = %files.cert.display(), serial = %pair.facts.serial_hex(), not_after = pair.facts.not_after, "serving certificate loaded");
         let resolver = Arc::new(CertResolver::new(pair.certified));
-        let reloader = CertReloader { files, resolver: resolver.clone(), metrics, provider, serving: (cert, key), refused: None };
+        let reloader = CertReloader {
+            files,
+            resolver: resolver.clone(),
+            metrics,
+            provider,
+            serving: (cert, key),
+            refused: None,
+        };
         Ok((reloader, resolver))
     }
 
@@ -218,7 +259,11 @@ impl CertReloader {
     }
 
     /// Polls every `interval` until `shutdown` resolves.
-    pub async fn run(mut self, interval: Duration, shutdown: impl std::future::Future<Output = ()>) {
+    pub async fn run(
+        mut self,
+        interval: Duration,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) {
         let mut ticker = tokio::time::interval(interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         tokio::pin!(shutdown);
@@ -236,8 +281,12 @@ impl CertReloader {
 /// One DER element: (tag, content, rest). Only definite lengths of up to four bytes, which is
 /// all a certificate uses.
 fn der_element(input: &[u8]) -> Result<(u8, &[u8], &[u8]), TlsError> {
-    let (&tag, rest) = input.split_first().ok_or(TlsError::Der("truncated element"))?;
-    let (&first, rest) = rest.split_first().ok_or(TlsError::Der("truncated length"))?;
+    let (&tag, rest) = input
+        .split_first()
+        .ok_or(TlsError::Der("truncated element"))?;
+    let (&first, rest) = rest
+        .split_first()
+        .ok_or(TlsError::Der("truncated length"))?;
     let (len, rest) = if first < 0x80 {
         (usize::from(first), rest)
     } else {
@@ -246,7 +295,12 @@ fn der_element(input: &[u8]) -> Result<(u8, &[u8], &[u8]), TlsError> {
             return Err(TlsError::Der("unsupported length"));
         }
         let (bytes, rest) = rest.split_at(n);
-        (bytes.iter().fold(0usize, |acc, &b| (acc << 8) | usize::from(b)), rest)
+        (
+            bytes
+                .iter()
+                .fold(0usize, |acc, &b| (acc << 8) | usize::from(b)),
+            rest,
+        )
     };
     if rest.len() < len {
         return Err(TlsError::Der("element longer than its input"));
@@ -256,7 +310,11 @@ fn der_element(input: &[u8]) -> Result<(u8, &[u8], &[u8]), TlsError> {
 }
 
 fn expect(tag: u8, want: u8, what: &'static str) -> Result<(), TlsError> {
-    if tag == want { Ok(()) } else { Err(TlsError::Der(what)) }
+    if tag == want {
+        Ok(())
+    } else {
+        Err(TlsError::Der(what))
+    }
 }
 
 /// Serial number and `notAfter` of a DER certificate (RFC 5280 §4.1), read without a full
@@ -279,14 +337,21 @@ pub fn certificate_facts(der: &[u8]) -> Result<CertFacts, TlsError> {
     expect(tag, SEQUENCE, "validity is not a SEQUENCE")?;
     let (_, _, rest) = der_element(validity)?; // notBefore
     let (tag, not_after, _) = der_element(rest)?;
-    Ok(CertFacts { serial: serial.to_vec(), not_after: der_time(tag, not_after)? })
+    Ok(CertFacts {
+        serial: serial.to_vec(),
+        not_after: der_time(tag, not_after)?,
+    })
 }
 
 /// UTCTime (`YYMMDDHHMMSSZ`) or GeneralizedTime (`YYYYMMDDHHMMSSZ`) as Unix seconds.
 fn der_time(tag: u8, text: &[u8]) -> Result<i64, TlsError> {
     let digits = |s: &[u8]| -> Result<i64, TlsError> {
         s.iter().try_fold(0i64, |acc, &b| {
-            if b.is_ascii_digit() { Ok(acc * 10 + i64::from(b - b'0')) } else { Err(TlsError::Der("time is not digits")) }
+            if b.is_ascii_digit() {
+                Ok(acc * 10 + i64::from(b - b'0'))
+            } else {
+                Err(TlsError::Der("time is not digits"))
+            }
         })
     };
     let (year, rest) = match (tag, text.len()) {
@@ -296,14 +361,24 @@ fn der_time(tag: u8, text: &[u8]) -> Result<i64, TlsError> {
             (if yy >= 50 { 1900 + yy } else { 2000 + yy }, &text[2..])
         }
         (0x18, 15) => (digits(&text[..4])?, &text[4..]),
-        _ => return Err(TlsError::Der("notAfter is not a UTCTime or GeneralizedTime")),
+        _ => {
+            return Err(TlsError::Der(
+                "notAfter is not a UTCTime or GeneralizedTime",
+            ));
+        }
     };
     if rest.last() != Some(&b'Z') {
         return Err(TlsError::Der("time is not in UTC"));
     }
     let field = |i: usize| digits(&rest[i..i + 2]);
-    let (month, day, hour, minute, second) = (field(0)?, field(2)?, field(4)?, field(6)?, field(8)?);
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
+    let (month, day, hour, minute, second) =
+        (field(0)?, field(2)?, field(4)?, field(6)?, field(8)?);
+    if !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
         return Err(TlsError::Der("time out of range"));
     }
     Ok(days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second)
@@ -341,7 +416,13 @@ mod tests {
 
     #[test]
     fn garbage_is_an_error_not_a_panic() {
-        for input in [&b""[..], &[0x30], &[0x30, 0x84, 0xff, 0xff, 0xff, 0xff], &[0x30, 0x03, 0x30, 0x01], &[0x02, 0x00]] {
+        for input in [
+            &b""[..],
+            &[0x30],
+            &[0x30, 0x84, 0xff, 0xff, 0xff, 0xff],
+            &[0x30, 0x03, 0x30, 0x01],
+            &[0x02, 0x00],
+        ] {
             assert!(certificate_facts(input).is_err());
         }
     }

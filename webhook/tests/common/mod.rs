@@ -18,7 +18,10 @@ use neo4j_webhook::serve::admission::{self, AppState, SharedInventory};
 use neo4j_webhook::serve::config::Limits;
 use neo4j_webhook::serve::metrics::Metrics;
 use neo4j_webhook::serve::tls;
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, KeyUsagePurpose, SerialNumber};
+use rcgen::{
+    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, KeyUsagePurpose,
+    SerialNumber,
+};
 use rustls::pki_types::{CertificateDer, ServerName};
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -79,8 +82,15 @@ fn merge(target: &mut Value, overrides: Value) {
 /// An `admission.k8s.io/v1` AdmissionReview as the API server sends it.
 pub fn review(uid: &str, operation: &str, object: &Value, old: Option<&Value>) -> Value {
     let kind = object.get("kind").cloned().unwrap_or(Value::Null);
-    let plural = kind.as_str().and_then(Kind::from_name).map(Kind::plural).unwrap_or("unknowns");
-    let name = object.pointer("/metadata/name").cloned().unwrap_or(Value::Null);
+    let plural = kind
+        .as_str()
+        .and_then(Kind::from_name)
+        .map(Kind::plural)
+        .unwrap_or("unknowns");
+    let name = object
+        .pointer("/metadata/name")
+        .cloned()
+        .unwrap_or(Value::Null);
     let (object, old_object) = match operation {
         "DELETE" => (Value::Null, old.cloned().unwrap_or_else(|| object.clone())),
         _ => (object.clone(), old.cloned().unwrap_or(Value::Null)),
@@ -111,7 +121,10 @@ pub fn state_with(inventory: Arc<dyn SharedInventory>, limits: Limits) -> Arc<Ap
 }
 
 pub fn state() -> Arc<AppState> {
-    state_with(Arc::new(neo4j_shared::engine::NoInventory), Limits::default())
+    state_with(
+        Arc::new(neo4j_shared::engine::NoInventory),
+        Limits::default(),
+    )
 }
 
 /// An HTTP answer as the tests look at it.
@@ -124,7 +137,8 @@ pub struct Answer {
 
 impl Answer {
     pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
     }
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
@@ -137,28 +151,63 @@ impl Answer {
 }
 
 /// Calls the router in-process.
-pub async fn call(router: axum::Router, method: &str, path: &str, content_type: Option<&str>, body: Body) -> Answer {
+pub async fn call(
+    router: axum::Router,
+    method: &str,
+    path: &str,
+    content_type: Option<&str>,
+    body: Body,
+) -> Answer {
     let mut request = Request::builder().method(method).uri(path);
     if let Some(ct) = content_type {
         request = request.header("content-type", ct);
     }
-    let response = router.oneshot(request.body(body).expect("request")).await.expect("infallible");
+    let response = router
+        .oneshot(request.body(body).expect("request"))
+        .await
+        .expect("infallible");
     let status = response.status();
-    let content_type =
-        response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
-    let body = response.into_body().collect().await.expect("body").to_bytes().to_vec();
-    Answer { status, content_type, body }
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes()
+        .to_vec();
+    Answer {
+        status,
+        content_type,
+        body,
+    }
 }
 
 pub async fn post_json(state: &Arc<AppState>, path: &str, body: &Value) -> Answer {
-    call(admission::router(state.clone()), "POST", path, Some("application/json"), Body::from(body.to_string())).await
+    call(
+        admission::router(state.clone()),
+        "POST",
+        path,
+        Some("application/json"),
+        Body::from(body.to_string()),
+    )
+    .await
 }
 
 /// Rule ids of the warnings of a response (`<rule>: <message>` each).
 pub fn warning_rules(response: &Value) -> Vec<String> {
     response["warnings"]
         .as_array()
-        .map(|ws| ws.iter().filter_map(Value::as_str).map(|w| w.split(": ").next().unwrap_or_default().to_string()).collect())
+        .map(|ws| {
+            ws.iter()
+                .filter_map(Value::as_str)
+                .map(|w| w.split(": ").next().unwrap_or_default().to_string())
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -166,7 +215,11 @@ pub fn warning_rules(response: &Value) -> Vec<String> {
 pub fn denial_rules(response: &Value) -> Vec<String> {
     response["status"]["message"]
         .as_str()
-        .map(|m| m.lines().map(|l| l.split(": ").next().unwrap_or_default().to_string()).collect())
+        .map(|m| {
+            m.lines()
+                .map(|l| l.split(": ").next().unwrap_or_default().to_string())
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -181,7 +234,10 @@ where
         if condition().await {
             return;
         }
-        assert!(Instant::now() < until, "timed out after {deadline:?} waiting for {what}");
+        assert!(
+            Instant::now() < until,
+            "timed out after {deadline:?} waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -207,7 +263,9 @@ impl TestPki {
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
         let key = KeyPair::generate().expect("CA key");
-        TestPki { ca: CertifiedIssuer::self_signed(params, key).expect("CA") }
+        TestPki {
+            ca: CertifiedIssuer::self_signed(params, key).expect("CA"),
+        }
     }
 
     pub fn ca_der(&self) -> CertificateDer<'static> {
@@ -220,16 +278,27 @@ impl TestPki {
 
     /// A serving certificate for localhost and 127.0.0.1 with the given serial.
     pub fn leaf(&self, serial: u64) -> Leaf {
-        let mut params = CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()]).expect("params");
-        params.distinguished_name.push(DnType::CommonName, "neo4j-webhook.test");
+        let mut params =
+            CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
+                .expect("params");
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "neo4j-webhook.test");
         // A leading 0x01 keeps the DER INTEGER positive and its content bytes exactly these.
         let mut bytes = vec![0x01];
         bytes.extend_from_slice(&serial.to_be_bytes());
         params.serial_number = Some(SerialNumber::from_slice(&bytes));
         let key = KeyPair::generate().expect("leaf key");
         let cert = params.signed_by(&key, &self.ca).expect("leaf");
-        let not_after = tls::certificate_facts(cert.der()).expect("own certificate parses").not_after;
-        Leaf { cert_pem: cert.pem(), key_pem: key.serialize_pem(), serial: bytes, not_after }
+        let not_after = tls::certificate_facts(cert.der())
+            .expect("own certificate parses")
+            .not_after;
+        Leaf {
+            cert_pem: cert.pem(),
+            key_pem: key.serialize_pem(),
+            serial: bytes,
+            not_after,
+        }
     }
 }
 
@@ -262,7 +331,10 @@ pub fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
-pub fn client_config(trusted: &[CertificateDer<'static>], alpn: &[&[u8]]) -> Arc<rustls::ClientConfig> {
+pub fn client_config(
+    trusted: &[CertificateDer<'static>],
+    alpn: &[&[u8]],
+) -> Arc<rustls::ClientConfig> {
     let mut roots = rustls::RootCertStore::empty();
     for ca in trusted {
         roots.add(ca.clone()).expect("add root");
@@ -295,18 +367,28 @@ enum Sender {
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 impl Client {
-    pub async fn connect(addr: SocketAddr, config: Arc<rustls::ClientConfig>) -> Result<Client, BoxError> {
+    pub async fn connect(
+        addr: SocketAddr,
+        config: Arc<rustls::ClientConfig>,
+    ) -> Result<Client, BoxError> {
         let tcp = tokio::net::TcpStream::connect(addr).await?;
         tcp.set_nodelay(true)?;
         let connector = tokio_rustls::TlsConnector::from(config);
-        let stream = connector.connect(ServerName::try_from("localhost")?, tcp).await?;
+        let stream = connector
+            .connect(ServerName::try_from("localhost")?, tcp)
+            .await?;
         let (_, session) = stream.get_ref();
-        let leaf = session.peer_certificates().and_then(|c| c.first()).ok_or("no peer certificate")?;
+        let leaf = session
+            .peer_certificates()
+            .and_then(|c| c.first())
+            .ok_or("no peer certificate")?;
         let serial = tls::certificate_facts(leaf)?.serial;
         let alpn = session.alpn_protocol().map(<[u8]>::to_vec);
         let io = TokioIo::new(stream);
         let sender = if alpn.as_deref() == Some(b"h2") {
-            let (sender, conn) = hyper::client::conn::http2::handshake(hyper_util::rt::TokioExecutor::new(), io).await?;
+            let (sender, conn) =
+                hyper::client::conn::http2::handshake(hyper_util::rt::TokioExecutor::new(), io)
+                    .await?;
             tokio::spawn(conn);
             Sender::H2(sender)
         } else {
@@ -314,7 +396,11 @@ impl Client {
             tokio::spawn(conn);
             Sender::H1(sender)
         };
-        Ok(Client { sender, serial, alpn })
+        Ok(Client {
+            sender,
+            serial,
+            alpn,
+        })
     }
 
     pub async fn post(&mut self, path: &str, body: Bytes) -> Result<(StatusCode, Bytes), BoxError> {

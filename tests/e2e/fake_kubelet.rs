@@ -1,0 +1,76 @@
+//! The fake kubelet makes StatefulSet pods Ready and Job pods Succeeded on the local control
+//! plane, so readiness and completion can be tested without running containers.
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use neo4j_e2e::{ControlPlane, wait_for};
+use serde_json::json;
+
+struct Kubelet(std::process::Child);
+
+impl Drop for Kubelet {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn statefulset_becomes_ready_and_job_completes() {
+    let cp = ControlPlane::from_env();
+    cp.create_namespace("e2e-kubelet");
+    let bin = std::env::var_os("FAKE_KUBELET_BIN")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| neo4j_e2e::root().join("target/debug/fake-kubelet"));
+    let log = std::fs::File::create(cp.state_dir.join("fake-kubelet-test.log"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let _kubelet = Kubelet(
+        Command::new(&bin)
+            .arg("--kubeconfig")
+            .arg(&cp.kubeconfig)
+            .arg("--node=fake-node-test")
+            .arg("--selector=e2e=fake-kubelet")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display())),
+    );
+    let sts = json!({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "web", "namespace": "e2e-kubelet"},
+        "spec": {"replicas": 2, "podManagementPolicy": "Parallel", "serviceName": "web",
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": {"metadata": {"labels": {"app": "web", "e2e": "fake-kubelet"}},
+                "spec": {"containers": [{"name": "c", "image": "example.invalid/none:0"}]}}}});
+    let job = json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "once", "namespace": "e2e-kubelet"},
+        "spec": {"template": {"metadata": {"labels": {"e2e": "fake-kubelet"}},
+            "spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "example.invalid/none:0"}]}}}});
+    for obj in [&sts, &job] {
+        let out = cp.kubectl_in(&["apply", "-f", "-"], Some(&obj.to_string()));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    wait_for(
+        "StatefulSet web to have 2 ready replicas",
+        Duration::from_secs(90),
+        || {
+            let s = cp.get_json("e2e-kubelet", "statefulset", "web")?;
+            (s["status"]["readyReplicas"] == 2).then_some(())
+        },
+    );
+    wait_for("Job once to complete", Duration::from_secs(90), || {
+        let j = cp.get_json("e2e-kubelet", "job", "once")?;
+        (j["status"]["succeeded"] == 1).then_some(())
+    });
+    let node = cp
+        .get_json("", "node", "fake-node-test")
+        .unwrap_or_default();
+    let ready = node["status"]["conditions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|c| c["type"] == "Ready" && c["status"] == "True");
+    assert!(ready, "node not Ready: {node}");
+}
