@@ -225,3 +225,263 @@ pub fn plugin(spec: &mut Neo4jPluginSpec) {
         or_set_str(&mut s.r#type, "official");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+
+    /// Runs `apply` on the spec decoded from `spec` and returns the defaulted spec as JSON.
+    fn defaulted<T: serde::de::DeserializeOwned + serde::Serialize>(
+        spec: Value,
+        apply: fn(&mut T),
+    ) -> Value {
+        let mut typed: T = serde_json::from_value(spec).unwrap_or_else(|e| panic!("{e}"));
+        apply(&mut typed);
+        serde_json::to_value(typed).unwrap_or_default()
+    }
+
+    fn cluster_spec(extra: Value) -> Value {
+        let mut spec = json!({"image": {"repo": "neo4j", "tag": "5.26.0"}, "topology": {"servers": 3}, "storage": {"size": "1Gi"}});
+        if let (Some(s), Some(e)) = (spec.as_object_mut(), extra.as_object()) {
+            s.extend(e.clone());
+        }
+        spec
+    }
+
+    /// (input spec, JSON pointer into the defaulted spec, value before → value after).
+    fn check_table<T: serde::de::DeserializeOwned + serde::Serialize>(
+        cases: &[(Value, &str, Value)],
+        apply: fn(&mut T),
+    ) {
+        for (spec, pointer, want) in cases {
+            let before = spec.pointer(pointer).cloned();
+            let after = defaulted::<T>(spec.clone(), apply);
+            assert_eq!(
+                after.pointer(pointer),
+                Some(want),
+                "{pointer}: before {before:?}, spec {spec}"
+            );
+            // Idempotent: a second pass changes nothing.
+            assert_eq!(
+                defaulted::<T>(after.clone(), apply),
+                after,
+                "{pointer}: not idempotent"
+            );
+        }
+    }
+
+    #[test]
+    fn cluster_defaults_table() {
+        let c = cluster_spec;
+        check_table::<Neo4jEnterpriseClusterSpec>(
+            &[
+                (c(json!({})), "/image/pullPolicy", json!("IfNotPresent")),
+                (c(json!({})), "/storage/retentionPolicy", json!("Delete")),
+                (
+                    c(json!({})),
+                    "/topology/serverModeConstraint",
+                    json!("NONE"),
+                ),
+                (
+                    c(json!({})),
+                    "/tls",
+                    json!({"mode": "disabled", "strictPeerValidation": true}),
+                ),
+                (c(json!({"tls": {}})), "/tls/mode", json!("cert-manager")),
+                (
+                    c(json!({"tls": {"mode": ""}})),
+                    "/tls/mode",
+                    json!("disabled"),
+                ),
+                (
+                    c(json!({"tls": {"mode": "cert-manager", "issuerRef": {"name": "ca"}}})),
+                    "/tls/issuerRef/kind",
+                    json!("ClusterIssuer"),
+                ),
+                (
+                    c(json!({"tls": {"externalSecrets": {"secretStoreRef": {"name": "s"}}}})),
+                    "/tls/externalSecrets",
+                    json!({"enabled": false, "refreshInterval": "1h", "secretStoreRef": {"name": "s", "kind": "SecretStore"}}),
+                ),
+                (
+                    c(json!({})),
+                    "/auth",
+                    json!({"authenticationProviders": ["native"], "authorizationProviders": ["native"]}),
+                ),
+                (
+                    c(
+                        json!({"auth": {"authenticationProviders": [], "authorizationProviders": ["ldap"]}}),
+                    ),
+                    "/auth/authorizationProviders",
+                    json!(["ldap"]),
+                ),
+                (
+                    c(json!({"auth": {"oidc": {"corp": {"audience": "a"}}}})),
+                    "/auth/oidc/corp/authFlow",
+                    json!("pkce"),
+                ),
+                (c(json!({})), "/service/type", json!("ClusterIP")),
+                (
+                    c(json!({"service": {"type": "LoadBalancer"}})),
+                    "/service/type",
+                    json!("LoadBalancer"),
+                ),
+                (
+                    c(json!({"monitoring": {}})),
+                    "/monitoring",
+                    json!({"enabled": true, "slowQueryThreshold": "5s", "explainPlan": false, "queryLogLevel": "INFO", "obfuscateLiterals": false}),
+                ),
+                (
+                    c(json!({"monitoring": {"enabled": false}})),
+                    "/monitoring/enabled",
+                    json!(false),
+                ),
+                (
+                    c(json!({"upgradeStrategy": {}})),
+                    "/upgradeStrategy",
+                    json!({"strategy": "RollingUpgrade", "preUpgradeHealthCheck": true, "maxUnavailableDuringUpgrade": 1, "upgradeTimeout": "30m", "postUpgradeHealthCheck": true, "healthCheckTimeout": "5m", "stabilizationTimeout": "3m", "autoPauseOnFailure": true}),
+                ),
+                (
+                    c(json!({"upgradeStrategy": {"postUpgradeHealthCheck": false}})),
+                    "/upgradeStrategy/postUpgradeHealthCheck",
+                    json!(false),
+                ),
+                (
+                    c(json!({"propertySharding": {}})),
+                    "/propertySharding/enabled",
+                    json!(false),
+                ),
+                (
+                    c(
+                        json!({"mcp": {"http": {"tls": {"secretName": "t"}, "service": {}}, "auth": {}}}),
+                    ),
+                    "/mcp",
+                    json!({"enabled": false, "transport": "http", "readOnly": true,
+                    "http": {"tls": {"secretName": "t", "certKey": "tls.crt", "keyKey": "tls.key"}, "service": {"type": "ClusterIP"}}, "auth": {"usernameKey": "username", "passwordKey": "password"}}),
+                ),
+                (
+                    c(
+                        json!({"auraFleetManagement": {"provision": {"credentialsSecretRef": {"name": "c"}}}}),
+                    ),
+                    "/auraFleetManagement",
+                    json!({"enabled": false, "provision": {
+                    "credentialsSecretRef": {"name": "c", "clientIdKey": "clientId", "clientSecretKey": "clientSecret"},
+                    "tokenPolicy": "CreateIfMissing", "deletionPolicy": "Orphan", "managementPolicies": ["*"], "collectTelemetry": false}}),
+                ),
+            ],
+            cluster,
+        );
+    }
+
+    #[test]
+    fn standalone_defaults_table() {
+        let s = |extra: Value| {
+            let mut v = cluster_spec(extra);
+            v.as_object_mut().map(|m| m.remove("topology"));
+            v
+        };
+        check_table::<Neo4jEnterpriseStandaloneSpec>(
+            &[
+                (s(json!({})), "/image/pullPolicy", json!("IfNotPresent")),
+                (s(json!({})), "/storage/retentionPolicy", json!("Delete")),
+                (s(json!({"tls": {}})), "/tls/mode", json!("cert-manager")),
+                (
+                    s(json!({"service": {}})),
+                    "/service/type",
+                    json!("ClusterIP"),
+                ),
+                (
+                    s(json!({"monitoring": {"enabled": false}})),
+                    "/monitoring/queryLogLevel",
+                    json!("INFO"),
+                ),
+            ],
+            standalone,
+        );
+        // The reference applies no in-memory defaults to standalones: nothing is invented.
+        let after = defaulted::<Neo4jEnterpriseStandaloneSpec>(s(json!({})), standalone);
+        for absent in ["/tls", "/auth", "/service"] {
+            assert_eq!(after.pointer(absent), None, "{absent}");
+        }
+    }
+
+    #[test]
+    fn operations_defaults_table() {
+        let storage = json!({"type": "pvc", "pvc": {"name": "p"}});
+        check_table::<Neo4jBackupSpec>(
+            &[
+                (json!({"storage": storage}), "/mode", json!("standard")),
+                (
+                    json!({"storage": storage, "options": {}}),
+                    "/options",
+                    json!({"compress": true, "backupType": "AUTO"}),
+                ),
+                (
+                    json!({"storage": storage, "options": {"compress": false}}),
+                    "/options/compress",
+                    json!(false),
+                ),
+                (
+                    json!({"storage": storage, "retention": {"maxCount": 3}}),
+                    "/retention/deletePolicy",
+                    json!("Delete"),
+                ),
+            ],
+            backup,
+        );
+        check_table::<Neo4jRestoreSpec>(
+            &[(
+                json!({"source": {"type": "backup"}}),
+                "/timeout",
+                json!("5m"),
+            )],
+            restore,
+        );
+        check_table::<Neo4jDatabaseSpec>(
+            &[
+                (
+                    json!({"clusterRef": "c", "name": "d"}),
+                    "/wait",
+                    json!(true),
+                ),
+                (
+                    json!({"clusterRef": "c", "name": "d"}),
+                    "/ifNotExists",
+                    json!(true),
+                ),
+                (
+                    json!({"clusterRef": "c", "name": "d", "wait": false}),
+                    "/wait",
+                    json!(false),
+                ),
+            ],
+            database,
+        );
+        check_table::<Neo4jPluginSpec>(
+            &[
+                (
+                    json!({"clusterRef": "c", "name": "apoc", "version": "5.26.0"}),
+                    "/enabled",
+                    json!(true),
+                ),
+                (
+                    json!({"clusterRef": "c", "name": "apoc", "version": "5.26.0"}),
+                    "/installMode",
+                    json!("Managed"),
+                ),
+                (
+                    json!({"clusterRef": "c", "name": "apoc", "version": "5.26.0", "source": {}}),
+                    "/source/type",
+                    json!("official"),
+                ),
+                (
+                    json!({"clusterRef": "c", "name": "apoc", "version": "5.26.0", "enabled": false}),
+                    "/enabled",
+                    json!(false),
+                ),
+            ],
+            plugin,
+        );
+    }
+}

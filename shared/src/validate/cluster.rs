@@ -1319,10 +1319,8 @@ pub(crate) mod tests {
         proptest::collection::vec((any::<u8>(), hostile_string(), number), 0..300)
     }
 
-    /// Sizes near `u64::MAX` overflow `memory::check_cluster` (memory.rs: `heap + pc` and
-    /// `used + overhead` are unchecked additions), so the property above keeps below exabytes.
+    /// Sizes near `u64::MAX` must not overflow the memory arithmetic (it saturates).
     #[test]
-    #[ignore = "memory.rs overflows on sizes near u64::MAX; needs saturating additions there"]
     fn huge_memory_values_do_not_overflow() {
         for huge in ["1e308", "99999999999999999999Ei", "18446744073709551615"] {
             let c = cluster_from(&spec(
