@@ -8,6 +8,8 @@ pub mod defaults;
 pub mod engine;
 pub mod memory;
 pub mod names;
+pub mod render;
+pub mod status;
 pub mod types;
 pub mod units;
 pub mod validate;

@@ -301,6 +301,26 @@ pub fn restore_job(restore: &str) -> String {
     format!("{restore}-restore")
 }
 
+/// Pod volume names the operator uses itself (cluster and standalone), plus the prefix of the
+/// per-CA volumes: a user's `spec.extraVolumes` may not take them.
+pub const RESERVED_VOLUME_NAMES: [&str; 9] = [
+    "data",
+    "config",
+    "logs",
+    "plugins",
+    "certs",
+    "truststore",
+    "neo4j-data",
+    "neo4j-config",
+    "neo4j-certs",
+];
+pub const RESERVED_VOLUME_PREFIX: &str = "trusted-ca-";
+
+/// Whether a pod volume name is one the operator renders itself.
+pub fn is_reserved_volume(name: &str) -> bool {
+    RESERVED_VOLUME_NAMES.contains(&name) || name.starts_with(RESERVED_VOLUME_PREFIX)
+}
+
 pub const VOLUME_CLAIM_DATA: &str = "data";
 pub const VOLUME_CLAIM_STANDALONE_DATA: &str = "neo4j-data";
 

@@ -90,7 +90,7 @@ fn floor_server() -> Result<(), BoxError> {
         );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         println!("LISTENING tls={} metrics=-", listener.local_addr()?);
-        axum_server::Server::from_listener(listener)
+        axum_server::Server::<SocketAddr>::from_listener(listener)
             .acceptor(axum_server::tls_rustls::RustlsAcceptor::new(config))
             .serve(app.into_make_service())
             .await?;
@@ -442,6 +442,8 @@ struct Row {
     connections: usize,
     load: Load,
     server_p99: Option<(f64, f64)>,
+    /// Peak VmRSS of the server during the row, KiB.
+    rss: Option<u64>,
     floor: Option<f64>,
 }
 
@@ -479,7 +481,9 @@ fn bench() -> Result<(), BoxError> {
         std::fs::create_dir_all(&dir)?;
         let (ca_der, cert, key) = test_pki(&dir)?;
         let config = client_config(&ca_der)?;
-        let review = Bytes::from(std::fs::read(fixture_dir().join("cluster-update-review.json"))?);
+        // The file is indented to be readable; the API server sends compact JSON.
+        let recorded: Value = serde_json::from_slice(&std::fs::read(fixture_dir().join("cluster-update-review.json"))?)?;
+        let review = Bytes::from(serde_json::to_vec(&recorded)?);
         let database_review = database_review(&review)?;
 
         let webhook = spawn_webhook(&cert, &key)?;
@@ -507,16 +511,17 @@ fn bench() -> Result<(), BoxError> {
         for connections in [1usize, 8, 64] {
             let floor_load = load(floor.tls, config.clone(), "/validate", review.clone(), connections, RUN).await?;
             let floor_rps = floor_load.throughput();
-            rows.push(Row { server: "floor: bare axum + rustls, fixed answer".into(), connections, load: floor_load, server_p99: None, floor: None });
+            rows.push(Row { server: "floor: bare axum + rustls, fixed answer".into(), connections, load: floor_load, server_p99: None, rss: None, floor: None });
             for path in ["/validate", "/mutate"] {
                 let metrics = webhook.metrics.ok_or("metrics address")?;
                 let name = path.trim_start_matches('/');
                 let before = histogram(metrics, name).await?;
                 let sampler = rss_sampler(webhook.child.id());
                 let l = load(webhook.tls, config.clone(), path, review.clone(), connections, RUN).await?;
-                peak_rss = peak_rss.max(sampler.await?);
+                let row_rss = sampler.await?;
+                peak_rss = peak_rss.max(row_rss);
                 let after = histogram(metrics, name).await?;
-                rows.push(Row { server: format!("neo4j-webhook {path}"), connections, load: l, server_p99: server_p99_ms(&before, &after), floor: Some(floor_rps) });
+                rows.push(Row { server: format!("neo4j-webhook {path}"), connections, load: l, server_p99: server_p99_ms(&before, &after), rss: Some(row_rss), floor: Some(floor_rps) });
             }
         }
         drop(floor);
@@ -530,13 +535,16 @@ fn bench() -> Result<(), BoxError> {
         let inventory_idle_rss = inventory.rss_kib();
         for (what, body) in [("cluster review", review.clone()), ("database review (cross-object lookup)", database_review.clone())] {
             let before = histogram(inventory_metrics, "validate").await?;
+            let sampler = rss_sampler(inventory.child.id());
             let l = load(inventory.tls, config.clone(), "/validate", body, 8, RUN).await?;
+            let row_rss = sampler.await?;
             let after = histogram(inventory_metrics, "validate").await?;
             rows.push(Row {
                 server: format!("neo4j-webhook /validate, {CLUSTERS_IN_INVENTORY} clusters in the watch cache, {what}"),
                 connections: 8,
                 load: l,
                 server_p99: server_p99_ms(&before, &after),
+                rss: Some(row_rss),
                 floor: None,
             });
         }
@@ -626,13 +634,13 @@ fn report(
     out.push_str(&format!("- machine: {}; date: {}\n", machine(), now_utc()));
     out.push_str("- command: `cargo bench -p neo4j-webhook --bench admission` (`webhook/benches/admission.rs`)\n");
     out.push_str(&format!(
-        "- request: `webhook/benches/fixtures/cluster-update-review.json`, an UPDATE AdmissionReview of a typical Neo4jEnterpriseCluster with managedFields and last-applied-configuration ({body_bytes} bytes); HTTP/1.1 keep-alive over TLS 1.3 (ring), closed loop per connection, {} s per row after {} ms warm-up; load generator, webhook and floor on the same machine, each a separate process\n",
+        "- request: `webhook/benches/fixtures/cluster-update-review.json`, an UPDATE AdmissionReview of a typical Neo4jEnterpriseCluster with managedFields and last-applied-configuration, sent as compact JSON like the API server does ({body_bytes} bytes); HTTP/1.1 keep-alive over TLS 1.3 (ring), closed loop per connection, {} s per row after {} ms warm-up; load generator, webhook and floor on the same machine, each a separate process\n",
         RUN.as_secs(),
         WARMUP.as_millis()
     ));
     out.push_str("- client latency: send to last byte of the answer, measured by the load generator; server p99: from the webhook's `neo4j_admission_request_duration_seconds` histogram (handler start to encoded answer, interpolated in its bucket), with the share of requests ≤ 1 ms\n\n");
-    out.push_str("| server | conns | req/s | vs floor | client p50 | client p99 | client p99.9 | server p99 (≤1 ms) | errors |\n");
-    out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    out.push_str("| server | conns | req/s | vs floor | client p50 | client p99 | client p99.9 | server p99 (≤1 ms) | RSS peak | errors |\n");
+    out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for r in rows {
         let ratio = r.floor.map_or_else(
             || "—".into(),
@@ -643,7 +651,7 @@ fn report(
             |(p, share)| format!("{p:.3} ms ({share:.2}%)"),
         );
         out.push_str(&format!(
-            "| {} | {} | {:.0} | {} | {:.3} ms | {:.3} ms | {:.3} ms | {} | {} |\n",
+            "| {} | {} | {:.0} | {} | {:.3} ms | {:.3} ms | {:.3} ms | {} | {} | {} |\n",
             r.server,
             r.connections,
             r.load.throughput(),
@@ -652,6 +660,7 @@ fn report(
             r.load.quantile_ms(0.99),
             r.load.quantile_ms(0.999),
             server,
+            r.rss.map_or_else(|| "—".into(), |k| mib(Some(k))),
             r.load.errors
         ));
     }

@@ -449,13 +449,15 @@ async fn an_undecodable_object_is_admitted_by_mutate_without_defaults_and_warned
 }
 
 /// (what, content type, body, status, reason label)
-fn hostile_cases() -> Vec<(
+type HostileCase = (
     &'static str,
     Option<&'static str>,
     Vec<u8>,
     u16,
     &'static str,
-)> {
+);
+
+fn hostile_cases() -> Vec<HostileCase> {
     let good = review(
         "u",
         "CREATE",

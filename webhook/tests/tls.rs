@@ -377,8 +377,7 @@ async fn a_server_without_a_valid_pair_does_not_start() {
     );
     let error = server::start(Settings::new(loopback(), loopback(), cert, key))
         .await
-        .err()
-        .expect("refused");
+        .expect_err("refused");
     assert!(
         error.to_string().contains("does not fit the certificate"),
         "{error}"
@@ -392,8 +391,7 @@ async fn a_server_without_a_valid_pair_does_not_start() {
     .await;
     assert!(
         missing
-            .err()
-            .expect("refused")
+            .expect_err("refused")
             .to_string()
             .contains("cannot read")
     );

@@ -194,6 +194,10 @@ impl<'a> Common<'a> {
         if self.audit.is_some_and(|a| a.enabled == Some(true)) {
             not_implemented_warning("spec.audit", v);
         }
+        // Pods always roll one at a time; Recreate (stop all, then start) is not built.
+        if self.upgrade_strategy.and_then(|u| u.strategy.as_deref()) == Some("Recreate") {
+            not_implemented_warning("spec.upgradeStrategy.strategy", v);
+        }
     }
 
     /// `route-generated-host-fits`: OpenShift names a Route without a host
@@ -1080,7 +1084,7 @@ fn key_refusal(
     if cluster && DISCOVERY_MANAGED_KEYS.contains(&key) {
         return refuse(
             "config-discovery-managed",
-            "is managed by the operator (discovery uses the LIST resolver with pod FQDNs); remove it",
+            "is managed by the operator (servers discover each other through the headless Service); remove it",
         );
     }
     if cluster && RUNTIME_MANAGED_KEYS.contains(&key) {
@@ -1544,6 +1548,18 @@ pub fn extra_volumes(list: Option<&[corev1::Volume]>, v: &mut Verdict) {
         "name the volume (extraVolumeMounts refer to it by name)",
         v,
     );
+    for (i, vol) in list.into_iter().flatten().enumerate() {
+        if crate::names::is_reserved_volume(&vol.name) {
+            v.error(
+                "extra-volume-name-reserved",
+                item_path("spec.extraVolumes", i, "name"),
+                format!(
+                    "{} is a volume the operator mounts itself; give your volume another name",
+                    shown(&vol.name)
+                ),
+            );
+        }
+    }
 }
 
 /// Paths the operator mounts itself. `/var/lib/neo4j` is reserved only as a whole: the image
@@ -3524,6 +3540,22 @@ pub(crate) mod tests {
             ),
             case(
                 Both,
+                "extra-volume-name-reserved",
+                spec(
+                    json!({"extraVolumes": [{"name": "plugins", "emptyDir": {}}, {"name": "trusted-ca-x", "emptyDir": {}}]}),
+                ),
+                &["extra-volume-name-reserved", "extra-volume-name-reserved"],
+                &[],
+            ),
+            case(
+                Both,
+                "extra-volume-name-reserved",
+                spec(json!({"extraVolumes": [{"name": "my-plugins", "emptyDir": {}}]})),
+                &[],
+                &[],
+            ),
+            case(
+                Both,
                 "extra-mount-name-required",
                 spec(json!({"extraVolumeMounts": [{"name": "", "mountPath": "/extra"}]})),
                 &["extra-mount-name-required"],
@@ -3694,7 +3726,7 @@ pub(crate) mod tests {
                 "upgrade-strategy-enum",
                 spec(json!({"upgradeStrategy": {"strategy": "Recreate"}})),
                 &[],
-                &[],
+                FNI,
             ),
             case(
                 Both,
@@ -3742,6 +3774,20 @@ pub(crate) mod tests {
                 spec(json!({"audit": {"enabled": true}})),
                 &[],
                 FNI,
+            ),
+            case(
+                Both,
+                "field-not-implemented",
+                spec(json!({"upgradeStrategy": {"strategy": "Recreate"}})),
+                &[],
+                FNI,
+            ),
+            case(
+                Both,
+                "field-not-implemented",
+                spec(json!({"upgradeStrategy": {"strategy": "RollingUpgrade"}})),
+                &[],
+                &[],
             ),
             case(
                 Both,
@@ -3853,6 +3899,7 @@ pub(crate) mod tests {
         "trusted-ca-name-unique",
         "extra-volume-name-required",
         "extra-volume-name-unique",
+        "extra-volume-name-reserved",
         "extra-mount-name-required",
         "extra-mount-path-required",
         "extra-mount-path-reserved",

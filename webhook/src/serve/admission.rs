@@ -362,7 +362,10 @@ fn review(state: &AppState, webhook: Webhook, body: &[u8]) -> Result<Reply, BadR
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(BadRequest::Empty);
     }
-    let value: Value = serde_json::from_slice(body).map_err(|e| json_error(&e))?;
+    // managedFields (the largest part of a review) are skipped while parsing, and so is the
+    // content of oldObject for /mutate: neither is ever read.
+    let value: Value =
+        super::decode::review(body, webhook == Webhook::Validate).map_err(|e| json_error(&e))?;
     let Value::Object(review) = &value else {
         return Err(BadRequest::NotObject);
     };

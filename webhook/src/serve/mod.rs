@@ -5,6 +5,7 @@
 pub mod admission;
 pub mod cache;
 pub mod config;
+pub mod decode;
 pub mod metrics;
 pub mod ops;
 pub mod server;

@@ -155,23 +155,24 @@ pub struct CertFiles {
     pub key: PathBuf,
 }
 
-async fn read(path: &Path) -> Result<Vec<u8>, TlsError> {
-    tokio::fs::read(path)
-        .await
-        .map_err(|source| TlsError::Read {
-            path: path.to_path_buf(),
-            source,
-        })
+/// Reads a file inline: two small files of a Secret volume (tmpfs) cost microseconds, less than
+/// a trip through tokio's blocking pool, whose threads would be started and retired around
+/// every poll (and each would grow the allocator's arenas).
+fn read(path: &Path) -> Result<Vec<u8>, TlsError> {
+    std::fs::read(path).map_err(|source| TlsError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 impl CertFiles {
     /// Reads both files so that they belong together: the certificate is read again after the
     /// key, and a change in between (the `..data` swap happened mid-read) means read again.
-    pub async fn read_consistent(&self) -> Result<(Vec<u8>, Vec<u8>), TlsError> {
+    pub fn read_consistent(&self) -> Result<(Vec<u8>, Vec<u8>), TlsError> {
         for _ in 0..3 {
-            let cert = read(&self.cert).await?;
-            let key = read(&self.key).await?;
-            if read(&self.cert).await? == cert {
+            let cert = read(&self.cert)?;
+            let key = read(&self.key)?;
+            if read(&self.cert)? == cert {
                 return Ok((cert, key));
             }
         }
@@ -207,7 +208,7 @@ impl CertReloader {
         metrics: Arc<Metrics>,
     ) -> Result<(CertReloader, Arc<CertResolver>), TlsError> {
         let provider = provider();
-        let (cert, key) = files.read_consistent().await?;
+        let (cert, key) = files.read_consistent()?;
         let pair = load_pair(&cert, &key, &files, &provider)?;
         metrics.certificate_expiry.set(pair.facts.not_after);
         tracing::info!(cert = %files.cert.display(), serial = %pair.facts.serial_hex(), not_after = pair.facts.not_after, "serving certificate loaded");
@@ -225,7 +226,7 @@ impl CertReloader {
 
     /// Reads the files once; swaps in a changed, valid pair.
     pub async fn poll(&mut self) -> Reload {
-        let contents = match self.files.read_consistent().await {
+        let contents = match self.files.read_consistent() {
             Ok(c) => c,
             // Mid-rotation the files can be briefly missing; the next poll sees the result.
             Err(e) => {

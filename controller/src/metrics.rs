@@ -1,0 +1,240 @@
+//! The controller's Prometheus metrics. Names are a public interface (documented in
+//! `controller/METRICS.md`); label values come from closed sets (kind names, plurals, verbs,
+//! error labels, phases), so series counts stay bounded.
+
+use std::time::Duration;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+
+/// Reconcile durations: 1 ms to 30 s (a reconcile is a handful of API calls).
+const DURATION_BUCKETS: [f64; 12] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0, 30.0,
+];
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReconcileLabels {
+    pub kind: &'static str,
+    pub result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct KindLabels {
+    pub kind: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct WriteLabels {
+    pub kind: &'static str,
+    pub resource: &'static str,
+    pub verb: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct SkipLabels {
+    pub kind: &'static str,
+    pub resource: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ResourceLabels {
+    pub resource: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PhaseLabels {
+    pub kind: &'static str,
+    pub phase: String,
+}
+
+type HistogramFamily = Family<KindLabels, Histogram, fn() -> Histogram>;
+
+fn duration_histogram() -> Histogram {
+    Histogram::new(DURATION_BUCKETS)
+}
+
+/// Every metric, registered once.
+pub struct Metrics {
+    registry: Registry,
+    pub reconciles: Family<ReconcileLabels, Counter>,
+    pub reconcile_duration: HistogramFamily,
+    pub api_writes: Family<WriteLabels, Counter>,
+    pub apply_skipped: Family<SkipLabels, Counter>,
+    pub conflicts: Family<ResourceLabels, Counter>,
+    pub objects: Family<PhaseLabels, Gauge>,
+    pub leader: Gauge,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").finish_non_exhaustive()
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("neo4j_controller");
+        let reconciles = Family::<ReconcileLabels, Counter>::default();
+        registry.register(
+            "reconciles",
+            "Reconciles by kind and result (ok or an error label)",
+            reconciles.clone(),
+        );
+        let reconcile_duration: HistogramFamily = Family::new_with_constructor(duration_histogram);
+        registry.register(
+            "reconcile_duration_seconds",
+            "Duration of one reconcile",
+            reconcile_duration.clone(),
+        );
+        let api_writes = Family::<WriteLabels, Counter>::default();
+        registry.register(
+            "api_writes",
+            "Write requests sent to the API server, by owner kind, resource and verb",
+            api_writes.clone(),
+        );
+        let apply_skipped = Family::<SkipLabels, Counter>::default();
+        registry.register(
+            "apply_skipped",
+            "Applies skipped because the cached object already carries the desired hash",
+            apply_skipped.clone(),
+        );
+        let conflicts = Family::<ResourceLabels, Counter>::default();
+        registry.register(
+            "conflicts",
+            "HTTP 409 answers to the controller's writes (expected to stay 0)",
+            conflicts.clone(),
+        );
+        let objects = Family::<PhaseLabels, Gauge>::default();
+        registry.register(
+            "objects",
+            "Custom resources in the cache, by kind and status phase",
+            objects.clone(),
+        );
+        let leader = Gauge::default();
+        registry.register(
+            "leader",
+            "1 while this replica holds the lease and runs the controllers",
+            leader.clone(),
+        );
+        Metrics {
+            leader,
+            registry,
+            reconciles,
+            reconcile_duration,
+            api_writes,
+            apply_skipped,
+            conflicts,
+            objects,
+        }
+    }
+
+    pub fn reconciled(&self, kind: &'static str, result: &'static str, took: Duration) {
+        self.reconciles
+            .get_or_create(&ReconcileLabels { kind, result })
+            .inc();
+        self.reconcile_duration
+            .get_or_create(&KindLabels { kind })
+            .observe(took.as_secs_f64());
+    }
+
+    pub fn wrote(&self, kind: &'static str, resource: &'static str, verb: &'static str) {
+        self.api_writes
+            .get_or_create(&WriteLabels {
+                kind,
+                resource,
+                verb,
+            })
+            .inc();
+    }
+
+    pub fn skipped(&self, kind: &'static str, resource: &'static str) {
+        self.apply_skipped
+            .get_or_create(&SkipLabels { kind, resource })
+            .inc();
+    }
+
+    pub fn conflict(&self, resource: &'static str) {
+        self.conflicts
+            .get_or_create(&ResourceLabels { resource })
+            .inc();
+    }
+
+    /// Replaces the per-phase object counts of `kind`.
+    pub fn set_objects(&self, kind: &'static str, counts: impl IntoIterator<Item = (String, i64)>) {
+        let counts: Vec<(String, i64)> = counts.into_iter().collect();
+        // Phases that disappeared drop to 0 rather than vanish, so dashboards see the change.
+        for phase in self.known_phases(kind) {
+            if !counts.iter().any(|(p, _)| *p == phase) {
+                self.objects
+                    .get_or_create(&PhaseLabels { kind, phase })
+                    .set(0);
+            }
+        }
+        for (phase, n) in counts {
+            self.objects
+                .get_or_create(&PhaseLabels { kind, phase })
+                .set(n);
+        }
+    }
+
+    /// The phases the shared status functions produce, plus `Unknown` (no status yet).
+    fn known_phases(&self, _kind: &'static str) -> Vec<String> {
+        use neo4j_shared::status::*;
+        [
+            PHASE_PENDING,
+            PHASE_INITIALIZING,
+            PHASE_UPGRADING,
+            PHASE_READY,
+            PHASE_FAILED,
+            "Unknown",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    }
+
+    /// The text exposition format.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        // Writing to a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exposes_the_documented_names() {
+        let m = Metrics::new();
+        m.reconciled("Neo4jEnterpriseCluster", "ok", Duration::from_millis(3));
+        m.wrote("Neo4jEnterpriseCluster", "statefulsets", "apply");
+        m.skipped("Neo4jEnterpriseCluster", "services");
+        m.conflict("statefulsets");
+        m.set_objects("Neo4jEnterpriseCluster", [("Ready".to_string(), 2)]);
+        let text = m.encode();
+        for name in [
+            "neo4j_controller_reconciles_total{kind=\"Neo4jEnterpriseCluster\",result=\"ok\"} 1",
+            "neo4j_controller_reconcile_duration_seconds_bucket",
+            "neo4j_controller_api_writes_total{kind=\"Neo4jEnterpriseCluster\",resource=\"statefulsets\",verb=\"apply\"} 1",
+            "neo4j_controller_apply_skipped_total{kind=\"Neo4jEnterpriseCluster\",resource=\"services\"} 1",
+            "neo4j_controller_conflicts_total{resource=\"statefulsets\"} 1",
+            "neo4j_controller_objects{kind=\"Neo4jEnterpriseCluster\",phase=\"Ready\"} 2",
+            "neo4j_controller_objects{kind=\"Neo4jEnterpriseCluster\",phase=\"Failed\"} 0",
+        ] {
+            assert!(text.contains(name), "missing {name} in\n{text}");
+        }
+    }
+}

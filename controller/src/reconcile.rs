@@ -1,0 +1,289 @@
+//! The reconcile shared by both kinds: defaults and validation from `shared`, the finalizer,
+//! server-side apply of the rendered objects in order, then status. The kind-specific parts
+//! (which policy functions, which StatefulSet) are the [`Instance`] trait, implemented in
+//! `cluster.rs` and `standalone.rs`.
+
+use std::fmt::Debug;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use k8s_openapi::NamespaceResourceScope;
+use k8s_openapi::api::apps::v1::StatefulSet;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use kube::api::{Api, Patch, PatchParams};
+use kube::runtime::controller::Action;
+use kube::runtime::events::{Event, EventType};
+use kube::{Resource, ResourceExt};
+use neo4j_shared::Verdict;
+use neo4j_shared::names::FIELD_MANAGER;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::json;
+
+use crate::apply;
+use crate::context::Context;
+use crate::error::{Error, Result, is_conflict};
+use crate::finalizer::{self, Step};
+use crate::render::{DesiredObject, RenderError};
+
+/// A healthy object is reconciled again only on change, or after this long as a safety net.
+pub const RESYNC: Duration = Duration::from_secs(30 * 60);
+
+/// What the shared reconcile needs to know about a kind.
+pub trait Instance:
+    Resource<DynamicType = (), Scope = NamespaceResourceScope>
+    + Clone
+    + Debug
+    + Serialize
+    + DeserializeOwned
+    + Send
+    + Sync
+    + 'static
+{
+    type Status: Clone + PartialEq + Debug + Serialize + Send + Sync;
+    /// Kind name, also the `kind` metric label.
+    const KIND: &'static str;
+    const PLURAL: &'static str;
+    const FINALIZER: &'static str;
+    /// The StatefulSet's volume claim template (PVC names are `<claim>-<sts>-<i>`).
+    const CLAIM_TEMPLATE: &'static str;
+
+    /// A copy with every default applied (in memory only; never written back).
+    fn defaulted(&self) -> Self;
+    fn validate(&self) -> Verdict;
+    fn render(&self) -> Result<Vec<DesiredObject>, RenderError>;
+    fn statefulset_name(&self) -> String;
+    fn certificate_name(&self) -> String;
+    fn retention_policy(&self) -> Option<&str>;
+    fn current_status(&self) -> Option<&Self::Status>;
+    fn compute_status(&self, observed: Observed, verdict: &Verdict, now: Time) -> Self::Status;
+    fn observed_generation(status: &Self::Status) -> Option<i64>;
+    fn phase(status: &Self::Status) -> Option<&str>;
+}
+
+/// What the controller observed of an instance's children, for the status function.
+#[derive(Debug, Clone, Default)]
+pub struct Observed {
+    pub statefulset: Option<StatefulSet>,
+    pub certificate_ready: Option<bool>,
+    pub render_error: Option<RenderError>,
+}
+
+/// Key of an object in the failure counts.
+pub fn key<K: Instance>(obj: &K) -> String {
+    format!(
+        "{}/{}/{}",
+        K::KIND,
+        obj.namespace().unwrap_or_default(),
+        obj.name_any()
+    )
+}
+
+/// Entry point handed to `Controller::run`.
+pub async fn reconcile<K: Instance>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Action> {
+    let started = Instant::now();
+    let result = reconcile_object(&*obj, &ctx).await;
+    let label = match &result {
+        Ok(_) => "ok",
+        Err(e) => e.metric_label(),
+    };
+    ctx.metrics.reconciled(K::KIND, label, started.elapsed());
+    if result.is_ok() {
+        ctx.failures.succeed(&key(&*obj));
+    }
+    result
+}
+
+/// Transient errors back off exponentially per object; anything else waits for a change.
+pub fn error_policy<K: Instance>(obj: Arc<K>, error: &Error, ctx: Arc<Context>) -> Action {
+    if error.is_transient() {
+        let delay = ctx.failures.fail(&key(&*obj));
+        tracing::warn!(kind = K::KIND, name = %obj.name_any(), %error, retry_in = ?delay, "reconcile failed");
+        Action::requeue(delay)
+    } else {
+        tracing::error!(kind = K::KIND, name = %obj.name_any(), %error, "reconcile failed; waiting for a change");
+        Action::await_change()
+    }
+}
+
+fn now() -> Time {
+    Time(k8s_openapi::jiff::Timestamp::now())
+}
+
+async fn reconcile_object<K: Instance>(obj: &K, ctx: &Context) -> Result<Action> {
+    let namespace = obj.namespace().ok_or(Error::MissingField("namespace"))?;
+    let defaulted = obj.defaulted();
+    let has_finalizer = obj.finalizers().iter().any(|f| f == K::FINALIZER);
+    let deleting = obj.meta().deletion_timestamp.is_some();
+
+    if deleting {
+        match finalizer::step(true, has_finalizer, defaulted.retention_policy()) {
+            Step::DeletePvcsThenRemove => {
+                let n = finalizer::delete_pvcs(ctx, obj).await?;
+                tracing::info!(kind = K::KIND, name = %obj.name_any(), pvcs = n, "deleted data PVCs");
+                finalizer::set(ctx, obj, false).await?;
+            }
+            Step::Remove => finalizer::set(ctx, obj, false).await?,
+            Step::Add | Step::Nothing => {}
+        }
+        return Ok(Action::await_change());
+    }
+
+    let verdict = defaulted.validate();
+    let generation = obj.meta().generation;
+    let seen_generation = obj.current_status().and_then(K::observed_generation);
+    if seen_generation != generation {
+        publish_findings(ctx, obj, &verdict).await;
+    }
+    if !verdict.allowed() {
+        // Not materialized, not retried: only a new generation re-triggers.
+        let observed = observe(ctx, obj, &namespace, None);
+        write_status(ctx, obj, &defaulted, observed, &verdict).await?;
+        return Ok(Action::await_change());
+    }
+
+    match finalizer::step(false, has_finalizer, defaulted.retention_policy()) {
+        Step::Add => finalizer::set(ctx, obj, true).await?,
+        Step::Remove => finalizer::set(ctx, obj, false).await?,
+        Step::DeletePvcsThenRemove | Step::Nothing => {}
+    }
+
+    let desired = match defaulted.render() {
+        Ok(d) => d,
+        Err(e) => {
+            // Permanent for this generation (admission refuses every such spec).
+            if seen_generation != generation {
+                publish(ctx, obj, e.reason(), &e.to_string(), "Render").await;
+            }
+            let observed = observe(ctx, obj, &namespace, Some(e));
+            write_status(ctx, obj, &defaulted, observed, &verdict).await?;
+            return Ok(Action::await_change());
+        }
+    };
+    let mut writes = 0;
+    for d in &desired {
+        if apply::apply(ctx, K::KIND, &namespace, d).await? {
+            writes += 1;
+        }
+    }
+    if writes > 0 {
+        tracing::info!(kind = K::KIND, name = %obj.name_any(), writes, "applied");
+    }
+    let observed = observe(ctx, obj, &namespace, None);
+    write_status(ctx, obj, &defaulted, observed, &verdict).await?;
+    Ok(Action::requeue(RESYNC))
+}
+
+fn observe<K: Instance>(
+    ctx: &Context,
+    obj: &K,
+    namespace: &str,
+    render_error: Option<RenderError>,
+) -> Observed {
+    Observed {
+        statefulset: ctx
+            .caches
+            .statefulset(namespace, &obj.statefulset_name())
+            .map(|s| (*s).clone()),
+        certificate_ready: ctx
+            .caches
+            .certificate_ready(namespace, &obj.certificate_name()),
+        render_error,
+    }
+}
+
+/// Writes status through the status subresource by server-side apply, unless it would not
+/// change.
+async fn write_status<K: Instance>(
+    ctx: &Context,
+    obj: &K,
+    defaulted: &K,
+    observed: Observed,
+    verdict: &Verdict,
+) -> Result<()> {
+    // The status functions read the previous status from the object itself.
+    let status = defaulted.compute_status(observed, verdict, now());
+    if obj.current_status() == Some(&status) {
+        return Ok(());
+    }
+    let namespace = obj.namespace().ok_or(Error::MissingField("namespace"))?;
+    let name = obj.name_any();
+    let body = json!({
+        "apiVersion": K::api_version(&()),
+        "kind": K::kind(&()),
+        "metadata": {"name": name},
+        "status": status,
+    });
+    let api: Api<K> = Api::namespaced(ctx.client.clone(), &namespace);
+    let resource = status_resource::<K>();
+    ctx.metrics.wrote(K::KIND, resource, "apply");
+    match api
+        .patch_status(
+            &name,
+            &PatchParams::apply(FIELD_MANAGER).force(),
+            &Patch::Apply(&body),
+        )
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            if is_conflict(&e) {
+                ctx.metrics.conflict(resource);
+            }
+            Err(Error::kube("apply", resource, name, e))
+        }
+    }
+}
+
+fn status_resource<K: Instance>() -> &'static str {
+    match K::PLURAL {
+        "neo4jenterpriseclusters" => "neo4jenterpriseclusters/status",
+        "neo4jenterprisestandalones" => "neo4jenterprisestandalones/status",
+        _ => "status",
+    }
+}
+
+/// One Warning event per finding, reason = rule id, so `kubectl describe` shows what admission
+/// said (or would have said). Called once per generation.
+async fn publish_findings<K: Instance>(ctx: &Context, obj: &K, verdict: &Verdict) {
+    for (finding, action) in verdict
+        .errors
+        .iter()
+        .map(|f| (f, "Validate"))
+        .chain(verdict.warnings.iter().map(|f| (f, "Admit")))
+    {
+        publish(ctx, obj, finding.rule, &finding.to_string(), action).await;
+    }
+}
+
+async fn publish<K: Instance>(ctx: &Context, obj: &K, reason: &str, note: &str, action: &str) {
+    let event = Event {
+        type_: EventType::Warning,
+        reason: reason.to_string(),
+        note: Some(truncate(note, 1000)),
+        action: action.to_string(),
+        secondary: None,
+    };
+    ctx.metrics.wrote(K::KIND, "events", "create");
+    if let Err(e) = ctx.recorder.publish(&event, &obj.object_ref(&())).await {
+        tracing::warn!(kind = K::KIND, name = %obj.name_any(), reason, error = %e, "event not recorded");
+    }
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &s[..cut]),
+        None => s.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncates_long_notes_on_a_char_boundary() {
+        assert_eq!(truncate("abc", 5), "abc");
+        assert_eq!(truncate("ééé", 2), "éé…");
+    }
+}

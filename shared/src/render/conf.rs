@@ -1,0 +1,770 @@
+//! neo4j.conf and the scripts of the `<name>-config` ConfigMaps (`api/OBJECTS.md` §4).
+//!
+//! A file is built as an ordered list of sections and settings, then deduplicated once: a
+//! scalar key keeps its last value (so a `spec.config` entry overrides a built-in default),
+//! the additive list keys become one line holding the ordered union of their comma tokens,
+//! and the repeatable JVM keys keep every line. Values are forced onto one line, whatever the
+//! validator let through, so no value can forge a second setting.
+//!
+//! The scripts are constants: they read every value from `/conf` or the environment and never
+//! evaluate one as shell code, so no user input reaches a shell.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::memory::{
+    HEAP_INITIAL_KEY, HEAP_MAX_KEY, MemoryPlan, PAGECACHE_KEY, TX_MAX_KEY, TX_TOTAL_KEY,
+};
+use crate::types::{AuthSpec, MonitoringSpec, TLSSpec, TopologyConfiguration};
+use crate::version::Neo4jVersion;
+
+use super::{PORT_BACKUP, PORT_BOLT, PORT_CLUSTER, PORT_HTTP, PORT_HTTPS, PORT_METRICS};
+use super::{PORT_RAFT, PORT_ROUTING, cert_manager_tls, strict_peer_validation};
+
+/// Keys whose values are comma lists that Neo4j reads as one set: every occurrence is merged.
+const ADDITIVE_KEYS: [&str; 5] = [
+    "dbms.security.procedures.unrestricted",
+    "dbms.security.procedures.allowlist",
+    "dbms.security.procedures.denylist",
+    "dbms.security.http_auth_allowlist",
+    "server.unmanaged_extension_classes",
+];
+/// Keys Neo4j reads once per line.
+const REPEATABLE_KEYS: [&str; 2] = ["server.jvm.additional", "dbms.jvm.additional"];
+
+/// Keys the operator writes itself on every cluster server (statically here, or per pod in
+/// `startup.sh`); a `spec.config` value for them is dropped (the validator refuses most of them
+/// already — this keeps a stored object from before the webhook from starting a broken server).
+const CLUSTER_MANAGED_KEYS: [&str; 19] = [
+    HEAP_INITIAL_KEY,
+    HEAP_MAX_KEY,
+    PAGECACHE_KEY,
+    TX_TOTAL_KEY,
+    TX_MAX_KEY,
+    "server.bolt.tls_level",
+    "server.directories.certificates",
+    "db.format",
+    "dbms.cluster.discovery.version",
+    "dbms.cluster.discovery.resolver_type",
+    "dbms.cluster.discovery.v2.endpoints",
+    "dbms.cluster.endpoints",
+    "dbms.kubernetes.label_selector",
+    "dbms.kubernetes.discovery.service_port_name",
+    "server.default_advertised_address",
+    "server.cluster.advertised_address",
+    "server.routing.advertised_address",
+    "server.cluster.raft.advertised_address",
+    "initial.server.mode_constraint",
+];
+/// Written at first boot from `bootstrap.conf`.
+const SYSTEM_PRIMARIES_KEY: &str = "dbms.cluster.minimum_initial_system_primaries_count";
+/// Keys a standalone's `spec.config` may not override (OBJECTS §4.2).
+const STANDALONE_MANAGED_KEYS: [&str; 2] =
+    ["server.bolt.tls_level", "server.directories.certificates"];
+const SSL_POLICY_PREFIX: &str = "dbms.ssl.policy.";
+
+/// JVM flags of every cluster server (OBJECTS §2.1), one `server.jvm.additional` line each.
+const CLUSTER_JVM_FLAGS: [&str; 13] = [
+    "-XX:+UseG1GC",
+    "-XX:MaxGCPauseMillis=200",
+    "-XX:+ParallelRefProcEnabled",
+    "-XX:+UnlockExperimentalVMOptions",
+    "-XX:+UnlockDiagnosticVMOptions",
+    "-XX:G1NewSizePercent=2",
+    "-XX:G1MaxNewSizePercent=10",
+    "-XX:+G1UseAdaptiveIHOP",
+    "-XX:InitiatingHeapOccupancyPercent=45",
+    "-XX:+UseCompressedOops",
+    "-XX:+UseCompressedClassPointers",
+    "-XX:+UseStringDeduplication",
+    "-XX:+ExitOnOutOfMemoryError",
+];
+/// Where `truststore-init` writes the JVM truststore, and its (integrity-only) password: the
+/// store holds public CA certificates only.
+pub(crate) const TRUSTSTORE_FILE: &str = "/truststore/truststore.jks";
+const TRUSTSTORE_PASSWORD: &str = "changeit";
+
+/// The port name of the cluster listener on the headless Service; its DNS SRV record
+/// (`_tcp-tx._tcp.<headless>`) lists every server pod by FQDN.
+pub(crate) const CLUSTER_PORT_NAME: &str = "tcp-tx";
+
+enum Line {
+    Section(&'static str),
+    Setting { key: String, value: String },
+}
+
+/// A neo4j.conf under construction.
+#[derive(Default)]
+pub(crate) struct Conf {
+    lines: Vec<Line>,
+}
+
+/// A setting key is safe on a conf line only with these characters (`config-key-charset`).
+fn valid_key(key: &str) -> bool {
+    let mut chars = key.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+}
+
+/// A value as one line: control characters other than TAB become spaces.
+fn one_line(value: &str) -> String {
+    value
+        .chars()
+        .map(|c| if c.is_control() && c != '\t' { ' ' } else { c })
+        .collect()
+}
+
+impl Conf {
+    fn section(&mut self, title: &'static str) {
+        self.lines.push(Line::Section(title));
+    }
+
+    fn set(&mut self, key: &str, value: impl AsRef<str>) {
+        if valid_key(key) {
+            self.lines.push(Line::Setting {
+                key: key.to_string(),
+                value: one_line(value.as_ref()),
+            });
+        }
+    }
+
+    fn set_bool(&mut self, key: &str, value: bool) {
+        self.set(key, if value { "true" } else { "false" });
+    }
+
+    /// Every key set so far.
+    fn keys(&self) -> BTreeSet<String> {
+        self.lines
+            .iter()
+            .filter_map(|l| match l {
+                Line::Setting { key, .. } => Some(key.clone()),
+                Line::Section(_) => None,
+            })
+            .collect()
+    }
+
+    /// The file text after the dedupe pass described in the module docs.
+    pub(crate) fn render(&self) -> String {
+        let mut last: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut union: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for (i, line) in self.lines.iter().enumerate() {
+            if let Line::Setting { key, value } = line {
+                last.insert(key, i);
+                if ADDITIVE_KEYS.contains(&key.as_str()) {
+                    let tokens = union.entry(key).or_default();
+                    for t in value.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+                        if !tokens.iter().any(|have| have == t) {
+                            tokens.push(t.to_string());
+                        }
+                    }
+                }
+            }
+        }
+        let mut out = String::from(
+            "# Generated by the Neo4j operator. Change spec.config of the resource, not this file.\n",
+        );
+        let mut pending: Option<&str> = None;
+        for (i, line) in self.lines.iter().enumerate() {
+            match line {
+                Line::Section(title) => pending = Some(title),
+                Line::Setting { key, value } => {
+                    let keep = REPEATABLE_KEYS.contains(&key.as_str())
+                        || last.get(key.as_str()) == Some(&i);
+                    if !keep {
+                        continue;
+                    }
+                    if let Some(title) = pending.take() {
+                        out.push_str(&format!("\n# {title}\n"));
+                    }
+                    let value = match union.get(key.as_str()) {
+                        Some(tokens) => tokens.join(","),
+                        None => value.clone(),
+                    };
+                    out.push_str(&format!("{key}={value}\n"));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Whether the metrics endpoint and query logging are on: a `monitoring` block whose
+/// `enabled` is not `false` (no block means no monitoring, as in the reference).
+pub(crate) fn monitoring_enabled(m: Option<&MonitoringSpec>) -> bool {
+    m.is_some_and(|m| m.enabled != Some(false))
+}
+
+fn seed_providers(conf: &mut Conf, version: Option<Neo4jVersion>) {
+    let mut providers = "CloudSeedProvider,FileSeedProvider,URLConnectionSeedProvider".to_string();
+    if version.is_some_and(|v| v.major > 2026 || (v.major == 2026 && v.minor >= 4)) {
+        providers.push_str(",ServerSeedProvider");
+    }
+    conf.section("seed providers");
+    conf.set("dbms.databases.seed_from_uri_providers", providers);
+}
+
+fn metrics_hardening(conf: &mut Conf) {
+    conf.section("metrics hardening");
+    conf.set_bool("server.metrics.jmx.enabled", false);
+    conf.set_bool("server.metrics.csv.enabled", false);
+}
+
+fn monitoring(conf: &mut Conf, m: Option<&MonitoringSpec>) {
+    let Some(m) = m.filter(|m| monitoring_enabled(Some(m))) else {
+        return;
+    };
+    conf.section("monitoring");
+    conf.set_bool("server.metrics.prometheus.enabled", true);
+    conf.set(
+        "server.metrics.prometheus.endpoint",
+        format!("0.0.0.0:{PORT_METRICS}"),
+    );
+    conf.set(
+        "db.logs.query.enabled",
+        m.query_log_level.as_deref().unwrap_or("INFO"),
+    );
+    conf.set(
+        "db.logs.query.threshold",
+        m.slow_query_threshold.as_deref().unwrap_or("5s"),
+    );
+    conf.set_bool(
+        "db.logs.query.plan_description_enabled",
+        m.explain_plan.unwrap_or(false),
+    );
+    conf.set_bool("db.logs.query.parameter_logging_enabled", true);
+    conf.set_bool(
+        "db.logs.query.obfuscate_literals",
+        m.obfuscate_literals.unwrap_or(false),
+    );
+    if let Some(filter) = m.metrics_filter.as_deref().filter(|s| !s.is_empty()) {
+        conf.set("server.metrics.filter", filter);
+    }
+    if let Some(prefix) = m.metrics_prefix.as_deref().filter(|s| !s.is_empty()) {
+        conf.set("server.metrics.prefix", prefix);
+    }
+}
+
+/// The provider lists and cache TTL. LDAP and OIDC are not rendered yet (the webhook warns
+/// `field-not-implemented`). Returns the keys written, which `spec.config` may not override.
+fn auth(conf: &mut Conf, a: Option<&AuthSpec>) -> BTreeSet<String> {
+    let before = conf.keys();
+    let Some(a) = a else {
+        return BTreeSet::new();
+    };
+    conf.section("authentication");
+    for (key, list) in [
+        (
+            "dbms.security.authentication_providers",
+            &a.authentication_providers,
+        ),
+        (
+            "dbms.security.authorization_providers",
+            &a.authorization_providers,
+        ),
+    ] {
+        let list: Vec<&str> = list
+            .iter()
+            .flatten()
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+            .collect();
+        if !list.is_empty() {
+            conf.set(key, list.join(","));
+        }
+    }
+    if let Some(ttl) = a.auth_cache_ttl.as_deref().filter(|s| !s.is_empty()) {
+        conf.set("dbms.security.auth_cache_ttl", ttl);
+    }
+    conf.keys().difference(&before).cloned().collect()
+}
+
+/// The SSL policy of one connector: the certificate pair cert-manager writes into `/ssl`.
+fn ssl_policy(conf: &mut Conf, policy: &str) {
+    let key = |k: &str| format!("{SSL_POLICY_PREFIX}{policy}.{k}");
+    conf.set_bool(&key("enabled"), true);
+    conf.set(&key("base_directory"), "/ssl");
+    conf.set(&key("private_key"), "tls.key");
+    conf.set(&key("public_certificate"), "tls.crt");
+    conf.set(&key("tls_versions"), "TLSv1.3,TLSv1.2");
+}
+
+fn truststore_flags(conf: &mut Conf) {
+    conf.set(
+        "server.jvm.additional",
+        format!("-Djavax.net.ssl.trustStore={TRUSTSTORE_FILE}"),
+    );
+    conf.set(
+        "server.jvm.additional",
+        format!("-Djavax.net.ssl.trustStorePassword={TRUSTSTORE_PASSWORD}"),
+    );
+}
+
+/// `spec.config`, sorted by key, minus the keys `dropped` says the operator owns.
+fn user(
+    conf: &mut Conf,
+    config: Option<&BTreeMap<String, String>>,
+    dropped: impl Fn(&str) -> bool,
+) {
+    let entries: Vec<(&String, &String)> = config
+        .into_iter()
+        .flatten()
+        .filter(|(k, _)| !dropped(k))
+        .collect();
+    if entries.is_empty() {
+        return;
+    }
+    conf.section("spec.config");
+    for (key, value) in entries {
+        conf.set(key, value);
+    }
+}
+
+/// What the cluster's neo4j.conf is made from.
+pub(crate) struct ClusterConfInput<'a> {
+    /// FQDN of the headless Service: its SRV record drives discovery.
+    pub headless_fqdn: String,
+    pub version: Neo4jVersion,
+    pub memory: &'a MemoryPlan,
+    pub tls: Option<&'a TLSSpec>,
+    pub monitoring: Option<&'a MonitoringSpec>,
+    pub auth: Option<&'a AuthSpec>,
+    pub config: Option<&'a BTreeMap<String, String>>,
+    pub trusted_cas: bool,
+}
+
+/// The static neo4j.conf shared by every server of a cluster. Nothing in it depends on the
+/// server count, so scaling never changes it (OBJECTS §9.21).
+pub(crate) fn cluster_conf(i: &ClusterConfInput<'_>) -> String {
+    let mut conf = Conf::default();
+    let mem = i.memory.conf_keys();
+    conf.section("listen");
+    conf.set("server.default_listen_address", "0.0.0.0");
+    conf.set("server.bolt.listen_address", format!("0.0.0.0:{PORT_BOLT}"));
+    conf.set("server.http.listen_address", format!("0.0.0.0:{PORT_HTTP}"));
+    conf.section("paths");
+    conf.set("server.directories.data", "/data");
+    conf.set("server.directories.logs", "/logs");
+    conf.set("server.directories.plugins", "/plugins");
+    conf.section("memory");
+    for key in [HEAP_INITIAL_KEY, HEAP_MAX_KEY, PAGECACHE_KEY] {
+        if let Some(v) = mem.get(key) {
+            conf.set(key, v);
+        }
+    }
+    conf.section("strict validation");
+    conf.set_bool("server.config.strict_validation.enabled", true);
+    conf.section("store format");
+    conf.set("db.format", "block");
+    conf.section("cluster listeners");
+    conf.set(
+        "server.cluster.listen_address",
+        format!("0.0.0.0:{PORT_CLUSTER}"),
+    );
+    conf.set(
+        "server.routing.listen_address",
+        format!("0.0.0.0:{PORT_ROUTING}"),
+    );
+    conf.set(
+        "server.cluster.raft.listen_address",
+        format!("0.0.0.0:{PORT_RAFT}"),
+    );
+    conf.set_bool("server.backup.enabled", true);
+    conf.set(
+        "server.backup.listen_address",
+        format!("0.0.0.0:{PORT_BACKUP}"),
+    );
+    discovery(&mut conf, &i.headless_fqdn, i.version);
+    conf.section("transaction memory");
+    for key in [TX_TOTAL_KEY, TX_MAX_KEY] {
+        if let Some(v) = mem.get(key) {
+            conf.set(key, v);
+        }
+    }
+    conf.section("bolt thread pool");
+    conf.set("server.bolt.thread_pool_min_size", "5");
+    conf.set("server.bolt.thread_pool_max_size", "400");
+    conf.set("server.bolt.thread_pool_keep_alive", "5m");
+    if cert_manager_tls(i.tls) {
+        conf.section("TLS (cert-manager)");
+        conf.set_bool("server.https.enabled", true);
+        conf.set(
+            "server.https.listen_address",
+            format!("0.0.0.0:{PORT_HTTPS}"),
+        );
+        conf.set("server.bolt.tls_level", "REQUIRED");
+        for policy in ["bolt", "https"] {
+            ssl_policy(&mut conf, policy);
+            conf.set(&format!("{SSL_POLICY_PREFIX}{policy}.client_auth"), "NONE");
+        }
+        ssl_policy(&mut conf, "cluster");
+        let strict = strict_peer_validation(i.tls);
+        conf.set_bool("dbms.ssl.policy.cluster.trust_all", !strict);
+        conf.set(
+            "dbms.ssl.policy.cluster.client_auth",
+            if strict { "REQUIRE" } else { "NONE" },
+        );
+        if strict {
+            conf.set_bool("dbms.ssl.policy.cluster.verify_hostname", true);
+        }
+    }
+    metrics_hardening(&mut conf);
+    seed_providers(&mut conf, Some(i.version));
+    monitoring(&mut conf, i.monitoring);
+    let auth_keys = auth(&mut conf, i.auth);
+    conf.section("JVM");
+    for flag in CLUSTER_JVM_FLAGS {
+        conf.set("server.jvm.additional", flag);
+    }
+    if i.trusted_cas {
+        truststore_flags(&mut conf);
+    }
+    user(&mut conf, i.config, |k| {
+        CLUSTER_MANAGED_KEYS.contains(&k)
+            || k == SYSTEM_PRIMARIES_KEY
+            || k.starts_with(SSL_POLICY_PREFIX)
+            || k.starts_with("internal.dbms.cluster.discovery.")
+            || auth_keys.contains(k)
+    });
+    conf.render()
+}
+
+/// Discovery through the DNS SRV record of the headless Service's `tcp-tx` port: one static
+/// line that lists every server, whatever their number (see the module docs of `render`).
+fn discovery(conf: &mut Conf, headless_fqdn: &str, version: Neo4jVersion) {
+    let endpoint = format!("_{CLUSTER_PORT_NAME}._tcp.{headless_fqdn}:0");
+    conf.section("discovery");
+    if version.is_calver() {
+        conf.set("dbms.cluster.discovery.resolver_type", "SRV");
+        conf.set("dbms.cluster.endpoints", endpoint);
+    } else {
+        conf.set("dbms.cluster.discovery.version", "V2_ONLY");
+        conf.set("dbms.cluster.discovery.resolver_type", "SRV");
+        conf.set("dbms.cluster.discovery.v2.endpoints", endpoint);
+        conf.set("dbms.cluster.raft.binding_timeout", "1d");
+        conf.set("dbms.cluster.raft.membership.join_timeout", "10m");
+    }
+    conf.set_bool("initial.dbms.automatically_enable_free_servers", true);
+    conf.set("dbms.routing.default_router", "SERVER");
+}
+
+/// What the standalone's neo4j.conf is made from.
+pub(crate) struct StandaloneConfInput<'a> {
+    /// FQDN of the client Service: the address the server advertises in routing tables.
+    pub client_fqdn: String,
+    pub version: Option<Neo4jVersion>,
+    pub tls: Option<&'a TLSSpec>,
+    pub monitoring: Option<&'a MonitoringSpec>,
+    pub auth: Option<&'a AuthSpec>,
+    pub config: Option<&'a BTreeMap<String, String>>,
+    pub trusted_cas: bool,
+}
+
+/// The standalone's neo4j.conf (OBJECTS §4.2): no memory, store format or directory keys.
+pub(crate) fn standalone_conf(i: &StandaloneConfInput<'_>) -> String {
+    let mut conf = Conf::default();
+    conf.section("listen");
+    conf.set("server.default_listen_address", "0.0.0.0");
+    // The reference left this at localhost, which breaks neo4j:// routing from other pods.
+    conf.set("server.default_advertised_address", &i.client_fqdn);
+    conf.set_bool("server.http.enabled", true);
+    conf.set("server.http.listen_address", format!(":{PORT_HTTP}"));
+    conf.set_bool("server.bolt.enabled", true);
+    if cert_manager_tls(i.tls) {
+        conf.set("server.bolt.listen_address", format!("0.0.0.0:{PORT_BOLT}"));
+        conf.section("TLS (cert-manager)");
+        conf.set("server.bolt.tls_level", "REQUIRED");
+        conf.set_bool("server.https.enabled", true);
+        conf.set(
+            "server.https.listen_address",
+            format!("0.0.0.0:{PORT_HTTPS}"),
+        );
+        for policy in ["https", "bolt"] {
+            ssl_policy(&mut conf, policy);
+            conf.set(&format!("{SSL_POLICY_PREFIX}{policy}.client_auth"), "NONE");
+        }
+    } else {
+        conf.set("server.bolt.listen_address", format!(":{PORT_BOLT}"));
+    }
+    conf.section("backup");
+    conf.set_bool("server.backup.enabled", true);
+    conf.set(
+        "server.backup.listen_address",
+        format!("0.0.0.0:{PORT_BACKUP}"),
+    );
+    metrics_hardening(&mut conf);
+    seed_providers(&mut conf, i.version);
+    monitoring(&mut conf, i.monitoring);
+    let auth_keys = auth(&mut conf, i.auth);
+    if i.trusted_cas {
+        conf.section("JVM");
+        truststore_flags(&mut conf);
+    }
+    user(&mut conf, i.config, |k| {
+        STANDALONE_MANAGED_KEYS.contains(&k)
+            || k.starts_with(SSL_POLICY_PREFIX)
+            || auth_keys.contains(k)
+    });
+    conf.render()
+}
+
+/// First-boot settings of every cluster server, appended by `startup.sh` only while the
+/// server has no system database yet. Neo4j reads them only when a server first forms or
+/// joins the cluster, so they are left out of the config hash: changing them (for example by
+/// scaling 2 → 3, which raises the effective system primaries) restarts nothing.
+pub(crate) fn bootstrap_conf(system_primaries: i32) -> String {
+    format!("{SYSTEM_PRIMARIES_KEY}={system_primaries}\n")
+}
+
+/// `initial.server.mode_constraint` per server, one `<index> <MODE>` line each, plus
+/// `default <MODE>` for the global `serverModeConstraint`. A server's own hint wins (`NONE`
+/// included); servers without one take the default — the precedence the CRD documents (the
+/// reference let any hint switch the global constraint off for every server, OBJECTS §9.19).
+/// First-boot data like `bootstrap.conf`; only `PRIMARY`/`SECONDARY`/`NONE` are written.
+pub(crate) fn server_modes(t: &TopologyConfiguration) -> String {
+    let mode = |m: &str| match m {
+        "PRIMARY" | "SECONDARY" | "NONE" => Some(m.to_string()),
+        _ => None,
+    };
+    let mut out = String::new();
+    if let Some(global) = t.server_mode_constraint.as_deref().and_then(mode)
+        && global != "NONE"
+    {
+        out.push_str(&format!("default {global}\n"));
+    }
+    let hints: BTreeMap<i32, String> = t
+        .server_roles
+        .iter()
+        .flatten()
+        .filter(|h| h.server_index >= 0)
+        .filter_map(|h| mode(&h.mode_constraint).map(|m| (h.server_index, m)))
+        .collect();
+    for (index, m) in hints {
+        out.push_str(&format!("{index} {m}\n"));
+    }
+    out
+}
+
+/// Starts one cluster server. Every value comes from the environment (`HOSTNAME`, set by the
+/// kubelet; `SERVER_SUBDOMAIN`, set in the pod template) or from files in `/conf`, and is only
+/// ever printed into the copied conf, never evaluated.
+pub(crate) const CLUSTER_STARTUP_SH: &str = r#"#!/bin/bash
+# Starts one Neo4j cluster server. Generated by the Neo4j operator.
+# Every value comes from the environment or /conf and is only printed into the config
+# file, never evaluated as shell code.
+set -euo pipefail
+
+conf_dir=/tmp/neo4j-config
+conf="${conf_dir}/neo4j.conf"
+mkdir -p "${conf_dir}"
+cp /conf/neo4j.conf "${conf}"
+
+# Pods are named <cluster>-server-<index>; the headless Service gives each one an FQDN.
+server_index="${HOSTNAME##*-}"
+fqdn="${HOSTNAME}.${SERVER_SUBDOMAIN}"
+{
+  printf 'server.default_advertised_address=%s\n' "${fqdn}"
+  printf 'server.cluster.advertised_address=%s:6000\n' "${fqdn}"
+  printf 'server.routing.advertised_address=%s:7688\n' "${fqdn}"
+  printf 'server.cluster.raft.advertised_address=%s:7000\n' "${fqdn}"
+} >> "${conf}"
+
+# First boot only: settings Neo4j reads when a server first forms or joins the cluster.
+if [ ! -d /data/databases/system ]; then
+  cat /conf/bootstrap.conf >> "${conf}"
+  mode=""
+  default_mode=""
+  while read -r index value; do
+    case "${index}" in
+      "${server_index}") mode="${value}" ;;
+      default) default_mode="${value}" ;;
+    esac
+  done < /conf/server-modes.conf
+  mode="${mode:-${default_mode}}"
+  case "${mode}" in
+    PRIMARY|SECONDARY) printf 'initial.server.mode_constraint=%s\n' "${mode}" >> "${conf}" ;;
+  esac
+fi
+
+export NEO4J_CONF="${conf_dir}"
+exec /startup/docker-entrypoint.sh neo4j
+"#;
+
+/// The probes of a cluster server: `startup` and `liveness` pass while the JVM runs and
+/// either serves HTTP or is still forming the cluster; `readiness` needs the HTTP connector,
+/// which Neo4j opens only once the DBMS has started.
+pub(crate) const CLUSTER_HEALTH_SH: &str = r#"#!/bin/bash
+# Probe of a Neo4j cluster server: $1 is startup, liveness or readiness.
+# Generated by the Neo4j operator.
+set -u
+probe="${1:-liveness}"
+
+neo4j_running() {
+  local f
+  # The bracket keeps a concurrent probe's own command line from matching.
+  for f in /proc/[0-9]*/cmdline; do
+    if grep -qaE 'EnterpriseEntryPoin[t]|Neo4jEnterpris[e]' "${f}" 2>/dev/null; then
+      return 0
+    fi
+  done
+  return 1
+}
+
+http_open() {
+  timeout 2 bash -c 'exec 3<>/dev/tcp/127.0.0.1/7474' 2>/dev/null
+}
+
+forming() {
+  [ -f /logs/neo4j.log ] && grep -qE 'Resolved endpoints|Starting.*cluster|Waiting for.*servers|minimum_initial_system_primaries_count|cluster formation barrier' /logs/neo4j.log
+}
+
+neo4j_running || exit 1
+case "${probe}" in
+  readiness) http_open ;;
+  *) http_open || forming ;;
+esac
+"#;
+
+/// The probes of a standalone: the JVM runs and serves HTTP.
+pub(crate) const STANDALONE_HEALTH_SH: &str = r#"#!/bin/bash
+# Probe of a Neo4j standalone server. Generated by the Neo4j operator.
+set -u
+
+neo4j_running() {
+  local f
+  # The bracket keeps a concurrent probe's own command line from matching.
+  for f in /proc/[0-9]*/cmdline; do
+    if grep -qaE 'EnterpriseEntryPoin[t]|Neo4jEnterpris[e]' "${f}" 2>/dev/null; then
+      return 0
+    fi
+  done
+  return 1
+}
+
+neo4j_running || exit 1
+timeout 2 bash -c 'exec 3<>/dev/tcp/127.0.0.1/7474' 2>/dev/null
+"#;
+
+/// `truststore-init`: the JVM's default CAs plus each CA mounted at `/trusted-ca/<i>/ca.crt`.
+pub(crate) const TRUSTSTORE_SH: &str = r#"#!/bin/bash
+# Builds the JVM truststore of a Neo4j server. Generated by the Neo4j operator.
+set -euo pipefail
+store=/truststore/truststore.jks
+cp "${JAVA_HOME}/lib/security/cacerts" "${store}"
+chmod 0644 "${store}"
+for dir in /trusted-ca/*/; do
+  [ -f "${dir}ca.crt" ] || continue
+  alias="trusted-ca-$(basename "${dir}")"
+  "${JAVA_HOME}/bin/keytool" -importcert -noprompt -trustcacerts -alias "${alias}" \
+    -file "${dir}ca.crt" -keystore "${store}" -storepass changeit
+done
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(text: &str) -> Vec<(&str, &str)> {
+        text.lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+            .filter_map(|l| l.split_once('='))
+            .collect()
+    }
+
+    #[test]
+    fn last_scalar_wins_at_its_own_position() {
+        let mut c = Conf::default();
+        c.section("a");
+        c.set("x", "1");
+        c.set("y", "1");
+        c.section("b");
+        c.set("x", "2");
+        assert_eq!(settings(&c.render()), vec![("y", "1"), ("x", "2")]);
+    }
+
+    #[test]
+    fn additive_keys_union_their_tokens() {
+        let mut c = Conf::default();
+        c.set("dbms.security.procedures.unrestricted", "apoc.*, gds.*");
+        c.set(
+            "dbms.security.procedures.unrestricted",
+            "gds.*,fleetManagement.*",
+        );
+        assert_eq!(
+            settings(&c.render()),
+            vec![(
+                "dbms.security.procedures.unrestricted",
+                "apoc.*,gds.*,fleetManagement.*"
+            )]
+        );
+    }
+
+    #[test]
+    fn repeatable_keys_keep_every_line() {
+        let mut c = Conf::default();
+        c.set("server.jvm.additional", "-Xa");
+        c.set("server.jvm.additional", "-Xb");
+        assert_eq!(settings(&c.render()).len(), 2);
+    }
+
+    #[test]
+    fn values_and_keys_cannot_forge_lines() {
+        let mut c = Conf::default();
+        c.set("a", "1\ndbms.security.auth_enabled=false\r");
+        c.set("b=c\nd", "x");
+        let text = c.render();
+        assert_eq!(
+            settings(&text),
+            vec![("a", "1 dbms.security.auth_enabled=false ")]
+        );
+    }
+
+    #[test]
+    fn empty_sections_print_no_header() {
+        let mut c = Conf::default();
+        c.section("gone");
+        c.set("x", "1");
+        c.section("kept");
+        c.set("x", "2");
+        let text = c.render();
+        assert!(!text.contains("# gone"));
+        assert!(text.contains("# kept"));
+    }
+
+    #[test]
+    fn server_modes_hints_override_the_default() {
+        let t: TopologyConfiguration = serde_json::from_value(serde_json::json!({
+            "servers": 3,
+            "serverModeConstraint": "SECONDARY",
+            "serverRoles": [
+                {"serverIndex": 2, "modeConstraint": "NONE"},
+                {"serverIndex": 0, "modeConstraint": "PRIMARY"},
+                {"serverIndex": 1, "modeConstraint": "bogus"}
+            ]
+        }))
+        .expect("topology");
+        assert_eq!(server_modes(&t), "default SECONDARY\n0 PRIMARY\n2 NONE\n");
+        let none = TopologyConfiguration {
+            servers: 3,
+            server_mode_constraint: Some("NONE".into()),
+            ..Default::default()
+        };
+        assert_eq!(server_modes(&none), "");
+    }
+
+    #[test]
+    fn scripts_are_bash_with_strict_modes() {
+        for s in [CLUSTER_STARTUP_SH, TRUSTSTORE_SH] {
+            assert!(s.starts_with("#!/bin/bash\n"));
+            assert!(s.contains("set -euo pipefail"));
+        }
+        assert!(CLUSTER_STARTUP_SH.contains("exec /startup/docker-entrypoint.sh neo4j"));
+        let code = |s: &'static str| s.lines().filter(|l| !l.trim_start().starts_with('#'));
+        for script in [
+            CLUSTER_STARTUP_SH,
+            CLUSTER_HEALTH_SH,
+            STANDALONE_HEALTH_SH,
+            TRUSTSTORE_SH,
+        ] {
+            assert!(code(script).all(|l| !l.contains("eval") && !l.contains("source ")));
+        }
+    }
+}

@@ -1,0 +1,985 @@
+//! Status of clusters and standalones, computed by a pure function from what the controller
+//! observed of the children (its caches), the validation verdict and the previous status.
+//! The same inputs always give an equal status — `now` is a parameter, and a condition keeps
+//! its `lastTransitionTime` while its status and reason stay — so a steady object renders a
+//! byte-identical status and costs no write.
+//!
+//! Phases:
+//! - `Failed`: the spec fails validation, or its objects cannot be rendered; nothing is applied.
+//! - `Pending`: the StatefulSet is not observed yet, or the first certificate is observed not
+//!   ready while no server runs.
+//! - `Initializing`: servers are starting — first formation, scaling, or servers recovering.
+//! - `Upgrading`: an established instance (one that has been Ready, so `status.version` is
+//!   set) is replacing pods: the StatefulSet's `updateRevision` differs from its
+//!   `currentRevision` (an image change, or a configuration change rolled by the config hash).
+//! - `Ready`: every desired server is ready on the current revision; `version` becomes the tag.
+//!
+//! Conditions, in this order: `Ready`, `Valid`, `Progressing`, `Degraded` (fewer than a
+//! majority of the servers ready on an established instance).
+
+use k8s_openapi::api::apps::v1::StatefulSet;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+
+use crate::names::{ClusterNames, StandaloneNames};
+use crate::render::{RenderError, cert_manager_tls};
+use crate::types::{
+    ConnectionExamples, EndpointStatus, InternalEndpoints, Neo4jEnterpriseCluster,
+    Neo4jEnterpriseClusterStatus, Neo4jEnterpriseStandalone, Neo4jEnterpriseStandaloneStatus,
+    ReplicaStatus,
+};
+use crate::verdict::Verdict;
+
+pub const PHASE_PENDING: &str = "Pending";
+pub const PHASE_INITIALIZING: &str = "Initializing";
+pub const PHASE_READY: &str = "Ready";
+pub const PHASE_UPGRADING: &str = "Upgrading";
+pub const PHASE_FAILED: &str = "Failed";
+
+pub const CONDITION_READY: &str = "Ready";
+pub const CONDITION_VALID: &str = "Valid";
+pub const CONDITION_PROGRESSING: &str = "Progressing";
+pub const CONDITION_DEGRADED: &str = "Degraded";
+
+/// Longest condition message; the list of findings is cut there.
+const MESSAGE_MAX_CHARS: usize = 1000;
+
+/// What the controller observed of a cluster's children, all optional.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ObservedCluster {
+    /// The `<c>-server` StatefulSet from the cache.
+    pub statefulset: Option<StatefulSet>,
+    /// The `Ready` condition of the `<c>-tls` Certificate (cert-manager mode); `None` when
+    /// not observed (then nothing is claimed about it).
+    pub certificate_ready: Option<bool>,
+    /// Rendering failed, so nothing was applied.
+    pub render_error: Option<RenderError>,
+}
+
+/// What the controller observed of a standalone's children, all optional.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ObservedStandalone {
+    /// The `<s>` StatefulSet from the cache.
+    pub statefulset: Option<StatefulSet>,
+    /// The `Ready` condition of the `<s>-tls-cert` Certificate; `None` when not observed.
+    pub certificate_ready: Option<bool>,
+    pub render_error: Option<RenderError>,
+}
+
+/// The status of a cluster. `now` stamps conditions that change.
+pub fn cluster(
+    c: &Neo4jEnterpriseCluster,
+    observed: &ObservedCluster,
+    validation: &Verdict,
+    previous: Option<&Neo4jEnterpriseClusterStatus>,
+    now: Time,
+) -> Neo4jEnterpriseClusterStatus {
+    let desired = c.spec.topology.servers;
+    let o = evaluate(&Inputs {
+        generation: c.metadata.generation,
+        tag: &c.spec.image.tag,
+        desired,
+        tls: cert_manager_tls(c.spec.tls.as_ref()),
+        statefulset: observed.statefulset.as_ref(),
+        certificate_ready: observed.certificate_ready,
+        render_error: observed.render_error.as_ref(),
+        validation,
+        previous_conditions: previous.and_then(|p| p.conditions.as_deref()),
+        previous_version: previous.and_then(|p| p.version.as_deref()),
+        unit: "servers",
+        now: &now,
+    });
+    let endpoints = c.metadata.namespace.as_deref().and_then(|ns| {
+        let names = c.metadata.name.as_deref().map(ClusterNames::new)?;
+        let client = names.client_fqdn(ns);
+        let mut e = endpoints(&client, &names.client_service(), ns, o.tls);
+        e.internal = Some(InternalEndpoints {
+            headless: Some(format!(
+                "{}.{ns}.svc.cluster.local",
+                names.headless_service()
+            )),
+            client: Some(client),
+        });
+        Some(e)
+    });
+    Neo4jEnterpriseClusterStatus {
+        conditions: Some(o.conditions),
+        replicas: Some(ReplicaStatus {
+            servers: Some(desired),
+            ready: Some(o.ready_servers),
+        }),
+        ready: Some(o.phase == PHASE_READY),
+        phase: Some(o.phase.to_string()),
+        message: Some(o.message),
+        endpoints,
+        last_upgrade_time: last_upgrade_time(
+            previous.and_then(|p| p.version.as_deref()),
+            o.version.as_deref(),
+            previous.and_then(|p| p.last_upgrade_time.as_ref()),
+            &now,
+        ),
+        version: o.version,
+        observed_generation: c.metadata.generation,
+        ..Default::default()
+    }
+}
+
+/// The status of a standalone. `now` stamps conditions that change.
+pub fn standalone(
+    s: &Neo4jEnterpriseStandalone,
+    observed: &ObservedStandalone,
+    validation: &Verdict,
+    previous: Option<&Neo4jEnterpriseStandaloneStatus>,
+    now: Time,
+) -> Neo4jEnterpriseStandaloneStatus {
+    let o = evaluate(&Inputs {
+        generation: s.metadata.generation,
+        tag: &s.spec.image.tag,
+        desired: 1,
+        tls: cert_manager_tls(s.spec.tls.as_ref()),
+        statefulset: observed.statefulset.as_ref(),
+        certificate_ready: observed.certificate_ready,
+        render_error: observed.render_error.as_ref(),
+        validation,
+        previous_conditions: previous.and_then(|p| p.conditions.as_deref()),
+        previous_version: previous.and_then(|p| p.version.as_deref()),
+        unit: "server",
+        now: &now,
+    });
+    let endpoints = s.metadata.namespace.as_deref().and_then(|ns| {
+        let names = s.metadata.name.as_deref().map(StandaloneNames::new)?;
+        Some(endpoints(
+            &names.client_fqdn(ns),
+            &names.client_service(),
+            ns,
+            o.tls,
+        ))
+    });
+    Neo4jEnterpriseStandaloneStatus {
+        conditions: Some(o.conditions),
+        ready: Some(o.phase == PHASE_READY),
+        phase: Some(o.phase.to_string()),
+        message: Some(o.message),
+        endpoints,
+        version: o.version,
+        observed_generation: s.metadata.generation,
+        ..Default::default()
+    }
+}
+
+/// Set when the running version moves from one tag to another; otherwise kept.
+fn last_upgrade_time(
+    before: Option<&str>,
+    after: Option<&str>,
+    previous: Option<&Time>,
+    now: &Time,
+) -> Option<Time> {
+    match (before, after) {
+        (Some(b), Some(a)) if a != b => Some(now.clone()),
+        _ => previous.cloned(),
+    }
+}
+
+fn endpoints(client_fqdn: &str, client_service: &str, ns: &str, tls: bool) -> EndpointStatus {
+    let s = if tls { "+s" } else { "" };
+    EndpointStatus {
+        bolt: Some(format!("bolt{s}://{client_fqdn}:7687")),
+        http: Some(format!("http://{client_fqdn}:7474")),
+        https: tls.then(|| format!("https://{client_fqdn}:7473")),
+        internal: None,
+        connection_examples: Some(ConnectionExamples {
+            port_forward: Some(format!(
+                "kubectl port-forward -n {ns} svc/{client_service} 7474:7474 7687:7687"
+            )),
+            browser_url: Some("http://localhost:7474".into()),
+            bolt_uri: Some("bolt://localhost:7687".into()),
+            neo4j_uri: Some(format!("neo4j{s}://{client_fqdn}:7687")),
+            ..Default::default()
+        }),
+    }
+}
+
+struct Inputs<'a> {
+    generation: Option<i64>,
+    tag: &'a str,
+    desired: i32,
+    tls: bool,
+    statefulset: Option<&'a StatefulSet>,
+    certificate_ready: Option<bool>,
+    render_error: Option<&'a RenderError>,
+    validation: &'a Verdict,
+    previous_conditions: Option<&'a [Condition]>,
+    previous_version: Option<&'a str>,
+    /// "servers" or "server", for messages.
+    unit: &'static str,
+    now: &'a Time,
+}
+
+struct Outcome {
+    phase: &'static str,
+    message: String,
+    ready_servers: i32,
+    version: Option<String>,
+    tls: bool,
+    conditions: Vec<Condition>,
+}
+
+/// What the StatefulSet says about the rollout.
+struct Rollout {
+    ready: i32,
+    /// The StatefulSet controller has seen the latest spec, every pod runs the update
+    /// revision, and there are exactly as many pods as desired.
+    settled: bool,
+    /// Pods are being replaced by a new revision.
+    replacing: bool,
+}
+
+fn rollout(sts: &StatefulSet, desired: i32) -> Rollout {
+    let status = sts.status.clone().unwrap_or_default();
+    let seen = match (sts.metadata.generation, status.observed_generation) {
+        (Some(generation), Some(observed)) => observed >= generation,
+        (Some(_), None) => false,
+        (None, _) => true,
+    };
+    let replacing = matches!(
+        (status.current_revision.as_deref(), status.update_revision.as_deref()),
+        (Some(current), Some(update)) if current != update
+    );
+    let ready = status.ready_replicas.unwrap_or(0);
+    let updated = status.updated_replicas.unwrap_or(0);
+    Rollout {
+        ready,
+        settled: seen && !replacing && status.replicas == desired && updated >= desired,
+        replacing,
+    }
+}
+
+/// Majority of `n` servers.
+fn majority(n: i32) -> i32 {
+    n / 2 + 1
+}
+
+fn evaluate(i: &Inputs<'_>) -> Outcome {
+    let established = i.previous_version.is_some();
+    let unit = i.unit;
+    let desired = i.desired;
+    let mut ready_servers = 0;
+    let mut version = i.previous_version.map(str::to_string);
+    let valid = if i.validation.errors.is_empty() {
+        let warnings = i.validation.warning_rules();
+        let message = if warnings.is_empty() {
+            "the spec passed validation".to_string()
+        } else {
+            format!(
+                "the spec passed validation with warnings: {}",
+                unique(&warnings).join(", ")
+            )
+        };
+        cond(CONDITION_VALID, "True", "Validated", message)
+    } else {
+        let rules = unique(&i.validation.error_rules()).join(", ");
+        let first = i
+            .validation
+            .errors
+            .first()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        cond(
+            CONDITION_VALID,
+            "False",
+            "ValidationFailed",
+            format!("validation failed ({rules}); first: {first}"),
+        )
+    };
+
+    // (phase, reason, message) of the Ready / Progressing conditions.
+    let (phase, reason, message): (&'static str, &'static str, String) =
+        if !i.validation.errors.is_empty() {
+            (
+                PHASE_FAILED,
+                "ValidationFailed",
+                format!(
+                    "validation failed: {}",
+                    unique(&i.validation.error_rules()).join(", ")
+                ),
+            )
+        } else if let Some(e) = i.render_error {
+            (PHASE_FAILED, "RenderFailed", e.to_string())
+        } else if let Some(sts) = i.statefulset {
+            let r = rollout(sts, desired);
+            ready_servers = r.ready;
+            let counts = format!("{}/{desired} {unit} ready", r.ready);
+            if i.tls && !established && r.ready == 0 && i.certificate_ready == Some(false) {
+                (
+                    PHASE_PENDING,
+                    "WaitingForCertificate",
+                    "waiting for cert-manager to issue the TLS certificate".to_string(),
+                )
+            } else if r.settled && r.ready >= desired {
+                version = Some(i.tag.to_string());
+                (PHASE_READY, "AllServersReady", counts)
+            } else if established && r.replacing {
+                if i.previous_version != Some(i.tag) {
+                    (
+                        PHASE_UPGRADING,
+                        "ImageUpgrade",
+                        format!("rolling out image tag {}: {counts}", i.tag),
+                    )
+                } else {
+                    (
+                        PHASE_UPGRADING,
+                        "RollingUpdate",
+                        format!("rolling out a configuration change: {counts}"),
+                    )
+                }
+            } else if established {
+                (PHASE_INITIALIZING, "ServersNotReady", counts)
+            } else {
+                (PHASE_INITIALIZING, "Forming", format!("forming: {counts}"))
+            }
+        } else {
+            (
+                PHASE_PENDING,
+                "StatefulSetNotFound",
+                "waiting for the StatefulSet to be created".to_string(),
+            )
+        };
+
+    let ready = if phase == PHASE_READY {
+        cond(CONDITION_READY, "True", reason, message.clone())
+    } else {
+        cond(CONDITION_READY, "False", reason, message.clone())
+    };
+    let progressing = match phase {
+        PHASE_READY => cond(
+            CONDITION_PROGRESSING,
+            "False",
+            "Complete",
+            format!("every {unit} runs the current spec"),
+        ),
+        PHASE_FAILED => cond(CONDITION_PROGRESSING, "False", reason, message.clone()),
+        _ => cond(CONDITION_PROGRESSING, "True", reason, message.clone()),
+    };
+    let degraded = if established && i.statefulset.is_some() && ready_servers < majority(desired) {
+        cond(
+            CONDITION_DEGRADED,
+            "True",
+            "MajorityUnavailable",
+            format!(
+                "{ready_servers}/{desired} {unit} ready, fewer than the majority of {}",
+                majority(desired)
+            ),
+        )
+    } else {
+        cond(
+            CONDITION_DEGRADED,
+            "False",
+            "AsExpected",
+            format!("{ready_servers}/{desired} {unit} ready"),
+        )
+    };
+
+    let conditions = [ready, valid, progressing, degraded]
+        .into_iter()
+        .map(|c| stamp(c, i.generation, i.previous_conditions, i.now))
+        .collect();
+    Outcome {
+        phase,
+        message: one_line(&message),
+        ready_servers,
+        version,
+        tls: i.tls,
+        conditions,
+    }
+}
+
+fn unique(rules: &[&'static str]) -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = Vec::new();
+    for r in rules {
+        if !out.contains(r) {
+            out.push(r);
+        }
+    }
+    out
+}
+
+/// One line, at most [`MESSAGE_MAX_CHARS`] characters.
+fn one_line(s: &str) -> String {
+    let line: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if line.chars().count() <= MESSAGE_MAX_CHARS {
+        line
+    } else {
+        let cut: String = line.chars().take(MESSAGE_MAX_CHARS - 1).collect();
+        format!("{cut}…")
+    }
+}
+
+/// A condition before stamping (generation and transition time).
+struct Draft {
+    type_: &'static str,
+    status: &'static str,
+    reason: &'static str,
+    message: String,
+}
+
+fn cond(type_: &'static str, status: &'static str, reason: &'static str, message: String) -> Draft {
+    Draft {
+        type_,
+        status,
+        reason,
+        message,
+    }
+}
+
+/// Keeps the previous `lastTransitionTime` while status and reason are unchanged.
+fn stamp(
+    d: Draft,
+    generation: Option<i64>,
+    previous: Option<&[Condition]>,
+    now: &Time,
+) -> Condition {
+    let last_transition_time = previous
+        .into_iter()
+        .flatten()
+        .find(|p| p.type_ == d.type_ && p.status == d.status && p.reason == d.reason)
+        .map(|p| p.last_transition_time.clone())
+        .unwrap_or_else(|| now.clone());
+    Condition {
+        type_: d.type_.to_string(),
+        status: d.status.to_string(),
+        reason: d.reason.to_string(),
+        message: one_line(&d.message),
+        observed_generation: generation,
+        last_transition_time,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::api::apps::v1::StatefulSetStatus;
+    use serde_json::json;
+
+    fn at(seconds: i64) -> Time {
+        Time(k8s_openapi::jiff::Timestamp::from_second(seconds).expect("valid timestamp"))
+    }
+
+    fn cluster_from(spec: serde_json::Value) -> Neo4jEnterpriseCluster {
+        let mut c: Neo4jEnterpriseCluster = serde_json::from_value(json!({
+            "apiVersion": "neo4j.neo4j.com/v1beta1",
+            "kind": "Neo4jEnterpriseCluster",
+            "metadata": {"name": "graph", "namespace": "db", "uid": "u", "generation": 4},
+            "spec": spec,
+        }))
+        .expect("manifest");
+        crate::defaults::cluster(&mut c.spec);
+        c
+    }
+
+    fn plain() -> Neo4jEnterpriseCluster {
+        cluster_from(json!({
+            "image": {"repo": "neo4j", "tag": "5.26.1"},
+            "topology": {"servers": 3},
+            "storage": {"size": "1Gi"},
+            "acceptLicenseAgreement": "yes"
+        }))
+    }
+
+    fn with_tls() -> Neo4jEnterpriseCluster {
+        cluster_from(json!({
+            "image": {"repo": "neo4j", "tag": "5.26.1"},
+            "topology": {"servers": 3},
+            "storage": {"size": "1Gi"},
+            "acceptLicenseAgreement": "yes",
+            "tls": {"mode": "cert-manager", "issuerRef": {"name": "ca"}}
+        }))
+    }
+
+    /// A StatefulSet at generation 2 with the given status counts and revisions.
+    fn sts(
+        observed: i64,
+        replicas: i32,
+        ready: i32,
+        updated: i32,
+        revisions: (&str, &str),
+    ) -> StatefulSet {
+        let mut s = StatefulSet::default();
+        s.metadata.generation = Some(2);
+        s.status = Some(StatefulSetStatus {
+            observed_generation: Some(observed),
+            replicas,
+            ready_replicas: Some(ready),
+            updated_replicas: Some(updated),
+            current_revision: Some(revisions.0.into()),
+            update_revision: Some(revisions.1.into()),
+            ..Default::default()
+        });
+        s
+    }
+
+    fn observed(s: Option<StatefulSet>) -> ObservedCluster {
+        ObservedCluster {
+            statefulset: s,
+            ..Default::default()
+        }
+    }
+
+    fn established(version: &str) -> Neo4jEnterpriseClusterStatus {
+        Neo4jEnterpriseClusterStatus {
+            version: Some(version.into()),
+            ..Default::default()
+        }
+    }
+
+    fn condition<'a>(s: &'a Neo4jEnterpriseClusterStatus, t: &str) -> &'a Condition {
+        s.conditions
+            .iter()
+            .flatten()
+            .find(|c| c.type_ == t)
+            .unwrap_or_else(|| panic!("no {t} condition"))
+    }
+
+    fn invalid() -> Verdict {
+        let mut v = Verdict::default();
+        v.error(
+            "cluster-min-servers",
+            "spec.topology.servers",
+            "spec.topology.servers is 1; use 2 or more",
+        );
+        v.error(
+            "memory-heap-format",
+            "spec.config[server.memory.heap.max_size]",
+            "not a size",
+        );
+        v.error("cluster-min-servers", "spec.topology.servers", "again");
+        v
+    }
+
+    /// (case, cluster, observed, verdict, previous, phase, Ready reason, Progressing,
+    /// Degraded, version)
+    type Case = (
+        &'static str,
+        Neo4jEnterpriseCluster,
+        ObservedCluster,
+        Verdict,
+        Option<Neo4jEnterpriseClusterStatus>,
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+        Option<&'static str>,
+    );
+
+    #[test]
+    fn observed_states_map_to_phases_and_conditions() {
+        let rev = ("r1", "r1");
+        let roll = ("r1", "r2");
+        let render_error = ObservedCluster {
+            statefulset: Some(sts(2, 3, 3, 3, rev)),
+            render_error: Some(RenderError::MissingUid),
+            ..Default::default()
+        };
+        let cert_pending = ObservedCluster {
+            statefulset: Some(sts(2, 3, 0, 3, rev)),
+            certificate_ready: Some(false),
+            ..Default::default()
+        };
+        let table: Vec<Case> = vec![
+            (
+                "invalid",
+                plain(),
+                observed(Some(sts(2, 3, 3, 3, rev))),
+                invalid(),
+                None,
+                PHASE_FAILED,
+                "ValidationFailed",
+                "False",
+                "False",
+                None,
+            ),
+            (
+                "render error",
+                plain(),
+                render_error,
+                Verdict::default(),
+                None,
+                PHASE_FAILED,
+                "RenderFailed",
+                "False",
+                "False",
+                None,
+            ),
+            (
+                "nothing yet",
+                plain(),
+                observed(None),
+                Verdict::default(),
+                None,
+                PHASE_PENDING,
+                "StatefulSetNotFound",
+                "True",
+                "False",
+                None,
+            ),
+            (
+                "waiting for cert",
+                with_tls(),
+                cert_pending,
+                Verdict::default(),
+                None,
+                PHASE_PENDING,
+                "WaitingForCertificate",
+                "True",
+                "False",
+                None,
+            ),
+            (
+                "cert not observed",
+                with_tls(),
+                observed(Some(sts(2, 3, 0, 3, rev))),
+                Verdict::default(),
+                None,
+                PHASE_INITIALIZING,
+                "Forming",
+                "True",
+                "False",
+                None,
+            ),
+            (
+                "forming",
+                plain(),
+                observed(Some(sts(2, 3, 1, 3, rev))),
+                Verdict::default(),
+                None,
+                PHASE_INITIALIZING,
+                "Forming",
+                "True",
+                "False",
+                None,
+            ),
+            (
+                "stale generation",
+                plain(),
+                observed(Some(sts(1, 3, 3, 3, rev))),
+                Verdict::default(),
+                None,
+                PHASE_INITIALIZING,
+                "Forming",
+                "True",
+                "False",
+                None,
+            ),
+            (
+                "ready",
+                plain(),
+                observed(Some(sts(2, 3, 3, 3, rev))),
+                Verdict::default(),
+                None,
+                PHASE_READY,
+                "AllServersReady",
+                "False",
+                "False",
+                Some("5.26.1"),
+            ),
+            (
+                "config roll",
+                plain(),
+                observed(Some(sts(2, 3, 2, 1, roll))),
+                Verdict::default(),
+                Some(established("5.26.1")),
+                PHASE_UPGRADING,
+                "RollingUpdate",
+                "True",
+                "False",
+                Some("5.26.1"),
+            ),
+            (
+                "image upgrade",
+                plain(),
+                observed(Some(sts(2, 3, 2, 1, roll))),
+                Verdict::default(),
+                Some(established("5.26.0")),
+                PHASE_UPGRADING,
+                "ImageUpgrade",
+                "True",
+                "False",
+                Some("5.26.0"),
+            ),
+            (
+                "upgrade done",
+                plain(),
+                observed(Some(sts(2, 3, 3, 3, ("r2", "r2")))),
+                Verdict::default(),
+                Some(established("5.26.0")),
+                PHASE_READY,
+                "AllServersReady",
+                "False",
+                "False",
+                Some("5.26.1"),
+            ),
+            (
+                "lost servers",
+                plain(),
+                observed(Some(sts(2, 3, 1, 3, rev))),
+                Verdict::default(),
+                Some(established("5.26.1")),
+                PHASE_INITIALIZING,
+                "ServersNotReady",
+                "True",
+                "True",
+                Some("5.26.1"),
+            ),
+            (
+                "scaling up",
+                plain(),
+                observed(Some(sts(2, 2, 2, 2, rev))),
+                Verdict::default(),
+                Some(established("5.26.1")),
+                PHASE_INITIALIZING,
+                "ServersNotReady",
+                "True",
+                "False",
+                Some("5.26.1"),
+            ),
+        ];
+        for (case, c, obs, verdict, previous, phase, reason, progressing, degraded, version) in
+            table
+        {
+            let s = cluster(&c, &obs, &verdict, previous.as_ref(), at(1_000));
+            assert_eq!(s.phase.as_deref(), Some(phase), "{case}");
+            assert_eq!(s.ready, Some(phase == PHASE_READY), "{case}");
+            let ready = condition(&s, CONDITION_READY);
+            assert_eq!(ready.reason, reason, "{case}");
+            assert_eq!(
+                ready.status,
+                if phase == PHASE_READY {
+                    "True"
+                } else {
+                    "False"
+                },
+                "{case}"
+            );
+            assert_eq!(
+                condition(&s, CONDITION_PROGRESSING).status,
+                progressing,
+                "{case}"
+            );
+            assert_eq!(condition(&s, CONDITION_DEGRADED).status, degraded, "{case}");
+            assert_eq!(s.version.as_deref(), version, "{case}");
+            assert_eq!(s.observed_generation, Some(4), "{case}");
+            let types: Vec<&str> = s
+                .conditions
+                .iter()
+                .flatten()
+                .map(|c| c.type_.as_str())
+                .collect();
+            assert_eq!(
+                types,
+                [
+                    CONDITION_READY,
+                    CONDITION_VALID,
+                    CONDITION_PROGRESSING,
+                    CONDITION_DEGRADED
+                ]
+            );
+            for cond in s.conditions.iter().flatten() {
+                assert_eq!(cond.observed_generation, Some(4), "{case}");
+                assert!(!cond.message.contains('\n'), "{case}");
+            }
+            assert!(!s.message.as_deref().unwrap_or_default().contains('\n'));
+        }
+    }
+
+    #[test]
+    fn validation_failure_names_the_rule_ids() {
+        let s = cluster(&plain(), &observed(None), &invalid(), None, at(5));
+        let valid = condition(&s, CONDITION_VALID);
+        assert_eq!(valid.status, "False");
+        assert_eq!(valid.reason, "ValidationFailed");
+        assert!(
+            valid
+                .message
+                .contains("cluster-min-servers, memory-heap-format"),
+            "{}",
+            valid.message
+        );
+        assert_eq!(
+            valid.message.matches("cluster-min-servers").count(),
+            2,
+            "listed once, plus the first finding"
+        );
+        assert_eq!(s.phase.as_deref(), Some(PHASE_FAILED));
+        assert!(
+            s.message
+                .as_deref()
+                .unwrap_or_default()
+                .contains("memory-heap-format")
+        );
+
+        let mut warned = Verdict::default();
+        warned.warn("cluster-even-servers", "spec.topology.servers", "even");
+        let s = cluster(&plain(), &observed(None), &warned, None, at(5));
+        let valid = condition(&s, CONDITION_VALID);
+        assert_eq!(
+            (valid.status.as_str(), valid.reason.as_str()),
+            ("True", "Validated")
+        );
+        assert!(valid.message.contains("cluster-even-servers"));
+    }
+
+    #[test]
+    fn steady_status_is_byte_identical_and_keeps_transition_times() {
+        let c = plain();
+        let obs = observed(Some(sts(2, 3, 3, 3, ("r", "r"))));
+        let v = Verdict::default();
+        let first = cluster(&c, &obs, &v, None, at(100));
+        let again = cluster(&c, &obs, &v, Some(&first), at(200));
+        assert_eq!(first, again);
+        assert_eq!(
+            serde_json::to_string(&first).expect("json"),
+            serde_json::to_string(&again).expect("json")
+        );
+        assert!(
+            again
+                .conditions
+                .iter()
+                .flatten()
+                .all(|c| c.last_transition_time == at(100))
+        );
+
+        // One server goes: Ready and Progressing transition, Valid keeps its time.
+        let degraded = observed(Some(sts(2, 3, 2, 3, ("r", "r"))));
+        let later = cluster(&c, &degraded, &v, Some(&again), at(300));
+        assert_eq!(
+            condition(&later, CONDITION_READY).last_transition_time,
+            at(300)
+        );
+        assert_eq!(
+            condition(&later, CONDITION_PROGRESSING).last_transition_time,
+            at(300)
+        );
+        assert_eq!(
+            condition(&later, CONDITION_VALID).last_transition_time,
+            at(100)
+        );
+        // Degraded stays False with the same reason: its time is kept though the message moved.
+        assert_eq!(
+            condition(&later, CONDITION_DEGRADED).last_transition_time,
+            at(100)
+        );
+    }
+
+    #[test]
+    fn replicas_endpoints_and_upgrade_time() {
+        let c = with_tls();
+        let obs = ObservedCluster {
+            statefulset: Some(sts(2, 3, 3, 3, ("r", "r"))),
+            certificate_ready: Some(true),
+            ..Default::default()
+        };
+        let s = cluster(
+            &c,
+            &obs,
+            &Verdict::default(),
+            Some(&established("5.26.0")),
+            at(42),
+        );
+        assert_eq!(
+            s.replicas,
+            Some(ReplicaStatus {
+                servers: Some(3),
+                ready: Some(3)
+            })
+        );
+        let e = s.endpoints.clone().unwrap_or_default();
+        assert_eq!(
+            e.bolt.as_deref(),
+            Some("bolt+s://graph-client.db.svc.cluster.local:7687")
+        );
+        assert_eq!(
+            e.http.as_deref(),
+            Some("http://graph-client.db.svc.cluster.local:7474")
+        );
+        assert_eq!(
+            e.https.as_deref(),
+            Some("https://graph-client.db.svc.cluster.local:7473")
+        );
+        let internal = e.internal.unwrap_or_default();
+        assert_eq!(
+            internal.headless.as_deref(),
+            Some("graph-headless.db.svc.cluster.local")
+        );
+        assert_eq!(
+            internal.client.as_deref(),
+            Some("graph-client.db.svc.cluster.local")
+        );
+        assert_eq!(
+            e.connection_examples.and_then(|x| x.neo4j_uri).as_deref(),
+            Some("neo4j+s://graph-client.db.svc.cluster.local:7687")
+        );
+        assert_eq!(s.version.as_deref(), Some("5.26.1"));
+        assert_eq!(s.last_upgrade_time, Some(at(42)));
+
+        let s = cluster(&plain(), &observed(None), &Verdict::default(), None, at(1));
+        let e = s.endpoints.unwrap_or_default();
+        assert_eq!(
+            e.bolt.as_deref(),
+            Some("bolt://graph-client.db.svc.cluster.local:7687")
+        );
+        assert_eq!(e.https, None);
+        assert_eq!(s.last_upgrade_time, None);
+        assert_eq!(
+            s.replicas,
+            Some(ReplicaStatus {
+                servers: Some(3),
+                ready: Some(0)
+            })
+        );
+    }
+
+    #[test]
+    fn standalone_status_follows_its_statefulset() {
+        let s: Neo4jEnterpriseStandalone = serde_json::from_value(json!({
+            "apiVersion": "neo4j.neo4j.com/v1beta1",
+            "kind": "Neo4jEnterpriseStandalone",
+            "metadata": {"name": "solo", "namespace": "db", "generation": 2},
+            "spec": {"image": {"repo": "neo4j", "tag": "2025.01.0"}, "storage": {"size": "1Gi"}}
+        }))
+        .expect("manifest");
+        let pending = standalone(
+            &s,
+            &ObservedStandalone::default(),
+            &Verdict::default(),
+            None,
+            at(1),
+        );
+        assert_eq!(pending.phase.as_deref(), Some(PHASE_PENDING));
+        assert_eq!(pending.version, None);
+        let obs = ObservedStandalone {
+            statefulset: Some(sts(2, 1, 1, 1, ("r", "r"))),
+            ..Default::default()
+        };
+        let ready = standalone(&s, &obs, &Verdict::default(), Some(&pending), at(2));
+        assert_eq!(ready.phase.as_deref(), Some(PHASE_READY));
+        assert_eq!(ready.ready, Some(true));
+        assert_eq!(ready.version.as_deref(), Some("2025.01.0"));
+        assert_eq!(ready.message.as_deref(), Some("1/1 server ready"));
+        let e = ready.endpoints.clone().unwrap_or_default();
+        assert_eq!(
+            e.bolt.as_deref(),
+            Some("bolt://solo-client.db.svc.cluster.local:7687")
+        );
+        assert_eq!(e.internal, None);
+        // The Valid condition did not change between the two.
+        let valid = |st: &Neo4jEnterpriseStandaloneStatus| {
+            st.conditions
+                .iter()
+                .flatten()
+                .find(|c| c.type_ == CONDITION_VALID)
+                .map(|c| c.last_transition_time.clone())
+        };
+        assert_eq!(valid(&ready), Some(at(1)));
+    }
+}

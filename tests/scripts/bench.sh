@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# `make bench`: benchmarks, each writing its section of BENCHMARKS.md (machine, date, command).
+# Traffic stays on 127.0.0.1; every run is bounded in time.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+CARGO="${CARGO:-cargo}"
+cd "$ROOT"
+
+echo "== admission webhook (release build)"
+"$CARGO" build --locked --release -p neo4j-webhook
+"$CARGO" bench --locked -p neo4j-webhook --bench admission
+
+if [[ -f controller/benches/controller.rs ]]; then
+  echo "== controller against the local control plane"
+  STATE="$ROOT/target/bench-cluster"
+  trap 'bash "$ROOT/tests/scripts/cluster-down.sh" "$STATE" >/dev/null 2>&1 || true' EXIT
+  "$CARGO" build --locked --release -p neo4j-controller -p neo4j-e2e --bins
+  bash "$ROOT/tests/scripts/cluster-up.sh" "$STATE"
+  E2E_STATE_DIR="$STATE" "$CARGO" bench --locked -p neo4j-controller --bench controller
+fi
