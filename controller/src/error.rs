@@ -13,9 +13,6 @@ pub enum Error {
         #[source]
         source: Box<kube::Error>,
     },
-    /// The rendered objects could not be produced from the spec (permanent for this generation).
-    #[error("rendering failed: {0}")]
-    Render(String),
     /// A desired object could not be turned into an API request.
     #[error("serializing {what} failed: {source}")]
     Serialize {
@@ -39,7 +36,6 @@ impl Error {
         match self {
             Error::Kube { source, .. } if is_conflict(source) => "conflict",
             Error::Kube { .. } => "kube_error",
-            Error::Render(_) => "render_error",
             Error::Serialize { .. } => "serialize_error",
             Error::CertManagerMissing => "cert_manager_missing",
             Error::MissingField(_) => "missing_field",
@@ -108,7 +104,6 @@ mod tests {
                 "kube_error",
                 true,
             ),
-            (Error::Render("x".into()), "render_error", false),
             (
                 Error::Serialize {
                     what: "status".into(),

@@ -262,6 +262,9 @@ async fn lead(
     outcome
 }
 
+/// Reconciles running at once per kind.
+const RECONCILE_CONCURRENCY: u16 = 8;
+
 /// A Controller for `K` whose main watch ignores status-only updates (its own status writes):
 /// a new generation, or a finalizer change, triggers; children trigger through owner refs.
 fn controller_for<K: Instance>(
@@ -283,8 +286,12 @@ fn controller_for<K: Instance>(
             Default::default(),
         );
     let ctl = Controller::for_stream(stream, reader.clone()).with_config(
-        // Coalesce the burst of child events that follows an apply into one reconcile.
-        controller::Config::default().debounce(Duration::from_millis(500)),
+        controller::Config::default()
+            // Coalesce the burst of child events that follows an apply into one reconcile.
+            .debounce(Duration::from_millis(500))
+            // Bounded parallelism: after a restart a thousand objects queue up at once, and
+            // unbounded fan-out would hold a thousand requests' buffers in memory together.
+            .concurrency(RECONCILE_CONCURRENCY),
     );
     (reader, ctl)
 }

@@ -84,14 +84,38 @@ pub async fn reconcile<K: Instance>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Ac
     let started = Instant::now();
     let result = reconcile_object(&*obj, &ctx).await;
     let label = match &result {
-        Ok(_) => "ok",
+        Ok((_, outcome)) => outcome.label(),
         Err(e) => e.metric_label(),
     };
     ctx.metrics.reconciled(K::KIND, label, started.elapsed());
     if result.is_ok() {
         ctx.failures.succeed(&key(&*obj));
     }
-    result
+    result.map(|(action, _)| action)
+}
+
+/// How a reconcile that raised no error ended (the `result` label).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Children applied (or already in place) and status written.
+    Applied,
+    /// The spec fails validation: status says so, nothing is materialized.
+    Invalid,
+    /// The spec cannot be rendered: status says so, nothing is applied.
+    RenderFailed,
+    /// Deletion handled (finalizer work done or nothing to do).
+    Deleted,
+}
+
+impl Outcome {
+    pub fn label(self) -> &'static str {
+        match self {
+            Outcome::Applied => "ok",
+            Outcome::Invalid => "invalid",
+            Outcome::RenderFailed => "render_error",
+            Outcome::Deleted => "deleted",
+        }
+    }
 }
 
 /// Transient errors back off exponentially per object; anything else waits for a change.
@@ -110,7 +134,7 @@ fn now() -> Time {
     Time(k8s_openapi::jiff::Timestamp::now())
 }
 
-async fn reconcile_object<K: Instance>(obj: &K, ctx: &Context) -> Result<Action> {
+async fn reconcile_object<K: Instance>(obj: &K, ctx: &Context) -> Result<(Action, Outcome)> {
     let namespace = obj.namespace().ok_or(Error::MissingField("namespace"))?;
     let defaulted = obj.defaulted();
     let has_finalizer = obj.finalizers().iter().any(|f| f == K::FINALIZER);
@@ -126,7 +150,7 @@ async fn reconcile_object<K: Instance>(obj: &K, ctx: &Context) -> Result<Action>
             Step::Remove => finalizer::set(ctx, obj, false).await?,
             Step::Add | Step::Nothing => {}
         }
-        return Ok(Action::await_change());
+        return Ok((Action::await_change(), Outcome::Deleted));
     }
 
     let verdict = defaulted.validate();
@@ -139,7 +163,7 @@ async fn reconcile_object<K: Instance>(obj: &K, ctx: &Context) -> Result<Action>
         // Not materialized, not retried: only a new generation re-triggers.
         let observed = observe(ctx, obj, &namespace, None);
         write_status(ctx, obj, &defaulted, observed, &verdict).await?;
-        return Ok(Action::await_change());
+        return Ok((Action::await_change(), Outcome::Invalid));
     }
 
     match finalizer::step(false, has_finalizer, defaulted.retention_policy()) {
@@ -157,7 +181,7 @@ async fn reconcile_object<K: Instance>(obj: &K, ctx: &Context) -> Result<Action>
             }
             let observed = observe(ctx, obj, &namespace, Some(e));
             write_status(ctx, obj, &defaulted, observed, &verdict).await?;
-            return Ok(Action::await_change());
+            return Ok((Action::await_change(), Outcome::RenderFailed));
         }
     };
     let mut writes = 0;
@@ -171,7 +195,7 @@ async fn reconcile_object<K: Instance>(obj: &K, ctx: &Context) -> Result<Action>
     }
     let observed = observe(ctx, obj, &namespace, None);
     write_status(ctx, obj, &defaulted, observed, &verdict).await?;
-    Ok(Action::requeue(RESYNC))
+    Ok((Action::requeue(RESYNC), Outcome::Applied))
 }
 
 fn observe<K: Instance>(

@@ -1014,8 +1014,10 @@ async fn controller_runs_with_exactly_the_rbac_table() {
         .patch(
             &user,
             &PatchParams::apply("ctl-test"),
-            &Patch::Apply(json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
-                "metadata": {"name": user}, "rules": rules})),
+            &Patch::Apply(
+                json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+                "metadata": {"name": user}, "rules": rules}),
+            ),
         )
         .await
         .unwrap();
@@ -1073,11 +1075,19 @@ async fn controller_runs_with_exactly_the_rbac_table() {
         .await
         .unwrap();
     wait_for("cluster deleted under the RBAC table", T, || async {
-        clusters(&env).get_opt("least").await.ok()?.is_none().then_some(())
+        clusters(&env)
+            .get_opt("least")
+            .await
+            .ok()?
+            .is_none()
+            .then_some(())
     })
     .await;
     assert_eq!(
-        ctl.metric("neo4j_controller_reconciles_total", &[("result", "kube_error")]),
+        ctl.metric(
+            "neo4j_controller_reconciles_total",
+            &[("result", "kube_error")]
+        ),
         0.0,
         "a call was refused:\n{}",
         ctl.metrics()

@@ -120,7 +120,9 @@ fn inventory_server() -> Result<(), BoxError> {
             object["metadata"]["name"] = json!(format!("graph-{i:04}"));
             object["metadata"]["uid"] = json!(format!("00000000-0000-0000-0000-{i:012}"));
             let mut cluster: Neo4jEnterpriseCluster = serde_json::from_value(object)?;
-            cluster.metadata.managed_fields = None; // as the watch cache strips them
+            // What the watch cache keeps of each object.
+            cluster.metadata.managed_fields = None;
+            cluster.metadata.annotations = None;
             writer.apply_watcher_event(&Event::Apply(cluster));
         }
         let cache = WatchCache::from_stores(clusters, standalones);

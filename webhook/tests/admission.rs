@@ -103,6 +103,37 @@ async fn mutate_patches_a_cluster_with_its_defaults() {
 }
 
 #[tokio::test]
+async fn managed_fields_are_not_read_and_the_patch_still_fits_the_whole_object() {
+    let mut object = object(Kind::Cluster, "graph", json!({}));
+    object["metadata"]["managedFields"] = json!([{
+        "manager": "kubectl-client-side-apply",
+        "operation": "Update",
+        "apiVersion": "neo4j.neo4j.com/v1beta1",
+        "fieldsType": "FieldsV1",
+        "fieldsV1": {"f:spec": {"f:topology": {"f:servers": {}}}},
+    }]);
+    let old = object.clone();
+    for op in ["CREATE", "UPDATE"] {
+        let review = review("uid-mf", op, &object, Some(&old));
+        let response = post_json(&state(), "/mutate", &review).await.response();
+        let expected = engine::mutate(Kind::Cluster, &object).expect("decodes");
+        assert_eq!(patched(&object, &response), expected.defaulted, "{op}");
+        let response = post_json(&state(), "/validate", &review).await.response();
+        assert_eq!(response["allowed"], true, "{op}: {response}");
+    }
+    // Not even their shape: the API server owns managedFields and never sends broken ones.
+    object["metadata"]["managedFields"] = json!(false);
+    let review = review("uid-mf", "CREATE", &object, None);
+    let response = post_json(&state(), "/validate", &review).await.response();
+    assert_eq!(response["allowed"], true, "{response}");
+    let response = post_json(&state(), "/mutate", &review).await.response();
+    assert!(
+        response.get("patch").is_some() && response.get("warnings").is_none(),
+        "{response}"
+    );
+}
+
+#[tokio::test]
 async fn validate_allows_a_valid_object_of_every_kind() {
     for kind in Kind::ALL {
         let object = object(kind, "graph", json!({}));

@@ -8,8 +8,11 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::{DATABASE_NAME, DATABASE_NAME_MAX, has_control_chars, key_path, regex, shown};
-use crate::engine::{self, Instance, InstanceKind, Inventory};
+use super::{
+    DATABASE_NAME, DATABASE_NAME_MAX, InstanceRef, has_control_chars, key_path, not_run_yet, regex,
+    require_instance_ref, resolve_instance, set, shown,
+};
+use crate::engine::{Instance, InstanceKind, Inventory};
 use crate::types::{DatabaseTopology, Neo4jDatabase, SeedConfiguration};
 use crate::verdict::Verdict;
 use crate::version;
@@ -77,22 +80,20 @@ const INITIAL_SOURCES: [&str; 3] = ["cypher", "dump", "csv"];
 
 static SEED_CONFIG_KEY: LazyLock<Regex> = LazyLock::new(|| regex(r"^[a-zA-Z0-9._-]+$"));
 
-fn set(s: &Option<String>) -> Option<&str> {
-    s.as_deref().filter(|x| !x.is_empty())
-}
+const HOST: InstanceRef = InstanceRef {
+    field: "spec.clusterRef",
+    required: "database-cluster-ref-required",
+    role: "that hosts the database",
+    checks: "the host, and the topology against its servers",
+    not_found: "database-host-exists",
+    waiter: "database",
+};
 
 pub fn create(obj: &Neo4jDatabase) -> Verdict {
     let mut v = Verdict::default();
     let s = &obj.spec;
-    v.warn("field-not-implemented", "spec", "Neo4jDatabase objects are validated and stored, but this operator version does not run them yet");
-
-    if set(&s.cluster_ref).is_none_or(|r| r.trim().is_empty()) {
-        v.error(
-            "database-cluster-ref-required",
-            "spec.clusterRef",
-            "is empty; name the Neo4jEnterpriseCluster or Neo4jEnterpriseStandalone that hosts the database",
-        );
-    }
+    not_run_yet(&mut v, "Neo4jDatabase");
+    require_instance_ref(&mut v, &s.cluster_ref, &HOST);
     name(&mut v, set(&s.name));
     if let Some(t) = &s.topology {
         topology(&mut v, t);
@@ -541,23 +542,9 @@ pub fn update(old: &Neo4jDatabase, new: &Neo4jDatabase) -> Verdict {
 
 pub fn cross(obj: &Neo4jDatabase, namespace: &str, inventory: &dyn Inventory) -> Verdict {
     let mut v = Verdict::default();
-    let Some(host) = set(&obj.spec.cluster_ref) else {
-        return v;
-    };
-    if !inventory.available() {
-        engine::skipped_cross_check(
-            &mut v,
-            "spec.clusterRef",
-            "the host, and the topology against its servers",
-        );
-        return v;
-    }
-    let Some(instance) = inventory.instance(namespace, host) else {
-        v.warn(
-            "database-host-exists",
-            "spec.clusterRef",
-            format!("no Neo4jEnterpriseCluster or Neo4jEnterpriseStandalone {} in namespace {namespace}; the database waits until it exists", shown(host)),
-        );
+    let Some((host, instance)) =
+        resolve_instance(&mut v, inventory, namespace, &obj.spec.cluster_ref, &HOST)
+    else {
         return v;
     };
     if let Some(until) = obj
@@ -655,9 +642,8 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::*;
-    use crate::validate::backup::tests::{
-        Case, Kind, NAMESPACE, Via, any_json, build, exercise, hit, inventory, miss, mutate,
-        nasty_string, run,
+    use crate::validate::testkit::{
+        self, Case, Kind, NAMESPACE, Via, build, hit, inventory, miss, nasty_string, run, with,
     };
 
     fn base() -> Value {
@@ -681,11 +667,6 @@ mod tests {
     /// A seed that raises no warning of its own.
     fn seeded(uri: &str) -> Value {
         json!({"seedURI": uri, "seedCredentials": {"secretRef": "seed-creds"}})
-    }
-
-    fn with(mut a: Value, b: Value) -> Value {
-        json_patch::merge(&mut a, &b);
-        a
     }
 
     fn cases() -> Vec<Case> {
@@ -933,23 +914,13 @@ mod tests {
         })
     }
 
+    testkit::never_panic!(
+        KIND,
+        database_rules_never_panic_on_mutated_specs(rich()),
+        database_rules_never_panic_on_arbitrary_specs(base()),
+    );
+
     proptest::proptest! {
-        #[test]
-        fn database_rules_never_panic_on_mutated_specs(
-            edits in proptest::collection::vec((0usize..200, 0u8..8, nasty_string(), proptest::prelude::any::<i64>()), 0..12)
-        ) {
-            let mut object = rich();
-            mutate(&mut object, &edits);
-            exercise(&KIND, object);
-        }
-
-        #[test]
-        fn database_rules_never_panic_on_arbitrary_specs(spec in any_json()) {
-            let mut object = base();
-            object["spec"] = spec;
-            exercise(&KIND, object);
-        }
-
         #[test]
         fn seed_uri_and_restore_until_checks_never_panic(s in nasty_string()) {
             let _ = check_seed_uri(&s);

@@ -10,11 +10,14 @@ pub mod instance;
 pub mod plugin;
 pub mod restore;
 pub mod standalone;
+#[cfg(test)]
+pub(crate) mod testkit;
 
 use std::sync::LazyLock;
 
 use regex::Regex;
 
+use crate::engine::{self, Instance, Inventory};
 pub use crate::verdict::{Finding, Verdict};
 
 fn regex(pattern: &str) -> Regex {
@@ -62,6 +65,81 @@ pub fn shown(value: &str) -> String {
         let cut: String = value.chars().take(MAX).collect();
         format!("{cut:?}…")
     }
+}
+
+/// An optional string field, when set and not empty.
+pub(crate) fn set(s: &Option<String>) -> Option<&str> {
+    s.as_deref().filter(|x| !x.is_empty())
+}
+
+/// `field-not-implemented` on `spec` of a kind this operator version validates but does not run.
+pub(crate) fn not_run_yet(v: &mut Verdict, kind: &str) {
+    v.warn(
+        "field-not-implemented",
+        "spec",
+        format!(
+            "{kind} objects are validated and stored, but this operator version does not run them yet"
+        ),
+    );
+}
+
+/// How a kind that acts on a cluster or standalone names it, for [`require_instance_ref`] and
+/// [`resolve_instance`].
+pub(crate) struct InstanceRef {
+    /// The field holding the name: `spec.instanceRef` or `spec.clusterRef`.
+    pub field: &'static str,
+    /// The error when the field is unset or blank.
+    pub required: &'static str,
+    /// What the instance is to this kind, completing "name the Neo4jEnterpriseCluster or
+    /// Neo4jEnterpriseStandalone …", e.g. `to back up`.
+    pub role: &'static str,
+    /// What the cross check looks at, for `cross-check-skipped` when there is no inventory.
+    pub checks: &'static str,
+    /// The warning when the inventory has no instance of that name.
+    pub not_found: &'static str,
+    /// What waits for the instance to exist, e.g. `backup`.
+    pub waiter: &'static str,
+}
+
+/// `r.required` when the reference is unset or blank.
+pub(crate) fn require_instance_ref(v: &mut Verdict, reference: &Option<String>, r: &InstanceRef) {
+    if set(reference).is_none_or(|name| name.trim().is_empty()) {
+        v.error(
+            r.required,
+            r.field,
+            format!(
+                "is empty; name the Neo4jEnterpriseCluster or Neo4jEnterpriseStandalone {}",
+                r.role
+            ),
+        );
+    }
+}
+
+/// The name `reference` holds and the cluster or standalone of that name in `namespace`, or
+/// `None` (with why in `v`): nothing is checked without a name, the cross check is skipped
+/// without a view of the cluster, and a missing instance is only a warning, since one
+/// `kubectl apply` may create both in any order.
+pub(crate) fn resolve_instance<'a>(
+    v: &mut Verdict,
+    inventory: &dyn Inventory,
+    namespace: &str,
+    reference: &'a Option<String>,
+    r: &InstanceRef,
+) -> Option<(&'a str, Instance)> {
+    let name = set(reference)?;
+    if !inventory.available() {
+        engine::skipped_cross_check(v, r.field, r.checks);
+        return None;
+    }
+    let Some(instance) = inventory.instance(namespace, name) else {
+        v.warn(
+            r.not_found,
+            r.field,
+            format!("no Neo4jEnterpriseCluster or Neo4jEnterpriseStandalone {} in namespace {namespace}; the {} waits until it exists", shown(name), r.waiter),
+        );
+        return None;
+    };
+    Some((name, instance))
 }
 
 #[cfg(test)]

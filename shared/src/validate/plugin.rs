@@ -8,8 +8,11 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::{has_control_chars, item_path, key_path, regex, shown};
-use crate::engine::{self, Inventory};
+use super::{
+    InstanceRef, has_control_chars, item_path, key_path, not_run_yet, regex, require_instance_ref,
+    resolve_instance, set, shown,
+};
+use crate::engine::Inventory;
 use crate::types::{Neo4jPlugin, PluginResourceRequirements, PluginSecurity, PluginSource};
 use crate::verdict::Verdict;
 
@@ -81,10 +84,6 @@ static CHECKSUM: LazyLock<Regex> =
     LazyLock::new(|| regex(r"^(sha256:[a-fA-F0-9]{64}|sha512:[a-fA-F0-9]{128})$"));
 static CONFIG_KEY: LazyLock<Regex> = LazyLock::new(|| regex(r"^[a-zA-Z0-9._-]+$"));
 
-fn set(s: &Option<String>) -> Option<&str> {
-    s.as_deref().filter(|x| !x.is_empty())
-}
-
 /// The name the controller installs: `gds` and `neosemantics` are aliases.
 pub fn mapped_name(name: &str) -> &str {
     match name {
@@ -94,18 +93,20 @@ pub fn mapped_name(name: &str) -> &str {
     }
 }
 
+const TARGET: InstanceRef = InstanceRef {
+    field: "spec.clusterRef",
+    required: "plugin-cluster-ref-required",
+    role: "to install into",
+    checks: "the plugin's target",
+    not_found: "plugin-cluster-not-found",
+    waiter: "plugin",
+};
+
 pub fn create(obj: &Neo4jPlugin) -> Verdict {
     let mut v = Verdict::default();
     let s = &obj.spec;
-    v.warn("field-not-implemented", "spec", "Neo4jPlugin objects are validated and stored, but this operator version does not run them yet");
-
-    if set(&s.cluster_ref).is_none_or(|r| r.trim().is_empty()) {
-        v.error(
-            "plugin-cluster-ref-required",
-            "spec.clusterRef",
-            "is empty; name the Neo4jEnterpriseCluster or Neo4jEnterpriseStandalone to install into",
-        );
-    }
+    not_run_yet(&mut v, "Neo4jPlugin");
+    require_instance_ref(&mut v, &s.cluster_ref, &TARGET);
     let install_mode = s.install_mode.as_deref().unwrap_or("Managed");
     let verified = install_mode == "VerifiedDownload";
     if !INSTALL_MODES.contains(&install_mode) {
@@ -482,20 +483,7 @@ pub fn update(old: &Neo4jPlugin, new: &Neo4jPlugin) -> Verdict {
 
 pub fn cross(obj: &Neo4jPlugin, namespace: &str, inventory: &dyn Inventory) -> Verdict {
     let mut v = Verdict::default();
-    let Some(target) = set(&obj.spec.cluster_ref) else {
-        return v;
-    };
-    if !inventory.available() {
-        engine::skipped_cross_check(&mut v, "spec.clusterRef", "the plugin's target");
-        return v;
-    }
-    if inventory.instance(namespace, target).is_none() {
-        v.warn(
-            "plugin-cluster-not-found",
-            "spec.clusterRef",
-            format!("no Neo4jEnterpriseCluster or Neo4jEnterpriseStandalone {} in namespace {namespace}; the plugin waits until it exists", shown(target)),
-        );
-    }
+    resolve_instance(&mut v, inventory, namespace, &obj.spec.cluster_ref, &TARGET);
     v
 }
 
@@ -504,9 +492,8 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::*;
-    use crate::validate::backup::tests::{
-        Case, Kind, NAMESPACE, Via, any_json, build, exercise, hit, inventory, miss, mutate,
-        nasty_string, run,
+    use crate::validate::testkit::{
+        self, Case, Kind, NAMESPACE, Via, build, hit, inventory, miss, nasty_string, run, with,
     };
 
     fn base() -> Value {
@@ -533,11 +520,6 @@ mod tests {
     fn verified() -> Value {
         json!({"name": "my-plugin", "version": "1.2.3", "installMode": "VerifiedDownload",
             "source": {"type": "url", "url": "https://example.com/my-plugin-1.2.3.jar", "checksum": SHA256}})
-    }
-
-    fn with(mut a: Value, b: Value) -> Value {
-        json_patch::merge(&mut a, &b);
-        a
     }
 
     fn cases() -> Vec<Case> {
@@ -727,23 +709,13 @@ mod tests {
         })
     }
 
+    testkit::never_panic!(
+        KIND,
+        plugin_rules_never_panic_on_mutated_specs(rich()),
+        plugin_rules_never_panic_on_arbitrary_specs(base()),
+    );
+
     proptest::proptest! {
-        #[test]
-        fn plugin_rules_never_panic_on_mutated_specs(
-            edits in proptest::collection::vec((0usize..200, 0u8..8, nasty_string(), proptest::prelude::any::<i64>()), 0..12)
-        ) {
-            let mut object = rich();
-            mutate(&mut object, &edits);
-            exercise(&KIND, object);
-        }
-
-        #[test]
-        fn plugin_rules_never_panic_on_arbitrary_specs(spec in any_json()) {
-            let mut object = base();
-            object["spec"] = spec;
-            exercise(&KIND, object);
-        }
-
         #[test]
         fn url_and_version_helpers_never_panic(a in nasty_string(), b in nasty_string()) {
             let _ = https_url_problem(&a, true);

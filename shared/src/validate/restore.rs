@@ -4,8 +4,11 @@
 //! `restore-not-sharded`, `restore-overwrite-confirm`) are the controller's.
 
 use super::backup::{StorageRules, TEMP_STORAGE_SIZE, path_safe, storage_fields};
-use super::{DATABASE_NAME, DATABASE_NAME_MAX, shown};
-use crate::engine::{self, InstanceKind, Inventory};
+use super::{
+    DATABASE_NAME, DATABASE_NAME_MAX, InstanceRef, not_run_yet, require_instance_ref,
+    resolve_instance, set, shown,
+};
+use crate::engine::{InstanceKind, Inventory};
 use crate::types::{
     Neo4jRestore, RestoreHooks, RestoreOptionsSpec, RestoreSource, StorageLocation,
 };
@@ -45,22 +48,20 @@ const RESTORE_STORAGE: StorageRules = StorageRules {
     identity_provider: "restore-storage-type",
 };
 
-fn set(s: &Option<String>) -> Option<&str> {
-    s.as_deref().filter(|x| !x.is_empty())
-}
+const TARGET: InstanceRef = InstanceRef {
+    field: "spec.instanceRef",
+    required: "restore-instance-ref-required",
+    role: "to restore into",
+    checks: "the restore target and whether it supports point-in-time recovery",
+    not_found: "restore-instance-not-found",
+    waiter: "restore",
+};
 
 pub fn create(obj: &Neo4jRestore) -> Verdict {
     let mut v = Verdict::default();
     let s = &obj.spec;
-    v.warn("field-not-implemented", "spec", "Neo4jRestore objects are validated and stored, but this operator version does not run them yet");
-
-    if set(&s.instance_ref).is_none_or(|r| r.trim().is_empty()) {
-        v.error(
-            "restore-instance-ref-required",
-            "spec.instanceRef",
-            "is empty; name the Neo4jEnterpriseCluster or Neo4jEnterpriseStandalone to restore into",
-        );
-    }
+    not_run_yet(&mut v, "Neo4jRestore");
+    require_instance_ref(&mut v, &s.instance_ref, &TARGET);
     let source_type = match &s.source {
         None => {
             v.error("restore-source-type", "spec.source", "is required; set spec.source.type (backup, storage or pitr) and where the backup is");
@@ -331,23 +332,13 @@ pub fn update(_old: &Neo4jRestore, new: &Neo4jRestore) -> Verdict {
 
 pub fn cross(obj: &Neo4jRestore, namespace: &str, inventory: &dyn Inventory) -> Verdict {
     let mut v = Verdict::default();
-    let Some(target) = set(&obj.spec.instance_ref) else {
-        return v;
-    };
-    if !inventory.available() {
-        engine::skipped_cross_check(
-            &mut v,
-            "spec.instanceRef",
-            "the restore target and whether it supports point-in-time recovery",
-        );
-        return v;
-    }
-    let Some(instance) = inventory.instance(namespace, target) else {
-        v.warn(
-            "restore-instance-not-found",
-            "spec.instanceRef",
-            format!("no Neo4jEnterpriseCluster or Neo4jEnterpriseStandalone {} in namespace {namespace}; the restore waits until it exists", shown(target)),
-        );
+    let Some((target, instance)) = resolve_instance(
+        &mut v,
+        inventory,
+        namespace,
+        &obj.spec.instance_ref,
+        &TARGET,
+    ) else {
         return v;
     };
     if instance.kind == InstanceKind::Cluster
@@ -380,9 +371,8 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::*;
-    use crate::validate::backup::tests::{
-        Case, Kind, NAMESPACE, Via, any_json, build, exercise, hit, inventory, miss, mutate,
-        nasty_string, run,
+    use crate::validate::testkit::{
+        self, Case, Kind, NAMESPACE, Via, build, hit, inventory, miss, run,
     };
 
     fn base() -> Value {
@@ -680,21 +670,9 @@ mod tests {
         })
     }
 
-    proptest::proptest! {
-        #[test]
-        fn restore_rules_never_panic_on_mutated_specs(
-            edits in proptest::collection::vec((0usize..200, 0u8..8, nasty_string(), proptest::prelude::any::<i64>()), 0..12)
-        ) {
-            let mut object = rich();
-            mutate(&mut object, &edits);
-            exercise(&KIND, object);
-        }
-
-        #[test]
-        fn restore_rules_never_panic_on_arbitrary_specs(spec in any_json()) {
-            let mut object = base();
-            object["spec"] = spec;
-            exercise(&KIND, object);
-        }
-    }
+    testkit::never_panic!(
+        KIND,
+        restore_rules_never_panic_on_mutated_specs(rich()),
+        restore_rules_never_panic_on_arbitrary_specs(base()),
+    );
 }

@@ -678,13 +678,11 @@ async fn handle(state: Arc<AppState>, webhook: Webhook, request: Request) -> Res
     let started = Instant::now();
     let (parts, body) = request.into_parts();
     let content_type = parts.headers.get(CONTENT_TYPE).map(HeaderValue::as_bytes);
-    // The content type is checked before the body is read, so a wrong client costs nothing.
-    let reply = match check_content_type(content_type) {
+    // The body is read (within the limits) even when the content type is wrong: answering before
+    // it is consumed makes HTTP/2 reset the stream, and clients report that instead of the 415.
+    let reply = match read_body(&parts.headers, body, state.limits).await {
+        Ok(bytes) => admit(&state, webhook, content_type, &bytes),
         Err(bad) => state.refuse(bad),
-        Ok(()) => match read_body(&parts.headers, body, state.limits).await {
-            Ok(bytes) => admit(&state, webhook, content_type, &bytes),
-            Err(bad) => state.refuse(bad),
-        },
     };
     state
         .metrics

@@ -84,8 +84,12 @@ where
     let kind = K::kind(&()).to_string();
     let stream = watcher(api, watcher::Config::default())
         .default_backoff()
-        // managedFields are most of a stored object's bytes and admission never reads them.
-        .modify(|o| o.managed_fields_mut().clear())
+        // Cross-object checks read only `spec`: managedFields and annotations (kubectl's
+        // last-applied-configuration repeats the whole object) are most of the bytes otherwise.
+        .modify(|o| {
+            o.managed_fields_mut().clear();
+            o.annotations_mut().clear();
+        })
         .reflect(writer)
         .applied_objects();
     tokio::spawn(async move {
@@ -121,5 +125,68 @@ impl Inventory for WatchCache {
                 defaults::standalone(&mut spec);
                 Instance::of_standalone(&Neo4jEnterpriseStandalone::new(name, spec))
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kube::runtime::watcher::Event;
+    use neo4j_shared::engine::InstanceKind;
+    use serde_json::json;
+
+    fn cluster(name: &str, namespace: &str, servers: i32) -> Neo4jEnterpriseCluster {
+        serde_json::from_value(json!({
+            "apiVersion": "neo4j.neo4j.com/v1beta1",
+            "kind": "Neo4jEnterpriseCluster",
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": {
+                "image": {"repo": "neo4j", "tag": "5.26.0-enterprise"},
+                "topology": {"servers": servers},
+                "storage": {"size": "1Gi"},
+            },
+        }))
+        .expect("cluster")
+    }
+
+    fn standalone(name: &str, namespace: &str) -> Neo4jEnterpriseStandalone {
+        serde_json::from_value(json!({
+            "apiVersion": "neo4j.neo4j.com/v1beta1",
+            "kind": "Neo4jEnterpriseStandalone",
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": {"image": {"repo": "neo4j", "tag": "2025.10.1"}, "storage": {"size": "1Gi"}},
+        }))
+        .expect("standalone")
+    }
+
+    #[test]
+    fn looks_objects_up_by_namespace_and_name_cluster_first() {
+        let (clusters, mut cluster_writer) = reflector::store::<Neo4jEnterpriseCluster>();
+        let (standalones, mut standalone_writer) = reflector::store::<Neo4jEnterpriseStandalone>();
+        cluster_writer.apply_watcher_event(&Event::Apply(cluster("graph", "prod", 5)));
+        cluster_writer.apply_watcher_event(&Event::Apply(cluster("twin", "prod", 3)));
+        standalone_writer.apply_watcher_event(&Event::Apply(standalone("twin", "prod")));
+        standalone_writer.apply_watcher_event(&Event::Apply(standalone("solo", "dev")));
+        let cache = WatchCache::from_stores(clusters, standalones);
+
+        assert!(cache.available());
+        let graph = cache.instance("prod", "graph").expect("cluster");
+        assert_eq!((graph.kind, graph.servers), (InstanceKind::Cluster, 5));
+        // Defaults are applied to what the cache holds.
+        assert_eq!(graph.server_mode_constraint.as_deref(), Some("NONE"));
+        assert_eq!(
+            cache.instance("prod", "twin").map(|i| i.kind),
+            Some(InstanceKind::Cluster)
+        );
+        let solo = cache.instance("dev", "solo").expect("standalone");
+        assert_eq!(
+            (solo.kind, solo.servers, solo.image_tag.as_deref()),
+            (InstanceKind::Standalone, 1, Some("2025.10.1"))
+        );
+        assert_eq!(cache.instance("dev", "graph"), None);
+        assert_eq!(cache.instance("prod", "nope"), None);
+
+        cluster_writer.apply_watcher_event(&Event::Delete(cluster("graph", "prod", 5)));
+        assert_eq!(cache.instance("prod", "graph"), None);
     }
 }
