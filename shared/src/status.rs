@@ -478,23 +478,23 @@ mod tests {
         c
     }
 
-    fn plain() -> Neo4jEnterpriseCluster {
-        cluster_from(json!({
+    fn plain_spec() -> serde_json::Value {
+        json!({
             "image": {"repo": "neo4j", "tag": "5.26.1"},
             "topology": {"servers": 3},
             "storage": {"size": "1Gi"},
             "acceptLicenseAgreement": "yes"
-        }))
+        })
+    }
+
+    fn plain() -> Neo4jEnterpriseCluster {
+        cluster_from(plain_spec())
     }
 
     fn with_tls() -> Neo4jEnterpriseCluster {
-        cluster_from(json!({
-            "image": {"repo": "neo4j", "tag": "5.26.1"},
-            "topology": {"servers": 3},
-            "storage": {"size": "1Gi"},
-            "acceptLicenseAgreement": "yes",
-            "tls": {"mode": "cert-manager", "issuerRef": {"name": "ca"}}
-        }))
+        let mut spec = plain_spec();
+        spec["tls"] = json!({"mode": "cert-manager", "issuerRef": {"name": "ca"}});
+        cluster_from(spec)
     }
 
     /// A StatefulSet at generation 2 with the given status counts and revisions.

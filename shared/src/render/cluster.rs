@@ -11,10 +11,12 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::memory;
 use crate::names::{
-    APP_INSTANCE, APP_NAME, CONFIG_HASH_ANNOTATION, ClusterNames, LABEL_CLUSTER, LABEL_CLUSTERING,
-    LABEL_SERVER_NAME, LABEL_SERVICE_TYPE, Labels, VOLUME_CLAIM_DATA,
+    APP_INSTANCE, APP_NAME, ClusterNames, LABEL_CLUSTER, LABEL_CLUSTERING, LABEL_SERVER_NAME,
+    LABEL_SERVICE_TYPE, Labels, VOLUME_CLAIM_DATA,
 };
-use crate::types::{Neo4jEnterpriseCluster, Neo4jEnterpriseClusterSpec, PlacementConfig};
+use crate::types::{
+    Neo4jEnterpriseCluster, Neo4jEnterpriseClusterSpec, PlacementConfig, StorageSpec,
+};
 use crate::validate::cluster::effective_system_primaries;
 use crate::validate::instance::memory_limit;
 use crate::version::parse_tag;
@@ -25,7 +27,7 @@ use super::tls::{self, CertificateInput, service_names};
 use super::{
     DesiredObject, Owner, PORT_BACKUP, PORT_BOLT, PORT_CLUSTER, PORT_HTTP, PORT_HTTPS,
     PORT_METRICS, PORT_RAFT, PORT_ROUTING, PORT_TRANSACTION, RenderError, cert_manager_tls,
-    data_hash, desired, strict_peer_validation,
+    desired, service, service_ports, strict_peer_validation,
 };
 
 /// ConfigMap keys that change what a running server does; their hash rolls the pods.
@@ -151,25 +153,13 @@ fn config_map(cx: &Ctx<'_>) -> Result<(DesiredObject, String), RenderError> {
             conf::server_modes(&spec.topology),
         ),
     ]);
-    let hashed: BTreeMap<String, String> = data
-        .iter()
-        .filter(|(k, _)| HASHED_KEYS.contains(&k.as_str()))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let name = cx.names.config_map();
-    let cm = corev1::ConfigMap {
-        metadata: cx.owner.meta(
-            name.clone(),
-            cx.names.base_labels(cx.tag(), Some("config")),
-            Labels::new(),
-        ),
-        data: Some(data),
-        ..Default::default()
-    };
-    Ok((
-        desired("v1", "ConfigMap", "configmaps", name, &cm)?,
-        data_hash(&hashed),
-    ))
+    super::config_map(
+        &cx.owner,
+        cx.names.config_map(),
+        cx.names.base_labels(cx.tag(), Some("config")),
+        data,
+        &HASHED_KEYS,
+    )
 }
 
 fn service_account(cx: &Ctx<'_>) -> Result<DesiredObject, RenderError> {
@@ -189,39 +179,11 @@ fn service_account(cx: &Ctx<'_>) -> Result<DesiredObject, RenderError> {
     desired("v1", "ServiceAccount", "serviceaccounts", name, &sa)
 }
 
-fn service_ports(ports: &[(&str, i32)]) -> Vec<corev1::ServicePort> {
-    ports
-        .iter()
-        .map(|(name, port)| corev1::ServicePort {
-            name: Some(name.to_string()),
-            port: *port,
-            target_port: Some(IntOrString::Int(*port)),
-            protocol: Some("TCP".into()),
-            ..Default::default()
-        })
-        .collect()
-}
-
-fn service(
-    cx: &Ctx<'_>,
-    name: String,
-    labels: Labels,
-    annotations: Labels,
-    spec: corev1::ServiceSpec,
-) -> Result<DesiredObject, RenderError> {
-    let svc = corev1::Service {
-        metadata: cx.owner.meta(name.clone(), labels, annotations),
-        spec: Some(spec),
-        ..Default::default()
-    };
-    desired("v1", "Service", "services", name, &svc)
-}
-
 fn headless_service(cx: &Ctx<'_>) -> Result<DesiredObject, RenderError> {
     let mut labels = cx.labels(None);
     labels.remove(LABEL_SERVICE_TYPE);
     service(
-        cx,
+        &cx.owner,
         cx.names.headless_service(),
         labels,
         Labels::new(),
@@ -239,7 +201,7 @@ fn headless_service(cx: &Ctx<'_>) -> Result<DesiredObject, RenderError> {
 
 fn internals_service(cx: &Ctx<'_>) -> Result<DesiredObject, RenderError> {
     service(
-        cx,
+        &cx.owner,
         cx.names.internals_service(),
         cx.labels(None),
         Labels::new(),
@@ -307,7 +269,7 @@ fn client_service(cx: &Ctx<'_>) -> Result<DesiredObject, RenderError> {
     }
     let service_spec = cx.spec.service.as_ref();
     service(
-        cx,
+        &cx.owner,
         cx.names.client_service(),
         cx.labels(Some("client")),
         client_annotations(service_spec),
@@ -323,7 +285,7 @@ fn metrics_service(cx: &Ctx<'_>) -> Result<DesiredObject, RenderError> {
         (LABEL_CLUSTER.to_string(), cx.names.cluster().to_string()),
     ]);
     service(
-        cx,
+        &cx.owner,
         cx.names.metrics_service(),
         labels,
         Labels::new(),
@@ -502,12 +464,6 @@ fn topology_spread(
     }])
 }
 
-fn prometheus_annotations(annotations: &mut Labels) {
-    annotations.insert("prometheus.io/scrape".into(), "true".into());
-    annotations.insert("prometheus.io/port".into(), PORT_METRICS.to_string());
-    annotations.insert("prometheus.io/path".into(), "/metrics".into());
-}
-
 /// The certs volume: the Secret cert-manager writes. With strict peer validation the CA is
 /// also the trust anchor of the cluster policy (`/ssl/trusted/ca.crt`).
 pub(crate) fn certs_volume(name: &str, secret: String, strict_items: bool) -> corev1::Volume {
@@ -547,8 +503,36 @@ pub(crate) fn config_volume(name: &str, config_map: String) -> corev1::Volume {
     }
 }
 
+/// What both kinds' StatefulSet specs share: rolling updates, and the one data claim template
+/// `claim` from `spec.storage`, whose PVCs follow its `retentionPolicy` when the resource is
+/// deleted and `when_scaled` on scale-down. The caller sets the rest.
+pub(crate) fn statefulset_spec(
+    storage: &StorageSpec,
+    claim: &str,
+    claim_labels: Labels,
+    when_scaled: &str,
+) -> appsv1::StatefulSetSpec {
+    appsv1::StatefulSetSpec {
+        update_strategy: Some(appsv1::StatefulSetUpdateStrategy {
+            type_: Some("RollingUpdate".into()),
+            ..Default::default()
+        }),
+        persistent_volume_claim_retention_policy: Some(retention_policy(
+            storage.retention_policy.as_deref(),
+            when_scaled,
+        )),
+        volume_claim_templates: Some(vec![claim_template(
+            claim,
+            claim_labels,
+            &storage.size,
+            storage.class_name.as_deref(),
+        )]),
+        ..Default::default()
+    }
+}
+
 /// A claim template requesting `size` (RWO), in `class` when one is named.
-pub(crate) fn claim_template(
+fn claim_template(
     name: &str,
     labels: Labels,
     size: &str,
@@ -580,7 +564,7 @@ pub(crate) fn claim_template(
 }
 
 /// `whenDeleted` from `spec.storage.retentionPolicy` (default Delete, as the reference).
-pub(crate) fn retention_policy(
+fn retention_policy(
     retention: Option<&str>,
     when_scaled: &str,
 ) -> appsv1::StatefulSetPersistentVolumeClaimRetentionPolicy {
@@ -641,19 +625,14 @@ fn statefulset(cx: &Ctx<'_>, config_hash: &str) -> Result<DesiredObject, RenderE
         mounts.push(mount("certs", "/ssl", true));
         volumes.push(certs_volume("certs", cx.names.tls_secret(), cx.strict));
     }
-    let truststore = pod::truststore(
+    let init_containers = pod::truststore(
         &cx.cas,
         image.clone(),
         spec.image.pull_policy.clone(),
         "config",
         security.clone(),
-    );
-    let mut init_containers = Vec::new();
-    if let Some(t) = truststore {
-        mounts.push(mount("truststore", "/truststore", true));
-        volumes.extend(t.volumes);
-        init_containers.push(t.init_container);
-    }
+    )
+    .map(|t| vec![t.attach(&mut mounts, &mut volumes)]);
 
     let health = |probe: &'static str| ["/bin/bash", "/conf/health.sh", probe];
     let container = corev1::Container {
@@ -676,15 +655,10 @@ fn statefulset(cx: &Ctx<'_>, config_hash: &str) -> Result<DesiredObject, RenderE
         ..Default::default()
     };
 
-    let mut annotations =
-        Labels::from([(CONFIG_HASH_ANNOTATION.to_string(), config_hash.to_string())]);
-    if cx.monitoring {
-        prometheus_annotations(&mut annotations);
-    }
     let template = corev1::PodTemplateSpec {
         metadata: Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
             labels: Some(cx.names.pod_labels(cx.tag())),
-            annotations: Some(annotations),
+            annotations: Some(pod::pod_annotations(config_hash, cx.monitoring)),
             ..Default::default()
         }),
         spec: Some(corev1::PodSpec {
@@ -703,7 +677,7 @@ fn statefulset(cx: &Ctx<'_>, config_hash: &str) -> Result<DesiredObject, RenderE
                 &cx.names,
                 spec.topology.placement.as_ref(),
             ),
-            init_containers: (!init_containers.is_empty()).then_some(init_containers),
+            init_containers,
             containers: vec![container],
             volumes: Some(pod::with_user_volumes(
                 volumes,
@@ -713,37 +687,23 @@ fn statefulset(cx: &Ctx<'_>, config_hash: &str) -> Result<DesiredObject, RenderE
         }),
     };
 
-    let name = cx.names.statefulset();
     let mut labels = cx.labels(Some("server"));
     labels.insert(LABEL_SERVER_NAME.into(), "server".into());
-    let sts = appsv1::StatefulSet {
-        metadata: cx.owner.meta(name.clone(), labels, Labels::new()),
-        spec: Some(appsv1::StatefulSetSpec {
-            replicas: Some(spec.topology.servers),
-            service_name: Some(cx.names.headless_service()),
-            pod_management_policy: Some("Parallel".into()),
-            update_strategy: Some(appsv1::StatefulSetUpdateStrategy {
-                type_: Some("RollingUpdate".into()),
-                ..Default::default()
-            }),
-            selector: LabelSelector {
-                match_labels: Some(cx.names.statefulset_selector()),
-                ..Default::default()
-            },
-            persistent_volume_claim_retention_policy: Some(retention_policy(
-                spec.storage.retention_policy.as_deref(),
-                "Delete",
-            )),
-            template,
-            volume_claim_templates: Some(vec![claim_template(
-                VOLUME_CLAIM_DATA,
-                cx.names.pvc_labels(),
-                &spec.storage.size,
-                spec.storage.class_name.as_deref(),
-            )]),
+    let sts = appsv1::StatefulSetSpec {
+        replicas: Some(spec.topology.servers),
+        service_name: Some(cx.names.headless_service()),
+        pod_management_policy: Some("Parallel".into()),
+        selector: LabelSelector {
+            match_labels: Some(cx.names.statefulset_selector()),
             ..Default::default()
-        }),
-        ..Default::default()
+        },
+        template,
+        ..statefulset_spec(
+            &spec.storage,
+            VOLUME_CLAIM_DATA,
+            cx.names.pvc_labels(),
+            "Delete",
+        )
     };
-    desired("apps/v1", "StatefulSet", "statefulsets", name, &sts)
+    super::statefulset(&cx.owner, cx.names.statefulset(), labels, sts)
 }

@@ -61,8 +61,10 @@ mod tls;
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::apps::v1::StatefulSet;
+use k8s_openapi::api::apps::v1::{StatefulSet, StatefulSetSpec};
+use k8s_openapi::api::core::v1 as corev1;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -305,6 +307,76 @@ pub(crate) fn desired<T: Serialize>(
     };
     rehash(&mut d);
     Ok(d)
+}
+
+/// The ConfigMap `name` holding `data`, and the config hash of its `hashed` keys (those whose
+/// change must roll the pods).
+pub(crate) fn config_map(
+    owner: &Owner,
+    name: String,
+    labels: Labels,
+    data: BTreeMap<String, String>,
+    hashed: &[&str],
+) -> Result<(DesiredObject, String), RenderError> {
+    let hashed: BTreeMap<String, String> = data
+        .iter()
+        .filter(|(k, _)| hashed.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let cm = corev1::ConfigMap {
+        metadata: owner.meta(name.clone(), labels, Labels::new()),
+        data: Some(data),
+        ..Default::default()
+    };
+    Ok((
+        desired("v1", "ConfigMap", "configmaps", name, &cm)?,
+        data_hash(&hashed),
+    ))
+}
+
+/// TCP Service ports, each targeting the container port of the same number.
+pub(crate) fn service_ports(ports: &[(&str, i32)]) -> Vec<corev1::ServicePort> {
+    ports
+        .iter()
+        .map(|(name, port)| corev1::ServicePort {
+            name: Some(name.to_string()),
+            port: *port,
+            target_port: Some(IntOrString::Int(*port)),
+            protocol: Some("TCP".into()),
+            ..Default::default()
+        })
+        .collect()
+}
+
+/// The Service `name` with `spec`.
+pub(crate) fn service(
+    owner: &Owner,
+    name: String,
+    labels: Labels,
+    annotations: Labels,
+    spec: corev1::ServiceSpec,
+) -> Result<DesiredObject, RenderError> {
+    let svc = corev1::Service {
+        metadata: owner.meta(name.clone(), labels, annotations),
+        spec: Some(spec),
+        ..Default::default()
+    };
+    desired("v1", "Service", "services", name, &svc)
+}
+
+/// The StatefulSet `name` with `spec`.
+pub(crate) fn statefulset(
+    owner: &Owner,
+    name: String,
+    labels: Labels,
+    spec: StatefulSetSpec,
+) -> Result<DesiredObject, RenderError> {
+    let sts = StatefulSet {
+        metadata: owner.meta(name.clone(), labels, Labels::new()),
+        spec: Some(spec),
+        ..Default::default()
+    };
+    desired("apps/v1", "StatefulSet", "statefulsets", name, &sts)
 }
 
 /// Recomputes the hash over the object without its hash annotation, and stores it there.

@@ -7,10 +7,10 @@ use std::collections::BTreeSet;
 use k8s_openapi::api::core::v1 as corev1;
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 
-use crate::names::DEFAULT_ADMIN_SECRET;
+use crate::names::{CONFIG_HASH_ANNOTATION, DEFAULT_ADMIN_SECRET, Labels};
 use crate::types::{AuthSpec, ImageSpec, SecurityContextSpec, TrustedCASecret};
 
-use super::RenderError;
+use super::{PORT_METRICS, RenderError};
 
 /// UID, GID and fsGroup of the Neo4j image's `neo4j` user.
 pub(crate) const NEO4J_UID: i64 = 7474;
@@ -206,6 +206,20 @@ pub(crate) struct Truststore {
     pub init_container: corev1::Container,
 }
 
+impl Truststore {
+    /// Adds the truststore's volumes to the pod's and mounts the JKS it builds into the Neo4j
+    /// container at `/truststore` (read-only); returns the init container.
+    pub(crate) fn attach(
+        self,
+        mounts: &mut Vec<corev1::VolumeMount>,
+        volumes: &mut Vec<corev1::Volume>,
+    ) -> corev1::Container {
+        mounts.push(mount("truststore", "/truststore", true));
+        volumes.extend(self.volumes);
+        self.init_container
+    }
+}
+
 pub(crate) fn truststore(
     cas: &[TrustedCa],
     image: String,
@@ -320,31 +334,48 @@ pub(crate) fn exec_probe(
     }
 }
 
-/// `ours` followed by the user's volumes whose names are free (a second volume of a name
-/// makes the pod invalid; the operator's win).
-pub(crate) fn with_user_volumes(
-    mut ours: Vec<corev1::Volume>,
-    user: Option<&[corev1::Volume]>,
-) -> Vec<corev1::Volume> {
-    for v in user.into_iter().flatten() {
-        if !ours.iter().any(|o| o.name == v.name) {
-            ours.push(v.clone());
+/// The pod-template annotations: the config hash, whose change rolls the pods, and with
+/// monitoring the Prometheus scrape hints.
+pub(crate) fn pod_annotations(config_hash: &str, monitoring: bool) -> Labels {
+    let mut annotations =
+        Labels::from([(CONFIG_HASH_ANNOTATION.to_string(), config_hash.to_string())]);
+    if monitoring {
+        annotations.insert("prometheus.io/scrape".into(), "true".into());
+        annotations.insert("prometheus.io/port".into(), PORT_METRICS.to_string());
+        annotations.insert("prometheus.io/path".into(), "/metrics".into());
+    }
+    annotations
+}
+
+/// `ours` followed by the user's items whose `key` is still free.
+fn with_user<T: Clone, K: PartialEq + ?Sized>(
+    mut ours: Vec<T>,
+    user: Option<&[T]>,
+    key: impl Fn(&T) -> &K,
+) -> Vec<T> {
+    for item in user.into_iter().flatten() {
+        if !ours.iter().any(|o| key(o) == key(item)) {
+            ours.push(item.clone());
         }
     }
     ours
 }
 
+/// `ours` followed by the user's volumes whose names are free (a second volume of a name
+/// makes the pod invalid; the operator's win).
+pub(crate) fn with_user_volumes(
+    ours: Vec<corev1::Volume>,
+    user: Option<&[corev1::Volume]>,
+) -> Vec<corev1::Volume> {
+    with_user(ours, user, |v| v.name.as_str())
+}
+
 /// `ours` followed by the user's mounts whose paths are free.
 pub(crate) fn with_user_mounts(
-    mut ours: Vec<corev1::VolumeMount>,
+    ours: Vec<corev1::VolumeMount>,
     user: Option<&[corev1::VolumeMount]>,
 ) -> Vec<corev1::VolumeMount> {
-    for m in user.into_iter().flatten() {
-        if !ours.iter().any(|o| o.mount_path == m.mount_path) {
-            ours.push(m.clone());
-        }
-    }
-    ours
+    with_user(ours, user, |m| m.mount_path.as_str())
 }
 
 #[cfg(test)]

@@ -5,22 +5,21 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::apps::v1 as appsv1;
 use k8s_openapi::api::core::v1 as corev1;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
-use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use crate::names::{CONFIG_HASH_ANNOTATION, Labels, StandaloneNames, VOLUME_CLAIM_STANDALONE_DATA};
+use crate::names::{Labels, StandaloneNames, VOLUME_CLAIM_STANDALONE_DATA};
 use crate::types::{Neo4jEnterpriseStandalone, Neo4jEnterpriseStandaloneSpec, TLSSpec};
 use crate::version::parse_tag;
 
 use super::cluster::{
-    TERMINATION_GRACE_SECONDS, certs_volume, claim_template, client_annotations,
-    client_service_spec, config_volume, retention_policy,
+    TERMINATION_GRACE_SECONDS, certs_volume, client_annotations, client_service_spec,
+    config_volume, statefulset_spec,
 };
 use super::conf::{self, StandaloneConfInput};
 use super::pod::{self, container_port, empty_dir, exec_probe, mount};
 use super::tls::{self, CertificateInput, service_names};
 use super::{
     DesiredObject, Owner, PORT_BACKUP, PORT_BOLT, PORT_HTTP, PORT_HTTPS, PORT_METRICS, RenderError,
-    cert_manager_tls, data_hash, desired,
+    cert_manager_tls, service, service_ports,
 };
 
 const HASHED_KEYS: [&str; 3] = ["neo4j.conf", "health.sh", "truststore.sh"];
@@ -80,48 +79,13 @@ fn config_map(cx: &Ctx<'_>) -> Result<(DesiredObject, String), RenderError> {
         ),
         ("truststore.sh".to_string(), conf::TRUSTSTORE_SH.to_string()),
     ]);
-    let hashed: BTreeMap<String, String> = data
-        .iter()
-        .filter(|(k, _)| HASHED_KEYS.contains(&k.as_str()))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let name = cx.names.config_map();
-    let cm = corev1::ConfigMap {
-        metadata: cx.owner.meta(name.clone(), Labels::new(), Labels::new()),
-        data: Some(data),
-        ..Default::default()
-    };
-    Ok((
-        desired("v1", "ConfigMap", "configmaps", name, &cm)?,
-        data_hash(&hashed),
-    ))
-}
-
-fn ports(list: &[(&str, i32)]) -> Vec<corev1::ServicePort> {
-    list.iter()
-        .map(|(name, port)| corev1::ServicePort {
-            name: Some(name.to_string()),
-            port: *port,
-            target_port: Some(IntOrString::Int(*port)),
-            protocol: Some("TCP".into()),
-            ..Default::default()
-        })
-        .collect()
-}
-
-fn service(
-    cx: &Ctx<'_>,
-    name: String,
-    labels: Labels,
-    annotations: Labels,
-    spec: corev1::ServiceSpec,
-) -> Result<DesiredObject, RenderError> {
-    let svc = corev1::Service {
-        metadata: cx.owner.meta(name.clone(), labels, annotations),
-        spec: Some(spec),
-        ..Default::default()
-    };
-    desired("v1", "Service", "services", name, &svc)
+    super::config_map(
+        &cx.owner,
+        cx.names.config_map(),
+        Labels::new(),
+        data,
+        &HASHED_KEYS,
+    )
 }
 
 fn headless_service(cx: &Ctx<'_>) -> Result<DesiredObject, RenderError> {
@@ -134,7 +98,7 @@ fn headless_service(cx: &Ctx<'_>) -> Result<DesiredObject, RenderError> {
         list.push(("https", PORT_HTTPS));
     }
     service(
-        cx,
+        &cx.owner,
         cx.names.headless_service(),
         cx.names.component_labels("standalone-headless"),
         Labels::new(),
@@ -143,7 +107,7 @@ fn headless_service(cx: &Ctx<'_>) -> Result<DesiredObject, RenderError> {
             cluster_ip: Some("None".into()),
             selector: Some(cx.names.selector()),
             publish_not_ready_addresses: Some(true),
-            ports: Some(ports(&list)),
+            ports: Some(service_ports(&list)),
             ..Default::default()
         },
     )
@@ -166,17 +130,21 @@ fn client_service(cx: &Ctx<'_>) -> Result<DesiredObject, RenderError> {
     labels.insert("neo4j.com/metrics-endpoint".into(), "true".into());
     let service_spec = cx.spec.service.as_ref();
     service(
-        cx,
+        &cx.owner,
         cx.names.client_service(),
         labels,
         client_annotations(service_spec),
-        client_service_spec(service_spec, cx.names.selector(), ports(&client_ports(cx))),
+        client_service_spec(
+            service_spec,
+            cx.names.selector(),
+            service_ports(&client_ports(cx)),
+        ),
     )
 }
 
 fn alias_service(cx: &Ctx<'_>) -> Result<DesiredObject, RenderError> {
     service(
-        cx,
+        &cx.owner,
         cx.names.alias_service(),
         cx.names.component_labels("standalone"),
         Labels::from([(
@@ -186,7 +154,7 @@ fn alias_service(cx: &Ctx<'_>) -> Result<DesiredObject, RenderError> {
         corev1::ServiceSpec {
             type_: Some("ClusterIP".into()),
             selector: Some(cx.names.selector()),
-            ports: Some(ports(&client_ports(cx))),
+            ports: Some(service_ports(&client_ports(cx))),
             ..Default::default()
         },
     )
@@ -249,18 +217,14 @@ fn statefulset(cx: &Ctx<'_>, config_hash: &str) -> Result<DesiredObject, RenderE
         mounts.push(mount("neo4j-certs", "/ssl", true));
         volumes.push(certs_volume("neo4j-certs", cx.names.tls_secret(), false));
     }
-    let mut init_containers = Vec::new();
-    if let Some(t) = pod::truststore(
+    let init_containers = pod::truststore(
         &cx.cas,
         image.clone(),
         spec.image.pull_policy.clone(),
         "neo4j-config",
         security.clone(),
-    ) {
-        mounts.push(mount("truststore", "/truststore", true));
-        volumes.extend(t.volumes);
-        init_containers.push(t.init_container);
-    }
+    )
+    .map(|t| vec![t.attach(&mut mounts, &mut volumes)]);
     let health = ["/bin/bash", "/conf/health.sh"];
     let container = corev1::Container {
         name: "neo4j".into(),
@@ -280,17 +244,10 @@ fn statefulset(cx: &Ctx<'_>, config_hash: &str) -> Result<DesiredObject, RenderE
         )),
         ..Default::default()
     };
-    let mut annotations =
-        Labels::from([(CONFIG_HASH_ANNOTATION.to_string(), config_hash.to_string())]);
-    if cx.monitoring {
-        annotations.insert("prometheus.io/scrape".into(), "true".into());
-        annotations.insert("prometheus.io/port".into(), PORT_METRICS.to_string());
-        annotations.insert("prometheus.io/path".into(), "/metrics".into());
-    }
     let template = corev1::PodTemplateSpec {
         metadata: Some(ObjectMeta {
             labels: Some(cx.names.pod_labels()),
-            annotations: Some(annotations),
+            annotations: Some(pod::pod_annotations(config_hash, cx.monitoring)),
             ..Default::default()
         }),
         spec: Some(corev1::PodSpec {
@@ -302,7 +259,7 @@ fn statefulset(cx: &Ctx<'_>, config_hash: &str) -> Result<DesiredObject, RenderE
             node_selector: spec.node_selector.clone().filter(|n| !n.is_empty()),
             tolerations: spec.tolerations.clone().filter(|t| !t.is_empty()),
             affinity: spec.affinity.clone(),
-            init_containers: (!init_containers.is_empty()).then_some(init_containers),
+            init_containers,
             containers: vec![container],
             volumes: Some(pod::with_user_volumes(
                 volumes,
@@ -311,34 +268,20 @@ fn statefulset(cx: &Ctx<'_>, config_hash: &str) -> Result<DesiredObject, RenderE
             ..Default::default()
         }),
     };
-    let name = cx.names.statefulset();
-    let sts = appsv1::StatefulSet {
-        metadata: cx.owner.meta(name.clone(), Labels::new(), Labels::new()),
-        spec: Some(appsv1::StatefulSetSpec {
-            replicas: Some(1),
-            service_name: Some(cx.names.headless_service()),
-            update_strategy: Some(appsv1::StatefulSetUpdateStrategy {
-                type_: Some("RollingUpdate".into()),
-                ..Default::default()
-            }),
-            selector: LabelSelector {
-                match_labels: Some(cx.names.selector()),
-                ..Default::default()
-            },
-            persistent_volume_claim_retention_policy: Some(retention_policy(
-                spec.storage.retention_policy.as_deref(),
-                "Retain",
-            )),
-            template,
-            volume_claim_templates: Some(vec![claim_template(
-                VOLUME_CLAIM_STANDALONE_DATA,
-                cx.names.pvc_labels(),
-                &spec.storage.size,
-                spec.storage.class_name.as_deref(),
-            )]),
+    let sts = appsv1::StatefulSetSpec {
+        replicas: Some(1),
+        service_name: Some(cx.names.headless_service()),
+        selector: LabelSelector {
+            match_labels: Some(cx.names.selector()),
             ..Default::default()
-        }),
-        ..Default::default()
+        },
+        template,
+        ..statefulset_spec(
+            &spec.storage,
+            VOLUME_CLAIM_STANDALONE_DATA,
+            cx.names.pvc_labels(),
+            "Retain",
+        )
     };
-    desired("apps/v1", "StatefulSet", "statefulsets", name, &sts)
+    super::statefulset(&cx.owner, cx.names.statefulset(), Labels::new(), sts)
 }

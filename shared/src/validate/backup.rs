@@ -13,7 +13,7 @@ use super::{
     not_run_yet, regex, require_instance_ref, resolve_instance, set, shown,
 };
 use crate::engine::{Instance, Inventory};
-use crate::types::{BackupOptions, Neo4jBackup, RetentionPolicy, StorageLocation};
+use crate::types::{BackupOptions, Neo4jBackup, RetentionPolicy, StorageLocation, TempStorageSpec};
 use crate::verdict::Verdict;
 use crate::{cron, names, version};
 
@@ -76,8 +76,7 @@ static SHARDED_NAME: LazyLock<Regex> = LazyLock::new(|| regex(r"^[a-z0-9]([-a-z0
 static MAX_AGE: LazyLock<Regex> = LazyLock::new(|| regex(r"^[1-9][0-9]*[dhms]$"));
 static PAGE_CACHE: LazyLock<Regex> = LazyLock::new(|| regex(r"^[0-9]+[KMG]?$"));
 /// Size of a temporary staging PVC (`tempStorage.size`), as the CRD pattern has it.
-pub(super) static TEMP_STORAGE_SIZE: LazyLock<Regex> =
-    LazyLock::new(|| regex(r"^[0-9]+(Ki|Mi|Gi|Ti)?$"));
+static TEMP_STORAGE_SIZE: LazyLock<Regex> = LazyLock::new(|| regex(r"^[0-9]+(Ki|Mi|Gi|Ti)?$"));
 
 /// Whether `s` is safe as a bucket, prefix or path segment of a backup command: letters,
 /// digits, `.`, `_`, `-` and `/` only (no shell metacharacter, space or control character).
@@ -546,28 +545,38 @@ fn options(v: &mut Verdict, o: &BackupOptions) {
         );
     }
     if let Some(ts) = &o.temp_storage {
-        match ts.size.as_deref() {
-            Some(size) if TEMP_STORAGE_SIZE.is_match(size) => {}
-            Some(size) => v.error(
-                "backup-options-patterns",
-                "spec.options.tempStorage.size",
-                format!(
-                    "{} is not a size; write digits with an optional Ki, Mi, Gi or Ti, e.g. 50Gi",
-                    shown(size)
-                ),
-            ),
-            None => v.error(
-                "backup-options-patterns",
-                "spec.options.tempStorage.size",
-                "is required; set the staging PVC size, e.g. 50Gi",
-            ),
-        }
+        temp_storage_size(v, "backup-options-patterns", ts);
     }
-    if let Some(tp) = set(&o.temp_path)
+    temp_path(v, "backup-temp-path", &o.temp_path);
+}
+
+/// `spec.options.tempStorage.size` of a backup or restore: the size of its staging PVC.
+pub(super) fn temp_storage_size(v: &mut Verdict, rule: &'static str, ts: &TempStorageSpec) {
+    match ts.size.as_deref() {
+        Some(size) if TEMP_STORAGE_SIZE.is_match(size) => {}
+        Some(size) => v.error(
+            rule,
+            "spec.options.tempStorage.size",
+            format!(
+                "{} is not a size; write digits with an optional Ki, Mi, Gi or Ti, e.g. 50Gi",
+                shown(size)
+            ),
+        ),
+        None => v.error(
+            rule,
+            "spec.options.tempStorage.size",
+            "is required; set the staging PVC size, e.g. 50Gi",
+        ),
+    }
+}
+
+/// `spec.options.tempPath` of a backup or restore, when set: an absolute, shell-safe path.
+pub(super) fn temp_path(v: &mut Verdict, rule: &'static str, temp_path: &Option<String>) {
+    if let Some(tp) = set(temp_path)
         && (!tp.starts_with('/') || !path_safe(tp))
     {
         v.error(
-            "backup-temp-path",
+            rule,
             "spec.options.tempPath",
             format!(
                 "{} must be an absolute path of letters, digits, '.', '_', '-' and '/'",
@@ -655,16 +664,15 @@ mod tests {
     use super::*;
     use crate::engine::NoInventory;
     use crate::validate::testkit::{
-        self, Case, Kind, NAMESPACE, Via, build, hit, inventory, miss, run,
+        self, Case, Kind, NAMESPACE, Via, build, hit, inventory, manifest, miss, run,
     };
 
     fn base() -> Value {
-        json!({
-            "apiVersion": "neo4j.neo4j.com/v1beta1",
-            "kind": "Neo4jBackup",
-            "metadata": {"name": "nightly", "namespace": NAMESPACE},
-            "spec": {"instanceRef": "graph", "database": "neo4j", "storage": {"type": "pvc", "pvc": {"name": "backups"}}}
-        })
+        manifest(
+            "Neo4jBackup",
+            "nightly",
+            json!({"instanceRef": "graph", "database": "neo4j", "storage": {"type": "pvc", "pvc": {"name": "backups"}}}),
+        )
     }
 
     const KIND: Kind<Neo4jBackup> = Kind {
@@ -885,11 +893,10 @@ mod tests {
     }
 
     fn rich() -> Value {
-        json!({
-            "apiVersion": "neo4j.neo4j.com/v1beta1",
-            "kind": "Neo4jBackup",
-            "metadata": {"name": "hourly", "namespace": NAMESPACE},
-            "spec": {
+        manifest(
+            "Neo4jBackup",
+            "hourly",
+            json!({
                 "instanceRef": "old", "database": "orders", "allDatabases": false, "shardedDatabase": "products",
                 "storage": {"type": "s3", "bucket": "backups", "path": "prod", "pvc": {"name": "p", "size": "1Gi"},
                     "cloud": {"provider": "aws", "credentialsSecretRef": "c", "endpointURL": "https://minio",
@@ -901,8 +908,8 @@ mod tests {
                     "preferDiffAsParent": true, "tempPath": "/tmp/x", "tempStorage": {"size": "1Gi"}, "includeMetadata": "all",
                     "parallelRecovery": true, "keepFailed": true},
                 "suspend": false, "chainFromBackup": "hourly"
-            }
-        })
+            }),
+        )
     }
 
     testkit::never_panic!(

@@ -643,16 +643,16 @@ mod tests {
 
     use super::*;
     use crate::validate::testkit::{
-        self, Case, Kind, NAMESPACE, Via, build, hit, inventory, miss, nasty_string, run, with,
+        self, Case, Kind, NAMESPACE, Via, build, hit, inventory, manifest, miss, nasty_string, run,
+        with,
     };
 
     fn base() -> Value {
-        json!({
-            "apiVersion": "neo4j.neo4j.com/v1beta1",
-            "kind": "Neo4jDatabase",
-            "metadata": {"name": "orders", "namespace": NAMESPACE},
-            "spec": {"clusterRef": "graph", "name": "orders"}
-        })
+        manifest(
+            "Neo4jDatabase",
+            "orders",
+            json!({"clusterRef": "graph", "name": "orders"}),
+        )
     }
 
     const KIND: Kind<Neo4jDatabase> = Kind {
@@ -898,11 +898,10 @@ mod tests {
     }
 
     fn rich() -> Value {
-        json!({
-            "apiVersion": "neo4j.neo4j.com/v1beta1",
-            "kind": "Neo4jDatabase",
-            "metadata": {"name": "orders", "namespace": NAMESPACE},
-            "spec": {
+        manifest(
+            "Neo4jDatabase",
+            "orders",
+            json!({
                 "clusterRef": "graph", "name": "orders", "options": {"storeFormat": "block", "txLogEnrichment": "OFF"},
                 "initialData": {"source": "cypher", "cypherStatements": ["CREATE (:A)"], "configMapRef": "cm", "secretRef": "s",
                     "storage": {"type": "s3", "bucket": "seed", "path": "x"}},
@@ -910,8 +909,8 @@ mod tests {
                 "seedURI": "s3://seed/orders.backup",
                 "seedConfig": {"restoreUntil": "2026-01-01T00:00:00Z", "config": {"region": "eu-west-1"}},
                 "seedCredentials": {"secretRef": "seed-creds"}
-            }
-        })
+            }),
+        )
     }
 
     testkit::never_panic!(

@@ -722,19 +722,8 @@ const REFERENCE_PROVIDERS: [&str; 7] = [
 /// `typed-conf-fields-single-line` for auth (rule 49 needs the Secret: not at admission).
 pub fn auth(a: &AuthSpec, v: &mut Verdict) {
     let oidc = a.oidc.as_ref();
-    for (list, path) in [
-        (
-            &a.authentication_providers,
-            "spec.auth.authenticationProviders",
-        ),
-        (
-            &a.authorization_providers,
-            "spec.auth.authorizationProviders",
-        ),
-    ] {
-        for (i, provider) in list.iter().flatten().enumerate() {
-            auth_provider(provider, &item_path(path, i, ""), oidc, v);
-        }
+    for (field, provider) in providers(a) {
+        auth_provider(provider, &field, oidc, v);
     }
     if let Some(ldap) = &a.ldap {
         if is_blank(&ldap.host) {
@@ -768,6 +757,28 @@ pub fn auth(a: &AuthSpec, v: &mut Verdict) {
         );
     }
     auth_single_line(a, v);
+}
+
+/// Every entry of `spec.auth.authenticationProviders`, then of `authorizationProviders`, with
+/// its field path.
+fn providers(a: &AuthSpec) -> impl Iterator<Item = (String, &str)> {
+    [
+        (
+            &a.authentication_providers,
+            "spec.auth.authenticationProviders",
+        ),
+        (
+            &a.authorization_providers,
+            "spec.auth.authorizationProviders",
+        ),
+    ]
+    .into_iter()
+    .flat_map(|(list, path)| {
+        list.iter()
+            .flatten()
+            .enumerate()
+            .map(move |(i, p)| (item_path(path, i, ""), p.as_str()))
+    })
 }
 
 fn auth_provider(
@@ -874,46 +885,38 @@ fn single_line_map(path: &str, map: Option<&BTreeMap<String, String>>, v: &mut V
     }
 }
 
+/// [`single_line`] for each `(field, value)`, the field under `base`.
+fn single_lines(base: &str, fields: &[(&str, Option<&str>)], v: &mut Verdict) {
+    for (field, value) in fields {
+        single_line(&format!("{base}.{field}"), *value, v);
+    }
+}
+
 fn auth_single_line(a: &AuthSpec, v: &mut Verdict) {
-    for (list, path) in [
-        (
-            &a.authentication_providers,
-            "spec.auth.authenticationProviders",
-        ),
-        (
-            &a.authorization_providers,
-            "spec.auth.authorizationProviders",
-        ),
-    ] {
-        for (i, p) in list.iter().flatten().enumerate() {
-            single_line(&item_path(path, i, ""), Some(p), v);
-        }
+    for (field, p) in providers(a) {
+        single_line(&field, Some(p), v);
     }
     single_line("spec.auth.authCacheTTL", a.auth_cache_ttl.as_deref(), v);
     if let Some(l) = &a.ldap {
         single_line("spec.auth.ldap.host", Some(&l.host), v);
         if let Some(authn) = &l.authentication {
-            single_line(
-                "spec.auth.ldap.authentication.userDNTemplate",
-                authn.user_dn_template.as_deref(),
-                v,
-            );
-            single_line(
-                "spec.auth.ldap.authentication.attribute",
-                authn.attribute.as_deref(),
+            single_lines(
+                "spec.auth.ldap.authentication",
+                &[
+                    ("userDNTemplate", authn.user_dn_template.as_deref()),
+                    ("attribute", authn.attribute.as_deref()),
+                ],
                 v,
             );
         }
         if let Some(z) = &l.authorization {
             let base = "spec.auth.ldap.authorization";
-            single_line(
-                &format!("{base}.userSearchBase"),
-                z.user_search_base.as_deref(),
-                v,
-            );
-            single_line(
-                &format!("{base}.userSearchFilter"),
-                z.user_search_filter.as_deref(),
+            single_lines(
+                base,
+                &[
+                    ("userSearchBase", z.user_search_base.as_deref()),
+                    ("userSearchFilter", z.user_search_filter.as_deref()),
+                ],
                 v,
             );
             for (i, attr) in z.group_membership_attributes.iter().flatten().enumerate() {
@@ -928,45 +931,48 @@ fn auth_single_line(a: &AuthSpec, v: &mut Verdict) {
                 z.group_to_role_mapping.as_ref(),
                 v,
             );
-            single_line(
-                &format!("{base}.accessPermittedGroup"),
-                z.access_permitted_group.as_deref(),
-                v,
-            );
-            single_line(
-                &format!("{base}.nestedGroupsSearchFilter"),
-                z.nested_groups_search_filter.as_deref(),
+            single_lines(
+                base,
+                &[
+                    ("accessPermittedGroup", z.access_permitted_group.as_deref()),
+                    (
+                        "nestedGroupsSearchFilter",
+                        z.nested_groups_search_filter.as_deref(),
+                    ),
+                ],
                 v,
             );
         }
     }
     for (name, p) in a.oidc.iter().flatten() {
         let base = key_path("spec.auth.oidc", name);
-        for (field, value) in [
-            ("displayName", p.display_name.as_deref()),
-            (
-                "wellKnownDiscoveryURI",
-                p.well_known_discovery_uri.as_deref(),
-            ),
-            ("authEndpoint", p.auth_endpoint.as_deref()),
-            ("tokenEndpoint", p.token_endpoint.as_deref()),
-            ("jwksURI", p.jwks_uri.as_deref()),
-            ("userInfoURI", p.user_info_uri.as_deref()),
-            ("issuer", p.issuer.as_deref()),
-            ("audience", Some(p.audience.as_str())),
-            ("authParams", p.auth_params.as_deref()),
-            ("tokenParams", p.token_params.as_deref()),
-            (
-                "claims.username",
-                p.claims.as_ref().and_then(|c| c.username.as_deref()),
-            ),
-            (
-                "claims.groups",
-                p.claims.as_ref().and_then(|c| c.groups.as_deref()),
-            ),
-        ] {
-            single_line(&format!("{base}.{field}"), value, v);
-        }
+        single_lines(
+            &base,
+            &[
+                ("displayName", p.display_name.as_deref()),
+                (
+                    "wellKnownDiscoveryURI",
+                    p.well_known_discovery_uri.as_deref(),
+                ),
+                ("authEndpoint", p.auth_endpoint.as_deref()),
+                ("tokenEndpoint", p.token_endpoint.as_deref()),
+                ("jwksURI", p.jwks_uri.as_deref()),
+                ("userInfoURI", p.user_info_uri.as_deref()),
+                ("issuer", p.issuer.as_deref()),
+                ("audience", Some(p.audience.as_str())),
+                ("authParams", p.auth_params.as_deref()),
+                ("tokenParams", p.token_params.as_deref()),
+                (
+                    "claims.username",
+                    p.claims.as_ref().and_then(|c| c.username.as_deref()),
+                ),
+                (
+                    "claims.groups",
+                    p.claims.as_ref().and_then(|c| c.groups.as_deref()),
+                ),
+            ],
+            v,
+        );
         single_line_map(
             &format!("{base}.groupToRoleMapping"),
             p.group_to_role_mapping.as_ref(),
@@ -1309,6 +1315,24 @@ fn enum_check(
     }
 }
 
+/// The enums of a Service block at `path`: `type` and `externalTrafficPolicy`.
+fn service_enums(
+    rule: &'static str,
+    path: &str,
+    type_: Option<&str>,
+    traffic_policy: Option<&str>,
+    v: &mut Verdict,
+) {
+    enum_check(rule, &format!("{path}.type"), type_, &SERVICE_TYPES, v);
+    enum_check(
+        rule,
+        &format!("{path}.externalTrafficPolicy"),
+        traffic_policy,
+        &TRAFFIC_POLICIES,
+        v,
+    );
+}
+
 fn port_out_of_range(port: Option<i32>) -> Option<i32> {
     port.filter(|p| !(0..=65535).contains(p))
 }
@@ -1335,18 +1359,11 @@ pub fn mcp(m: Option<&MCPServerSpec>, v: &mut Verdict) {
         v,
     );
     if let Some(svc) = m.http.as_ref().and_then(|h| h.service.as_ref()) {
-        enum_check(
+        service_enums(
             bounds,
-            "spec.mcp.http.service.type",
+            "spec.mcp.http.service",
             svc.type_.as_deref(),
-            &SERVICE_TYPES,
-            v,
-        );
-        enum_check(
-            bounds,
-            "spec.mcp.http.service.externalTrafficPolicy",
             svc.external_traffic_policy.as_deref(),
-            &TRAFFIC_POLICIES,
             v,
         );
     }
@@ -1670,18 +1687,11 @@ pub fn extra_volume_mounts(list: Option<&[corev1::VolumeMount]>, v: &mut Verdict
 pub fn service(s: Option<&ServiceSpec>, v: &mut Verdict) {
     let Some(s) = s else { return };
     let rule = "crd-service-enums";
-    enum_check(
+    service_enums(
         rule,
-        "spec.service.type",
+        "spec.service",
         s.type_.as_deref(),
-        &SERVICE_TYPES,
-        v,
-    );
-    enum_check(
-        rule,
-        "spec.service.externalTrafficPolicy",
         s.external_traffic_policy.as_deref(),
-        &TRAFFIC_POLICIES,
         v,
     );
     if let Some(t) = s.route.as_ref().and_then(|r| r.tls.as_ref()) {
@@ -1724,19 +1734,13 @@ pub fn monitoring(m: Option<&MonitoringSpec>, v: &mut Verdict) {
             ),
         );
     }
-    single_line(
-        "spec.monitoring.slowQueryThreshold",
-        m.slow_query_threshold.as_deref(),
-        v,
-    );
-    single_line(
-        "spec.monitoring.metricsFilter",
-        m.metrics_filter.as_deref(),
-        v,
-    );
-    single_line(
-        "spec.monitoring.metricsPrefix",
-        m.metrics_prefix.as_deref(),
+    single_lines(
+        "spec.monitoring",
+        &[
+            ("slowQueryThreshold", m.slow_query_threshold.as_deref()),
+            ("metricsFilter", m.metrics_filter.as_deref()),
+            ("metricsPrefix", m.metrics_prefix.as_deref()),
+        ],
         v,
     );
 }
@@ -1844,20 +1848,21 @@ pub(crate) mod tests {
         }
     }
 
-    pub(crate) fn cluster_from(patch: &Value) -> Neo4jEnterpriseCluster {
-        let mut doc = cluster_json();
+    /// `doc` with `patch` merged in, decoded as a `what`.
+    fn decoded<T: serde::de::DeserializeOwned>(mut doc: Value, patch: &Value, what: &str) -> T {
         merge(&mut doc, patch);
-        let mut c: Neo4jEnterpriseCluster = serde_json::from_value(doc)
-            .unwrap_or_else(|e| panic!("test cluster does not decode: {e}: {patch}"));
+        serde_json::from_value(doc)
+            .unwrap_or_else(|e| panic!("test {what} does not decode: {e}: {patch}"))
+    }
+
+    pub(crate) fn cluster_from(patch: &Value) -> Neo4jEnterpriseCluster {
+        let mut c: Neo4jEnterpriseCluster = decoded(cluster_json(), patch, "cluster");
         defaults::cluster(&mut c.spec);
         c
     }
 
     pub(crate) fn standalone_from(patch: &Value) -> Neo4jEnterpriseStandalone {
-        let mut doc = standalone_json();
-        merge(&mut doc, patch);
-        let mut s: Neo4jEnterpriseStandalone = serde_json::from_value(doc)
-            .unwrap_or_else(|e| panic!("test standalone does not decode: {e}: {patch}"));
+        let mut s: Neo4jEnterpriseStandalone = decoded(standalone_json(), patch, "standalone");
         defaults::standalone(&mut s.spec);
         s
     }
@@ -1968,16 +1973,14 @@ pub(crate) mod tests {
 
     /// Every id of `rules` has a row that triggers it and a row (about it) that does not.
     pub(crate) fn assert_covered(rules: &[&str], hits_and_misses: &[(&'static str, bool)]) {
-        let hits: BTreeSet<_> = hits_and_misses
-            .iter()
-            .filter(|(_, hit)| *hit)
-            .map(|(r, _)| *r)
-            .collect();
-        let misses: BTreeSet<_> = hits_and_misses
-            .iter()
-            .filter(|(_, hit)| !*hit)
-            .map(|(r, _)| *r)
-            .collect();
+        let rules_where = |fired: bool| -> BTreeSet<&str> {
+            hits_and_misses
+                .iter()
+                .filter(|(_, hit)| *hit == fired)
+                .map(|(r, _)| *r)
+                .collect()
+        };
+        let (hits, misses) = (rules_where(true), rules_where(false));
         for rule in rules {
             assert!(hits.contains(rule), "no case triggers {rule}");
             assert!(misses.contains(rule), "no near-miss case for {rule}");

@@ -493,16 +493,16 @@ mod tests {
 
     use super::*;
     use crate::validate::testkit::{
-        self, Case, Kind, NAMESPACE, Via, build, hit, inventory, miss, nasty_string, run, with,
+        self, Case, Kind, NAMESPACE, Via, build, hit, inventory, manifest, miss, nasty_string, run,
+        with,
     };
 
     fn base() -> Value {
-        json!({
-            "apiVersion": "neo4j.neo4j.com/v1beta1",
-            "kind": "Neo4jPlugin",
-            "metadata": {"name": "apoc", "namespace": NAMESPACE},
-            "spec": {"clusterRef": "graph", "name": "apoc", "version": "2025.10.0"}
-        })
+        manifest(
+            "Neo4jPlugin",
+            "apoc",
+            json!({"clusterRef": "graph", "name": "apoc", "version": "2025.10.0"}),
+        )
     }
 
     const KIND: Kind<Neo4jPlugin> = Kind {
@@ -693,11 +693,10 @@ mod tests {
     }
 
     fn rich() -> Value {
-        json!({
-            "apiVersion": "neo4j.neo4j.com/v1beta1",
-            "kind": "Neo4jPlugin",
-            "metadata": {"name": "custom", "namespace": NAMESPACE},
-            "spec": {
+        manifest(
+            "Neo4jPlugin",
+            "custom",
+            json!({
                 "clusterRef": "graph", "name": "my-plugin", "version": "1.2.3", "enabled": false, "installMode": "VerifiedDownload",
                 "source": {"type": "url", "url": "https://example.com/my-plugin-1.2.3.jar", "checksum": SHA256, "authSecret": "dl",
                     "registry": {"url": "https://registry.example.com", "authSecret": "reg", "tls": {"insecureSkipVerify": false, "caSecret": "ca"}}},
@@ -705,8 +704,8 @@ mod tests {
                 "dependencies": [{"name": "apoc", "versionConstraint": ">=5.0", "optional": false}],
                 "security": {"allowedProcedures": ["apoc.*"], "deniedProcedures": ["apoc.load.*"], "sandbox": false, "securityPolicy": "strict"},
                 "resources": {"memoryLimit": "1Gi", "cpuLimit": "500m", "threadPoolSize": 4}
-            }
-        })
+            }),
+        )
     }
 
     testkit::never_panic!(

@@ -3,7 +3,7 @@
 //! asked of a cluster). Rules needing other kinds or live state (`restore-backup-exists`,
 //! `restore-not-sharded`, `restore-overwrite-confirm`) are the controller's.
 
-use super::backup::{StorageRules, TEMP_STORAGE_SIZE, path_safe, storage_fields};
+use super::backup::{StorageRules, path_safe, storage_fields, temp_path, temp_storage_size};
 use super::{
     DATABASE_NAME, DATABASE_NAME_MAX, InstanceRef, not_run_yet, require_instance_ref,
     resolve_instance, set, shown,
@@ -251,35 +251,9 @@ fn backup_path(v: &mut Verdict, field: &str, path: &str) {
 }
 
 fn options(v: &mut Verdict, o: &RestoreOptionsSpec) {
-    if let Some(tp) = set(&o.temp_path)
-        && (!tp.starts_with('/') || !path_safe(tp))
-    {
-        v.error(
-            "restore-temp-path",
-            "spec.options.tempPath",
-            format!(
-                "{} must be an absolute path of letters, digits, '.', '_', '-' and '/'",
-                shown(tp)
-            ),
-        );
-    }
+    temp_path(v, "restore-temp-path", &o.temp_path);
     if let Some(ts) = &o.temp_storage {
-        match ts.size.as_deref() {
-            Some(size) if TEMP_STORAGE_SIZE.is_match(size) => {}
-            Some(size) => v.error(
-                "restore-options-patterns",
-                "spec.options.tempStorage.size",
-                format!(
-                    "{} is not a size; write digits with an optional Ki, Mi, Gi or Ti, e.g. 50Gi",
-                    shown(size)
-                ),
-            ),
-            None => v.error(
-                "restore-options-patterns",
-                "spec.options.tempStorage.size",
-                "is required; set the staging PVC size, e.g. 50Gi",
-            ),
-        }
+        temp_storage_size(v, "restore-options-patterns", ts);
     }
     for (name, hooks) in [
         ("preRestore", &o.pre_restore),
@@ -372,16 +346,15 @@ mod tests {
 
     use super::*;
     use crate::validate::testkit::{
-        self, Case, Kind, NAMESPACE, Via, build, hit, inventory, miss, run,
+        self, Case, Kind, NAMESPACE, Via, build, hit, inventory, manifest, miss, run,
     };
 
     fn base() -> Value {
-        json!({
-            "apiVersion": "neo4j.neo4j.com/v1beta1",
-            "kind": "Neo4jRestore",
-            "metadata": {"name": "restore", "namespace": NAMESPACE},
-            "spec": {"instanceRef": "solo", "database": "orders", "source": {"type": "backup", "backupRef": "nightly"}}
-        })
+        manifest(
+            "Neo4jRestore",
+            "restore",
+            json!({"instanceRef": "solo", "database": "orders", "source": {"type": "backup", "backupRef": "nightly"}}),
+        )
     }
 
     const KIND: Kind<Neo4jRestore> = Kind {
@@ -651,11 +624,10 @@ mod tests {
     fn rich() -> Value {
         let hook = json!({"cypherStatements": ["RETURN 1"], "job": {"template": {"container": {"image": "busybox",
             "command": ["sh"], "args": ["-c"], "env": [{"name": "A", "value": "1"}]}, "backoffLimit": 0}, "timeout": "10m"}});
-        json!({
-            "apiVersion": "neo4j.neo4j.com/v1beta1",
-            "kind": "Neo4jRestore",
-            "metadata": {"name": "pitr", "namespace": NAMESPACE},
-            "spec": {
+        manifest(
+            "Neo4jRestore",
+            "pitr",
+            json!({
                 "instanceRef": "graph",
                 "source": {"type": "pitr", "backupRef": "nightly", "backupPath": "nightly/neo4j.backup",
                     "storage": {"type": "s3", "bucket": "b", "path": "p", "cloud": {"provider": "aws", "identity": {"provider": "aws"}}},
@@ -666,8 +638,8 @@ mod tests {
                 "options": {"replaceExisting": true, "additionalArgs": ["--verbose"], "tempPath": "/tmp/x",
                     "tempStorage": {"size": "5Gi"}, "preRestore": hook.clone(), "postRestore": hook},
                 "stopCluster": true, "timeout": "5m"
-            }
-        })
+            }),
+        )
     }
 
     testkit::never_panic!(

@@ -11,47 +11,38 @@ use crate::verdict::Verdict;
 pub(crate) const NAMESPACE: &str = "db";
 
 /// A cluster `graph` (3 servers, 2025.10), a cluster `old` (2 servers, PRIMARY-only, 5.26),
-/// a cluster `duo` (2 servers, SECONDARY-only, 2025.01) and a standalone `solo` (5.26).
+/// a cluster `duo` (2 servers, SECONDARY-only, 2025.01), a cluster `big` (6 servers, 2025.10)
+/// and a standalone `solo` (5.26).
 pub(crate) fn inventory() -> MapInventory {
+    use InstanceKind::{Cluster, Standalone};
     let mut inv = MapInventory::default();
-    let instance = |kind, servers, constraint: &str, tag: &str| Instance {
-        kind,
-        servers,
-        server_mode_constraint: Some(constraint.to_string()),
-        image_tag: Some(tag.to_string()),
-        property_sharding: false,
-    };
-    inv.insert(
-        NAMESPACE,
-        "graph",
-        instance(InstanceKind::Cluster, 3, "NONE", "2025.10.0-enterprise"),
-    );
-    inv.insert(
-        NAMESPACE,
-        "old",
-        instance(InstanceKind::Cluster, 2, "PRIMARY", "5.26.0-enterprise"),
-    );
-    inv.insert(
-        NAMESPACE,
-        "duo",
-        instance(
-            InstanceKind::Cluster,
-            2,
-            "SECONDARY",
-            "2025.01.0-enterprise",
-        ),
-    );
-    inv.insert(
-        NAMESPACE,
-        "big",
-        instance(InstanceKind::Cluster, 6, "NONE", "2025.10.0-enterprise"),
-    );
-    inv.insert(
-        NAMESPACE,
-        "solo",
-        instance(InstanceKind::Standalone, 1, "NONE", "5.26.0-enterprise"),
-    );
+    for (name, kind, servers, constraint, tag) in [
+        ("graph", Cluster, 3, "NONE", "2025.10.0-enterprise"),
+        ("old", Cluster, 2, "PRIMARY", "5.26.0-enterprise"),
+        ("duo", Cluster, 2, "SECONDARY", "2025.01.0-enterprise"),
+        ("big", Cluster, 6, "NONE", "2025.10.0-enterprise"),
+        ("solo", Standalone, 1, "NONE", "5.26.0-enterprise"),
+    ] {
+        let instance = Instance {
+            kind,
+            servers,
+            server_mode_constraint: Some(constraint.to_string()),
+            image_tag: Some(tag.to_string()),
+            property_sharding: false,
+        };
+        inv.insert(NAMESPACE, name, instance);
+    }
     inv
+}
+
+/// A manifest of `kind` named `name` in [`NAMESPACE`].
+pub(crate) fn manifest(kind: &str, name: &str, spec: Value) -> Value {
+    json!({
+        "apiVersion": "neo4j.neo4j.com/v1beta1",
+        "kind": kind,
+        "metadata": {"name": name, "namespace": NAMESPACE},
+        "spec": spec
+    })
 }
 
 /// How a case is judged.
