@@ -29,8 +29,10 @@ fmt-check:
 clippy:
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
+## unit: everything that needs no API server (the controller's integration tests run in e2e).
 unit:
-	$(CARGO) test --workspace --locked --exclude neo4j-e2e
+	$(CARGO) test --workspace --locked --exclude neo4j-e2e --exclude neo4j-controller
+	$(CARGO) test --locked -p neo4j-controller --lib --bins
 
 ## crds: regenerate manifests/crds from the Rust types (a test fails when they drift).
 crds:

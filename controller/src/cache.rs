@@ -103,13 +103,37 @@ pub struct Triggers<K: Resource<DynamicType = ()> + Clone + 'static> {
     pub standalone: ReflectHandle<K>,
 }
 
-fn slim<K: Resource>(obj: &mut K) {
+/// Drops what no decision reads, so a thousand instances fit in little memory: managed
+/// fields, labels, and every annotation but the desired hash. Owner references stay (they map
+/// a child to its owner's reconcile).
+pub fn slim<K: Resource>(obj: &mut K) {
+    obj.managed_fields_mut().clear();
+    obj.labels_mut().clear();
+    obj.annotations_mut().retain(|k, _| k == DESIRED_HASH);
+}
+
+/// A StatefulSet as the controller needs it: status (for the status function), generation, and
+/// the immutable fields of the spec (pinned on apply). The pod template, by far the largest
+/// part, is dropped: the desired-hash annotation says whether it is current.
+pub fn slim_statefulset(sts: &mut StatefulSet) {
+    slim(sts);
+    if let Some(spec) = sts.spec.as_mut() {
+        spec.template = Default::default();
+    }
+}
+
+/// The custom resources are cached whole (the spec is the input), without managed fields or
+/// kubectl's copy of the last applied manifest.
+pub fn slim_instance<K: Resource>(obj: &mut K) {
     obj.managed_fields_mut().clear();
     obj.annotations_mut().remove(LAST_APPLIED);
 }
 
-fn watch_config() -> watcher::Config {
-    watcher::Config::default().any_semantic()
+/// Streaming lists (the initial state arrives as watch events, one object at a time) keep the
+/// start-up peak low: a paged or cached LIST of a thousand StatefulSets is parsed whole, before
+/// `slim` can drop what is not needed.
+pub fn watch_config() -> watcher::Config {
+    watcher::Config::default().streaming_lists()
 }
 
 fn api<K>(client: &Client, namespace: Option<&str>) -> Api<K>
@@ -123,7 +147,11 @@ where
     }
 }
 
-fn full<K>(client: &Client, namespace: Option<&str>) -> (Store<K>, Triggers<K>, Driver)
+fn full<K>(
+    client: &Client,
+    namespace: Option<&str>,
+    slim: fn(&mut K),
+) -> (Store<K>, Triggers<K>, Driver)
 where
     K: Resource<DynamicType = (), Scope = NamespaceResourceScope>
         + Clone
@@ -238,7 +266,7 @@ impl Caches {
         cert_manager: bool,
     ) -> (Arc<Caches>, ChildTriggers, Vec<Driver>) {
         let mut drivers = Vec::new();
-        let (statefulsets, sts_t, d) = full::<StatefulSet>(client, namespace);
+        let (statefulsets, sts_t, d) = full::<StatefulSet>(client, namespace, slim_statefulset);
         drivers.push(d);
         let (services, svc_t, d) = meta::<Service>(client, namespace);
         drivers.push(d);
@@ -249,7 +277,7 @@ impl Caches {
         let (pdbs, pdb_t, d) = meta::<PodDisruptionBudget>(client, namespace);
         drivers.push(d);
         let (certificates, cert_t) = if cert_manager {
-            let (s, t, d) = full::<Certificate>(client, namespace);
+            let (s, t, d) = full::<Certificate>(client, namespace, slim::<Certificate>);
             drivers.push(d);
             (Some(s), Some(t))
         } else {

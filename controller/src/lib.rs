@@ -26,11 +26,11 @@ use std::time::Duration;
 use anyhow::Context as _;
 use futures_util::StreamExt;
 use futures_util::future;
+use kube::Client;
 use kube::api::Api;
 use kube::runtime::controller::{self, Controller};
 use kube::runtime::reflector::{self, Store};
 use kube::runtime::{Predicate, WatchStreamExt, predicates, watcher};
-use kube::{Client, ResourceExt as _};
 use neo4j_shared::types::{Neo4jEnterpriseCluster, Neo4jEnterpriseStandalone};
 use tokio::task::JoinSet;
 
@@ -276,9 +276,9 @@ fn controller_for<K: Instance>(
         None => Api::all(client.clone()),
     };
     let (reader, writer) = reflector::store::<K>();
-    let stream = watcher(api, watcher::Config::default().any_semantic())
+    let stream = watcher(api, cache::watch_config())
         .default_backoff()
-        .modify(|o: &mut K| o.managed_fields_mut().clear())
+        .modify(cache::slim_instance::<K>)
         .reflect(writer)
         .applied_objects()
         .predicate_filter(

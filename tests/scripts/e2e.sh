@@ -21,7 +21,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$CARGO" build --locked -p neo4j-webhook -p neo4j-e2e --bins
+"$CARGO" build --locked -p neo4j-webhook -p neo4j-controller -p neo4j-e2e --bins
 bash "$ROOT/tests/scripts/cluster-up.sh" "$STATE"
 E2E_STATE_DIR="$STATE" NEO4J_WEBHOOK_BIN="$ROOT/target/debug/neo4j-webhook" FAKE_KUBELET_BIN="$ROOT/target/debug/fake-kubelet" \
   "$CARGO" test --locked -p neo4j-e2e
+E2E_STATE_DIR="$STATE" "$CARGO" test --locked -p neo4j-controller --test e2e
