@@ -1095,3 +1095,111 @@ async fn controller_runs_with_exactly_the_rbac_table() {
     ctl.stop().await;
     let _ = std::fs::remove_file(&path);
 }
+
+/// cert-manager mode: the controller materializes a Certificate naming every pod and Service
+/// (12 + 9·N DNS names), mounts its Secret, and the cluster becomes Ready once the certificate
+/// is issued (cert-manager is simulated: its CRDs are real, its controller is this test).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_cluster_gets_a_certificate_for_every_server_and_becomes_ready_once_issued() {
+    assert!(
+        std::env::var_os("CERT_MANAGER_CRDS").is_some(),
+        "CERT_MANAGER_CRDS is not set: run through `make e2e`, which installs cert-manager's CRDs"
+    );
+    let env = setup("ctl-tls").await;
+    let _node = fake_node(&env.client).await;
+    let _ctl = start(&env, |_| {}).await;
+    let mut manifest = cluster_manifest("secure", 3, "Retain");
+    manifest["spec"]["tls"] = json!({"mode": "cert-manager", "issuerRef": {"name": "internal-ca", "kind": "ClusterIssuer"}});
+    let c = create_cluster(&env, manifest).await;
+    let uid = c.uid().unwrap();
+    let n = ClusterNames::new("secure");
+    let desired = desired_cluster(&c);
+    let cert_desired = desired
+        .iter()
+        .find(|d| d.kind == "Certificate")
+        .cloned()
+        .expect("the renderer makes a Certificate in cert-manager mode");
+    let certs: Api<DynamicObject> =
+        Api::namespaced_with(env.client.clone(), &env.ns, &api_resource(&cert_desired));
+    let cert = wait_for("Certificate secure-tls", T, || async {
+        certs.get_opt(&n.certificate()).await.ok().flatten()
+    })
+    .await;
+    assert!(
+        cert.owner_references()
+            .iter()
+            .any(|o| o.uid == uid && o.controller == Some(true)),
+        "Certificate owner reference"
+    );
+    let spec = &cert.data["spec"];
+    assert_eq!(spec["secretName"], json!(n.tls_secret()));
+    assert_eq!(spec["issuerRef"]["name"], json!("internal-ca"));
+    assert_eq!(spec["issuerRef"]["kind"], json!("ClusterIssuer"));
+    let dns: Vec<String> = spec["dnsNames"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|d| d.as_str().map(str::to_string))
+        .collect();
+    assert_eq!(dns.len(), 12 + 9 * 3, "{dns:?}");
+    for i in 0..3 {
+        let fqdn = n.pod_fqdn(i, &env.ns);
+        assert!(dns.contains(&fqdn), "{fqdn} missing from {dns:?}");
+    }
+    assert!(
+        dns.contains(&n.client_fqdn(&env.ns)),
+        "client Service FQDN missing"
+    );
+    let usages = spec["usages"].as_array().cloned().unwrap_or_default();
+    for u in ["server auth", "client auth"] {
+        assert!(usages.contains(&json!(u)), "usage {u} missing: {usages:?}");
+    }
+    // The pods mount the Secret cert-manager will write.
+    let sts = wait_for("StatefulSet secure-server", T, || async {
+        sts_api(&env).get_opt(&n.statefulset()).await.ok().flatten()
+    })
+    .await;
+    let volumes = serde_json::to_value(sts.spec.and_then(|s| s.template.spec).map(|p| p.volumes))
+        .unwrap_or_default();
+    assert!(
+        volumes.to_string().contains(&n.tls_secret()),
+        "no volume of {}: {volumes}",
+        n.tls_secret()
+    );
+
+    // Play cert-manager: issue the Secret and mark the Certificate Ready.
+    let secrets: Api<k8s_openapi::api::core::v1::Secret> =
+        Api::namespaced(env.client.clone(), &env.ns);
+    let secret = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": n.tls_secret()}, "type": "kubernetes.io/tls",
+        "stringData": {"tls.crt": "test-certificate", "tls.key": "test-key", "ca.crt": "test-ca"}});
+    secrets
+        .patch(
+            &n.tls_secret(),
+            &PatchParams::apply("cert-manager-sim").force(),
+            &Patch::Apply(&secret),
+        )
+        .await
+        .expect("issue the Secret");
+    let status = json!({"apiVersion": "cert-manager.io/v1", "kind": "Certificate", "status": {"conditions": [
+        {"type": "Ready", "status": "True", "reason": "Ready", "message": "issued by the test", "lastTransitionTime": "2026-01-01T00:00:00Z"}]}});
+    certs
+        .patch_status(
+            &n.certificate(),
+            &PatchParams::apply("cert-manager-sim").force(),
+            &Patch::Apply(&status),
+        )
+        .await
+        .expect("Certificate status");
+    drive_cluster_ready(&env, "secure", 3).await;
+    let ready = clusters(&env).get("secure").await.unwrap();
+    let bolt = ready
+        .status
+        .as_ref()
+        .and_then(|s| s.endpoints.as_ref())
+        .and_then(|e| e.bolt.clone())
+        .unwrap_or_default();
+    assert!(
+        bolt.starts_with("bolt+s://"),
+        "TLS endpoint expected, got {bolt:?}"
+    );
+}

@@ -81,6 +81,38 @@ pub fn install_crds(p: &Plane) {
             "installing CRDs failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
+        // cert-manager's own CRDs (Certificate, Issuer, ...), from its Go module: e2e.sh sets
+        // CERT_MANAGER_CRDS (tests/scripts/cert-manager-crds.sh).
+        if let Some(dir) = std::env::var_os("CERT_MANAGER_CRDS") {
+            let out = Command::new(&p.kubectl)
+                .arg("--kubeconfig")
+                .arg(&p.kubeconfig)
+                .args(["apply", "--server-side", "--force-conflicts", "-f"])
+                .arg(&dir)
+                .output()
+                .expect("run kubectl");
+            assert!(
+                out.status.success(),
+                "installing the cert-manager CRDs failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let out = Command::new(&p.kubectl)
+                .arg("--kubeconfig")
+                .arg(&p.kubeconfig)
+                .args([
+                    "wait",
+                    "--for=condition=Established",
+                    "--timeout=60s",
+                    "crd/certificates.cert-manager.io",
+                ])
+                .output()
+                .expect("run kubectl");
+            assert!(
+                out.status.success(),
+                "Certificate CRD not established: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
         let out = Command::new(&p.kubectl)
             .arg("--kubeconfig")
             .arg(&p.kubeconfig)
