@@ -22,7 +22,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 say "building"
-"$CARGO" build --locked -p neo4j-webhook -p neo4j-controller
+"$CARGO" build --locked -p neo4j-webhook -p neo4j-controller -p neo4j-e2e --bins
 mkdir -p "$STATE"
 
 if [[ "${USE_EXISTING_CLUSTER:-0}" == 1 ]]; then
@@ -81,9 +81,13 @@ for _ in $(seq 1 60); do
   sleep 0.5
 done
 
-if [[ -x "$ROOT/target/debug/neo4j-controller" ]] && "$ROOT/target/debug/neo4j-controller" --help 2>/dev/null | grep -q -- '--kubeconfig'; then
-  say "starting the controller"
-  "$ROOT/target/debug/neo4j-controller" --kubeconfig "$KUBECONFIG" >"$STATE/controller.log" 2>&1 &
+say "starting the controller"
+cport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$ROOT/target/debug/neo4j-controller" --kubeconfig "$KUBECONFIG" --metrics-listen "127.0.0.1:$cport" >"$STATE/controller.log" 2>&1 &
+pids+=($!)
+if [[ "${USE_EXISTING_CLUSTER:-0}" != 1 ]]; then
+  # No kubelet runs here: a test helper binds pods to a fake node and reports them Ready.
+  "$ROOT/target/debug/fake-kubelet" --kubeconfig "$KUBECONFIG" >"$STATE/fake-kubelet.log" 2>&1 &
   pids+=($!)
 fi
 
@@ -103,10 +107,21 @@ say "what is stored: the sample cluster with every default"
 k get neo4jenterpriseclusters -A
 k get neo4jenterprisecluster graph -o jsonpath='{.spec}' | python3 -m json.tool
 
+say "the controller materializes the sample cluster (server-side apply) and reports status"
+for _ in $(seq 1 120); do
+  [[ "$(k get neo4jenterprisecluster graph -o jsonpath='{.status.phase}' 2>/dev/null)" == Ready ]] && break
+  sleep 1
+done
+k get statefulsets,services,configmaps,serviceaccounts,poddisruptionbudgets -l app.kubernetes.io/instance=graph
+k get pods -l app.kubernetes.io/instance=graph -o wide
+k get neo4jenterpriseclusters,neo4jenterprisestandalones
+k get neo4jenterprisecluster graph -o jsonpath='{.status}' | python3 -m json.tool
+
 say "running — try it yourself in another shell:"
 echo "  export KUBECONFIG=$KUBECONFIG"
 echo "  $KUBECTL get neo4jenterpriseclusters"
 echo "  $KUBECTL apply -f $ROOT/manifests/samples/invalid-database-system.yaml"
 echo "  curl -s http://127.0.0.1:$mport/metrics | grep neo4j_admission"
+echo "  curl -s http://127.0.0.1:$cport/metrics | grep neo4j_controller"
 echo "Press Ctrl-C to stop and tear everything down."
 wait "${pids[0]}"
