@@ -354,7 +354,7 @@ fn evaluate(i: &Inputs<'_>) -> Outcome {
             CONDITION_PROGRESSING,
             "False",
             "Complete",
-            format!("every {unit} runs the current spec"),
+            "the StatefulSet runs the current spec on every pod".to_string(),
         ),
         PHASE_FAILED => cond(CONDITION_PROGRESSING, "False", reason, message.clone()),
         _ => cond(CONDITION_PROGRESSING, "True", reason, message.clone()),
