@@ -16,6 +16,7 @@ use neo4j_controller::apply::api_resource;
 use neo4j_controller::render::{self, DESIRED_HASH_ANNOTATION, DesiredObject};
 use neo4j_shared::names::{self, CONFIG_HASH_ANNOTATION, ClusterNames, StandaloneNames};
 use neo4j_shared::types::{Neo4jEnterpriseCluster, Neo4jEnterpriseStandalone};
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use support::*;
@@ -36,6 +37,25 @@ fn pods(env: &TestEnv) -> Api<Pod> {
 }
 fn pvcs(env: &TestEnv) -> Api<PersistentVolumeClaim> {
     Api::namespaced(env.client.clone(), &env.ns)
+}
+
+/// Deletes `name` (default propagation), asserting the API server accepted it.
+async fn delete_named<K>(api: &Api<K>, name: &str)
+where
+    K: Clone + DeserializeOwned + std::fmt::Debug,
+{
+    api.delete(name, &DeleteParams::default()).await.unwrap();
+}
+
+/// Waits until `name` no longer exists.
+async fn wait_gone<K>(what: &str, api: &Api<K>, name: &str)
+where
+    K: Clone + DeserializeOwned + std::fmt::Debug,
+{
+    wait_for(what, T, || async {
+        api.get_opt(name).await.ok()?.is_none().then_some(())
+    })
+    .await;
 }
 
 async fn create_cluster(env: &TestEnv, manifest: Value) -> Neo4jEnterpriseCluster {
@@ -114,6 +134,16 @@ async fn wait_children(
         );
     }
     rvs
+}
+
+/// Waits for every child the renderer wants for cluster `c`, owned by it.
+async fn wait_cluster_children(env: &TestEnv, c: &Neo4jEnterpriseCluster) {
+    wait_children(env, &desired_cluster(c), &c.uid().unwrap()).await;
+}
+
+/// Whether event `e` is about the object named `name`.
+fn is_about(e: &Event, name: &str) -> bool {
+    e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some(name)
 }
 
 async fn resource_versions(env: &TestEnv, desired: &[DesiredObject]) -> BTreeMap<String, String> {
@@ -354,7 +384,7 @@ async fn scaling_three_to_six_changes_replicas_only_without_conflicts() {
     let ctl = start(&env, |_| {}).await;
     let c = create_cluster(&env, cluster_manifest("scaled", 3, "Retain")).await;
     let n = ClusterNames::new("scaled");
-    wait_children(&env, &desired_cluster(&c), &c.uid().unwrap()).await;
+    wait_cluster_children(&env, &c).await;
     drive_cluster_ready(&env, "scaled", 3).await;
     wait_quiet(&ctl, Duration::from_secs(2)).await;
 
@@ -419,7 +449,7 @@ async fn concurrent_writers_and_config_changes_cause_no_conflicts_and_roll_only_
     let ctl = start(&env, |_| {}).await;
     let c = create_cluster(&env, cluster_manifest("busy", 3, "Retain")).await;
     let n = ClusterNames::new("busy");
-    wait_children(&env, &desired_cluster(&c), &c.uid().unwrap()).await;
+    wait_cluster_children(&env, &c).await;
     // kube-controller-manager is writing the StatefulSet's status (pods created) meanwhile.
     wait_for(
         "StatefulSet status from kube-controller-manager",
@@ -555,8 +585,8 @@ async fn deletion_follows_the_retention_policy_and_never_touches_another_instanc
     let keep = create_cluster(&env, cluster_manifest("keep", 2, "Retain")).await;
     let drop = create_cluster(&env, cluster_manifest("drop", 2, "Delete")).await;
     let decoy = decoy_standalone_pvc(&env, "drop").await;
-    wait_children(&env, &desired_cluster(&keep), &keep.uid().unwrap()).await;
-    wait_children(&env, &desired_cluster(&drop), &drop.uid().unwrap()).await;
+    wait_cluster_children(&env, &keep).await;
+    wait_cluster_children(&env, &drop).await;
     let keep_pvcs = wait_pvcs(&env, &names::instance_pvc_selector("keep"), 2).await;
     wait_pvcs(&env, &names::instance_pvc_selector("drop"), 3).await;
     assert!(
@@ -579,21 +609,10 @@ async fn deletion_follows_the_retention_policy_and_never_touches_another_instanc
     .await;
 
     for name in ["keep", "drop"] {
-        clusters(&env)
-            .delete(name, &DeleteParams::default())
-            .await
-            .unwrap();
+        delete_named(&clusters(&env), name).await;
     }
     for name in ["keep", "drop"] {
-        wait_for(&format!("cluster {name} gone"), T, || async {
-            clusters(&env)
-                .get_opt(name)
-                .await
-                .ok()?
-                .is_none()
-                .then_some(())
-        })
-        .await;
+        wait_gone(&format!("cluster {name} gone"), &clusters(&env), name).await;
     }
     wait_for("the Delete cluster's PVCs gone", T, || async {
         let l = pvcs(&env)
@@ -642,20 +661,9 @@ async fn deletion_completes_when_children_were_removed_by_hand() {
             &ListParams::default().labels(&names::instance_pvc_selector("bare")),
         )
         .await;
-    clusters(&env)
-        .delete("bare", &DeleteParams::default())
-        .await
-        .unwrap();
+    delete_named(&clusters(&env), "bare").await;
     let ctl = start(&env, |_| {}).await;
-    wait_for("cluster bare gone", T, || async {
-        clusters(&env)
-            .get_opt("bare")
-            .await
-            .ok()?
-            .is_none()
-            .then_some(())
-    })
-    .await;
+    wait_gone("cluster bare gone", &clusters(&env), "bare").await;
     ctl.stop().await;
 }
 
@@ -732,7 +740,7 @@ async fn invalid_object_gets_valid_false_and_events_and_no_children_and_no_loop(
         let reasons: Vec<String> = l
             .items
             .iter()
-            .filter(|e| e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some("unlicensed"))
+            .filter(|e| is_about(e, "unlicensed"))
             .filter(|e| e.type_.as_deref() == Some("Warning"))
             .filter_map(|e| e.reason.clone())
             .collect();
@@ -804,7 +812,7 @@ async fn admission_warnings_become_events_once_per_generation() {
             .items
             .into_iter()
             .filter(|e| e.type_.as_deref() == Some("Warning"))
-            .filter(|e| e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some("pair"))
+            .filter(|e| is_about(e, "pair"))
             .collect::<Vec<Event>>()
     };
     wait_for("one event per warning", T, || async {
@@ -819,7 +827,7 @@ async fn admission_warnings_become_events_once_per_generation() {
             .then_some(())
     })
     .await;
-    wait_children(&env, &desired_cluster(&c), &c.uid().unwrap()).await;
+    wait_cluster_children(&env, &c).await;
     wait_quiet(&ctl, Duration::from_secs(2)).await;
     let before = serde_json::to_value(list_warnings().await).unwrap();
     // Child events make the controller reconcile again; no event is repeated.
@@ -877,19 +885,8 @@ async fn standalone_lifecycle_ready_write_free_and_deleted_with_its_pvc() {
     assert_eq!(resource_versions(&env, &desired).await, rvs);
 
     wait_pvcs(&env, &names::instance_pvc_selector("solo"), 1).await;
-    standalones(&env)
-        .delete("solo", &DeleteParams::default())
-        .await
-        .unwrap();
-    wait_for("standalone gone", T, || async {
-        standalones(&env)
-            .get_opt("solo")
-            .await
-            .ok()?
-            .is_none()
-            .then_some(())
-    })
-    .await;
+    delete_named(&standalones(&env), "solo").await;
+    wait_gone("standalone gone", &standalones(&env), "solo").await;
     // The pod was bound to the fake node: finish its termination as a kubelet would.
     let _ = pods(&env)
         .delete(
@@ -900,15 +897,7 @@ async fn standalone_lifecycle_ready_write_free_and_deleted_with_its_pvc() {
             },
         )
         .await;
-    wait_for("the standalone's PVC gone", T, || async {
-        pvcs(&env)
-            .get_opt(&n.pvc())
-            .await
-            .ok()?
-            .is_none()
-            .then_some(())
-    })
-    .await;
+    wait_gone("the standalone's PVC gone", &pvcs(&env), &n.pvc()).await;
     ctl.stop().await;
 }
 
@@ -938,7 +927,7 @@ async fn with_leader_election_only_the_leader_reconciles_and_the_standby_takes_o
     })
     .await;
     let c = create_cluster(&env, cluster_manifest("led", 2, "Retain")).await;
-    wait_children(&env, &desired_cluster(&c), &c.uid().unwrap()).await;
+    wait_cluster_children(&env, &c).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(b.metric("neo4j_controller_leader", &[]), 0.0);
     assert_eq!(
@@ -1058,30 +1047,21 @@ async fn controller_runs_with_exactly_the_rbac_table() {
     .await;
     // Two servers: admitted with warnings, so events are recorded too.
     let c = create_cluster(&env, cluster_manifest("least", 2, "Delete")).await;
-    wait_children(&env, &desired_cluster(&c), &c.uid().unwrap()).await;
+    wait_cluster_children(&env, &c).await;
     drive_cluster_ready(&env, "least", 2).await;
     let events: Api<Event> = Api::namespaced(env.client.clone(), &env.ns);
     wait_for("events recorded under the RBAC table", T, || async {
         let l = events.list(&ListParams::default()).await.ok()?;
-        l.items
-            .iter()
-            .any(|e| e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some("least"))
-            .then_some(())
+        l.items.iter().any(|e| is_about(e, "least")).then_some(())
     })
     .await;
     wait_pvcs(&env, &names::instance_pvc_selector("least"), 2).await;
-    clusters(&env)
-        .delete("least", &DeleteParams::default())
-        .await
-        .unwrap();
-    wait_for("cluster deleted under the RBAC table", T, || async {
-        clusters(&env)
-            .get_opt("least")
-            .await
-            .ok()?
-            .is_none()
-            .then_some(())
-    })
+    delete_named(&clusters(&env), "least").await;
+    wait_gone(
+        "cluster deleted under the RBAC table",
+        &clusters(&env),
+        "least",
+    )
     .await;
     assert_eq!(
         ctl.metric(

@@ -15,6 +15,8 @@ if [[ -f controller/benches/controller.rs ]]; then
   STATE="$ROOT/target/bench-cluster"
   trap 'bash "$ROOT/tests/scripts/cluster-down.sh" "$STATE" >/dev/null 2>&1 || true' EXIT
   "$CARGO" build --locked --release -p neo4j-controller -p neo4j-e2e --bins
-  bash "$ROOT/tests/scripts/cluster-up.sh" "$STATE"
+  # 1,000 clusters need more Service addresses than the default /24.
+  APISERVER_ARGS="--service-cluster-ip-range=10.0.0.0/16" KCM_ARGS="--service-cluster-ip-range=10.0.0.0/16" \
+    bash "$ROOT/tests/scripts/cluster-up.sh" "$STATE"
   E2E_STATE_DIR="$STATE" "$CARGO" bench --locked -p neo4j-controller --bench controller
 fi

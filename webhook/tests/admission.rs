@@ -36,6 +36,15 @@ fn patched(object: &Value, response: &Value) -> Value {
     out
 }
 
+/// Asserts that a metrics line starts with `line` (all metrics in the message otherwise).
+fn assert_counted(state: &Arc<AppState>, line: &str) {
+    assert!(
+        metric_line(state, line).is_some(),
+        "{line} missing:\n{}",
+        state.metrics.encode()
+    );
+}
+
 fn metric_line(state: &Arc<AppState>, prefix: &str) -> Option<String> {
     state
         .metrics
@@ -87,9 +96,7 @@ async fn mutate_returns_the_engines_defaults_as_a_patch_for_every_kind() {
 #[tokio::test]
 async fn mutate_patches_a_cluster_with_its_defaults() {
     let object = object(Kind::Cluster, "graph", json!({}));
-    let response = post_json(&state(), "/mutate", &review("u", "CREATE", &object, None))
-        .await
-        .response();
+    let response = admit(&state(), "/mutate", "u", "CREATE", &object, None).await;
     let defaulted = patched(&object, &response);
     assert_ne!(defaulted, object, "a bare cluster gets defaults");
     assert_eq!(
@@ -137,13 +144,7 @@ async fn managed_fields_are_not_read_and_the_patch_still_fits_the_whole_object()
 async fn validate_allows_a_valid_object_of_every_kind() {
     for kind in Kind::ALL {
         let object = object(kind, "graph", json!({}));
-        let response = post_json(
-            &state(),
-            "/validate",
-            &review("uid-ok", "CREATE", &object, None),
-        )
-        .await
-        .response();
+        let response = admit(&state(), "/validate", "uid-ok", "CREATE", &object, None).await;
         assert_eq!(response["allowed"], true, "{kind}: {response}");
         assert!(response.get("status").is_none(), "{kind}: {response}");
         assert!(
@@ -219,13 +220,7 @@ async fn validate_denies_with_every_violated_rule_and_its_code() {
     for (kind, overrides, rules, code) in denied_cases() {
         let state = state();
         let object = object(kind, "graph", overrides.clone());
-        let response = post_json(
-            &state,
-            "/validate",
-            &review("uid-deny", "CREATE", &object, None),
-        )
-        .await
-        .response();
+        let response = admit(&state, "/validate", "uid-deny", "CREATE", &object, None).await;
         assert_eq!(response["allowed"], false, "{kind} {overrides}: {response}");
         assert_eq!(response["uid"], "uid-deny");
         assert_eq!(response["status"]["code"], code, "{kind} {overrides}");
@@ -233,13 +228,11 @@ async fn validate_denies_with_every_violated_rule_and_its_code() {
             response["status"]["reason"],
             if code == 403 { "Forbidden" } else { "Invalid" }
         );
-        let found = denial_rules(&response);
-        for rule in &rules {
-            assert!(
-                found.iter().any(|r| r == rule),
-                "{kind} {overrides}: {rule} not in {found:?}"
-            );
-        }
+        assert_rules_among(
+            &denial_rules(&response),
+            &rules,
+            &format!("{kind} {overrides}"),
+        );
         // The message is the engine's, line for line.
         let decision =
             engine::validate(kind, engine::Operation::Create, None, &object, &NoInventory);
@@ -249,21 +242,13 @@ async fn validate_denies_with_every_violated_rule_and_its_code() {
             "neo4j_admission_requests_total{{webhook=\"validate\",kind=\"{}\",operation=\"CREATE\",result=\"{result}\"}} 1",
             kind.name()
         );
-        assert!(
-            metric_line(&state, &counted).is_some(),
-            "{counted} missing:\n{}",
-            state.metrics.encode()
-        );
+        assert_counted(&state, &counted);
         let denial = format!(
             "neo4j_admission_denials_total{{kind=\"{}\",rule=\"{}\"}} 1",
             kind.name(),
             rules[0]
         );
-        assert!(
-            metric_line(&state, &denial).is_some(),
-            "{denial} missing:\n{}",
-            state.metrics.encode()
-        );
+        assert_counted(&state, &denial);
     }
 }
 
@@ -292,20 +277,14 @@ async fn validate_allows_with_warnings_prefixed_by_rule_id() {
     for (kind, overrides, rules) in warned_cases() {
         let state = state();
         let object = object(kind, "graph", overrides.clone());
-        let response = post_json(
-            &state,
-            "/validate",
-            &review("uid-warn", "CREATE", &object, None),
-        )
-        .await
-        .response();
+        let response = admit(&state, "/validate", "uid-warn", "CREATE", &object, None).await;
         assert_eq!(response["allowed"], true, "{kind} {overrides}: {response}");
-        let found = warning_rules(&response);
+        assert_rules_among(
+            &warning_rules(&response),
+            &rules,
+            &format!("{kind} {overrides}"),
+        );
         for rule in &rules {
-            assert!(
-                found.iter().any(|r| r == rule),
-                "{kind} {overrides}: {rule} not in {found:?}"
-            );
             let counted = format!(
                 "neo4j_admission_warnings_total{{kind=\"{}\",rule=\"{rule}\"}}",
                 kind.name()
@@ -335,26 +314,14 @@ async fn validate_allows_with_warnings_prefixed_by_rule_id() {
 async fn update_is_judged_against_the_old_object() {
     let old = object(Kind::Cluster, "graph", json!({"storage": {"size": "20Gi"}}));
     let new = object(Kind::Cluster, "graph", json!({"storage": {"size": "10Gi"}}));
-    let response = post_json(
-        &state(),
-        "/validate",
-        &review("uid-up", "UPDATE", &new, Some(&old)),
-    )
-    .await
-    .response();
+    let response = admit(&state(), "/validate", "uid-up", "UPDATE", &new, Some(&old)).await;
     assert_eq!(response["allowed"], false, "{response}");
     assert!(
         denial_rules(&response).contains(&"storage-size-no-shrink".to_string()),
         "{response}"
     );
     // The same object as a CREATE has nothing to compare with.
-    let response = post_json(
-        &state(),
-        "/validate",
-        &review("uid-up", "CREATE", &new, None),
-    )
-    .await
-    .response();
+    let response = admit(&state(), "/validate", "uid-up", "CREATE", &new, None).await;
     assert_eq!(response["allowed"], true, "{response}");
 }
 
@@ -368,9 +335,7 @@ async fn the_response_uid_is_the_requests() {
     ] {
         for path in ["/mutate", "/validate"] {
             let object = object(Kind::Cluster, "graph", json!({"topology": {"servers": 1}}));
-            let response = post_json(&state(), path, &review(uid, "CREATE", &object, None))
-                .await
-                .response();
+            let response = admit(&state(), path, uid, "CREATE", &object, None).await;
             assert_eq!(response["uid"], uid, "{path}");
         }
     }
@@ -412,9 +377,7 @@ async fn delete_and_connect_are_allowed_without_checks() {
     );
     for op in ["DELETE", "CONNECT"] {
         for path in ["/mutate", "/validate"] {
-            let response = post_json(&state(), path, &review("uid-del", op, &bad, Some(&bad)))
-                .await
-                .response();
+            let response = admit(&state(), path, "uid-del", op, &bad, Some(&bad)).await;
             assert_eq!(
                 response,
                 json!({"uid": "uid-del", "allowed": true}),
@@ -459,13 +422,7 @@ async fn an_undecodable_object_is_admitted_by_mutate_without_defaults_and_warned
         "graph",
         json!({"topology": {"servers": "three"}}),
     );
-    let response = post_json(
-        &state,
-        "/mutate",
-        &review("uid-bad", "CREATE", &object, None),
-    )
-    .await
-    .response();
+    let response = admit(&state, "/mutate", "uid-bad", "CREATE", &object, None).await;
     assert_eq!(response["allowed"], true);
     assert!(response.get("patch").is_none());
     let warnings = response["warnings"].as_array().expect("one warning");
@@ -902,20 +859,8 @@ async fn cross_object_checks_read_the_inventory() {
     inventory.insert_object(&object(Kind::Cluster, "graph", json!({})));
     let with_cache = state_with(Arc::new(inventory), Limits::default());
     let database = object(Kind::Database, "sales", json!({}));
-    let blind = post_json(
-        &state(),
-        "/validate",
-        &review("u", "CREATE", &database, None),
-    )
-    .await
-    .response();
-    let seeing = post_json(
-        &with_cache,
-        "/validate",
-        &review("u", "CREATE", &database, None),
-    )
-    .await
-    .response();
+    let blind = admit(&state(), "/validate", "u", "CREATE", &database, None).await;
+    let seeing = admit(&with_cache, "/validate", "u", "CREATE", &database, None).await;
     assert!(
         warning_rules(&blind).contains(&"cross-check-skipped".to_string()),
         "{blind}"

@@ -1,19 +1,15 @@
 //! `neo4j-webhook check` as a user runs it: the real binary, files on disk, exit codes.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use common::temp_dir;
 use serde_json::Value;
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_neo4j-webhook"))
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("neo4j-check-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
-    dir
 }
 
 fn write(dir: &Path, file: &str, text: &str) -> PathBuf {
@@ -27,6 +23,16 @@ fn run(args: &[&str]) -> Output {
         .args(args)
         .output()
         .unwrap_or_else(|e| panic!("cannot run neo4j-webhook: {e}"))
+}
+
+/// `neo4j-webhook check FILE`.
+fn check_file(f: &Path) -> Output {
+    run(&["check", f.to_str().unwrap_or_default()])
+}
+
+/// The run's stderr, lossily decoded.
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 fn json_lines(out: &Output) -> Vec<Value> {
@@ -70,12 +76,7 @@ fn valid_object_is_allowed_with_its_patch_and_exit_0() {
     let dir = temp_dir("valid");
     let f = write(&dir, "c.yaml", &cluster("graph", 3));
     let out = run(&["check", "--output", "json", f.to_str().unwrap_or_default()]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let lines = json_lines(&out);
     assert_eq!(lines.len(), 1);
     let r = &lines[0];
@@ -203,7 +204,7 @@ fn old_file_makes_it_an_update() {
 fn unreadable_file_exits_2_naming_it() {
     let out = run(&["check", "/nonexistent/manifest.yaml"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/manifest.yaml"));
+    assert!(stderr(&out).contains("/nonexistent/manifest.yaml"));
 }
 
 #[test]
@@ -214,9 +215,9 @@ fn yaml_syntax_error_exits_2_with_file_and_document() {
         "bad.yaml",
         &format!("{}---\nspec: [unclosed\n", cluster("graph", 3)),
     );
-    let out = run(&["check", f.to_str().unwrap_or_default()]);
+    let out = check_file(&f);
     assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = stderr(&out);
     assert!(err.contains("bad.yaml: document 1:"), "{err}");
 }
 
@@ -228,9 +229,9 @@ fn wrong_type_exits_2_with_the_field_path() {
         "c.yaml",
         &cluster("graph", 3).replace("servers: 3", "servers: three"),
     );
-    let out = run(&["check", f.to_str().unwrap_or_default()]);
+    let out = check_file(&f);
     assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = stderr(&out);
     assert!(
         err.contains("spec.topology.servers: invalid type: string \"three\""),
         "{err}"
@@ -245,10 +246,10 @@ fn other_kinds_are_skipped_and_counted() {
         "m.yaml",
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n---\napiVersion: neo4j.neo4j.com/v1beta1\nkind: Neo4jUser\nmetadata:\n  name: u\n",
     );
-    let out = run(&["check", f.to_str().unwrap_or_default()]);
+    let out = check_file(&f);
     assert_eq!(out.status.code(), Some(0));
     assert!(out.stdout.is_empty());
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = stderr(&out);
     assert!(
         err.contains("skipped 1 object(s) of kind ConfigMap"),
         "{err}"
@@ -309,12 +310,7 @@ fn samples_directory_has_valid_and_denied_objects() {
         "json",
         samples.to_str().unwrap_or_default(),
     ]);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     for r in json_lines(&out) {
         let name = r["name"].as_str().unwrap_or_default().to_string();
         let expect_denied =

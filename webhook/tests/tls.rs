@@ -33,9 +33,56 @@ async fn start(
     server::start(settings).await.expect("server starts")
 }
 
+/// A server on a fresh CA's leaf `serial` (secret volume stamp `a`, in `temp_dir(name)`).
+async fn start_with_leaf(
+    name: &str,
+    serial: u64,
+    tune: impl FnOnce(&mut Settings),
+) -> (TestPki, std::path::PathBuf, Running) {
+    let pki = TestPki::new("test CA");
+    let dir = temp_dir(name);
+    let (cert, key) = write_secret_volume(&dir, "a", &pki.leaf(serial));
+    let running = start(cert, key, tune).await;
+    (pki, dir, running)
+}
+
+/// Stops the server cleanly and removes its directory.
+async fn stop_server(running: Running, dir: std::path::PathBuf) {
+    running.shutdown();
+    running.wait().await.expect("clean stop");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Writes `bytes` (`what` in the panic) and flushes.
+async fn send(stream: &mut (impl AsyncWriteExt + Unpin), bytes: &[u8], what: &str) {
+    stream.write_all(bytes).await.expect(what);
+    stream.flush().await.expect("flush");
+}
+
+/// One `read` that must answer within 5 s (`what` in the panic otherwise); the bytes read.
+async fn read_within_5s(
+    stream: &mut (impl AsyncReadExt + Unpin),
+    buf: &mut [u8],
+    what: &str,
+) -> usize {
+    tokio::time::timeout(Duration::from_secs(5), stream.read(buf))
+        .await
+        .expect(what)
+        .expect("read")
+}
+
 fn denied_review() -> Bytes {
     let object = object(Kind::Cluster, "graph", json!({"topology": {"servers": 1}}));
     Bytes::from(review("uid-tls", "CREATE", &object, None).to_string())
+}
+
+/// The HTTP status of `denied_review()` posted to `/validate` on `client`.
+async fn validate_status(client: &mut Client) -> hyper::StatusCode {
+    client
+        .post("/validate", denied_review())
+        .await
+        .expect("request")
+        .0
 }
 
 async fn get_plain(addr: SocketAddr, path: &str) -> (u16, String) {
@@ -110,18 +157,13 @@ async fn serves_reviews_over_tls_to_a_client_that_trusts_the_ca() {
     );
     assert!(metrics.contains("webhook=\"validate\",kind=\"Neo4jEnterpriseCluster\",operation=\"CREATE\",result=\"denied\"} 2"), "{metrics}");
 
-    running.shutdown();
-    running.wait().await.expect("clean stop");
-    let _ = std::fs::remove_dir_all(dir);
+    stop_server(running, dir).await;
 }
 
 #[tokio::test]
 async fn a_client_that_does_not_trust_the_ca_fails_the_handshake() {
-    let pki = TestPki::new("test CA");
+    let (_pki, dir, running) = start_with_leaf("untrusted", 7, |_| {}).await;
     let stranger = TestPki::new("another CA");
-    let dir = temp_dir("untrusted");
-    let (cert, key) = write_secret_volume(&dir, "a", &pki.leaf(7));
-    let running = start(cert, key, |_| {}).await;
     let result = Client::connect(
         running.tls_addr,
         client_config(&[stranger.ca_der()], &[b"http/1.1"]),
@@ -132,17 +174,12 @@ async fn a_client_that_does_not_trust_the_ca_fails_the_handshake() {
         error.contains("invalid peer certificate") || error.contains("UnknownIssuer"),
         "{error}"
     );
-    running.shutdown();
-    running.wait().await.expect("clean stop");
-    let _ = std::fs::remove_dir_all(dir);
+    stop_server(running, dir).await;
 }
 
 #[tokio::test]
 async fn speaks_tls_1_2_and_1_3_only() {
-    let pki = TestPki::new("test CA");
-    let dir = temp_dir("versions");
-    let (cert, key) = write_secret_volume(&dir, "a", &pki.leaf(3));
-    let running = start(cert, key, |_| {}).await;
+    let (pki, dir, running) = start_with_leaf("versions", 3, |_| {}).await;
     for version in [&rustls::version::TLS12, &rustls::version::TLS13] {
         let mut roots = rustls::RootCertStore::empty();
         roots.add(pki.ca_der()).expect("root");
@@ -154,18 +191,9 @@ async fn speaks_tls_1_2_and_1_3_only() {
         let mut client = Client::connect(running.tls_addr, Arc::new(config))
             .await
             .expect("handshake");
-        assert_eq!(
-            client
-                .post("/validate", denied_review())
-                .await
-                .expect("request")
-                .0,
-            200
-        );
+        assert_eq!(validate_status(&mut client).await, 200);
     }
-    running.shutdown();
-    running.wait().await.expect("clean stop");
-    let _ = std::fs::remove_dir_all(dir);
+    stop_server(running, dir).await;
 }
 
 #[tokio::test]
@@ -272,9 +300,7 @@ async fn rotation_by_symlink_swap_reaches_new_handshakes_without_a_failed_reques
         Some(0.0),
         "{metrics}"
     );
-    running.shutdown();
-    running.wait().await.expect("clean stop");
-    let _ = std::fs::remove_dir_all(dir);
+    stop_server(running, dir).await;
 }
 
 #[tokio::test]
@@ -310,14 +336,7 @@ async fn a_bad_new_pair_is_refused_and_the_old_one_stays() {
         .await
         .expect("still serving");
     assert_eq!(client.serial, good.serial, "the old pair stays");
-    assert_eq!(
-        client
-            .post("/validate", denied_review())
-            .await
-            .expect("request")
-            .0,
-        200
-    );
+    assert_eq!(validate_status(&mut client).await, 200);
 
     // Garbage is refused too, and counted once however many polls see it.
     let garbage = Leaf {
@@ -355,9 +374,7 @@ async fn a_bad_new_pair_is_refused_and_the_old_one_stays() {
     )
     .await;
     assert_eq!(reloads("success"), Some(1.0));
-    running.shutdown();
-    running.wait().await.expect("clean stop");
-    let _ = std::fs::remove_dir_all(dir);
+    stop_server(running, dir).await;
 }
 
 #[tokio::test]
@@ -416,62 +433,43 @@ async fn tls_stream(
 
 #[tokio::test]
 async fn a_client_sending_headers_too_slowly_is_disconnected() {
-    let pki = TestPki::new("test CA");
-    let dir = temp_dir("slowloris");
-    let (cert, key) = write_secret_volume(&dir, "a", &pki.leaf(1));
-    let running = start(cert, key, |s| {
+    let (pki, dir, running) = start_with_leaf("slowloris", 1, |s| {
         s.header_read_timeout = Duration::from_millis(300)
     })
     .await;
     let mut stream = tls_stream(running.tls_addr, &pki).await;
-    stream
-        .write_all(b"POST /validate HTTP/1.1\r\nHost: localhost\r\nX-Slow: ")
-        .await
-        .expect("partial headers");
-    stream.flush().await.expect("flush");
+    send(
+        &mut stream,
+        b"POST /validate HTTP/1.1\r\nHost: localhost\r\nX-Slow: ",
+        "partial headers",
+    )
+    .await;
     let mut buf = Vec::new();
     // The server closes the connection (possibly after a 408) well before this deadline.
     let read = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut buf)).await;
     assert!(read.is_ok(), "the connection was not closed");
-    running.shutdown();
-    running.wait().await.expect("clean stop");
-    let _ = std::fs::remove_dir_all(dir);
+    stop_server(running, dir).await;
 }
 
 #[tokio::test]
 async fn a_client_sending_the_body_too_slowly_gets_408() {
-    let pki = TestPki::new("test CA");
-    let dir = temp_dir("slowbody");
-    let (cert, key) = write_secret_volume(&dir, "a", &pki.leaf(1));
-    let running = start(cert, key, |s| {
+    let (pki, dir, running) = start_with_leaf("slowbody", 1, |s| {
         s.limits.body_timeout = Duration::from_millis(300)
     })
     .await;
     let mut stream = tls_stream(running.tls_addr, &pki).await;
-    stream
-        .write_all(b"POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"api")
-        .await
-        .expect("headers");
-    stream.flush().await.expect("flush");
+    send(&mut stream, b"POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"api", "headers").await;
     let mut buf = vec![0u8; 4096];
-    let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf))
-        .await
-        .expect("answered in time")
-        .expect("read");
+    let n = read_within_5s(&mut stream, &mut buf, "answered in time").await;
     let head = String::from_utf8_lossy(&buf[..n]);
     assert!(head.starts_with("HTTP/1.1 408"), "{head}");
     assert!(head.contains("body-timeout: "), "{head}");
-    running.shutdown();
-    running.wait().await.expect("clean stop");
-    let _ = std::fs::remove_dir_all(dir);
+    stop_server(running, dir).await;
 }
 
 #[tokio::test]
 async fn shutdown_finishes_the_request_in_flight_then_stops() {
-    let pki = TestPki::new("test CA");
-    let dir = temp_dir("drain");
-    let (cert, key) = write_secret_volume(&dir, "a", &pki.leaf(1));
-    let running = start(cert, key, |_| {}).await;
+    let (pki, dir, running) = start_with_leaf("drain", 1, |_| {}).await;
     let addr = running.tls_addr;
     let body = denied_review();
     let mut stream = tls_stream(addr, &pki).await;
@@ -481,32 +479,20 @@ async fn shutdown_finishes_the_request_in_flight_then_stops() {
         "POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: {}\r\n\r\n",
         body.len()
     );
-    stream.write_all(head.as_bytes()).await.expect("head");
-    stream.flush().await.expect("flush");
+    send(&mut stream, head.as_bytes(), "head").await;
     let mut buf = vec![0u8; 64];
-    let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf))
-        .await
-        .expect("100 in time")
-        .expect("read");
+    let n = read_within_5s(&mut stream, &mut buf, "100 in time").await;
     assert!(
         buf[..n].starts_with(b"HTTP/1.1 100"),
         "{}",
         String::from_utf8_lossy(&buf[..n])
     );
-    stream
-        .write_all(&body[..body.len() / 2])
-        .await
-        .expect("half body");
-    stream.flush().await.expect("flush");
+    send(&mut stream, &body[..body.len() / 2], "half body").await;
     running.shutdown();
     let readiness = running.readiness.check();
     assert_eq!(readiness, Err("shutting down"));
     let waiting = tokio::spawn(running.wait());
-    stream
-        .write_all(&body[body.len() / 2..])
-        .await
-        .expect("rest of body");
-    stream.flush().await.expect("flush");
+    send(&mut stream, &body[body.len() / 2..], "rest of body").await;
     let mut response = Vec::new();
     tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut response))
         .await

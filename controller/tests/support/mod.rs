@@ -6,11 +6,12 @@
 #![allow(dead_code)] // each test binary uses a different subset
 
 use std::collections::BTreeMap;
+use std::ffi::OsStr;
 use std::future::Future;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::process::Command;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -64,71 +65,68 @@ fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
+/// Runs `kubectl --kubeconfig <plane> ARGS`, asserting that it succeeds (`what` and kubectl's
+/// stderr in the message otherwise).
+pub fn kubectl(p: &Plane, what: &str, args: &[&OsStr]) -> Output {
+    let out = Command::new(&p.kubectl)
+        .arg("--kubeconfig")
+        .arg(&p.kubeconfig)
+        .args(args)
+        .output()
+        .expect("run kubectl");
+    assert!(
+        out.status.success(),
+        "{what}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// `kubectl apply --server-side --force-conflicts -f PATH`.
+fn apply_server_side(p: &Plane, what: &str, path: &Path) -> Output {
+    let mut args: Vec<&OsStr> = ["apply", "--server-side", "--force-conflicts", "-f"]
+        .map(OsStr::new)
+        .to_vec();
+    args.push(path.as_os_str());
+    kubectl(p, what, &args)
+}
+
+/// `kubectl wait --for=condition=Established --timeout=60s CRDS...`.
+fn wait_established(p: &Plane, what: &str, crds: &[&str]) -> Output {
+    let mut args: Vec<&OsStr> = ["wait", "--for=condition=Established", "--timeout=60s"]
+        .map(OsStr::new)
+        .to_vec();
+    args.extend(crds.iter().map(OsStr::new));
+    kubectl(p, what, &args)
+}
+
 /// Installs the CRDs once per test process (server-side apply is idempotent).
 pub fn install_crds(p: &Plane) {
     static DONE: OnceLock<()> = OnceLock::new();
     DONE.get_or_init(|| {
         let crds = repo_root().join("manifests/crds");
-        let out = Command::new(&p.kubectl)
-            .arg("--kubeconfig")
-            .arg(&p.kubeconfig)
-            .args(["apply", "--server-side", "--force-conflicts", "-f"])
-            .arg(&crds)
-            .output()
-            .expect("run kubectl");
-        assert!(
-            out.status.success(),
-            "installing CRDs failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        apply_server_side(p, "installing CRDs failed", &crds);
         // cert-manager's own CRDs (Certificate, Issuer, ...), from its Go module: e2e.sh sets
         // CERT_MANAGER_CRDS (tests/scripts/cert-manager-crds.sh).
         if let Some(dir) = std::env::var_os("CERT_MANAGER_CRDS") {
-            let out = Command::new(&p.kubectl)
-                .arg("--kubeconfig")
-                .arg(&p.kubeconfig)
-                .args(["apply", "--server-side", "--force-conflicts", "-f"])
-                .arg(&dir)
-                .output()
-                .expect("run kubectl");
-            assert!(
-                out.status.success(),
-                "installing the cert-manager CRDs failed: {}",
-                String::from_utf8_lossy(&out.stderr)
+            apply_server_side(
+                p,
+                "installing the cert-manager CRDs failed",
+                Path::new(&dir),
             );
-            let out = Command::new(&p.kubectl)
-                .arg("--kubeconfig")
-                .arg(&p.kubeconfig)
-                .args([
-                    "wait",
-                    "--for=condition=Established",
-                    "--timeout=60s",
-                    "crd/certificates.cert-manager.io",
-                ])
-                .output()
-                .expect("run kubectl");
-            assert!(
-                out.status.success(),
-                "Certificate CRD not established: {}",
-                String::from_utf8_lossy(&out.stderr)
+            wait_established(
+                p,
+                "Certificate CRD not established",
+                &["crd/certificates.cert-manager.io"],
             );
         }
-        let out = Command::new(&p.kubectl)
-            .arg("--kubeconfig")
-            .arg(&p.kubeconfig)
-            .args([
-                "wait",
-                "--for=condition=Established",
-                "--timeout=60s",
+        wait_established(
+            p,
+            "CRDs not established",
+            &[
                 "crd/neo4jenterpriseclusters.neo4j.neo4j.com",
                 "crd/neo4jenterprisestandalones.neo4j.neo4j.com",
-            ])
-            .output()
-            .expect("run kubectl");
-        assert!(
-            out.status.success(),
-            "CRDs not established: {}",
-            String::from_utf8_lossy(&out.stderr)
+            ],
         );
     });
 }

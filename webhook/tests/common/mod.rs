@@ -199,6 +199,30 @@ pub async fn post_json(state: &Arc<AppState>, path: &str, body: &Value) -> Answe
 }
 
 /// Rule ids of the warnings of a response (`<rule>: <message>` each).
+/// The `response` of an AdmissionReview (`uid`, `operation`, `object`, `old`) posted to `path`.
+pub async fn admit(
+    state: &Arc<AppState>,
+    path: &str,
+    uid: &str,
+    operation: &str,
+    object: &Value,
+    old: Option<&Value>,
+) -> Value {
+    post_json(state, path, &review(uid, operation, object, old))
+        .await
+        .response()
+}
+
+/// Asserts that every one of `rules` is among `found` (`context` in the message otherwise).
+pub fn assert_rules_among(found: &[String], rules: &[&str], context: &str) {
+    for rule in rules {
+        assert!(
+            found.iter().any(|r| r == rule),
+            "{context}: {rule} not in {found:?}"
+        );
+    }
+}
+
 pub fn warning_rules(response: &Value) -> Vec<String> {
     response["warnings"]
         .as_array()

@@ -1,0 +1,709 @@
+//! Controller benchmark against the local control plane (`tests/scripts/cluster-up.sh`, its
+//! `env` file in `$E2E_STATE_DIR`). Runs the release binary `target/release/neo4j-controller`
+//! as a child process (so its VmRSS is its own) and measures:
+//!
+//! 1. time from applying 100 clusters (3 servers each) to every child existing;
+//! 2. API writes and reconciles per minute over `IDLE_SECONDS` (default 300) idle seconds,
+//!    from the controller's metrics and from the API server's `apiserver_request_total`;
+//! 3. controller VmRSS with `MEMORY_CLUSTERS` (default 1000) cluster objects (the extra ones in
+//!    a namespace whose ResourceQuota allows no pods);
+//! 4. controller writes per cluster creation.
+//!
+//! Traffic goes only to the local API server; every wait has a deadline.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use futures_util::{StreamExt, stream};
+use k8s_openapi::api::core::v1::{Namespace, ResourceQuota};
+use kube::api::{Api, DynamicObject, ListParams, PostParams};
+use kube::{Client, ResourceExt};
+use neo4j_controller::apply::api_resource;
+use neo4j_controller::render::{self, DesiredObject};
+use neo4j_shared::types::Neo4jEnterpriseCluster;
+use serde_json::json;
+
+const FIRST_CLUSTERS: usize = 100;
+const SERVERS: i32 = 3;
+/// Resources the controller writes (the API server's `resource` label), for the write count.
+const OUR_RESOURCES: &[&str] = &[
+    "statefulsets",
+    "services",
+    "configmaps",
+    "serviceaccounts",
+    "poddisruptionbudgets",
+    "certificates",
+    "persistentvolumeclaims",
+    "neo4jenterpriseclusters",
+    "neo4jenterprisestandalones",
+];
+const WRITE_VERBS: &[&str] = &["POST", "PUT", "PATCH", "APPLY", "DELETE"];
+
+struct Plane {
+    kubeconfig: PathBuf,
+    kubectl: PathBuf,
+    state: PathBuf,
+}
+
+fn plane() -> Plane {
+    let dir = PathBuf::from(std::env::var_os("E2E_STATE_DIR").expect(
+        "E2E_STATE_DIR is not set: run tests/scripts/cluster-up.sh STATE_DIR first \
+         (or tests/scripts/bench.sh)",
+    ));
+    let env_file = dir.join("env");
+    let text = std::fs::read_to_string(&env_file)
+        .unwrap_or_else(|e| panic!("{}: {e}", env_file.display()));
+    let vars: BTreeMap<String, String> = text
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().trim_matches('"').to_string()))
+        .collect();
+    let get = |k: &str| PathBuf::from(vars.get(k).unwrap_or_else(|| panic!("no {k} in env")));
+    Plane {
+        kubeconfig: get("KUBECONFIG"),
+        kubectl: get("KUBECTL"),
+        state: dir,
+    }
+}
+
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn env_num(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn kubectl(p: &Plane, args: &[&str]) -> String {
+    let out = Command::new(&p.kubectl)
+        .arg("--kubeconfig")
+        .arg(&p.kubeconfig)
+        .args(args)
+        .output()
+        .expect("run kubectl");
+    assert!(
+        out.status.success(),
+        "kubectl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Labels of a Prometheus sample line `name{a="b",...} value`.
+fn parse_sample(line: &str) -> Option<(&str, BTreeMap<&str, &str>, f64)> {
+    if line.starts_with('#') {
+        return None;
+    }
+    let (series, value) = line.rsplit_once(' ')?;
+    let (metric, labels) = match series.split_once('{') {
+        Some((m, rest)) => (m, rest.trim_end_matches('}')),
+        None => (series, ""),
+    };
+    let labels = labels
+        .split(',')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k, v.trim_matches('"')))
+        .collect();
+    Some((metric, labels, value.parse().ok()?))
+}
+
+fn metric_sum(text: &str, name: &str) -> f64 {
+    text.lines()
+        .filter_map(parse_sample)
+        .filter(|(m, _, _)| *m == name)
+        .map(|(_, _, v)| v)
+        .sum()
+}
+
+/// Write requests (POST/PUT/PATCH/APPLY/DELETE) on our resources, by verb and resource, from
+/// the API server.
+fn apiserver_writes(p: &Plane) -> BTreeMap<String, f64> {
+    let text = kubectl(p, &["get", "--raw", "/metrics"]);
+    let mut by_verb = BTreeMap::new();
+    for (m, labels, v) in text.lines().filter_map(parse_sample) {
+        if m != "apiserver_request_total" {
+            continue;
+        }
+        let verb = labels.get("verb").copied().unwrap_or_default();
+        let resource = labels.get("resource").copied().unwrap_or_default();
+        let sub = labels.get("subresource").copied().unwrap_or_default();
+        if WRITE_VERBS.contains(&verb) && OUR_RESOURCES.contains(&resource) {
+            let key = if sub.is_empty() {
+                format!("{verb} {resource}")
+            } else {
+                format!("{verb} {resource}/{sub}")
+            };
+            *by_verb.entry(key).or_insert(0.0) += v;
+        }
+    }
+    by_verb
+}
+
+fn diff(after: &BTreeMap<String, f64>, before: &BTreeMap<String, f64>) -> BTreeMap<String, f64> {
+    after
+        .iter()
+        .map(|(k, v)| (k.clone(), v - before.get(k).copied().unwrap_or(0.0)))
+        .filter(|(_, v)| *v != 0.0)
+        .collect()
+}
+
+fn total(m: &BTreeMap<String, f64>) -> f64 {
+    // `+ 0.0`: an empty float sum is -0.0, printed "-0.00".
+    m.values().sum::<f64>() + 0.0
+}
+
+fn fmt_verbs(m: &BTreeMap<String, f64>) -> String {
+    if m.is_empty() {
+        return "none".into();
+    }
+    m.iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port()
+}
+
+fn http_get(port: u16, path: &str) -> Option<String> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(s, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").ok()?;
+    let mut buf = String::new();
+    s.read_to_string(&mut buf).ok()?;
+    let (head, body) = buf.split_once("\r\n\r\n")?;
+    head.contains(" 200 ").then(|| body.to_string())
+}
+
+/// The controller binary as a child process; killed on drop.
+struct Controller {
+    child: Child,
+    port: u16,
+}
+
+impl Controller {
+    fn start(p: &Plane) -> Controller {
+        let bin = repo_root().join("target/release/neo4j-controller");
+        assert!(
+            bin.exists(),
+            "{} missing: cargo build --release -p neo4j-controller",
+            bin.display()
+        );
+        let port = free_port();
+        let log = std::fs::File::create(p.state.join("logs/bench-controller.log")).expect("log");
+        let child = Command::new(&bin)
+            .arg("--kubeconfig")
+            .arg(&p.kubeconfig)
+            .args(["--metrics-listen", &format!("127.0.0.1:{port}")])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("spawn the controller");
+        let c = Controller { child, port };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while http_get(port, "/readyz").is_none() {
+            assert!(Instant::now() < deadline, "controller not ready in 60 s");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        c
+    }
+
+    fn metrics(&self) -> String {
+        http_get(self.port, "/metrics").unwrap_or_default()
+    }
+
+    fn writes(&self) -> f64 {
+        metric_sum(&self.metrics(), "neo4j_controller_api_writes_total")
+    }
+
+    fn reconciles(&self) -> f64 {
+        metric_sum(&self.metrics(), "neo4j_controller_reconciles_total")
+    }
+
+    fn objects(&self) -> f64 {
+        metric_sum(&self.metrics(), "neo4j_controller_objects")
+    }
+
+    /// VmRSS in KiB.
+    fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .expect("controller exited");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmRSS")
+    }
+}
+
+impl Drop for Controller {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn mib(kib: u64) -> String {
+    format!("{:.1} MiB", kib as f64 / 1024.0)
+}
+
+async fn client(p: &Plane) -> Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let kc = kube::config::Kubeconfig::read_from(&p.kubeconfig).expect("read kubeconfig");
+    let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default())
+        .await
+        .expect("kubeconfig");
+    Client::try_from(cfg).expect("client")
+}
+
+async fn namespace(client: &Client, base: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let name = format!("{base}-{:06x}", (nanos / 1000) as u64 & 0xff_ffff);
+    let ns: Namespace = serde_json::from_value(json!({"metadata": {"name": name}})).unwrap();
+    Api::<Namespace>::all(client.clone())
+        .create(&PostParams::default(), &ns)
+        .await
+        .expect("create namespace");
+    name
+}
+
+fn cluster_manifest(name: &str) -> Neo4jEnterpriseCluster {
+    serde_json::from_value(json!({
+        "apiVersion": "neo4j.neo4j.com/v1beta1",
+        "kind": "Neo4jEnterpriseCluster",
+        "metadata": {"name": name},
+        "spec": {
+            "acceptLicenseAgreement": "eval",
+            "image": {"repo": "neo4j", "tag": "5.26.0-enterprise"},
+            "topology": {"servers": SERVERS},
+            "storage": {"size": "1Gi", "retentionPolicy": "Retain"},
+            "resources": {"requests": {"cpu": "500m", "memory": "2Gi"}, "limits": {"cpu": "1", "memory": "2Gi"}}
+        }
+    }))
+    .expect("cluster manifest")
+}
+
+/// Creates `count` clusters (16 requests in flight) and returns every child they should get.
+async fn create_clusters(
+    client: &Client,
+    ns: &str,
+    prefix: &str,
+    count: usize,
+) -> Vec<DesiredObject> {
+    let api: Api<Neo4jEnterpriseCluster> = Api::namespaced(client.clone(), ns);
+    let created: Vec<Neo4jEnterpriseCluster> = stream::iter(0..count)
+        .map(|i| {
+            let api = api.clone();
+            async move {
+                let c = cluster_manifest(&format!("{prefix}-{i:04}"));
+                let mut last = None;
+                for _ in 0..5 {
+                    match api.create(&PostParams::default(), &c).await {
+                        Ok(c) => return c,
+                        Err(e) => last = Some(e),
+                    }
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                panic!("create cluster: {last:?}")
+            }
+        })
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    created
+        .iter()
+        .flat_map(|c| {
+            let mut d = c.clone();
+            neo4j_shared::defaults::cluster(&mut d.spec);
+            render::cluster(&d).expect("render")
+        })
+        .collect()
+}
+
+/// Which desired children are still missing (metadata-only lists, one per kind).
+async fn missing(client: &Client, ns: &str, desired: &[DesiredObject]) -> usize {
+    let mut by_kind: BTreeMap<&str, (DesiredObject, BTreeSet<String>)> = BTreeMap::new();
+    for d in desired {
+        by_kind
+            .entry(d.kind)
+            .or_insert_with(|| (d.clone(), BTreeSet::new()))
+            .1
+            .insert(d.name.clone());
+    }
+    let mut missing = 0;
+    for (_, (sample, wanted)) in by_kind {
+        let api: Api<DynamicObject> =
+            Api::namespaced_with(client.clone(), ns, &api_resource(&sample));
+        let have: BTreeSet<String> = match api.list_metadata(&ListParams::default()).await {
+            Ok(l) => l.items.iter().map(|o| o.name_any()).collect(),
+            Err(_) => BTreeSet::new(),
+        };
+        missing += wanted.difference(&have).count();
+    }
+    missing
+}
+
+/// Polls until every desired child exists; returns the time it took from `start`.
+async fn wait_materialized(
+    client: &Client,
+    ns: &str,
+    desired: &[DesiredObject],
+    start: Instant,
+    timeout: Duration,
+    ctl: &Controller,
+    peak: &mut u64,
+) -> Duration {
+    let deadline = Instant::now() + timeout;
+    loop {
+        *peak = (*peak).max(ctl.rss_kib());
+        let m = missing(client, ns, desired).await;
+        if m == 0 {
+            return start.elapsed();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{m} of {} children still missing after {timeout:?}",
+            desired.len()
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// Waits until the controller has sent no write for `quiet`.
+async fn wait_quiet(ctl: &Controller, quiet: Duration, timeout: Duration, peak: &mut u64) {
+    let deadline = Instant::now() + timeout;
+    let mut last = ctl.writes();
+    let mut since = Instant::now();
+    loop {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        *peak = (*peak).max(ctl.rss_kib());
+        let now = ctl.writes();
+        if now != last {
+            last = now;
+            since = Instant::now();
+        } else if since.elapsed() >= quiet {
+            return;
+        }
+        assert!(Instant::now() < deadline, "controller never went quiet");
+    }
+}
+
+/// Waits until the API server has seen no write on our resources (from anyone, e.g. the
+/// StatefulSet controller creating PVCs and pods) for `quiet`; returns whether it did in time.
+async fn wait_plane_quiet(p: &Plane, quiet: Duration, timeout: Duration) -> bool {
+    let deadline = Instant::now() + timeout;
+    let mut last = total(&apiserver_writes(p));
+    let mut since = Instant::now();
+    loop {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let now = total(&apiserver_writes(p));
+        if now != last {
+            last = now;
+            since = Instant::now();
+        } else if since.elapsed() >= quiet {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+    }
+}
+
+struct Figures {
+    rows: Vec<(String, String)>,
+}
+
+impl Figures {
+    fn add(&mut self, what: &str, value: String) {
+        println!("{what}: {value}");
+        self.rows.push((what.to_string(), value));
+    }
+}
+
+fn machine() -> String {
+    let nproc = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find_map(|l| l.strip_prefix("model name"))
+                .map(|v| v.trim_start_matches([' ', '\t', ':']).trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    format!("{nproc} CPUs (nproc), {model}")
+}
+
+fn utc_now() -> String {
+    Command::new("date")
+        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default()
+}
+
+fn write_section(section: &str) {
+    let path = repo_root().join("BENCHMARKS.md");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|_| "# Benchmarks\n".into());
+    let new = match text.find("\n## Controller\n") {
+        Some(start) => {
+            let rest = &text[start + 1..];
+            let end = rest[3..]
+                .find("\n## ")
+                .map(|i| start + 1 + 3 + i + 1)
+                .unwrap_or(text.len());
+            let sep = if end < text.len() { "\n" } else { "" };
+            format!("{}{}{}{}", &text[..start + 1], section, sep, &text[end..])
+        }
+        None => format!(
+            "{}\n{}",
+            text.trim_end_matches('\n').to_string() + "\n",
+            section
+        ),
+    };
+    std::fs::write(&path, new).expect("write BENCHMARKS.md");
+}
+
+async fn run(p: &Plane, idle: u64, memory_clusters: usize) -> Figures {
+    let mut f = Figures { rows: Vec::new() };
+    kubectl(
+        p,
+        &[
+            "apply",
+            "--server-side",
+            "--force-conflicts",
+            "-f",
+            &repo_root().join("manifests/crds").to_string_lossy(),
+        ],
+    );
+    kubectl(
+        p,
+        &[
+            "wait",
+            "--for=condition=Established",
+            "--timeout=60s",
+            "crd/neo4jenterpriseclusters.neo4j.neo4j.com",
+        ],
+    );
+    let client = client(p).await;
+    let ctl = Controller::start(p);
+    let mut peak = ctl.rss_kib();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let rss_empty = ctl.rss_kib();
+
+    // (1) 100 clusters to every child materialized.
+    let ns = namespace(&client, "bench-ctl").await;
+    let writes0 = ctl.writes();
+    let api0 = apiserver_writes(p);
+    let start = Instant::now();
+    let desired = create_clusters(&client, &ns, "c", FIRST_CLUSTERS).await;
+    let created_in = start.elapsed();
+    let took = wait_materialized(
+        &client,
+        &ns,
+        &desired,
+        start,
+        Duration::from_secs(600),
+        &ctl,
+        &mut peak,
+    )
+    .await;
+    f.add(
+        &format!(
+            "{FIRST_CLUSTERS} clusters × {SERVERS} servers: apply → all {} children exist",
+            desired.len()
+        ),
+        format!(
+            "{:.1} s (creating the {FIRST_CLUSTERS} objects: {:.1} s)",
+            took.as_secs_f64(),
+            created_in.as_secs_f64()
+        ),
+    );
+    wait_quiet(
+        &ctl,
+        Duration::from_secs(10),
+        Duration::from_secs(300),
+        &mut peak,
+    )
+    .await;
+    let writes1 = ctl.writes();
+    let api1 = apiserver_writes(p);
+    let per = (writes1 - writes0) / FIRST_CLUSTERS as f64;
+    let api_created = total(&diff(&api1, &api0)) - FIRST_CLUSTERS as f64;
+    f.add(
+        "controller API writes per cluster creation",
+        format!(
+            "{per:.2} ({} writes for {FIRST_CLUSTERS} clusters; API server saw {} writes on our resources besides the {FIRST_CLUSTERS} creates: {})",
+            writes1 - writes0,
+            api_created,
+            fmt_verbs(&diff(&api1, &api0))
+        ),
+    );
+
+    // (2) idle window, once the rest of the plane (StatefulSet controller) has settled too.
+    let settled = wait_plane_quiet(p, Duration::from_secs(10), Duration::from_secs(300)).await;
+    if !settled {
+        f.add(
+            "warning",
+            "the API server still saw writes on our resources 300 s after the controller went quiet"
+                .into(),
+        );
+    }
+    let rec_a = ctl.reconciles();
+    let wr_a = ctl.writes();
+    let api_a = apiserver_writes(p);
+    let idle_deadline = Instant::now() + Duration::from_secs(idle);
+    while Instant::now() < idle_deadline {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        peak = peak.max(ctl.rss_kib());
+    }
+    let rec_b = ctl.reconciles();
+    let wr_b = ctl.writes();
+    let api_idle = diff(&apiserver_writes(p), &api_a);
+    let minutes = idle as f64 / 60.0;
+    f.add(
+        &format!("idle {idle} s: controller writes / min"),
+        format!("{:.2} ({} in total)", (wr_b - wr_a) / minutes, wr_b - wr_a),
+    );
+    f.add(
+        &format!("idle {idle} s: controller reconciles / min"),
+        format!(
+            "{:.2} ({} in total)",
+            (rec_b - rec_a) / minutes,
+            rec_b - rec_a
+        ),
+    );
+    f.add(
+        &format!("idle {idle} s: API server writes on our resources / min"),
+        format!(
+            "{:.2} ({})",
+            total(&api_idle) / minutes,
+            fmt_verbs(&api_idle)
+        ),
+    );
+    let rss_100 = ctl.rss_kib();
+
+    // (3) memory with `memory_clusters` cluster objects in the caches.
+    let extra = memory_clusters.saturating_sub(FIRST_CLUSTERS);
+    if extra > 0 {
+        let ns2 = namespace(&client, "bench-mem").await;
+        let quota: ResourceQuota = serde_json::from_value(json!({
+            "metadata": {"name": "no-pods"},
+            "spec": {"hard": {"pods": "0"}}
+        }))
+        .unwrap();
+        Api::<ResourceQuota>::namespaced(client.clone(), &ns2)
+            .create(&PostParams::default(), &quota)
+            .await
+            .expect("create quota");
+        let w0 = ctl.writes();
+        let start = Instant::now();
+        let desired2 = create_clusters(&client, &ns2, "m", extra).await;
+        let took2 = wait_materialized(
+            &client,
+            &ns2,
+            &desired2,
+            start,
+            Duration::from_secs(1800),
+            &ctl,
+            &mut peak,
+        )
+        .await;
+        wait_quiet(
+            &ctl,
+            Duration::from_secs(10),
+            Duration::from_secs(600),
+            &mut peak,
+        )
+        .await;
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while ctl.objects() < memory_clusters as f64 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+        let w1 = ctl.writes();
+        f.add(
+            &format!(
+                "{extra} more clusters (pods forbidden by quota): apply → all {} children exist",
+                desired2.len()
+            ),
+            format!(
+                "{:.1} s; {:.2} controller writes per cluster",
+                took2.as_secs_f64(),
+                (w1 - w0) / extra as f64
+            ),
+        );
+    }
+    let rss_mem = ctl.rss_kib();
+    peak = peak.max(rss_mem);
+    f.add("controller VmRSS, 0 clusters (synced)", mib(rss_empty));
+    f.add(
+        &format!("controller VmRSS, {FIRST_CLUSTERS} clusters, after idle"),
+        mib(rss_100),
+    );
+    f.add(
+        &format!(
+            "controller VmRSS, {} clusters, steady",
+            FIRST_CLUSTERS.max(memory_clusters)
+        ),
+        mib(rss_mem),
+    );
+    f.add("controller VmRSS peak (sampled)", mib(peak));
+    f
+}
+
+fn main() {
+    let p = plane();
+    let idle = env_num("IDLE_SECONDS", 300);
+    let memory_clusters = env_num("MEMORY_CLUSTERS", 1000) as usize;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let started = utc_now();
+    let figures = rt.block_on(run(&p, idle, memory_clusters));
+    let mut env_prefix = String::new();
+    if std::env::var_os("IDLE_SECONDS").is_some() {
+        env_prefix += &format!("IDLE_SECONDS={idle} ");
+    }
+    if std::env::var_os("MEMORY_CLUSTERS").is_some() {
+        env_prefix += &format!("MEMORY_CLUSTERS={memory_clusters} ");
+    }
+    let mut s = String::new();
+    s += "## Controller\n\n";
+    s += &format!("- machine: {}; date: {started}\n", machine());
+    s += &format!(
+        "- command: `APISERVER_ARGS=--service-cluster-ip-range=10.0.0.0/16 KCM_ARGS=--service-cluster-ip-range=10.0.0.0/16 bash tests/scripts/cluster-up.sh target/bench-cluster`, then `{env_prefix}E2E_STATE_DIR=target/bench-cluster cargo bench --locked -p neo4j-controller --bench controller` (`controller/benches/controller.rs`; `tests/scripts/bench.sh` runs the same)\n"
+    );
+    s += &format!(
+        "- setup: local control plane (etcd, kube-apiserver, kube-controller-manager; no scheduler, no kubelet, so pods stay Pending); the release binary `target/release/neo4j-controller` runs as a child process watching all namespaces; idle window {idle} s (`IDLE_SECONDS`, default 300 = the issue's 5 minutes); `MEMORY_CLUSTERS` {memory_clusters} clusters for the memory figure; clusters of {SERVERS} servers, created 16 at a time\n"
+    );
+    s += &format!(
+        "- API server writes: `apiserver_request_total` from `kubectl get --raw /metrics`, verbs {} on resources {}, before/after, by verb and resource (other clients count too, e.g. the StatefulSet controller creating PVCs and updating StatefulSet status); the idle window starts once the controller has sent no write for 10 s and the API server has seen none on these resources for 10 s\n\n",
+        WRITE_VERBS.join("/"),
+        OUR_RESOURCES.join(", ")
+    );
+    s += "| measure | result |\n|---|---|\n";
+    for (k, v) in &figures.rows {
+        s += &format!("| {k} | {v} |\n");
+    }
+    s += "\nTargets (issue): 0 writes per idle minute.\n";
+    println!("\n{s}");
+    write_section(&s);
+}
