@@ -175,6 +175,7 @@ where
     (reader, triggers, Box::pin(driver))
 }
 
+/// A metadata-only cache: [`full`] over `PartialObjectMeta<K>` (the spec is never kept).
 fn meta<K>(
     client: &Client,
     namespace: Option<&str>,
@@ -192,21 +193,7 @@ where
         + Sync
         + 'static,
 {
-    let (reader, writer) = reflector::store_shared::<PartialObjectMeta<K>>(SUBSCRIBER_BUFFER);
-    let triggers = subscribe(&writer);
-    let driver = watcher(
-        api::<PartialObjectMeta<K>>(client, namespace),
-        watch_config(),
-    )
-    .default_backoff()
-    .modify(slim)
-    .reflect_shared(writer)
-    .for_each(|event| async move {
-        if let Err(e) = event {
-            tracing::warn!(error = %e, kind = %K::kind(&()), "watch error");
-        }
-    });
-    (reader, triggers, Box::pin(driver))
+    full::<PartialObjectMeta<K>>(client, namespace, slim)
 }
 
 fn subscribe<K>(writer: &reflector::store::Writer<K>) -> Triggers<K>
