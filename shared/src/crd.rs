@@ -4,7 +4,6 @@
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::CustomResourceExt;
 
-use crate::engine::Kind;
 use crate::types::*;
 
 /// The CRD of one kind.

@@ -1,241 +1,21 @@
 //! The admission engine: what the API server runs through the webhook, as pure functions.
 //! Mutation (defaults → RFC 6902 patch) and validation (errors and warnings) for every kind,
 //! shared line for line by `neo4j-webhook serve`, `neo4j-webhook check` and the controller.
-
-use std::collections::BTreeMap;
+//! The engine is the caller: it decodes, applies a kind's defaults, runs its rules through
+//! [`Policy`] (implemented next to the rules in `validate/<kind>.rs`) and turns the verdict
+//! into a decision. Nothing below it calls back up here.
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::inventory::{Inventory, namespace_of};
+use crate::policy::Policy;
 use crate::types::{
-    self, Neo4jBackup, Neo4jDatabase, Neo4jEnterpriseCluster, Neo4jEnterpriseStandalone,
-    Neo4jPlugin, Neo4jRestore,
+    self, Kind, Neo4jBackup, Neo4jDatabase, Neo4jEnterpriseCluster, Neo4jEnterpriseStandalone,
+    Neo4jPlugin, Neo4jRestore, Operation,
 };
 use crate::verdict::{Finding, Verdict};
-use crate::{defaults, validate};
-
-/// The six kinds the product serves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Kind {
-    Cluster,
-    Standalone,
-    Backup,
-    Restore,
-    Database,
-    Plugin,
-}
-
-impl Kind {
-    pub const ALL: [Kind; 6] = [
-        Kind::Cluster,
-        Kind::Standalone,
-        Kind::Backup,
-        Kind::Restore,
-        Kind::Database,
-        Kind::Plugin,
-    ];
-
-    /// The kind's name as in `kind:` of a manifest.
-    pub fn name(self) -> &'static str {
-        match self {
-            Kind::Cluster => "Neo4jEnterpriseCluster",
-            Kind::Standalone => "Neo4jEnterpriseStandalone",
-            Kind::Backup => "Neo4jBackup",
-            Kind::Restore => "Neo4jRestore",
-            Kind::Database => "Neo4jDatabase",
-            Kind::Plugin => "Neo4jPlugin",
-        }
-    }
-    pub fn plural(self) -> &'static str {
-        match self {
-            Kind::Cluster => "neo4jenterpriseclusters",
-            Kind::Standalone => "neo4jenterprisestandalones",
-            Kind::Backup => "neo4jbackups",
-            Kind::Restore => "neo4jrestores",
-            Kind::Database => "neo4jdatabases",
-            Kind::Plugin => "neo4jplugins",
-        }
-    }
-    pub fn from_name(kind: &str) -> Option<Kind> {
-        Kind::ALL.into_iter().find(|k| k.name() == kind)
-    }
-    pub fn from_plural(plural: &str) -> Option<Kind> {
-        Kind::ALL.into_iter().find(|k| k.plural() == plural)
-    }
-}
-
-impl std::fmt::Display for Kind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// The admission operation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Operation {
-    Create,
-    Update,
-    Delete,
-    Connect,
-}
-
-impl Operation {
-    pub fn parse(s: &str) -> Option<Operation> {
-        match s {
-            "CREATE" => Some(Operation::Create),
-            "UPDATE" => Some(Operation::Update),
-            "DELETE" => Some(Operation::Delete),
-            "CONNECT" => Some(Operation::Connect),
-            _ => None,
-        }
-    }
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Operation::Create => "CREATE",
-            Operation::Update => "UPDATE",
-            Operation::Delete => "DELETE",
-            Operation::Connect => "CONNECT",
-        }
-    }
-}
-
-/// Whether a Neo4j instance is a cluster or a standalone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InstanceKind {
-    Cluster,
-    Standalone,
-}
-
-/// What cross-object checks need to know about a cluster or standalone.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Instance {
-    pub kind: InstanceKind,
-    /// `spec.topology.servers` (1 for a standalone).
-    pub servers: i64,
-    pub server_mode_constraint: Option<String>,
-    pub image_tag: Option<String>,
-    pub property_sharding: bool,
-}
-
-impl Instance {
-    pub fn of_cluster(c: &Neo4jEnterpriseCluster) -> Self {
-        Instance {
-            kind: InstanceKind::Cluster,
-            servers: i64::from(c.spec.topology.servers),
-            server_mode_constraint: c.spec.topology.server_mode_constraint.clone(),
-            image_tag: Some(c.spec.image.tag.clone()),
-            property_sharding: c
-                .spec
-                .property_sharding
-                .as_ref()
-                .and_then(|p| p.enabled)
-                .unwrap_or(false),
-        }
-    }
-    pub fn of_standalone(s: &Neo4jEnterpriseStandalone) -> Self {
-        Instance {
-            kind: InstanceKind::Standalone,
-            servers: 1,
-            server_mode_constraint: None,
-            image_tag: Some(s.spec.image.tag.clone()),
-            property_sharding: false,
-        }
-    }
-}
-
-/// Read access to the other objects admission may consult (a watch cache in the webhook, the
-/// other documents of the run in `check`). Never a live API call.
-pub trait Inventory {
-    /// False when there is no view of the cluster at all: cross-object checks are skipped.
-    fn available(&self) -> bool;
-    /// The cluster or standalone `name` in `namespace` (a cluster is looked up first).
-    fn instance(&self, namespace: &str, name: &str) -> Option<Instance>;
-}
-
-/// No view of other objects (the webhook without a cluster connection).
-pub struct NoInventory;
-
-impl Inventory for NoInventory {
-    fn available(&self) -> bool {
-        false
-    }
-    fn instance(&self, _: &str, _: &str) -> Option<Instance> {
-        None
-    }
-}
-
-/// An inventory held in memory: the documents of one `check` run, or a test's fixture.
-#[derive(Debug, Clone, Default)]
-pub struct MapInventory {
-    instances: BTreeMap<(String, String), Instance>,
-}
-
-impl MapInventory {
-    pub fn insert(&mut self, namespace: &str, name: &str, instance: Instance) {
-        let key = (namespace.to_string(), name.to_string());
-        // A cluster wins over a standalone of the same name, as the reference looks it up first.
-        match self.instances.get(&key) {
-            Some(existing)
-                if existing.kind == InstanceKind::Cluster
-                    && instance.kind == InstanceKind::Standalone => {}
-            _ => {
-                self.instances.insert(key, instance);
-            }
-        }
-    }
-    /// Adds the object if it is a cluster or standalone that decodes.
-    pub fn insert_object(&mut self, object: &Value) {
-        let namespace = namespace_of(object);
-        let name = object
-            .pointer("/metadata/name")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        match object
-            .get("kind")
-            .and_then(Value::as_str)
-            .and_then(Kind::from_name)
-        {
-            Some(Kind::Cluster) => {
-                if let Ok(mut c) = serde_json::from_value::<Neo4jEnterpriseCluster>(object.clone())
-                {
-                    defaults::cluster(&mut c.spec);
-                    self.insert(&namespace, name, Instance::of_cluster(&c));
-                }
-            }
-            Some(Kind::Standalone) => {
-                if let Ok(mut s) =
-                    serde_json::from_value::<Neo4jEnterpriseStandalone>(object.clone())
-                {
-                    defaults::standalone(&mut s.spec);
-                    self.insert(&namespace, name, Instance::of_standalone(&s));
-                }
-            }
-            _ => {}
-        }
-    }
-}
-
-impl Inventory for MapInventory {
-    fn available(&self) -> bool {
-        true
-    }
-    fn instance(&self, namespace: &str, name: &str) -> Option<Instance> {
-        self.instances
-            .get(&(namespace.to_string(), name.to_string()))
-            .cloned()
-    }
-}
-
-/// The namespace of an object; objects without one are taken to be in `default`.
-pub fn namespace_of(object: &Value) -> String {
-    object
-        .pointer("/metadata/namespace")
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-        .unwrap_or("default")
-        .to_string()
-}
 
 /// An object that cannot be decoded as its kind.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -255,56 +35,6 @@ fn decode<T: DeserializeOwned>(object: &Value) -> Result<T, DecodeError> {
         }
     })
 }
-
-/// Per-kind policy: the defaults and rules of one kind, as the engine calls them.
-pub trait Policy: Serialize + DeserializeOwned + Clone {
-    const KIND: Kind;
-    fn apply_defaults(&mut self);
-    fn create(&self) -> Verdict;
-    /// Create rules on the new object plus the rules that compare with the old one.
-    fn update(old: &Self, new: &Self) -> Verdict;
-    /// Checks against other objects; warnings unless the rule says otherwise.
-    fn cross(&self, _namespace: &str, _inventory: &dyn Inventory) -> Verdict {
-        Verdict::default()
-    }
-}
-
-macro_rules! policy {
-    ($ty:ty, $kind:expr, $defaults:path, $module:ident) => {
-        impl Policy for $ty {
-            const KIND: Kind = $kind;
-            fn apply_defaults(&mut self) {
-                $defaults(&mut self.spec);
-            }
-            fn create(&self) -> Verdict {
-                validate::$module::create(self)
-            }
-            fn update(old: &Self, new: &Self) -> Verdict {
-                validate::$module::update(old, new)
-            }
-            fn cross(&self, namespace: &str, inventory: &dyn Inventory) -> Verdict {
-                validate::$module::cross(self, namespace, inventory)
-            }
-        }
-    };
-}
-
-policy!(
-    Neo4jEnterpriseCluster,
-    Kind::Cluster,
-    defaults::cluster,
-    cluster
-);
-policy!(
-    Neo4jEnterpriseStandalone,
-    Kind::Standalone,
-    defaults::standalone,
-    standalone
-);
-policy!(Neo4jBackup, Kind::Backup, defaults::backup, backup);
-policy!(Neo4jRestore, Kind::Restore, defaults::restore, restore);
-policy!(Neo4jDatabase, Kind::Database, defaults::database, database);
-policy!(Neo4jPlugin, Kind::Plugin, defaults::plugin, plugin);
 
 /// The mutating webhook's answer.
 #[derive(Debug, Clone, PartialEq)]
@@ -381,17 +111,17 @@ pub const CODE_UNPROCESSABLE: u16 = 422;
 
 /// The validating webhook's answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Decision {
+pub struct AdmissionDecision {
     pub allowed: bool,
     pub code: u16,
     pub errors: Vec<Finding>,
     pub warnings: Vec<Finding>,
 }
 
-impl Decision {
+impl AdmissionDecision {
     fn from_verdict(v: Verdict) -> Self {
         let allowed = v.allowed();
-        Decision {
+        AdmissionDecision {
             allowed,
             code: if allowed {
                 CODE_ALLOWED
@@ -403,7 +133,7 @@ impl Decision {
         }
     }
     fn undecodable(e: DecodeError) -> Self {
-        Decision {
+        AdmissionDecision {
             allowed: false,
             code: CODE_UNPROCESSABLE,
             errors: vec![Finding::new(
@@ -465,14 +195,16 @@ pub fn validate(
     old: Option<&Value>,
     object: &Value,
     inventory: &dyn Inventory,
-) -> Decision {
+) -> AdmissionDecision {
     match operation {
-        Operation::Delete | Operation::Connect => return Decision::from_verdict(Verdict::default()),
+        Operation::Delete | Operation::Connect => {
+            return AdmissionDecision::from_verdict(Verdict::default());
+        }
         Operation::Create | Operation::Update => {}
     }
     let envelope = envelope(object);
     if !envelope.allowed() {
-        return Decision::from_verdict(envelope);
+        return AdmissionDecision::from_verdict(envelope);
     }
     let old = if operation == Operation::Update {
         old
@@ -493,10 +225,10 @@ fn validate_as<P: Policy>(
     old: Option<&Value>,
     object: &Value,
     inventory: &dyn Inventory,
-) -> Decision {
+) -> AdmissionDecision {
     let mut new: P = match decode(object) {
         Ok(n) => n,
-        Err(e) => return Decision::undecodable(e),
+        Err(e) => return AdmissionDecision::undecodable(e),
     };
     new.apply_defaults();
     let mut verdict = match old.map(decode::<P>) {
@@ -508,16 +240,7 @@ fn validate_as<P: Policy>(
         Some(Err(_)) | None => new.create(),
     };
     verdict.extend(new.cross(&namespace_of(object), inventory));
-    Decision::from_verdict(verdict)
-}
-
-/// Where a rule's cross-object check could not run for lack of a cluster view.
-pub fn skipped_cross_check(v: &mut Verdict, field: &str, what: &str) {
-    v.warn(
-        "cross-check-skipped",
-        field,
-        format!("{what} was not checked: the webhook has no view of the cluster"),
-    );
+    AdmissionDecision::from_verdict(verdict)
 }
 
 #[cfg(test)]
@@ -536,14 +259,5 @@ mod tests {
             target,
             json!({"a": {"x": 1, "unknown": true, "d": "default"}, "list": [{"k": 1, "extra": 2, "z": 0}]})
         );
-    }
-
-    #[test]
-    fn kind_names_round_trip() {
-        for k in Kind::ALL {
-            assert_eq!(Kind::from_name(k.name()), Some(k));
-            assert_eq!(Kind::from_plural(k.plural()), Some(k));
-        }
-        assert_eq!(Kind::from_name("Neo4jUser"), None);
     }
 }

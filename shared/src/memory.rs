@@ -1,11 +1,12 @@
 //! Heap / page cache / OS split for a Neo4j server container (`api/RULES.md` §5): 60 % heap and
 //! 30 % page cache from 4Gi up, 50 % / 25 % below, with clamps and an OS reserve that rounding
-//! never eats. Explicit user values win but are checked (rules 64–72 and the stricter §7 ones).
+//! never eats. Explicit user values win; the rules they must pass are in `validate::memory`.
 
 use std::collections::BTreeMap;
 
-use crate::units::{human_bytes, lenient_memory_bytes, neo4j_bytes};
-use crate::verdict::Verdict;
+use k8s_openapi::api::core::v1::ResourceRequirements;
+
+use crate::units::{human_bytes, lenient_memory_bytes, quantity_bytes};
 
 pub const KI: u64 = 1 << 10;
 pub const MI: u64 = 1 << 20;
@@ -164,7 +165,7 @@ fn trim_decimal(v: f64, unit: &str) -> String {
 }
 
 /// The transaction-memory parser of §5.2: `g`/`m`/`k` suffixes (any case, fractions), or bytes.
-fn parse_tx_base(s: &str) -> Option<u64> {
+pub(crate) fn parse_tx_base(s: &str) -> Option<u64> {
     let t = s.trim().to_ascii_lowercase();
     for (suf, scale) in [("g", GI), ("m", MI), ("k", KI)] {
         if let Some(n) = t.strip_suffix(suf) {
@@ -176,6 +177,14 @@ fn parse_tx_base(s: &str) -> Option<u64> {
         }
     }
     t.parse::<u64>().ok()
+}
+
+/// The container's memory limit in bytes, when one is set and parses.
+pub fn container_limit(resources: Option<&ResourceRequirements>) -> Option<u64> {
+    resources
+        .and_then(|r| r.limits.as_ref())
+        .and_then(|limits| limits.get("memory"))
+        .and_then(|q| quantity_bytes(&q.0))
 }
 
 /// The memory settings written to neo4j.conf for one server.
@@ -283,173 +292,6 @@ pub fn plan(
     })
 }
 
-/// Checks the memory of a cluster server (rules 64–72 and the stricter §7 memory rules).
-/// `config_path` names the map the keys came from, for field paths.
-pub fn check_cluster(
-    limit: Option<u64>,
-    servers: i64,
-    config: Option<&BTreeMap<String, String>>,
-    sharding: Option<&BTreeMap<String, String>>,
-    v: &mut Verdict,
-) {
-    let limit_field = "spec.resources.limits.memory";
-    let l = limit.unwrap_or(DEFAULT_LIMIT);
-    let before = v.errors.len();
-    let field_of = |key: &str| -> String {
-        if config.is_some_and(|c| c.contains_key(key)) {
-            format!("spec.config[{key}]")
-        } else {
-            format!("spec.propertySharding.config[{key}]")
-        }
-    };
-    let keys = explicit_keys(config, sharding);
-    for key in [HEAP_MAX_KEY, HEAP_INITIAL_KEY, PAGECACHE_KEY] {
-        if keys.get(key).is_some_and(|v| v.trim().is_empty()) {
-            v.error(
-                "memory-key-nonempty",
-                field_of(key),
-                format!("{key} is empty; give a size such as 2g or remove the key"),
-            );
-        }
-    }
-    let mut parsed: BTreeMap<&str, u64> = BTreeMap::new();
-    let mut unparsable = false;
-    for (key, rule) in [
-        (HEAP_MAX_KEY, "memory-heap-format"),
-        (PAGECACHE_KEY, "memory-pagecache-format"),
-        (TX_TOTAL_KEY, "memory-tx-format"),
-        (HEAP_INITIAL_KEY, "memory-heap-format"),
-    ] {
-        let Some(raw) = keys.get(key).filter(|s| !s.trim().is_empty()) else {
-            continue;
-        };
-        match lenient_memory_bytes(raw) {
-            None => {
-                v.error(
-                    rule,
-                    field_of(key),
-                    format!("{raw:?} is not a memory size; use Neo4j syntax such as 4g or 512m"),
-                );
-                unparsable = true;
-            }
-            Some(bytes) => {
-                if neo4j_bytes(raw).is_none() {
-                    v.error(
-                        "memory-value-neo4j-syntax",
-                        field_of(key),
-                        format!(
-                            "{raw:?} is Kubernetes syntax, which Neo4j refuses; write it as {}",
-                            render_size(bytes).to_ascii_lowercase()
-                        ),
-                    );
-                }
-                parsed.insert(key, bytes);
-            }
-        }
-    }
-    if let Some(raw) = keys.get(TX_MAX_KEY).filter(|s| !s.trim().is_empty())
-        && neo4j_bytes(raw).is_none()
-    {
-        v.error(
-            "memory-value-neo4j-syntax",
-            field_of(TX_MAX_KEY),
-            format!("{raw:?} is not a Neo4j memory size; use syntax such as 256m"),
-        );
-    }
-    if !unparsable {
-        let heap = parsed.get(HEAP_MAX_KEY).copied();
-        let pc = parsed.get(PAGECACHE_KEY).copied();
-        if let (Some(h), Some(tx)) = (heap, parsed.get(TX_TOTAL_KEY).copied())
-            && tx > h
-        {
-            v.error("memory-tx-exceeds-heap", field_of(TX_TOTAL_KEY), format!("transaction memory ({}) cannot exceed the heap ({}); lower it or raise the heap", human_bytes(tx), human_bytes(h)));
-        }
-        if let (Some(init), Some(h)) = (parsed.get(HEAP_INITIAL_KEY).copied(), heap)
-            && init > h
-        {
-            v.error("memory-heap-initial-le-max", field_of(HEAP_INITIAL_KEY), format!("initial heap ({}) is larger than the maximum heap ({}); the JVM refuses to start", human_bytes(init), human_bytes(h)));
-        }
-        if heap.is_some() || pc.is_some() || parsed.contains_key(TX_TOTAL_KEY) {
-            let overhead = (l / 4).max(512 * MI);
-            let used = heap.unwrap_or(0).saturating_add(pc.unwrap_or(0));
-            if used.saturating_add(overhead) > l {
-                v.error("memory-exceeds-limit", if heap.is_some() { field_of(HEAP_MAX_KEY) } else { field_of(PAGECACHE_KEY) },
-                    format!("heap + page cache ({}) plus {} system overhead exceed the {} container limit; lower them or raise {limit_field}", human_bytes(used), human_bytes(overhead), human_bytes(l)));
-            }
-        }
-        if let Some(h) = heap.filter(|h| *h > 0 && *h < MIN_HEAP) {
-            v.error(
-                "memory-heap-min",
-                field_of(HEAP_MAX_KEY),
-                format!(
-                    "heap {} is below the {} minimum",
-                    human_bytes(h),
-                    human_bytes(MIN_HEAP)
-                ),
-            );
-        }
-        if let Some(p) = pc.filter(|p| *p > 0 && *p < MIN_PAGE_CACHE) {
-            v.error(
-                "memory-pagecache-min",
-                field_of(PAGECACHE_KEY),
-                format!(
-                    "page cache {} is below the {} minimum",
-                    human_bytes(p),
-                    human_bytes(MIN_PAGE_CACHE)
-                ),
-            );
-        }
-        if let Some(h) = heap.filter(|h| *h > MAX_HEAP) {
-            v.warn("memory-heap-over-31g", field_of(HEAP_MAX_KEY), format!("heap {} is above 31Gi, where the JVM loses compressed pointers; prefer 31g and give the rest to the page cache", human_bytes(h)));
-        }
-    }
-    if heap_missing_with_orphans(&keys) {
-        let key = if keys.contains_key(PAGECACHE_KEY) {
-            PAGECACHE_KEY
-        } else {
-            HEAP_INITIAL_KEY
-        };
-        v.warn(
-            "memory-orphan-keys",
-            field_of(key),
-            format!("{key} is ignored unless {HEAP_MAX_KEY} is also set; sizing stays automatic"),
-        );
-    }
-    if v.errors.len() == before {
-        if l < MIN_CONTAINER {
-            v.error(
-                "memory-container-min",
-                limit_field,
-                format!(
-                    "{} is below the {} a Neo4j Enterprise server needs; raise the limit",
-                    human_bytes(l),
-                    human_bytes(MIN_CONTAINER)
-                ),
-            );
-        } else if servers > 3 && l < 2 * GI {
-            v.error(
-                "memory-cluster-size-min",
-                limit_field,
-                format!(
-                    "{} is too little for a cluster of {servers} servers; give each at least {}",
-                    human_bytes(l),
-                    human_bytes(2 * GI)
-                ),
-            );
-        } else if let Ok(p) = plan(Some(l), &keys)
-            && let (Some(total), Some(per)) = (parse_tx_base(&p.tx_total), parse_tx_base(&p.tx_max))
-            && per > total
-        {
-            v.warn("memory-tx-per-le-total", field_of(TX_MAX_KEY), format!("per-transaction memory {} exceeds the total transaction memory {}; one transaction could starve all others", p.tx_max, p.tx_total));
-        }
-    }
-}
-
-fn heap_missing_with_orphans(keys: &BTreeMap<&'static str, &str>) -> bool {
-    !keys.contains_key(HEAP_MAX_KEY)
-        && (keys.contains_key(PAGECACHE_KEY) || keys.contains_key(HEAP_INITIAL_KEY))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -524,119 +366,6 @@ mod tests {
         );
         assert_eq!((p.tx_total.as_str(), p.tx_max.as_str()), ("2.8g", "286.7m"));
         assert_eq!(p.split, None);
-    }
-
-    fn check(limit: Option<u64>, servers: i64, cfg: &[(&str, &str)]) -> Verdict {
-        let map: BTreeMap<String, String> = cfg
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        let mut v = Verdict::default();
-        check_cluster(limit, servers, Some(&map), None, &mut v);
-        v
-    }
-
-    #[test]
-    fn memory_rules_table() {
-        type Case<'a> = (Option<u64>, i64, &'a [(&'a str, &'a str)], &'a [&'a str]);
-        let cases: &[Case] = &[
-            (Some(8 * GI), 3, &[(HEAP_MAX_KEY, "4g")], &[]),
-            (
-                Some(8 * GI),
-                3,
-                &[(HEAP_MAX_KEY, "lots")],
-                &["memory-heap-format"],
-            ),
-            (
-                Some(8 * GI),
-                3,
-                &[(HEAP_MAX_KEY, "2g"), (PAGECACHE_KEY, "x")],
-                &["memory-pagecache-format"],
-            ),
-            (
-                Some(8 * GI),
-                3,
-                &[(HEAP_MAX_KEY, "2g"), (TX_TOTAL_KEY, "x")],
-                &["memory-tx-format"],
-            ),
-            (
-                Some(8 * GI),
-                3,
-                &[(HEAP_MAX_KEY, "2g"), (TX_TOTAL_KEY, "3g")],
-                &["memory-tx-exceeds-heap"],
-            ),
-            (
-                Some(8 * GI),
-                3,
-                &[(HEAP_MAX_KEY, "5g"), (PAGECACHE_KEY, "2g")],
-                &["memory-exceeds-limit"],
-            ),
-            (
-                Some(8 * GI),
-                3,
-                &[(HEAP_MAX_KEY, "4g"), (PAGECACHE_KEY, "2g")],
-                &[],
-            ),
-            (
-                Some(8 * GI),
-                3,
-                &[(HEAP_MAX_KEY, "200m")],
-                &["memory-heap-min"],
-            ),
-            (
-                Some(8 * GI),
-                3,
-                &[(HEAP_MAX_KEY, "2g"), (PAGECACHE_KEY, "100m")],
-                &["memory-pagecache-min"],
-            ),
-            (Some(512 * MI), 3, &[], &["memory-container-min"]),
-            (Some(GI), 4, &[], &["memory-cluster-size-min"]),
-            (Some(GI), 3, &[], &[]),
-            (
-                Some(8 * GI),
-                3,
-                &[(HEAP_MAX_KEY, "4Gi")],
-                &["memory-value-neo4j-syntax"],
-            ),
-            (
-                Some(8 * GI),
-                3,
-                &[(HEAP_MAX_KEY, "2g"), (HEAP_INITIAL_KEY, "3g")],
-                &["memory-heap-initial-le-max"],
-            ),
-            (
-                Some(8 * GI),
-                3,
-                &[(HEAP_MAX_KEY, "")],
-                &["memory-key-nonempty"],
-            ),
-            (None, 3, &[(HEAP_MAX_KEY, "8g")], &["memory-exceeds-limit"]),
-            (
-                Some(8 * GI),
-                3,
-                &[(PAGECACHE_KEY, "1g")],
-                &["memory-orphan-keys"],
-            ),
-            (
-                Some(64 * GI),
-                3,
-                &[(HEAP_MAX_KEY, "40g")],
-                &["memory-heap-over-31g"],
-            ),
-            (
-                Some(8 * GI),
-                3,
-                &[(HEAP_MAX_KEY, "256m")],
-                &["memory-tx-per-le-total"],
-            ),
-        ];
-        for (limit, servers, cfg, want) in cases {
-            let got = check(*limit, *servers, cfg).rules();
-            assert_eq!(
-                &got, want,
-                "limit {limit:?} servers {servers} config {cfg:?}"
-            );
-        }
     }
 
     proptest! {

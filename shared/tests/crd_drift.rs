@@ -2,7 +2,7 @@
 //! `make crds` after changing a type.
 
 use neo4j_shared::crd;
-use neo4j_shared::engine::Kind;
+use neo4j_shared::types::Kind;
 
 #[test]
 fn committed_crds_match_the_types() {

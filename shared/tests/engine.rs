@@ -2,7 +2,9 @@
 //! are admitted; defaults are idempotent; the JSON patch reproduces the defaulted object exactly;
 //! validation never panics.
 
-use neo4j_shared::engine::{self, Kind, MapInventory, NoInventory, Operation};
+use neo4j_shared::engine;
+use neo4j_shared::inventory::{MapInventory, NoInventory};
+use neo4j_shared::types::{Kind, Operation};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 

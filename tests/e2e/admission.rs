@@ -69,7 +69,7 @@ fn valid_cluster_is_stored_with_every_default() {
     assert_eq!(spec["service"]["type"], "ClusterIP");
     // What is stored is exactly what the offline engine computes.
     let mutated = neo4j_shared::engine::mutate(
-        neo4j_shared::engine::Kind::Cluster,
+        neo4j_shared::types::Kind::Cluster,
         &cluster("e2e-valid", "graph", 3),
     )
     .unwrap_or_else(|e| panic!("{e}"));

@@ -7,7 +7,9 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use neo4j_shared::engine::{self, Decision, Kind, MapInventory, Operation};
+use neo4j_shared::engine::{self, AdmissionDecision};
+use neo4j_shared::inventory::{self, MapInventory};
+use neo4j_shared::types::{Kind, Operation};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -262,7 +264,7 @@ fn identity(object: &Value) -> (String, String, String) {
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_string();
-    (kind, engine::namespace_of(object), name)
+    (kind, inventory::namespace_of(object), name)
 }
 
 fn is_our_group(object: &Value) -> bool {
@@ -315,7 +317,7 @@ pub fn check_documents(docs: &[Document], old: &[Document]) -> Outcome {
         } else {
             Operation::Create
         };
-        let decision: Decision = engine::validate(kind, op, old, &m.defaulted, &inventory);
+        let decision: AdmissionDecision = engine::validate(kind, op, old, &m.defaulted, &inventory);
         let (_, namespace, name) = id;
         outcome.reports.push(Report {
             kind: kind.name().to_string(),

@@ -13,7 +13,9 @@ use axum::routing::post;
 use base64::Engine as _;
 use common::*;
 use futures_util::StreamExt;
-use neo4j_shared::engine::{self, Kind, NoInventory};
+use neo4j_shared::engine;
+use neo4j_shared::inventory::NoInventory;
+use neo4j_shared::types::{Kind, Operation};
 use neo4j_webhook::serve::admission::{self, AppState};
 use neo4j_webhook::serve::config::Limits;
 use serde_json::{Value, json};
@@ -234,8 +236,7 @@ async fn validate_denies_with_every_violated_rule_and_its_code() {
             &format!("{kind} {overrides}"),
         );
         // The message is the engine's, line for line.
-        let decision =
-            engine::validate(kind, engine::Operation::Create, None, &object, &NoInventory);
+        let decision = engine::validate(kind, Operation::Create, None, &object, &NoInventory);
         assert_eq!(response["status"]["message"], decision.message(), "{kind}");
         let result = if code == 422 { "error" } else { "denied" };
         let counted = format!(
@@ -299,8 +300,7 @@ async fn validate_allows_with_warnings_prefixed_by_rule_id() {
             );
         }
         // The same warnings, in the same order, as the engine's.
-        let decision =
-            engine::validate(kind, engine::Operation::Create, None, &object, &NoInventory);
+        let decision = engine::validate(kind, Operation::Create, None, &object, &NoInventory);
         let expected: Vec<String> = decision
             .warnings
             .iter()
@@ -855,7 +855,7 @@ async fn every_request_is_timed_per_webhook() {
 #[tokio::test]
 async fn cross_object_checks_read_the_inventory() {
     // With a view of the cluster the check runs instead of being skipped.
-    let mut inventory = neo4j_shared::engine::MapInventory::default();
+    let mut inventory = neo4j_shared::inventory::MapInventory::default();
     inventory.insert_object(&object(Kind::Cluster, "graph", json!({})));
     let with_cache = state_with(Arc::new(inventory), Limits::default());
     let database = object(Kind::Database, "sales", json!({}));

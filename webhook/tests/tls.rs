@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use common::*;
 use hyper::body::Bytes;
-use neo4j_shared::engine::Kind;
+use neo4j_shared::types::Kind;
 use neo4j_webhook::serve::config::Settings;
 use neo4j_webhook::serve::server::{self, Running};
 use neo4j_webhook::serve::tls;

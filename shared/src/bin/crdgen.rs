@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use neo4j_shared::crd;
-use neo4j_shared::engine::Kind;
+use neo4j_shared::types::Kind;
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);

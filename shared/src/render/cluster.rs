@@ -14,21 +14,20 @@ use crate::names::{
     APP_INSTANCE, APP_NAME, ClusterNames, LABEL_CLUSTER, LABEL_CLUSTERING, LABEL_SERVER_NAME,
     LABEL_SERVICE_TYPE, Labels, VOLUME_CLAIM_DATA,
 };
+use crate::topology::effective_system_primaries;
 use crate::types::{
     Neo4jEnterpriseCluster, Neo4jEnterpriseClusterSpec, PlacementConfig, StorageSpec,
 };
-use crate::validate::cluster::effective_system_primaries;
-use crate::validate::instance::memory_limit;
 use crate::version::parse_tag;
 
 use super::conf::{self, CLUSTER_PORT_NAME, ClusterConfInput};
-use super::pod::{self, container_port, empty_dir, exec_probe, mount};
-use super::tls::{self, CertificateInput, service_names};
-use super::{
-    DesiredObject, Owner, PORT_BACKUP, PORT_BOLT, PORT_CLUSTER, PORT_HTTP, PORT_HTTPS,
+use super::object::{
+    self, DesiredObject, Owner, PORT_BACKUP, PORT_BOLT, PORT_CLUSTER, PORT_HTTP, PORT_HTTPS,
     PORT_METRICS, PORT_RAFT, PORT_ROUTING, PORT_TRANSACTION, RenderError, cert_manager_tls,
     desired, service, service_ports, strict_peer_validation,
 };
+use super::pod::{self, container_port, empty_dir, exec_probe, mount};
+use super::tls::{self, CertificateInput, service_names};
 
 /// ConfigMap keys that change what a running server does; their hash rolls the pods.
 pub(crate) const HASHED_KEYS: [&str; 4] =
@@ -123,7 +122,7 @@ fn config_map(cx: &Ctx<'_>) -> Result<(DesiredObject, String), RenderError> {
         .as_ref()
         .and_then(|p| p.config.as_ref());
     let plan = memory::plan(
-        memory_limit(spec.resources.as_ref()),
+        memory::container_limit(spec.resources.as_ref()),
         &memory::explicit_keys(spec.config.as_ref(), sharding),
     )?;
     let neo4j_conf = conf::cluster_conf(&ClusterConfInput {
@@ -153,7 +152,7 @@ fn config_map(cx: &Ctx<'_>) -> Result<(DesiredObject, String), RenderError> {
             conf::server_modes(&spec.topology),
         ),
     ]);
-    super::config_map(
+    object::config_map(
         &cx.owner,
         cx.names.config_map(),
         cx.names.base_labels(cx.tag(), Some("config")),
@@ -705,5 +704,5 @@ fn statefulset(cx: &Ctx<'_>, config_hash: &str) -> Result<DesiredObject, RenderE
             "Delete",
         )
     };
-    super::statefulset(&cx.owner, cx.names.statefulset(), labels, sts)
+    object::statefulset(&cx.owner, cx.names.statefulset(), labels, sts)
 }

@@ -17,8 +17,8 @@ use crate::memory::{
 use crate::types::{AuthSpec, MonitoringSpec, TLSSpec, TopologyConfiguration};
 use crate::version::Neo4jVersion;
 
-use super::{PORT_BACKUP, PORT_BOLT, PORT_CLUSTER, PORT_HTTP, PORT_HTTPS, PORT_METRICS};
-use super::{PORT_RAFT, PORT_ROUTING, cert_manager_tls, strict_peer_validation};
+use super::object::{PORT_BACKUP, PORT_BOLT, PORT_CLUSTER, PORT_HTTP, PORT_HTTPS, PORT_METRICS};
+use super::object::{PORT_RAFT, PORT_ROUTING, cert_manager_tls, strict_peer_validation};
 
 /// Keys whose values are comma lists that Neo4j reads as one set: every occurrence is merged.
 const ADDITIVE_KEYS: [&str; 5] = [

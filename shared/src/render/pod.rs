@@ -10,7 +10,7 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use crate::names::{CONFIG_HASH_ANNOTATION, DEFAULT_ADMIN_SECRET, Labels};
 use crate::types::{AuthSpec, ImageSpec, SecurityContextSpec, TrustedCASecret};
 
-use super::{PORT_METRICS, RenderError};
+use super::object::{PORT_METRICS, RenderError};
 
 /// UID, GID and fsGroup of the Neo4j image's `neo4j` user.
 pub(crate) const NEO4J_UID: i64 = 7474;

@@ -15,12 +15,12 @@ use super::cluster::{
     config_volume, statefulset_spec,
 };
 use super::conf::{self, StandaloneConfInput};
+use super::object::{
+    self, DesiredObject, Owner, PORT_BACKUP, PORT_BOLT, PORT_HTTP, PORT_HTTPS, PORT_METRICS,
+    RenderError, cert_manager_tls, service, service_ports,
+};
 use super::pod::{self, container_port, empty_dir, exec_probe, mount};
 use super::tls::{self, CertificateInput, service_names};
-use super::{
-    DesiredObject, Owner, PORT_BACKUP, PORT_BOLT, PORT_HTTP, PORT_HTTPS, PORT_METRICS, RenderError,
-    cert_manager_tls, service, service_ports,
-};
 
 const HASHED_KEYS: [&str; 3] = ["neo4j.conf", "health.sh", "truststore.sh"];
 
@@ -79,7 +79,7 @@ fn config_map(cx: &Ctx<'_>) -> Result<(DesiredObject, String), RenderError> {
         ),
         ("truststore.sh".to_string(), conf::TRUSTSTORE_SH.to_string()),
     ]);
-    super::config_map(
+    object::config_map(
         &cx.owner,
         cx.names.config_map(),
         Labels::new(),
@@ -283,5 +283,5 @@ fn statefulset(cx: &Ctx<'_>, config_hash: &str) -> Result<DesiredObject, RenderE
             "Retain",
         )
     };
-    super::statefulset(&cx.owner, cx.names.statefulset(), Labels::new(), sts)
+    object::statefulset(&cx.owner, cx.names.statefulset(), Labels::new(), sts)
 }

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
+use super::object::set_hash_annotation;
 use super::*;
 use crate::memory;
 use crate::names::CONFIG_HASH_ANNOTATION;

@@ -7,7 +7,7 @@ use crate::names::{APP_COMPONENT, APP_MANAGED_BY, Labels, MANAGED_BY};
 use crate::types::TLSSpec;
 use crate::units::go_duration_seconds;
 
-use super::{DesiredObject, Owner, RenderError, desired};
+use super::object::{DesiredObject, Owner, RenderError, desired};
 
 /// Usages of a certificate whose spec names none: Bolt/HTTPS/cluster servers, and clients of
 /// the mutual TLS on cluster links.

@@ -1,11 +1,13 @@
 //! The custom resource types of `neo4j.neo4j.com/v1beta1`, field for field compatible with the
 //! reference operator's CRD schemas, so existing manifests deserialize unchanged and nothing a
-//! user wrote is pruned.
+//! user wrote is pruned. [`Kind`] names the six kinds and [`Operation`] the admission
+//! operations, for every layer above.
 
 pub mod backup;
 pub mod cluster;
 pub mod common;
 pub mod database;
+pub mod kind;
 pub mod plugin;
 pub mod restore;
 pub mod standalone;
@@ -14,6 +16,7 @@ pub use backup::*;
 pub use cluster::*;
 pub use common::*;
 pub use database::*;
+pub use kind::{Kind, Operation};
 pub use plugin::*;
 pub use restore::*;
 pub use standalone::*;

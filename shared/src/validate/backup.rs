@@ -12,10 +12,13 @@ use super::{
     DATABASE_NAME, DATABASE_NAME_MAX, DNS1123_SUBDOMAIN, InstanceRef, has_control_chars, item_path,
     not_run_yet, regex, require_instance_ref, resolve_instance, set, shown,
 };
-use crate::engine::{Instance, Inventory};
-use crate::types::{BackupOptions, Neo4jBackup, RetentionPolicy, StorageLocation, TempStorageSpec};
+use crate::inventory::{InstanceSummary, Inventory};
+use crate::policy::Policy;
+use crate::types::{
+    BackupOptions, Kind, Neo4jBackup, RetentionPolicy, StorageLocation, TempStorageSpec,
+};
 use crate::verdict::Verdict;
-use crate::{cron, names, version};
+use crate::{cron, defaults, names, version};
 
 /// Every rule id this module can report (errors, warnings and cross checks).
 pub const RULES: &[&str] = &[
@@ -185,6 +188,24 @@ const TARGET: InstanceRef = InstanceRef {
     not_found: "backup-instance-not-found",
     waiter: "backup",
 };
+
+/// How the admission engine and the controller reach this kind: its defaults, then the rules
+/// of this file.
+impl Policy for Neo4jBackup {
+    const KIND: Kind = Kind::Backup;
+    fn apply_defaults(&mut self) {
+        defaults::backup(&mut self.spec);
+    }
+    fn create(&self) -> Verdict {
+        create(self)
+    }
+    fn update(old: &Self, new: &Self) -> Verdict {
+        update(old, new)
+    }
+    fn cross(&self, namespace: &str, inventory: &dyn Inventory) -> Verdict {
+        cross(self, namespace, inventory)
+    }
+}
 
 pub fn create(obj: &Neo4jBackup) -> Verdict {
     let mut v = Verdict::default();
@@ -631,7 +652,7 @@ pub fn cross(obj: &Neo4jBackup, namespace: &str, inventory: &dyn Inventory) -> V
     v
 }
 
-fn target_version(v: &mut Verdict, obj: &Neo4jBackup, instance: &Instance) {
+fn target_version(v: &mut Verdict, obj: &Neo4jBackup, instance: &InstanceSummary) {
     let Some(tag) = instance.image_tag.as_deref() else {
         return;
     };
@@ -662,7 +683,7 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::*;
-    use crate::engine::NoInventory;
+    use crate::inventory::NoInventory;
     use crate::validate::testkit::{
         self, Case, Kind, NAMESPACE, Via, build, hit, inventory, manifest, miss, run,
     };

@@ -4,15 +4,19 @@
 //! errors, unlike the reference).
 
 use super::instance::{self, Common, not_implemented_warning};
-use super::item_path;
-use crate::engine::{InstanceKind, Inventory};
-use crate::memory::{self, MI};
-use crate::types::{Neo4jEnterpriseCluster, Neo4jEnterpriseClusterSpec, TopologyConfiguration};
+use super::{item_path, memory};
+use crate::defaults;
+use crate::inventory::{InstanceKind, Inventory};
+use crate::memory::{MI, container_limit};
+use crate::policy::Policy;
+use crate::topology::{MIN_SERVERS, effective_system_primaries};
+use crate::types::{
+    Kind, Neo4jEnterpriseCluster, Neo4jEnterpriseClusterSpec, TopologyConfiguration,
+};
 use crate::units::{quantity_bytes, quantity_millicores};
 use crate::verdict::Verdict;
 use crate::version::{parse_tag, upgrade_refusal};
 
-const MIN_SERVERS: i32 = 2;
 const MAX_SERVERS: i32 = 100;
 const MAX_SERVER_ROLES: usize = 100;
 const MANY_SERVERS: i32 = 10;
@@ -29,6 +33,24 @@ const SHARDING_REQUIRED: [(&str, &str); 3] = [
 ];
 const SHARDING_MIN_MEMORY_MIB: u64 = 4096;
 const SHARDING_MIN_CPU_MILLIS: u64 = 1000;
+
+/// How the admission engine and the controller reach this kind: its defaults, then the rules
+/// of this file.
+impl Policy for Neo4jEnterpriseCluster {
+    const KIND: Kind = Kind::Cluster;
+    fn apply_defaults(&mut self) {
+        defaults::cluster(&mut self.spec);
+    }
+    fn create(&self) -> Verdict {
+        create(self)
+    }
+    fn update(old: &Self, new: &Self) -> Verdict {
+        update(old, new)
+    }
+    fn cross(&self, namespace: &str, inventory: &dyn Inventory) -> Verdict {
+        cross(self, namespace, inventory)
+    }
+}
 
 pub fn create(obj: &Neo4jEnterpriseCluster) -> Verdict {
     let mut v = Verdict::default();
@@ -92,16 +114,6 @@ pub fn cross(obj: &Neo4jEnterpriseCluster, namespace: &str, _inventory: &dyn Inv
     let mut v = Verdict::default();
     Common::of_cluster(obj).routes(namespace, &mut v);
     v
-}
-
-/// `dbms.cluster.minimum_initial_system_primaries_count` as rendered (RULES §4.3):
-/// s = max(servers, 2); explicit m ⇒ min(max(m, 2), s); unset ⇒ min(s, 3).
-pub fn effective_system_primaries(t: &TopologyConfiguration) -> i32 {
-    let s = t.servers.max(MIN_SERVERS);
-    match t.min_system_primaries {
-        Some(m) => m.max(MIN_SERVERS).min(s),
-        None => s.min(3),
-    }
 }
 
 /// Rules 5–15 and `cluster-mode-has-primary`.
@@ -346,7 +358,7 @@ fn shown_or_unset(value: Option<&str>) -> String {
 /// Memory keys in `spec.propertySharding.config` are honoured whether or not sharding is
 /// enabled, so they are always checked.
 fn memory_rules(spec: &Neo4jEnterpriseClusterSpec, v: &mut Verdict) {
-    let limit = instance::memory_limit(spec.resources.as_ref());
+    let limit = container_limit(spec.resources.as_ref());
     let sharding = spec
         .property_sharding
         .as_ref()
@@ -1165,31 +1177,6 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn effective_system_primaries_follow_the_renderer() {
-        let t = |servers, m| TopologyConfiguration {
-            servers,
-            min_system_primaries: m,
-            ..Default::default()
-        };
-        for (servers, m, want) in [
-            (3, None, 3),
-            (2, None, 2),
-            (7, None, 3),
-            (1, None, 2),
-            (5, Some(5), 5),
-            (5, Some(9), 5),
-            (5, Some(1), 2),
-            (-4, None, 2),
-        ] {
-            assert_eq!(
-                effective_system_primaries(&t(servers, m)),
-                want,
-                "servers {servers} m {m:?}"
-            );
-        }
-    }
-
-    #[test]
     fn every_error_is_reported_at_once_even_after_an_image_error() {
         let c = cluster_from(
             &json!({"spec": {"image": {"tag": "latest"}, "storage": {"size": "1.5Gi"}, "config": {"db.format": "block"}}}),
@@ -1365,7 +1352,7 @@ pub(crate) mod tests {
             if let Some(new) = &new {
                 let v = create(new);
                 prop_assert!(v.errors.iter().chain(&v.warnings).all(|f| !f.message.contains('\n')));
-                let _ = cross(new, "default", &crate::engine::NoInventory);
+                let _ = cross(new, "default", &crate::inventory::NoInventory);
                 if let Some(old) = &old {
                     let _ = update(old, new);
                 }

@@ -12,10 +12,11 @@ use super::{
     DATABASE_NAME, DATABASE_NAME_MAX, InstanceRef, has_control_chars, key_path, not_run_yet, regex,
     require_instance_ref, resolve_instance, set, shown,
 };
-use crate::engine::{Instance, InstanceKind, Inventory};
-use crate::types::{DatabaseTopology, Neo4jDatabase, SeedConfiguration};
+use crate::inventory::{InstanceKind, InstanceSummary, Inventory};
+use crate::policy::Policy;
+use crate::types::{DatabaseTopology, Kind, Neo4jDatabase, SeedConfiguration};
 use crate::verdict::Verdict;
-use crate::version;
+use crate::{defaults, version};
 
 /// Every rule id this module can report (errors, warnings and cross checks).
 pub const RULES: &[&str] = &[
@@ -88,6 +89,24 @@ const HOST: InstanceRef = InstanceRef {
     not_found: "database-host-exists",
     waiter: "database",
 };
+
+/// How the admission engine and the controller reach this kind: its defaults, then the rules
+/// of this file.
+impl Policy for Neo4jDatabase {
+    const KIND: Kind = Kind::Database;
+    fn apply_defaults(&mut self) {
+        defaults::database(&mut self.spec);
+    }
+    fn create(&self) -> Verdict {
+        create(self)
+    }
+    fn update(old: &Self, new: &Self) -> Verdict {
+        update(old, new)
+    }
+    fn cross(&self, namespace: &str, inventory: &dyn Inventory) -> Verdict {
+        cross(self, namespace, inventory)
+    }
+}
 
 pub fn create(obj: &Neo4jDatabase) -> Verdict {
     let mut v = Verdict::default();
@@ -572,7 +591,7 @@ pub fn cross(obj: &Neo4jDatabase, namespace: &str, inventory: &dyn Inventory) ->
     v
 }
 
-fn host_topology(v: &mut Verdict, t: &DatabaseTopology, host: &str, instance: &Instance) {
+fn host_topology(v: &mut Verdict, t: &DatabaseTopology, host: &str, instance: &InstanceSummary) {
     let (p, s) = counts(t);
     if instance.kind == InstanceKind::Standalone {
         v.warn(

@@ -11,7 +11,7 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use regex::Regex;
 
 use super::{DNS1035_LABEL, has_control_chars, item_path, key_path, regex, shown};
-use crate::engine::InstanceKind;
+use crate::inventory::InstanceKind;
 use crate::names::{CLUSTER_NAME_MAX, ClusterNames, STANDALONE_NAME_MAX, StandaloneNames};
 use crate::types::*;
 use crate::units::{go_duration_seconds, quantity, quantity_bytes};
@@ -1274,11 +1274,6 @@ fn entry<'q>(map: Option<&'q BTreeMap<String, Quantity>>, resource: &str) -> Opt
     map.and_then(|m| m.get(resource)).map(|q| q.0.as_str())
 }
 
-/// The memory limit in bytes, when one is set and parses.
-pub fn memory_limit(r: Option<&corev1::ResourceRequirements>) -> Option<u64> {
-    entry(r.and_then(|r| r.limits.as_ref()), "memory").and_then(quantity_bytes)
-}
-
 const MCP_LOG_LEVELS: [&str; 8] = [
     "debug",
     "info",
@@ -1800,7 +1795,7 @@ pub(crate) mod tests {
     use serde_json::{Value, json};
 
     use super::*;
-    use crate::engine::NoInventory;
+    use crate::inventory::NoInventory;
     use crate::{defaults, validate};
 
     /// The minimal valid cluster before defaults.

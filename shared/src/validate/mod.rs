@@ -1,12 +1,14 @@
 //! Validation per kind: `create(&obj)` and `update(&old, &new)` return a [`Verdict`] of errors
 //! (refused) and warnings (admitted, with a message), each with a stable rule id and field path
 //! (`api/RULES.md`, `api/REFERENCE.md` §4). `cross` checks an object against others through an
-//! [`Inventory`](crate::engine::Inventory) (a watch cache, never a live call).
+//! [`Inventory`](crate::inventory::Inventory) (a watch cache, never a live call). Each kind's
+//! file starts with its [`Policy`](crate::policy::Policy), how the engine reaches its rules.
 
 pub mod backup;
 pub mod cluster;
 pub mod database;
 pub mod instance;
+pub mod memory;
 pub mod plugin;
 pub mod restore;
 pub mod standalone;
@@ -17,7 +19,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::engine::{self, Instance, Inventory};
+use crate::inventory::{self, InstanceSummary, Inventory};
 pub use crate::verdict::{Finding, Verdict};
 
 fn regex(pattern: &str) -> Regex {
@@ -125,10 +127,10 @@ pub(crate) fn resolve_instance<'a>(
     namespace: &str,
     reference: &'a Option<String>,
     r: &InstanceRef,
-) -> Option<(&'a str, Instance)> {
+) -> Option<(&'a str, InstanceSummary)> {
     let name = set(reference)?;
     if !inventory.available() {
-        engine::skipped_cross_check(v, r.field, r.checks);
+        inventory::skipped_cross_check(v, r.field, r.checks);
         return None;
     }
     let Some(instance) = inventory.instance(namespace, name) else {

@@ -12,8 +12,10 @@ use super::{
     InstanceRef, has_control_chars, item_path, key_path, not_run_yet, regex, require_instance_ref,
     resolve_instance, set, shown,
 };
-use crate::engine::Inventory;
-use crate::types::{Neo4jPlugin, PluginResourceRequirements, PluginSecurity, PluginSource};
+use crate::defaults;
+use crate::inventory::Inventory;
+use crate::policy::Policy;
+use crate::types::{Kind, Neo4jPlugin, PluginResourceRequirements, PluginSecurity, PluginSource};
 use crate::verdict::Verdict;
 
 /// Every rule id this module can report (errors, warnings and cross checks).
@@ -101,6 +103,24 @@ const TARGET: InstanceRef = InstanceRef {
     not_found: "plugin-cluster-not-found",
     waiter: "plugin",
 };
+
+/// How the admission engine and the controller reach this kind: its defaults, then the rules
+/// of this file.
+impl Policy for Neo4jPlugin {
+    const KIND: Kind = Kind::Plugin;
+    fn apply_defaults(&mut self) {
+        defaults::plugin(&mut self.spec);
+    }
+    fn create(&self) -> Verdict {
+        create(self)
+    }
+    fn update(old: &Self, new: &Self) -> Verdict {
+        update(old, new)
+    }
+    fn cross(&self, namespace: &str, inventory: &dyn Inventory) -> Verdict {
+        cross(self, namespace, inventory)
+    }
+}
 
 pub fn create(obj: &Neo4jPlugin) -> Verdict {
     let mut v = Verdict::default();

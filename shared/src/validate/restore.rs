@@ -8,9 +8,11 @@ use super::{
     DATABASE_NAME, DATABASE_NAME_MAX, InstanceRef, not_run_yet, require_instance_ref,
     resolve_instance, set, shown,
 };
-use crate::engine::{InstanceKind, Inventory};
+use crate::defaults;
+use crate::inventory::{InstanceKind, Inventory};
+use crate::policy::Policy;
 use crate::types::{
-    Neo4jRestore, RestoreHooks, RestoreOptionsSpec, RestoreSource, StorageLocation,
+    Kind, Neo4jRestore, RestoreHooks, RestoreOptionsSpec, RestoreSource, StorageLocation,
 };
 use crate::units::go_duration_seconds;
 use crate::verdict::Verdict;
@@ -56,6 +58,24 @@ const TARGET: InstanceRef = InstanceRef {
     not_found: "restore-instance-not-found",
     waiter: "restore",
 };
+
+/// How the admission engine and the controller reach this kind: its defaults, then the rules
+/// of this file.
+impl Policy for Neo4jRestore {
+    const KIND: Kind = Kind::Restore;
+    fn apply_defaults(&mut self) {
+        defaults::restore(&mut self.spec);
+    }
+    fn create(&self) -> Verdict {
+        create(self)
+    }
+    fn update(old: &Self, new: &Self) -> Verdict {
+        update(old, new)
+    }
+    fn cross(&self, namespace: &str, inventory: &dyn Inventory) -> Verdict {
+        cross(self, namespace, inventory)
+    }
+}
 
 pub fn create(obj: &Neo4jRestore) -> Verdict {
     let mut v = Verdict::default();

@@ -3,11 +3,31 @@
 //! floor and the storage update rules. A standalone has no topology and no warnings of its own.
 
 use super::instance::{self, Common};
-use crate::engine::{InstanceKind, Inventory};
-use crate::memory::MIN_CONTAINER;
-use crate::types::Neo4jEnterpriseStandalone;
+use crate::defaults;
+use crate::inventory::{InstanceKind, Inventory};
+use crate::memory::{MIN_CONTAINER, container_limit};
+use crate::policy::Policy;
+use crate::types::{Kind, Neo4jEnterpriseStandalone};
 use crate::units::human_bytes;
 use crate::verdict::Verdict;
+
+/// How the admission engine and the controller reach this kind: its defaults, then the rules
+/// of this file.
+impl Policy for Neo4jEnterpriseStandalone {
+    const KIND: Kind = Kind::Standalone;
+    fn apply_defaults(&mut self) {
+        defaults::standalone(&mut self.spec);
+    }
+    fn create(&self) -> Verdict {
+        create(self)
+    }
+    fn update(old: &Self, new: &Self) -> Verdict {
+        update(old, new)
+    }
+    fn cross(&self, namespace: &str, inventory: &dyn Inventory) -> Verdict {
+        cross(self, namespace, inventory)
+    }
+}
 
 pub fn create(obj: &Neo4jEnterpriseStandalone) -> Verdict {
     let mut v = Verdict::default();
@@ -42,7 +62,7 @@ pub fn cross(
 
 /// `standalone-memory-floor`: a memory limit, when set, must hold a Neo4j Enterprise server.
 fn memory_floor(common: &Common, v: &mut Verdict) {
-    if let Some(limit) = instance::memory_limit(common.resources)
+    if let Some(limit) = container_limit(common.resources)
         && limit < MIN_CONTAINER
     {
         v.error(
@@ -240,7 +260,7 @@ mod tests {
             if let Some(new) = scrambled_standalone(b) {
                 let v = create(&new);
                 prop_assert!(v.errors.iter().chain(&v.warnings).all(|f| !f.message.contains('\n')));
-                let _ = cross(&new, "default", &crate::engine::NoInventory);
+                let _ = cross(&new, "default", &crate::inventory::NoInventory);
                 if let Some(old) = scrambled_standalone(a) {
                     let _ = update(&old, &new);
                 }

@@ -5,7 +5,7 @@
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use crate::engine::{Instance, InstanceKind, Inventory, MapInventory, NoInventory};
+use crate::inventory::{InstanceKind, InstanceSummary, Inventory, MapInventory, NoInventory};
 use crate::verdict::Verdict;
 
 pub(crate) const NAMESPACE: &str = "db";
@@ -23,7 +23,7 @@ pub(crate) fn inventory() -> MapInventory {
         ("big", Cluster, 6, "NONE", "2025.10.0-enterprise"),
         ("solo", Standalone, 1, "NONE", "5.26.0-enterprise"),
     ] {
-        let instance = Instance {
+        let instance = InstanceSummary {
             kind,
             servers,
             server_mode_constraint: Some(constraint.to_string()),

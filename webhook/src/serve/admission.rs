@@ -17,8 +17,9 @@ use axum::routing::post;
 use base64::Engine as _;
 use http_body_util::BodyExt;
 use neo4j_shared::Finding;
-use neo4j_shared::engine::{self, Decision, Inventory, Kind, Operation};
-use neo4j_shared::types::GROUP;
+use neo4j_shared::engine::{self, AdmissionDecision};
+use neo4j_shared::inventory::Inventory;
+use neo4j_shared::types::{GROUP, Kind, Operation};
 use neo4j_shared::validate::shown;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -272,7 +273,7 @@ pub fn warning_line(finding: &Finding) -> String {
 /// `status.message` of a denial: every violated rule as `<rule>: <field>: <message>`, one per
 /// line (kubectl prints the message verbatim after "denied the request: ", so a list of lines
 /// stays readable where "; " would make one very long line).
-pub fn denial_message(decision: &Decision) -> String {
+pub fn denial_message(decision: &AdmissionDecision) -> String {
     decision
         .message()
         .lines()

@@ -10,7 +10,7 @@ use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client, Resource, ResourceExt};
 use neo4j_shared::defaults;
-use neo4j_shared::engine::{Instance, Inventory};
+use neo4j_shared::inventory::{InstanceSummary, Inventory};
 use neo4j_shared::types::{Neo4jEnterpriseCluster, Neo4jEnterpriseStandalone};
 
 /// An [`Inventory`] over two reflector stores.
@@ -108,13 +108,13 @@ impl Inventory for WatchCache {
         true
     }
 
-    fn instance(&self, namespace: &str, name: &str) -> Option<Instance> {
+    fn instance(&self, namespace: &str, name: &str) -> Option<InstanceSummary> {
         // A cluster is looked up first, as the reference operator does. Defaults are applied to
         // a copy because objects stored before the webhook existed may lack them.
         if let Some(c) = self.clusters.get(&ObjectRef::new(name).within(namespace)) {
             let mut spec = c.spec.clone();
             defaults::cluster(&mut spec);
-            return Some(Instance::of_cluster(&Neo4jEnterpriseCluster::new(
+            return Some(InstanceSummary::of_cluster(&Neo4jEnterpriseCluster::new(
                 name, spec,
             )));
         }
@@ -123,7 +123,7 @@ impl Inventory for WatchCache {
             .map(|s| {
                 let mut spec = s.spec.clone();
                 defaults::standalone(&mut spec);
-                Instance::of_standalone(&Neo4jEnterpriseStandalone::new(name, spec))
+                InstanceSummary::of_standalone(&Neo4jEnterpriseStandalone::new(name, spec))
             })
     }
 }
@@ -132,7 +132,7 @@ impl Inventory for WatchCache {
 mod tests {
     use super::*;
     use kube::runtime::watcher::Event;
-    use neo4j_shared::engine::InstanceKind;
+    use neo4j_shared::inventory::InstanceKind;
     use serde_json::json;
 
     fn cluster(name: &str, namespace: &str, servers: i32) -> Neo4jEnterpriseCluster {

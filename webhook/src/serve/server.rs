@@ -9,7 +9,7 @@ use std::sync::atomic::AtomicBool;
 use axum_server::Handle;
 use axum_server::tls_rustls::{RustlsAcceptor, RustlsConfig};
 use kube::config::{KubeConfigOptions, Kubeconfig};
-use neo4j_shared::engine::NoInventory;
+use neo4j_shared::inventory::NoInventory;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 

@@ -13,7 +13,7 @@ use axum::http::{Request, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
-use neo4j_shared::engine::Kind;
+use neo4j_shared::types::Kind;
 use neo4j_webhook::serve::admission::{self, AppState, SharedInventory};
 use neo4j_webhook::serve::config::Limits;
 use neo4j_webhook::serve::metrics::Metrics;
@@ -122,7 +122,7 @@ pub fn state_with(inventory: Arc<dyn SharedInventory>, limits: Limits) -> Arc<Ap
 
 pub fn state() -> Arc<AppState> {
     state_with(
-        Arc::new(neo4j_shared::engine::NoInventory),
+        Arc::new(neo4j_shared::inventory::NoInventory),
         Limits::default(),
     )
 }

@@ -1,0 +1,157 @@
+//! What admission may know about other objects: a short summary of each cluster or standalone,
+//! read through an [`Inventory`] (a watch cache in the webhook, the other documents of the run
+//! in `check`), never a live API call. Rules take an inventory; they never build one.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::defaults;
+use crate::types::{Kind, Neo4jEnterpriseCluster, Neo4jEnterpriseStandalone};
+use crate::verdict::Verdict;
+
+/// Whether a Neo4j instance is a cluster or a standalone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InstanceKind {
+    Cluster,
+    Standalone,
+}
+
+/// What cross-object checks need to know about a cluster or standalone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceSummary {
+    pub kind: InstanceKind,
+    /// `spec.topology.servers` (1 for a standalone).
+    pub servers: i64,
+    pub server_mode_constraint: Option<String>,
+    pub image_tag: Option<String>,
+    pub property_sharding: bool,
+}
+
+impl InstanceSummary {
+    pub fn of_cluster(c: &Neo4jEnterpriseCluster) -> Self {
+        InstanceSummary {
+            kind: InstanceKind::Cluster,
+            servers: i64::from(c.spec.topology.servers),
+            server_mode_constraint: c.spec.topology.server_mode_constraint.clone(),
+            image_tag: Some(c.spec.image.tag.clone()),
+            property_sharding: c
+                .spec
+                .property_sharding
+                .as_ref()
+                .and_then(|p| p.enabled)
+                .unwrap_or(false),
+        }
+    }
+    pub fn of_standalone(s: &Neo4jEnterpriseStandalone) -> Self {
+        InstanceSummary {
+            kind: InstanceKind::Standalone,
+            servers: 1,
+            server_mode_constraint: None,
+            image_tag: Some(s.spec.image.tag.clone()),
+            property_sharding: false,
+        }
+    }
+}
+
+/// Read access to the other objects admission may consult (a watch cache in the webhook, the
+/// other documents of the run in `check`). Never a live API call.
+pub trait Inventory {
+    /// False when there is no view of the cluster at all: cross-object checks are skipped.
+    fn available(&self) -> bool;
+    /// The cluster or standalone `name` in `namespace` (a cluster is looked up first).
+    fn instance(&self, namespace: &str, name: &str) -> Option<InstanceSummary>;
+}
+
+/// No view of other objects (the webhook without a cluster connection).
+pub struct NoInventory;
+
+impl Inventory for NoInventory {
+    fn available(&self) -> bool {
+        false
+    }
+    fn instance(&self, _: &str, _: &str) -> Option<InstanceSummary> {
+        None
+    }
+}
+
+/// An inventory held in memory: the documents of one `check` run, or a test's fixture.
+#[derive(Debug, Clone, Default)]
+pub struct MapInventory {
+    instances: BTreeMap<(String, String), InstanceSummary>,
+}
+
+impl MapInventory {
+    pub fn insert(&mut self, namespace: &str, name: &str, instance: InstanceSummary) {
+        let key = (namespace.to_string(), name.to_string());
+        // A cluster wins over a standalone of the same name, as the reference looks it up first.
+        match self.instances.get(&key) {
+            Some(existing)
+                if existing.kind == InstanceKind::Cluster
+                    && instance.kind == InstanceKind::Standalone => {}
+            _ => {
+                self.instances.insert(key, instance);
+            }
+        }
+    }
+    /// Adds the object if it is a cluster or standalone that decodes.
+    pub fn insert_object(&mut self, object: &Value) {
+        let namespace = namespace_of(object);
+        let name = object
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        match object
+            .get("kind")
+            .and_then(Value::as_str)
+            .and_then(Kind::from_name)
+        {
+            Some(Kind::Cluster) => {
+                if let Ok(mut c) = serde_json::from_value::<Neo4jEnterpriseCluster>(object.clone())
+                {
+                    defaults::cluster(&mut c.spec);
+                    self.insert(&namespace, name, InstanceSummary::of_cluster(&c));
+                }
+            }
+            Some(Kind::Standalone) => {
+                if let Ok(mut s) =
+                    serde_json::from_value::<Neo4jEnterpriseStandalone>(object.clone())
+                {
+                    defaults::standalone(&mut s.spec);
+                    self.insert(&namespace, name, InstanceSummary::of_standalone(&s));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+impl Inventory for MapInventory {
+    fn available(&self) -> bool {
+        true
+    }
+    fn instance(&self, namespace: &str, name: &str) -> Option<InstanceSummary> {
+        self.instances
+            .get(&(namespace.to_string(), name.to_string()))
+            .cloned()
+    }
+}
+
+/// The namespace of an object; objects without one are taken to be in `default`.
+pub fn namespace_of(object: &Value) -> String {
+    object
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .unwrap_or("default")
+        .to_string()
+}
+
+/// Where a rule's cross-object check could not run for lack of a cluster view.
+pub fn skipped_cross_check(v: &mut Verdict, field: &str, what: &str) {
+    v.warn(
+        "cross-check-skipped",
+        field,
+        format!("{what} was not checked: the webhook has no view of the cluster"),
+    );
+}
