@@ -189,18 +189,13 @@ impl Metrics {
 
     /// The phases the shared status functions produce, plus `Unknown` (no status yet).
     fn known_phases(&self, _kind: &'static str) -> Vec<String> {
-        use neo4j_shared::status::*;
-        [
-            PHASE_PENDING,
-            PHASE_INITIALIZING,
-            PHASE_UPGRADING,
-            PHASE_READY,
-            PHASE_FAILED,
-            "Unknown",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect()
+        use neo4j_shared::status::Phase;
+        Phase::ALL
+            .iter()
+            .map(|p| p.as_str())
+            .chain(["Unknown"])
+            .map(|s| s.to_string())
+            .collect()
     }
 
     /// The text exposition format.

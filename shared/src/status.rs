@@ -29,16 +29,70 @@ use crate::types::{
 };
 use crate::verdict::Verdict;
 
-pub const PHASE_PENDING: &str = "Pending";
-pub const PHASE_INITIALIZING: &str = "Initializing";
-pub const PHASE_READY: &str = "Ready";
-pub const PHASE_UPGRADING: &str = "Upgrading";
-pub const PHASE_FAILED: &str = "Failed";
+/// Where a cluster or standalone stands, as written to `status.phase`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    Pending,
+    Initializing,
+    Ready,
+    Upgrading,
+    Failed,
+}
 
-pub const CONDITION_READY: &str = "Ready";
-pub const CONDITION_VALID: &str = "Valid";
-pub const CONDITION_PROGRESSING: &str = "Progressing";
-pub const CONDITION_DEGRADED: &str = "Degraded";
+impl Phase {
+    pub const ALL: [Phase; 5] = [
+        Phase::Pending,
+        Phase::Initializing,
+        Phase::Ready,
+        Phase::Upgrading,
+        Phase::Failed,
+    ];
+
+    /// The phase as it appears in `status.phase` (and the `phase` metric label).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Phase::Pending => "Pending",
+            Phase::Initializing => "Initializing",
+            Phase::Ready => "Ready",
+            Phase::Upgrading => "Upgrading",
+            Phase::Failed => "Failed",
+        }
+    }
+}
+
+impl std::fmt::Display for Phase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The condition types, in the order they appear in `status.conditions`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConditionType {
+    Ready,
+    Valid,
+    Progressing,
+    Degraded,
+}
+
+impl ConditionType {
+    pub const ALL: [ConditionType; 4] = [
+        ConditionType::Ready,
+        ConditionType::Valid,
+        ConditionType::Progressing,
+        ConditionType::Degraded,
+    ];
+
+    /// The condition's `type` as written to the status.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ConditionType::Ready => "Ready",
+            ConditionType::Valid => "Valid",
+            ConditionType::Progressing => "Progressing",
+            ConditionType::Degraded => "Degraded",
+        }
+    }
+}
 
 /// Longest condition message; the list of findings is cut there.
 const MESSAGE_MAX_CHARS: usize = 1000;
@@ -107,8 +161,8 @@ pub fn cluster(
             servers: Some(desired),
             ready: Some(o.ready_servers),
         }),
-        ready: Some(o.phase == PHASE_READY),
-        phase: Some(o.phase.to_string()),
+        ready: Some(o.phase == Phase::Ready),
+        phase: Some(o.phase.as_str().to_string()),
         message: Some(o.message),
         endpoints,
         last_upgrade_time: last_upgrade_time(
@@ -156,8 +210,8 @@ pub fn standalone(
     });
     Neo4jEnterpriseStandaloneStatus {
         conditions: Some(o.conditions),
-        ready: Some(o.phase == PHASE_READY),
-        phase: Some(o.phase.to_string()),
+        ready: Some(o.phase == Phase::Ready),
+        phase: Some(o.phase.as_str().to_string()),
         message: Some(o.message),
         endpoints,
         version: o.version,
@@ -214,8 +268,9 @@ struct Inputs<'a> {
     now: &'a Time,
 }
 
-struct Outcome {
-    phase: &'static str,
+/// What [`evaluate`] found: the phase and the fields of the status that follow from it.
+struct Evaluation {
+    phase: Phase,
     message: String,
     ready_servers: i32,
     version: Option<String>,
@@ -258,14 +313,116 @@ fn majority(n: i32) -> i32 {
     n / 2 + 1
 }
 
-fn evaluate(i: &Inputs<'_>) -> Outcome {
+/// Where the instance stands and why: the phase, and the reason and message its `Ready` and
+/// `Progressing` conditions carry.
+struct Standing {
+    phase: Phase,
+    reason: &'static str,
+    message: String,
+}
+
+fn evaluate(i: &Inputs<'_>) -> Evaluation {
     let established = i.previous_version.is_some();
     let unit = i.unit;
     let desired = i.desired;
     let mut ready_servers = 0;
     let mut version = i.previous_version.map(str::to_string);
-    let valid = if i.validation.errors.is_empty() {
-        let warnings = i.validation.warning_rules();
+
+    let (phase, reason, message): (Phase, &'static str, String) = if !i.validation.errors.is_empty()
+    {
+        (
+            Phase::Failed,
+            "ValidationFailed",
+            format!(
+                "validation failed: {}",
+                unique(&i.validation.error_rules()).join(", ")
+            ),
+        )
+    } else if let Some(e) = i.render_error {
+        (Phase::Failed, "RenderFailed", e.to_string())
+    } else if let Some(sts) = i.statefulset {
+        let r = rollout(sts, desired);
+        ready_servers = r.ready;
+        let counts = format!("{}/{desired} {unit} ready", r.ready);
+        if i.tls && !established && r.ready == 0 && i.certificate_ready == Some(false) {
+            (
+                Phase::Pending,
+                "WaitingForCertificate",
+                "waiting for cert-manager to issue the TLS certificate".to_string(),
+            )
+        } else if r.settled && r.ready >= desired {
+            version = Some(i.tag.to_string());
+            (Phase::Ready, "AllServersReady", counts)
+        } else if established && r.replacing {
+            if i.previous_version != Some(i.tag) {
+                (
+                    Phase::Upgrading,
+                    "ImageUpgrade",
+                    format!("rolling out image tag {}: {counts}", i.tag),
+                )
+            } else {
+                (
+                    Phase::Upgrading,
+                    "RollingUpdate",
+                    format!("rolling out a configuration change: {counts}"),
+                )
+            }
+        } else if established {
+            (Phase::Initializing, "ServersNotReady", counts)
+        } else {
+            (Phase::Initializing, "Forming", format!("forming: {counts}"))
+        }
+    } else {
+        (
+            Phase::Pending,
+            "StatefulSetNotFound",
+            "waiting for the StatefulSet to be created".to_string(),
+        )
+    };
+    let standing = Standing {
+        phase,
+        reason,
+        message,
+    };
+
+    let conditions = [
+        ready_condition(&standing),
+        valid_condition(i.validation),
+        progressing_condition(&standing),
+        degraded_condition(
+            established && i.statefulset.is_some(),
+            ready_servers,
+            desired,
+            unit,
+        ),
+    ]
+    .into_iter()
+    .map(|c| stamp(c, i.generation, i.previous_conditions, i.now))
+    .collect();
+    Evaluation {
+        phase: standing.phase,
+        message: one_line(&standing.message),
+        ready_servers,
+        version,
+        tls: i.tls,
+        conditions,
+    }
+}
+
+/// `Ready`: true exactly in the Ready phase; otherwise the reason and message say why not.
+fn ready_condition(s: &Standing) -> Draft {
+    Draft {
+        type_: ConditionType::Ready,
+        status: s.phase == Phase::Ready,
+        reason: s.reason,
+        message: s.message.clone(),
+    }
+}
+
+/// `Valid`: whether the spec passed validation, naming the rules that failed or warned.
+fn valid_condition(validation: &Verdict) -> Draft {
+    if validation.errors.is_empty() {
+        let warnings = validation.warning_rules();
         let message = if warnings.is_empty() {
             "the spec passed validation".to_string()
         } else {
@@ -274,121 +431,70 @@ fn evaluate(i: &Inputs<'_>) -> Outcome {
                 unique(&warnings).join(", ")
             )
         };
-        cond(CONDITION_VALID, "True", "Validated", message)
+        Draft {
+            type_: ConditionType::Valid,
+            status: true,
+            reason: "Validated",
+            message,
+        }
     } else {
-        let rules = unique(&i.validation.error_rules()).join(", ");
-        let first = i
-            .validation
+        let rules = unique(&validation.error_rules()).join(", ");
+        let first = validation
             .errors
             .first()
             .map(ToString::to_string)
             .unwrap_or_default();
-        cond(
-            CONDITION_VALID,
-            "False",
-            "ValidationFailed",
-            format!("validation failed ({rules}); first: {first}"),
-        )
-    };
+        Draft {
+            type_: ConditionType::Valid,
+            status: false,
+            reason: "ValidationFailed",
+            message: format!("validation failed ({rules}); first: {first}"),
+        }
+    }
+}
 
-    // (phase, reason, message) of the Ready / Progressing conditions.
-    let (phase, reason, message): (&'static str, &'static str, String) =
-        if !i.validation.errors.is_empty() {
-            (
-                PHASE_FAILED,
-                "ValidationFailed",
-                format!(
-                    "validation failed: {}",
-                    unique(&i.validation.error_rules()).join(", ")
-                ),
-            )
-        } else if let Some(e) = i.render_error {
-            (PHASE_FAILED, "RenderFailed", e.to_string())
-        } else if let Some(sts) = i.statefulset {
-            let r = rollout(sts, desired);
-            ready_servers = r.ready;
-            let counts = format!("{}/{desired} {unit} ready", r.ready);
-            if i.tls && !established && r.ready == 0 && i.certificate_ready == Some(false) {
-                (
-                    PHASE_PENDING,
-                    "WaitingForCertificate",
-                    "waiting for cert-manager to issue the TLS certificate".to_string(),
-                )
-            } else if r.settled && r.ready >= desired {
-                version = Some(i.tag.to_string());
-                (PHASE_READY, "AllServersReady", counts)
-            } else if established && r.replacing {
-                if i.previous_version != Some(i.tag) {
-                    (
-                        PHASE_UPGRADING,
-                        "ImageUpgrade",
-                        format!("rolling out image tag {}: {counts}", i.tag),
-                    )
-                } else {
-                    (
-                        PHASE_UPGRADING,
-                        "RollingUpdate",
-                        format!("rolling out a configuration change: {counts}"),
-                    )
-                }
-            } else if established {
-                (PHASE_INITIALIZING, "ServersNotReady", counts)
-            } else {
-                (PHASE_INITIALIZING, "Forming", format!("forming: {counts}"))
-            }
-        } else {
-            (
-                PHASE_PENDING,
-                "StatefulSetNotFound",
-                "waiting for the StatefulSet to be created".to_string(),
-            )
-        };
-
-    let ready = if phase == PHASE_READY {
-        cond(CONDITION_READY, "True", reason, message.clone())
-    } else {
-        cond(CONDITION_READY, "False", reason, message.clone())
-    };
-    let progressing = match phase {
-        PHASE_READY => cond(
-            CONDITION_PROGRESSING,
-            "False",
+/// `Progressing`: true while the instance moves toward Ready; false once it is there (reason
+/// `Complete`) or has failed (with the failure's reason).
+fn progressing_condition(s: &Standing) -> Draft {
+    let (status, reason, message) = match s.phase {
+        Phase::Ready => (
+            false,
             "Complete",
             "the StatefulSet runs the current spec on every pod".to_string(),
         ),
-        PHASE_FAILED => cond(CONDITION_PROGRESSING, "False", reason, message.clone()),
-        _ => cond(CONDITION_PROGRESSING, "True", reason, message.clone()),
+        Phase::Failed => (false, s.reason, s.message.clone()),
+        Phase::Pending | Phase::Initializing | Phase::Upgrading => {
+            (true, s.reason, s.message.clone())
+        }
     };
-    let degraded = if established && i.statefulset.is_some() && ready_servers < majority(desired) {
-        cond(
-            CONDITION_DEGRADED,
-            "True",
-            "MajorityUnavailable",
-            format!(
-                "{ready_servers}/{desired} {unit} ready, fewer than the majority of {}",
+    Draft {
+        type_: ConditionType::Progressing,
+        status,
+        reason,
+        message,
+    }
+}
+
+/// `Degraded`: an established instance whose StatefulSet is observed has fewer than a majority
+/// of its servers ready. `watched` says both hold; a forming instance is never degraded.
+fn degraded_condition(watched: bool, ready: i32, desired: i32, unit: &str) -> Draft {
+    if watched && ready < majority(desired) {
+        Draft {
+            type_: ConditionType::Degraded,
+            status: true,
+            reason: "MajorityUnavailable",
+            message: format!(
+                "{ready}/{desired} {unit} ready, fewer than the majority of {}",
                 majority(desired)
             ),
-        )
+        }
     } else {
-        cond(
-            CONDITION_DEGRADED,
-            "False",
-            "AsExpected",
-            format!("{ready_servers}/{desired} {unit} ready"),
-        )
-    };
-
-    let conditions = [ready, valid, progressing, degraded]
-        .into_iter()
-        .map(|c| stamp(c, i.generation, i.previous_conditions, i.now))
-        .collect();
-    Outcome {
-        phase,
-        message: one_line(&message),
-        ready_servers,
-        version,
-        tls: i.tls,
-        conditions,
+        Draft {
+            type_: ConditionType::Degraded,
+            status: false,
+            reason: "AsExpected",
+            message: format!("{ready}/{desired} {unit} ready"),
+        }
     }
 }
 
@@ -418,19 +524,10 @@ fn one_line(s: &str) -> String {
 
 /// A condition before stamping (generation and transition time).
 struct Draft {
-    type_: &'static str,
-    status: &'static str,
+    type_: ConditionType,
+    status: bool,
     reason: &'static str,
     message: String,
-}
-
-fn cond(type_: &'static str, status: &'static str, reason: &'static str, message: String) -> Draft {
-    Draft {
-        type_,
-        status,
-        reason,
-        message,
-    }
 }
 
 /// Keeps the previous `lastTransitionTime` while status and reason are unchanged.
@@ -440,15 +537,17 @@ fn stamp(
     previous: Option<&[Condition]>,
     now: &Time,
 ) -> Condition {
+    let type_ = d.type_.as_str();
+    let status = if d.status { "True" } else { "False" };
     let last_transition_time = previous
         .into_iter()
         .flatten()
-        .find(|p| p.type_ == d.type_ && p.status == d.status && p.reason == d.reason)
+        .find(|p| p.type_ == type_ && p.status == status && p.reason == d.reason)
         .map(|p| p.last_transition_time.clone())
         .unwrap_or_else(|| now.clone());
     Condition {
-        type_: d.type_.to_string(),
-        status: d.status.to_string(),
+        type_: type_.to_string(),
+        status: status.to_string(),
         reason: d.reason.to_string(),
         message: one_line(&d.message),
         observed_generation: generation,
@@ -559,7 +658,7 @@ mod tests {
 
     /// (case, cluster, observed, verdict, previous, phase, Ready reason, Progressing,
     /// Degraded, version)
-    type Case = (
+    type PhaseCase = (
         &'static str,
         Neo4jEnterpriseCluster,
         ObservedCluster,
@@ -586,14 +685,14 @@ mod tests {
             certificate_ready: Some(false),
             ..Default::default()
         };
-        let table: Vec<Case> = vec![
+        let table: Vec<PhaseCase> = vec![
             (
                 "invalid",
                 plain(),
                 observed(Some(sts(2, 3, 3, 3, rev))),
                 invalid(),
                 None,
-                PHASE_FAILED,
+                Phase::Failed.as_str(),
                 "ValidationFailed",
                 "False",
                 "False",
@@ -605,7 +704,7 @@ mod tests {
                 render_error,
                 Verdict::default(),
                 None,
-                PHASE_FAILED,
+                Phase::Failed.as_str(),
                 "RenderFailed",
                 "False",
                 "False",
@@ -617,7 +716,7 @@ mod tests {
                 observed(None),
                 Verdict::default(),
                 None,
-                PHASE_PENDING,
+                Phase::Pending.as_str(),
                 "StatefulSetNotFound",
                 "True",
                 "False",
@@ -629,7 +728,7 @@ mod tests {
                 cert_pending,
                 Verdict::default(),
                 None,
-                PHASE_PENDING,
+                Phase::Pending.as_str(),
                 "WaitingForCertificate",
                 "True",
                 "False",
@@ -641,7 +740,7 @@ mod tests {
                 observed(Some(sts(2, 3, 0, 3, rev))),
                 Verdict::default(),
                 None,
-                PHASE_INITIALIZING,
+                Phase::Initializing.as_str(),
                 "Forming",
                 "True",
                 "False",
@@ -653,7 +752,7 @@ mod tests {
                 observed(Some(sts(2, 3, 1, 3, rev))),
                 Verdict::default(),
                 None,
-                PHASE_INITIALIZING,
+                Phase::Initializing.as_str(),
                 "Forming",
                 "True",
                 "False",
@@ -665,7 +764,7 @@ mod tests {
                 observed(Some(sts(1, 3, 3, 3, rev))),
                 Verdict::default(),
                 None,
-                PHASE_INITIALIZING,
+                Phase::Initializing.as_str(),
                 "Forming",
                 "True",
                 "False",
@@ -677,7 +776,7 @@ mod tests {
                 observed(Some(sts(2, 3, 3, 3, rev))),
                 Verdict::default(),
                 None,
-                PHASE_READY,
+                Phase::Ready.as_str(),
                 "AllServersReady",
                 "False",
                 "False",
@@ -689,7 +788,7 @@ mod tests {
                 observed(Some(sts(2, 3, 2, 1, roll))),
                 Verdict::default(),
                 Some(established("5.26.1")),
-                PHASE_UPGRADING,
+                Phase::Upgrading.as_str(),
                 "RollingUpdate",
                 "True",
                 "False",
@@ -701,7 +800,7 @@ mod tests {
                 observed(Some(sts(2, 3, 2, 1, roll))),
                 Verdict::default(),
                 Some(established("5.26.0")),
-                PHASE_UPGRADING,
+                Phase::Upgrading.as_str(),
                 "ImageUpgrade",
                 "True",
                 "False",
@@ -713,7 +812,7 @@ mod tests {
                 observed(Some(sts(2, 3, 3, 3, ("r2", "r2")))),
                 Verdict::default(),
                 Some(established("5.26.0")),
-                PHASE_READY,
+                Phase::Ready.as_str(),
                 "AllServersReady",
                 "False",
                 "False",
@@ -725,7 +824,7 @@ mod tests {
                 observed(Some(sts(2, 3, 1, 3, rev))),
                 Verdict::default(),
                 Some(established("5.26.1")),
-                PHASE_INITIALIZING,
+                Phase::Initializing.as_str(),
                 "ServersNotReady",
                 "True",
                 "True",
@@ -737,7 +836,7 @@ mod tests {
                 observed(Some(sts(2, 2, 2, 2, rev))),
                 Verdict::default(),
                 Some(established("5.26.1")),
-                PHASE_INITIALIZING,
+                Phase::Initializing.as_str(),
                 "ServersNotReady",
                 "True",
                 "False",
@@ -749,12 +848,12 @@ mod tests {
         {
             let s = cluster(&c, &obs, &verdict, previous.as_ref(), at(1_000));
             assert_eq!(s.phase.as_deref(), Some(phase), "{case}");
-            assert_eq!(s.ready, Some(phase == PHASE_READY), "{case}");
-            let ready = condition(&s, CONDITION_READY);
+            assert_eq!(s.ready, Some(phase == Phase::Ready.as_str()), "{case}");
+            let ready = condition(&s, ConditionType::Ready.as_str());
             assert_eq!(ready.reason, reason, "{case}");
             assert_eq!(
                 ready.status,
-                if phase == PHASE_READY {
+                if phase == Phase::Ready.as_str() {
                     "True"
                 } else {
                     "False"
@@ -762,11 +861,15 @@ mod tests {
                 "{case}"
             );
             assert_eq!(
-                condition(&s, CONDITION_PROGRESSING).status,
+                condition(&s, ConditionType::Progressing.as_str()).status,
                 progressing,
                 "{case}"
             );
-            assert_eq!(condition(&s, CONDITION_DEGRADED).status, degraded, "{case}");
+            assert_eq!(
+                condition(&s, ConditionType::Degraded.as_str()).status,
+                degraded,
+                "{case}"
+            );
             assert_eq!(s.version.as_deref(), version, "{case}");
             assert_eq!(s.observed_generation, Some(4), "{case}");
             let types: Vec<&str> = s
@@ -778,10 +881,10 @@ mod tests {
             assert_eq!(
                 types,
                 [
-                    CONDITION_READY,
-                    CONDITION_VALID,
-                    CONDITION_PROGRESSING,
-                    CONDITION_DEGRADED
+                    ConditionType::Ready.as_str(),
+                    ConditionType::Valid.as_str(),
+                    ConditionType::Progressing.as_str(),
+                    ConditionType::Degraded.as_str()
                 ]
             );
             for cond in s.conditions.iter().flatten() {
@@ -793,9 +896,20 @@ mod tests {
     }
 
     #[test]
+    fn phase_and_condition_names_are_the_status_strings() {
+        let phases: Vec<&str> = Phase::ALL.iter().map(|p| p.as_str()).collect();
+        assert_eq!(
+            phases,
+            ["Pending", "Initializing", "Ready", "Upgrading", "Failed"]
+        );
+        let types: Vec<&str> = ConditionType::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(types, ["Ready", "Valid", "Progressing", "Degraded"]);
+    }
+
+    #[test]
     fn validation_failure_names_the_rule_ids() {
         let s = cluster(&plain(), &observed(None), &invalid(), None, at(5));
-        let valid = condition(&s, CONDITION_VALID);
+        let valid = condition(&s, ConditionType::Valid.as_str());
         assert_eq!(valid.status, "False");
         assert_eq!(valid.reason, "ValidationFailed");
         assert!(
@@ -810,7 +924,7 @@ mod tests {
             2,
             "listed once, plus the first finding"
         );
-        assert_eq!(s.phase.as_deref(), Some(PHASE_FAILED));
+        assert_eq!(s.phase.as_deref(), Some(Phase::Failed.as_str()));
         assert!(
             s.message
                 .as_deref()
@@ -821,7 +935,7 @@ mod tests {
         let mut warned = Verdict::default();
         warned.warn("cluster-even-servers", "spec.topology.servers", "even");
         let s = cluster(&plain(), &observed(None), &warned, None, at(5));
-        let valid = condition(&s, CONDITION_VALID);
+        let valid = condition(&s, ConditionType::Valid.as_str());
         assert_eq!(
             (valid.status.as_str(), valid.reason.as_str()),
             ("True", "Validated")
@@ -853,20 +967,20 @@ mod tests {
         let degraded = observed(Some(sts(2, 3, 2, 3, ("r", "r"))));
         let later = cluster(&c, &degraded, &v, Some(&again), at(300));
         assert_eq!(
-            condition(&later, CONDITION_READY).last_transition_time,
+            condition(&later, ConditionType::Ready.as_str()).last_transition_time,
             at(300)
         );
         assert_eq!(
-            condition(&later, CONDITION_PROGRESSING).last_transition_time,
+            condition(&later, ConditionType::Progressing.as_str()).last_transition_time,
             at(300)
         );
         assert_eq!(
-            condition(&later, CONDITION_VALID).last_transition_time,
+            condition(&later, ConditionType::Valid.as_str()).last_transition_time,
             at(100)
         );
         // Degraded stays False with the same reason: its time is kept though the message moved.
         assert_eq!(
-            condition(&later, CONDITION_DEGRADED).last_transition_time,
+            condition(&later, ConditionType::Degraded.as_str()).last_transition_time,
             at(100)
         );
     }
@@ -955,14 +1069,14 @@ mod tests {
             None,
             at(1),
         );
-        assert_eq!(pending.phase.as_deref(), Some(PHASE_PENDING));
+        assert_eq!(pending.phase.as_deref(), Some(Phase::Pending.as_str()));
         assert_eq!(pending.version, None);
         let obs = ObservedStandalone {
             statefulset: Some(sts(2, 1, 1, 1, ("r", "r"))),
             ..Default::default()
         };
         let ready = standalone(&s, &obs, &Verdict::default(), Some(&pending), at(2));
-        assert_eq!(ready.phase.as_deref(), Some(PHASE_READY));
+        assert_eq!(ready.phase.as_deref(), Some(Phase::Ready.as_str()));
         assert_eq!(ready.ready, Some(true));
         assert_eq!(ready.version.as_deref(), Some("2025.01.0"));
         assert_eq!(ready.message.as_deref(), Some("1/1 server ready"));
@@ -977,7 +1091,7 @@ mod tests {
             st.conditions
                 .iter()
                 .flatten()
-                .find(|c| c.type_ == CONDITION_VALID)
+                .find(|c| c.type_ == ConditionType::Valid.as_str())
                 .map(|c| c.last_transition_time.clone())
         };
         assert_eq!(valid(&ready), Some(at(1)));
