@@ -104,7 +104,7 @@ pub fn effective_system_primaries(t: &TopologyConfiguration) -> i32 {
     }
 }
 
-/// The `cluster-*` topology rules: server count, system primaries, mode constraints and roles.
+/// Rules 5–15 and `cluster-mode-has-primary`.
 fn topology(t: &TopologyConfiguration, v: &mut Verdict) {
     let servers = t.servers;
     let field = "spec.topology.servers";
