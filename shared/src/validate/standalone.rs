@@ -1,6 +1,6 @@
-//! Rules of Neo4jEnterpriseStandalone (`api/RULES.md` §1, §3, §7): the shared instance rules of
-//! [`super::instance`] (including those the reference applied to clusters only), the memory
-//! floor and the storage update rules. A standalone has no topology and no warnings of its own.
+//! Rules of Neo4jEnterpriseStandalone: the shared instance rules of [`super::instance`]
+//! (including those the reference operator applied to clusters only), the memory floor and the
+//! storage update rules. A standalone has no topology and no warnings of its own.
 
 use super::instance::{self, Common};
 use crate::defaults;
@@ -83,59 +83,40 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::*;
-    use crate::validate::cluster::tests::{edits, scramble};
-    use crate::validate::instance::tests::{
-        On, assert_covered, assert_verdict, case, coverage_of, run_create_table, spec,
-        standalone_from, valid_standalone,
+    use crate::validate::testkit::{
+        Case, On, all_on, assert_verdict, hit, miss, run_instances, scramble, scramble_edits,
+        standalone_with,
     };
 
-    fn standalone_cases() -> Vec<crate::validate::instance::tests::Case> {
-        let s = On::Standalone;
-        let limit = |m: &str| spec(json!({"resources": {"limits": {"memory": m}}}));
-        vec![
-            case(
-                s,
-                "standalone-memory-floor",
-                limit("512Mi"),
-                &["standalone-memory-floor"],
-                &[],
-            ),
-            case(
-                s,
-                "standalone-memory-floor",
-                limit("1000M"),
-                &["standalone-memory-floor"],
-                &[],
-            ),
-            case(s, "standalone-memory-floor", limit("1Gi"), &[], &[]),
-            case(
-                s,
-                "standalone-memory-floor",
-                spec(json!({"resources": {"requests": {"memory": "256Mi"}}})),
-                &[],
-                &[],
-            ),
+    // One row per line, as in the other rule tables.
+    #[rustfmt::skip]
+    fn cases() -> Vec<Case> {
+        let limit = |m: &str| json!({"resources": {"limits": {"memory": m}}});
+        let size = |s: &str| json!({"storage": {"size": s}});
+        let class = |c: Value| json!({"storage": {"className": c}});
+        let tag = |t: &str| json!({"image": {"tag": t}});
+        all_on(On::Standalone, vec![
+            hit("standalone-memory-floor", limit("512Mi")),
+            hit("standalone-memory-floor", limit("1000M")),
+            miss("standalone-memory-floor", limit("1Gi")),
+            miss("standalone-memory-floor", json!({"resources": {"requests": {"memory": "256Mi"}}})),
             // Cluster-only rules stay off for a standalone.
-            case(
-                s,
-                "memory-exceeds-limit",
-                spec(json!({"config": {"server.memory.heap.max_size": "64g"}})),
-                &[],
-                &[],
-            ),
-            case(
-                s,
-                "sharding-version",
-                spec(json!({"image": {"tag": "5.26.0"}})),
-                &[],
-                &[],
-            ),
-        ]
+            miss("memory-exceeds-limit", json!({"config": {"server.memory.heap.max_size": "64g"}})),
+            miss("sharding-version", json!({"image": {"tag": "5.26.0"}})),
+            // Update rules.
+            hit("standalone-storage-class-immutable", class(json!("premium"))).updated_from(class(json!("standard"))),
+            hit("standalone-storage-class-immutable", class(json!("premium"))).updated_from(class(json!(""))),
+            miss("standalone-storage-class-immutable", class(json!("standard"))).updated_from(class(json!("standard"))),
+            hit("storage-size-no-shrink", size("10Gi")).updated_from(size("20Gi")),
+            miss("storage-size-no-shrink", size("10240Mi")).updated_from(size("10Gi")),
+            // `cluster-version-upgrade` applies to clusters only.
+            miss("cluster-version-upgrade", tag("5.26.0")).updated_from(tag("2025.01.0")),
+        ])
     }
 
     #[test]
     fn the_minimal_valid_standalone_has_no_findings() {
-        let s = valid_standalone();
+        let s = standalone_with(json!({}));
         assert_verdict("valid standalone", &create(&s), &[], &[]);
         assert_verdict(
             "valid standalone, unchanged update",
@@ -147,72 +128,13 @@ mod tests {
 
     #[test]
     fn standalone_rules_table() {
-        run_create_table(&standalone_cases());
-    }
-
-    fn update_cases() -> Vec<(&'static str, Value, Value, &'static [&'static str])> {
-        let size = |s: &str| spec(json!({"storage": {"size": s}}));
-        let class = |c: Value| spec(json!({"storage": {"className": c}}));
-        let tag = |t: &str| spec(json!({"image": {"tag": t}}));
-        vec![
-            (
-                "standalone-storage-class-immutable",
-                class(json!("standard")),
-                class(json!("premium")),
-                &["standalone-storage-class-immutable"],
-            ),
-            (
-                "standalone-storage-class-immutable",
-                class(json!("")),
-                class(json!("premium")),
-                &["standalone-storage-class-immutable"],
-            ),
-            (
-                "standalone-storage-class-immutable",
-                class(json!("standard")),
-                class(json!("standard")),
-                &[],
-            ),
-            (
-                "storage-size-no-shrink",
-                size("20Gi"),
-                size("10Gi"),
-                &["storage-size-no-shrink"],
-            ),
-            ("storage-size-no-shrink", size("10Gi"), size("10240Mi"), &[]),
-            // U3 is a cluster rule in RULES §3.
-            (
-                "cluster-version-upgrade",
-                tag("2025.01.0"),
-                tag("5.26.0"),
-                &[],
-            ),
-        ]
-    }
-
-    #[test]
-    fn standalone_update_rules_table() {
-        for (rule, old, new, errors) in update_cases() {
-            let v = update(&standalone_from(&old), &standalone_from(&new));
-            assert_verdict(&format!("update [{rule}] {old} -> {new}"), &v, errors, &[]);
-        }
-    }
-
-    #[test]
-    fn every_standalone_rule_has_a_hit_and_a_near_miss() {
-        let mut coverage = coverage_of(&standalone_cases());
-        coverage.extend(
-            update_cases()
-                .iter()
-                .map(|(rule, _, _, errors)| (*rule, errors.contains(rule))),
-        );
-        assert_covered(
+        run_instances(
+            &cases(),
             &[
                 "standalone-memory-floor",
                 "standalone-storage-class-immutable",
                 "storage-size-no-shrink",
             ],
-            &coverage,
         );
     }
 
@@ -256,7 +178,7 @@ mod tests {
         #![proptest_config(ProptestConfig::with_cases(256))]
 
         #[test]
-        fn create_and_update_never_panic(a in edits(), b in edits()) {
+        fn create_and_update_never_panic(a in scramble_edits(), b in scramble_edits()) {
             if let Some(new) = scrambled_standalone(b) {
                 let v = create(&new);
                 prop_assert!(v.errors.iter().chain(&v.warnings).all(|f| !f.message.contains('\n')));

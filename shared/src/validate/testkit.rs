@@ -1,11 +1,14 @@
-//! The harness of the rule tables of Neo4jBackup, Neo4jRestore, Neo4jDatabase and
-//! Neo4jPlugin: an inventory to cross-check against, the rows of a table and their runner, and
-//! the property tests that no input makes the rules panic.
+//! The harness of every rule table of the crate: the rows of a table (one [`hit`] or [`miss`]
+//! line each) and their runners ([`run`] for one kind, [`run_instances`] for the cluster and
+//! standalone tables), the objects they start from, an inventory to cross-check against, and the
+//! property tests that no input makes the rules panic.
 
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::inventory::{InstanceKind, InstanceSummary, Inventory, MapInventory, NoInventory};
+use crate::types::{Neo4jEnterpriseCluster, Neo4jEnterpriseStandalone};
+use crate::validate::{cluster, standalone};
 use crate::verdict::Verdict;
 
 pub(crate) const NAMESPACE: &str = "db";
@@ -57,15 +60,26 @@ pub(crate) enum Via {
     CrossBlind,
 }
 
-/// One row of a rule table: the spec merged (RFC 7386) into the base object's spec, the
-/// rule it exercises, whether it should fire, and the exact rule ids expected.
+/// Which instance kind a row of a cluster or standalone table runs against. Rows of the other
+/// kinds' tables leave it at `Both`, which [`run`] does not read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum On {
+    Both,
+    Cluster,
+    Standalone,
+}
+
+/// One row of a rule table: the spec merged (RFC 7386) into the base object's spec (and `meta`
+/// into its metadata), the rule it exercises, whether it should fire, and the exact rule ids
+/// expected (as multisets).
 #[derive(Debug, Clone)]
 pub(crate) struct Case {
     pub rule: &'static str,
     pub hit: bool,
     pub patch: Value,
+    pub meta: Value,
     pub old: Value,
-    pub name: Option<&'static str>,
+    pub on: On,
     pub via: Via,
     pub errors: Vec<&'static str>,
     pub warnings: Vec<&'static str>,
@@ -77,8 +91,9 @@ pub(crate) fn hit(rule: &'static str, patch: Value) -> Case {
         rule,
         hit: true,
         patch,
+        meta: json!({}),
         old: json!({}),
-        name: None,
+        on: On::Both,
         via: Via::Create,
         errors: vec![rule],
         warnings: vec![],
@@ -91,8 +106,9 @@ pub(crate) fn miss(rule: &'static str, patch: Value) -> Case {
         rule,
         hit: false,
         patch,
+        meta: json!({}),
         old: json!({}),
-        name: None,
+        on: On::Both,
         via: Via::Create,
         errors: vec![],
         warnings: vec![],
@@ -113,8 +129,12 @@ impl Case {
         let rule = self.rule;
         self.errors(&[]).warnings(&[rule])
     }
-    pub(crate) fn named(mut self, name: &'static str) -> Self {
-        self.name = Some(name);
+    pub(crate) fn named(mut self, name: &str) -> Self {
+        self.meta["name"] = json!(name);
+        self
+    }
+    pub(crate) fn on(mut self, on: On) -> Self {
+        self.on = on;
         self
     }
     pub(crate) fn via(mut self, via: Via) -> Self {
@@ -128,13 +148,15 @@ impl Case {
     }
 }
 
-/// The functions of one kind's module, so one runner serves all four tables.
+/// The functions of one kind's module, so one runner serves every table.
 pub(crate) struct Kind<T> {
     pub base: fn() -> Value,
     pub defaults: fn(&mut T),
     pub create: fn(&T) -> Verdict,
     pub update: fn(&T, &T) -> Verdict,
     pub cross: fn(&T, &str, &dyn Inventory) -> Verdict,
+    /// Every rule id the kind's findings may carry. Empty for the two instance kinds, whose ids
+    /// are spread over several tables (each passes its own list to [`run_instances`]).
     pub rules: &'static [&'static str],
 }
 
@@ -145,11 +167,19 @@ pub(crate) fn build<T: DeserializeOwned>(
     spec_patch: &Value,
     name: Option<&str>,
 ) -> T {
+    let meta = name.map_or_else(|| json!({}), |name| json!({ "name": name }));
+    decode(kind, document(kind, spec_patch, &meta))
+}
+
+/// `base` with `spec_patch` merged into its spec and `meta` into its metadata.
+fn document<T>(kind: &Kind<T>, spec_patch: &Value, meta: &Value) -> Value {
     let mut object = (kind.base)();
     json_patch::merge(&mut object["spec"], spec_patch);
-    if let Some(name) = name {
-        object["metadata"]["name"] = json!(name);
-    }
+    json_patch::merge(&mut object["metadata"], meta);
+    object
+}
+
+fn decode<T: DeserializeOwned>(kind: &Kind<T>, object: Value) -> T {
     let mut typed: T = match serde_json::from_value(object.clone()) {
         Ok(t) => t,
         Err(e) => panic!("case object does not decode: {e}: {object}"),
@@ -158,61 +188,138 @@ pub(crate) fn build<T: DeserializeOwned>(
     typed
 }
 
-fn sorted(mut v: Vec<&'static str>) -> Vec<&'static str> {
+pub(crate) fn sorted(mut v: Vec<&'static str>) -> Vec<&'static str> {
     v.sort_unstable();
     v
 }
 
-/// Runs every case and checks the rule table covers each rule id of the kind with a case
-/// where it fires and a near miss where it does not.
-pub(crate) fn run<T: DeserializeOwned>(kind: &Kind<T>, cases: &[Case]) {
-    let inv = inventory();
-    let mut failures = Vec::new();
-    for (i, case) in cases.iter().enumerate() {
-        let new = build(kind, &case.patch, case.name);
-        let verdict = match case.via {
-            Via::Create => (kind.create)(&new),
-            Via::Update => (kind.update)(&build(kind, &case.old, case.name), &new),
-            Via::Cross => (kind.cross)(&new, NAMESPACE, &inv),
-            Via::CrossBlind => (kind.cross)(&new, NAMESPACE, &NoInventory),
-        };
-        let mut warnings = verdict.warning_rules();
-        if matches!(case.via, Via::Create | Via::Update) {
-            // Every object of these kinds carries the not-implemented warning first.
-            if warnings.first() == Some(&"field-not-implemented") {
-                warnings.remove(0);
-            } else {
-                failures.push(format!(
-                    "case {i} ({} hit={}): no field-not-implemented warning first",
-                    case.rule, case.hit
-                ));
-            }
+/// The minimal valid cluster before defaults.
+pub(crate) fn cluster_json() -> Value {
+    json!({
+        "apiVersion": "neo4j.neo4j.com/v1beta1",
+        "kind": "Neo4jEnterpriseCluster",
+        "metadata": {"name": "graph", "namespace": "default"},
+        "spec": {
+            "image": {"repo": "neo4j", "tag": "5.26.0-enterprise"},
+            "topology": {"servers": 3},
+            "storage": {"size": "10Gi"},
+            "acceptLicenseAgreement": "yes"
         }
-        let (errors, warnings) = (sorted(verdict.error_rules()), sorted(warnings));
-        if errors != sorted(case.errors.clone()) || warnings != sorted(case.warnings.clone()) {
-            failures.push(format!(
-                "case {i} ({} hit={} via {:?}, patch {}): errors {errors:?} (want {:?}), warnings {warnings:?} (want {:?}); {:?}",
-                case.rule, case.hit, case.via, case.patch, case.errors, case.warnings, verdict
-            ));
+    })
+}
+
+/// The minimal valid standalone before defaults.
+pub(crate) fn standalone_json() -> Value {
+    json!({
+        "apiVersion": "neo4j.neo4j.com/v1beta1",
+        "kind": "Neo4jEnterpriseStandalone",
+        "metadata": {"name": "graph", "namespace": "default"},
+        "spec": {
+            "image": {"repo": "neo4j", "tag": "5.26.0-enterprise"},
+            "storage": {"size": "10Gi"},
+            "acceptLicenseAgreement": "yes"
         }
-        let fired = errors.contains(&case.rule) || warnings.contains(&case.rule);
-        if fired != case.hit {
+    })
+}
+
+pub(crate) const CLUSTER: Kind<Neo4jEnterpriseCluster> = Kind {
+    base: cluster_json,
+    defaults: |c| crate::defaults::cluster(&mut c.spec),
+    create: cluster::create,
+    update: cluster::update,
+    cross: cluster::cross,
+    rules: &[],
+};
+
+pub(crate) const STANDALONE: Kind<Neo4jEnterpriseStandalone> = Kind {
+    base: standalone_json,
+    defaults: |s| crate::defaults::standalone(&mut s.spec),
+    create: standalone::create,
+    update: standalone::update,
+    cross: standalone::cross,
+    rules: &[],
+};
+
+/// The minimal valid cluster with `spec_patch` merged into its spec, defaulted.
+pub(crate) fn cluster_with(spec_patch: Value) -> Neo4jEnterpriseCluster {
+    build(&CLUSTER, &spec_patch, None)
+}
+
+/// The minimal valid standalone with `spec_patch` merged into its spec, defaulted.
+pub(crate) fn standalone_with(spec_patch: Value) -> Neo4jEnterpriseStandalone {
+    build(&STANDALONE, &spec_patch, None)
+}
+
+/// What [`judge`] checks beyond the expected ids.
+struct Checks<'r> {
+    /// Create and update verdicts start with `field-not-implemented` (kinds not run yet).
+    not_run_yet: bool,
+    /// Every finding's rule id is one of these.
+    listed: Option<&'r [&'static str]>,
+}
+
+/// Runs one case against `kind` and records what differs from the row.
+fn judge<T: DeserializeOwned>(
+    kind: &Kind<T>,
+    label: &str,
+    i: usize,
+    case: &Case,
+    checks: &Checks,
+    failures: &mut Vec<String>,
+) {
+    let new = decode(kind, document(kind, &case.patch, &case.meta));
+    let verdict = match case.via {
+        Via::Create => (kind.create)(&new),
+        Via::Update => (kind.update)(&decode(kind, document(kind, &case.old, &case.meta)), &new),
+        Via::Cross => (kind.cross)(&new, NAMESPACE, &inventory()),
+        Via::CrossBlind => (kind.cross)(&new, NAMESPACE, &NoInventory),
+    };
+    let mut warnings = verdict.warning_rules();
+    if checks.not_run_yet && matches!(case.via, Via::Create | Via::Update) {
+        // Every object of these kinds carries the not-implemented warning first.
+        if warnings.first() == Some(&"field-not-implemented") {
+            warnings.remove(0);
+        } else {
             failures.push(format!(
-                "case {i} ({}): hit={} but fired={fired}",
+                "case {i}{label} ({} hit={}): no field-not-implemented warning first",
                 case.rule, case.hit
             ));
         }
-        for f in verdict.errors.iter().chain(&verdict.warnings) {
-            if f.message.contains('\n') || f.message.is_empty() || f.field.is_empty() {
-                failures.push(format!("case {i}: malformed finding {f:?}"));
-            }
-            if !kind.rules.contains(&f.rule) {
-                failures.push(format!("case {i}: rule {} is not listed in RULES", f.rule));
-            }
+    }
+    let (errors, warnings) = (sorted(verdict.error_rules()), sorted(warnings));
+    if errors != sorted(case.errors.clone()) || warnings != sorted(case.warnings.clone()) {
+        failures.push(format!(
+            "case {i}{label} ({} hit={} via {:?}, patch {}, meta {}): errors {errors:?} (want {:?}), warnings {warnings:?} (want {:?}); {:?}",
+            case.rule, case.hit, case.via, case.patch, case.meta, case.errors, case.warnings, verdict
+        ));
+    }
+    let fired = errors.contains(&case.rule) || warnings.contains(&case.rule);
+    if fired != case.hit {
+        failures.push(format!(
+            "case {i}{label} ({}): hit={} but fired={fired}",
+            case.rule, case.hit
+        ));
+    }
+    for f in verdict.errors.iter().chain(&verdict.warnings) {
+        if f.message.contains('\n') || f.message.is_empty() || f.field.is_empty() {
+            failures.push(format!("case {i}{label}: malformed finding {f:?}"));
+        }
+        if checks.listed.is_some_and(|rules| !rules.contains(&f.rule)) {
+            failures.push(format!(
+                "case {i}{label}: rule {} is not listed in RULES",
+                f.rule
+            ));
         }
     }
-    // `field-not-implemented` is on every object; the loop above checks it on each case.
-    for rule in kind.rules.iter().filter(|r| **r != "field-not-implemented") {
+}
+
+/// Records each of `rules` that has no case where it fires or no near miss.
+fn cover<'r>(
+    rules: impl IntoIterator<Item = &'r &'r str>,
+    cases: &[Case],
+    failures: &mut Vec<String>,
+) {
+    for rule in rules {
         if !cases.iter().any(|c| c.rule == *rule && c.hit) {
             failures.push(format!("rule {rule} has no case where it fires"));
         }
@@ -220,12 +327,91 @@ pub(crate) fn run<T: DeserializeOwned>(kind: &Kind<T>, cases: &[Case]) {
             failures.push(format!("rule {rule} has no near miss"));
         }
     }
+}
+
+fn report(failures: &[String]) {
     assert!(
         failures.is_empty(),
         "{} failures:\n{}",
         failures.len(),
         failures.join("\n")
     );
+}
+
+/// Runs every case and checks the rule table covers each rule id of the kind with a case
+/// where it fires and a near miss where it does not.
+pub(crate) fn run<T: DeserializeOwned>(kind: &Kind<T>, cases: &[Case]) {
+    let checks = Checks {
+        not_run_yet: true,
+        listed: Some(kind.rules),
+    };
+    let mut failures = Vec::new();
+    for (i, case) in cases.iter().enumerate() {
+        judge(kind, "", i, case, &checks, &mut failures);
+    }
+    // `field-not-implemented` is on every object; `judge` checks it on each case.
+    let rules = kind.rules.iter().filter(|r| **r != "field-not-implemented");
+    cover(rules, cases, &mut failures);
+    report(&failures);
+}
+
+/// Runs every case of a cluster or standalone table against the kind(s) its [`On`] names, and
+/// checks the table covers each of `rules` with a case where it fires and a near miss.
+pub(crate) fn run_instances(cases: &[Case], rules: &[&str]) {
+    let checks = Checks {
+        not_run_yet: false,
+        listed: None,
+    };
+    let mut failures = Vec::new();
+    for (i, case) in cases.iter().enumerate() {
+        if case.on != On::Standalone {
+            judge(&CLUSTER, " [cluster]", i, case, &checks, &mut failures);
+        }
+        if case.on != On::Cluster {
+            judge(
+                &STANDALONE,
+                " [standalone]",
+                i,
+                case,
+                &checks,
+                &mut failures,
+            );
+        }
+    }
+    cover(rules, cases, &mut failures);
+    report(&failures);
+}
+
+/// Rows with their target set to `on`: a table of one instance kind.
+pub(crate) fn all_on(on: On, cases: Vec<Case>) -> Vec<Case> {
+    cases.into_iter().map(|c| c.on(on)).collect()
+}
+
+/// Asserts a verdict holds exactly the expected ids (as multisets), each finding well-formed.
+pub(crate) fn assert_verdict(
+    what: &str,
+    v: &Verdict,
+    errors: &[&'static str],
+    warnings: &[&'static str],
+) {
+    assert_eq!(
+        sorted(v.error_rules()),
+        sorted(errors.to_vec()),
+        "errors of {what}: {:#?}",
+        v.errors
+    );
+    assert_eq!(
+        sorted(v.warning_rules()),
+        sorted(warnings.to_vec()),
+        "warnings of {what}: {:#?}",
+        v.warnings
+    );
+    for f in v.errors.iter().chain(&v.warnings) {
+        assert!(
+            !f.message.contains('\n') && !f.field.is_empty(),
+            "{what}: {f:?}"
+        );
+    }
 }
 
 /// Overwrites the leaves of `value` chosen by `edits` with values of the same JSON type
@@ -342,6 +528,85 @@ pub(crate) fn edits() -> impl proptest::strategy::Strategy<Value = Vec<(usize, u
         ),
         0..12,
     )
+}
+
+/// The instance kinds' never-panic input: one random edit per visited key: drop it, swap in a value of another type, or keep
+/// the type with a hostile value.
+pub(crate) fn scramble(v: &mut Value, edits: &mut impl Iterator<Item = (u8, String, i64)>) {
+    match v {
+        Value::Object(map) => {
+            let keys: Vec<String> = map.keys().cloned().collect();
+            for k in keys {
+                let Some((op, s, n)) = edits.next() else {
+                    return;
+                };
+                // Rare drops and type swaps, so most documents still decode.
+                match op {
+                    0..=5 => {
+                        map.remove(&k);
+                    }
+                    255 => {
+                        map.insert(k, Value::String(s));
+                    }
+                    254 => {
+                        map.insert(k, json!(n));
+                    }
+                    _ => {
+                        if let Some(child) = map.get_mut(&k) {
+                            scramble(child, edits);
+                        }
+                    }
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|i| scramble(i, edits)),
+        Value::String(s) => {
+            if let Some((op, new, _)) = edits.next()
+                && op % 2 == 0
+            {
+                *s = new;
+            }
+        }
+        Value::Number(_) => {
+            if let Some((op, _, n)) = edits.next()
+                && op % 2 == 0
+            {
+                *v = json!(n);
+            }
+        }
+        Value::Bool(b) => *b = !*b,
+        Value::Null => {}
+    }
+}
+
+fn hostile_string() -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    prop_oneof![
+        Just(String::new()),
+        "\\PC{0,70}",
+        ".{0,20}",
+        "[a-z0-9./-]{0,80}",
+        Just("-1".to_string()),
+        Just("-1Gi".to_string()),
+        Just("999999Ti".to_string()),
+        Just("oidc-".to_string()),
+        Just("NEO4J_AUTH".to_string()),
+        Just("/data".to_string()),
+    ]
+}
+
+/// Edits for [`scramble`]: an operation, a string and a number per visited key.
+pub(crate) fn scramble_edits() -> impl proptest::strategy::Strategy<Value = Vec<(u8, String, i64)>>
+{
+    use proptest::prelude::*;
+    let number = prop_oneof![
+        4 => -5i64..200,
+        2 => any::<i32>().prop_map(i64::from),
+        1 => Just(i64::from(i32::MAX)),
+        1 => Just(i64::from(i32::MIN)),
+        1 => any::<i64>(),
+    ];
+    proptest::collection::vec((any::<u8>(), hostile_string(), number), 0..300)
 }
 
 /// The two property tests of a kind's rules: `$mutated` runs them ([`exercise`]) on the
