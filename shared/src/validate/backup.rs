@@ -17,43 +17,6 @@ use crate::types::{BackupOptions, Neo4jBackup, RetentionPolicy, StorageLocation,
 use crate::verdict::Verdict;
 use crate::{cron, names, version};
 
-/// Every rule id this module can report (errors, warnings and cross checks).
-pub const RULES: &[&str] = &[
-    "field-not-implemented",
-    "backup-instance-ref-required",
-    "backup-scope-required",
-    "backup-scope-exclusive",
-    "backup-database-name",
-    "backup-sharded-name",
-    "backup-storage-type",
-    "backup-storage-provider",
-    "backup-storage-charset",
-    "backup-schedule-cron",
-    "backup-scheduled-name-len",
-    "backup-cloud-provider",
-    "backup-identity-provider",
-    "backup-retention-max-age",
-    "backup-retention-max-count",
-    "backup-retention-policy",
-    "backup-retention-criterion",
-    "backup-args-format",
-    "backup-args-deprecated",
-    "backup-chain-self",
-    "backup-chain-name",
-    "backup-temp-path",
-    "backup-options-patterns",
-    "backup-replication-source",
-    "backup-retention-on-delete",
-    "backup-retention-diff",
-    "backup-cloud-retention",
-    "backup-replication-caveat",
-    // Cross checks.
-    "backup-instance-not-found",
-    "backup-version-flags",
-    "backup-validate-unsupported",
-    "cross-check-skipped",
-];
-
 /// Longest name of a scheduled backup: its CronJob `<name>-backup-cron` must fit the 52
 /// characters Kubernetes allows a CronJob name.
 pub const SCHEDULED_NAME_MAX: usize = 52 - "-backup-cron".len();
@@ -681,7 +644,7 @@ mod tests {
         create,
         update,
         cross,
-        rules: RULES,
+        rules: || crate::catalog::coverage::kind(crate::engine::Kind::Backup),
     };
 
     fn s3() -> Value {

@@ -897,36 +897,6 @@ pub(crate) mod tests {
         ]
     }
 
-    const CLUSTER_RULES: &[&str] = &[
-        "cluster-min-servers",
-        "cluster-max-servers",
-        "cluster-min-system-primaries-floor",
-        "cluster-min-system-primaries-ceiling",
-        "cluster-server-mode-constraint-enum",
-        "cluster-server-role-index-range",
-        "cluster-server-role-index-duplicate",
-        "cluster-server-roles-all-secondary",
-        "cluster-server-role-mode-enum",
-        "cluster-server-roles-max-items",
-        "cluster-mode-has-primary",
-        "cluster-even-servers",
-        "cluster-even-min-system-primaries",
-        "cluster-two-servers",
-        "cluster-many-servers",
-        "cluster-mode-all-primary",
-        "cluster-mode-all-secondary",
-        "sharding-version",
-        "sharding-min-servers",
-        "sharding-required-settings",
-        "sharding-min-memory",
-        "sharding-min-cpu",
-        "memory-exceeds-limit",
-        "memory-container-min",
-        "memory-cluster-size-min",
-        "memory-value-neo4j-syntax",
-        "field-not-implemented",
-    ];
-
     #[test]
     fn the_minimal_valid_cluster_has_no_findings() {
         let c = valid_cluster();
@@ -948,8 +918,8 @@ pub(crate) mod tests {
                 c.errors.contains(&c.rule) || c.warnings.contains(&c.rule),
             )
         }));
-        assert_covered(CLUSTER_RULES, &coverage);
-        assert_covered(UPDATE_RULES, &coverage);
+        assert_covered(&crate::catalog::coverage::cluster(), &coverage);
+        assert_covered(&crate::catalog::coverage::cluster_update(), &coverage);
     }
 
     struct UpdateCase {
@@ -1133,15 +1103,6 @@ pub(crate) mod tests {
             ),
         ]
     }
-
-    const UPDATE_RULES: &[&str] = &[
-        "cluster-scale-down-floor",
-        "cluster-scale-below-system-primaries",
-        "cluster-version-upgrade",
-        "storage-size-no-shrink",
-        "cluster-storage-class-immutable",
-        "cluster-min-system-primaries-immutable",
-    ];
 
     #[test]
     fn cluster_update_rules_table() {

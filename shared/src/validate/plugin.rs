@@ -16,41 +16,6 @@ use crate::engine::Inventory;
 use crate::types::{Neo4jPlugin, PluginResourceRequirements, PluginSecurity, PluginSource};
 use crate::verdict::Verdict;
 
-/// Every rule id this module can report (errors, warnings and cross checks).
-pub const RULES: &[&str] = &[
-    "field-not-implemented",
-    "plugin-cluster-ref-required",
-    "plugin-name-required",
-    "plugin-version-required",
-    "plugin-name-charset",
-    "plugin-install-mode",
-    "plugin-source-type",
-    "plugin-url-https",
-    "plugin-url-required",
-    "plugin-checksum-required",
-    "plugin-checksum-format",
-    "plugin-registry-url",
-    "plugin-verified-url",
-    "plugin-verified-checksum",
-    "plugin-verified-source-type",
-    "plugin-verified-no-deps",
-    "plugin-dependency-name",
-    "plugin-dependency-constraint",
-    "plugin-security-policy",
-    "plugin-security-overlap",
-    "plugin-procedure-name",
-    "plugin-resources",
-    "plugin-config-key",
-    "plugin-config-no-newline",
-    "plugin-unknown",
-    "plugin-deprecated",
-    "plugin-version-below-min",
-    "plugin-immutable-field",
-    // Cross checks.
-    "plugin-cluster-not-found",
-    "cross-check-skipped",
-];
-
 const INSTALL_MODES: [&str; 3] = ["Managed", "PreBaked", "VerifiedDownload"];
 const SOURCE_TYPES: [&str; 4] = ["official", "community", "custom", "url"];
 const SECURITY_POLICIES: [&str; 3] = ["strict", "moderate", "permissive"];
@@ -511,7 +476,7 @@ mod tests {
         create,
         update,
         cross,
-        rules: RULES,
+        rules: || crate::catalog::coverage::kind(crate::engine::Kind::Plugin),
     };
 
     const SHA256: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789ABCDEF";

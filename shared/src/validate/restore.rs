@@ -15,32 +15,6 @@ use crate::types::{
 use crate::units::go_duration_seconds;
 use crate::verdict::Verdict;
 
-/// Every rule id this module can report (errors, warnings and cross checks).
-pub const RULES: &[&str] = &[
-    "field-not-implemented",
-    "restore-instance-ref-required",
-    "restore-source-type",
-    "restore-backup-ref-required",
-    "restore-backup-path-required",
-    "restore-backup-path-charset",
-    "restore-pitr-config",
-    "restore-all-exclusive",
-    "restore-all-needs-backup",
-    "restore-database-required",
-    "restore-database-system",
-    "restore-database-name",
-    "restore-timeout",
-    "restore-temp-path",
-    "restore-options-patterns",
-    "restore-storage-type",
-    "restore-storage-charset",
-    "restore-hook-job",
-    // Cross checks.
-    "restore-instance-not-found",
-    "restore-pitr-cluster",
-    "cross-check-skipped",
-];
-
 const RESTORE_STORAGE: StorageRules = StorageRules {
     type_: "restore-storage-type",
     charset: "restore-storage-charset",
@@ -363,7 +337,7 @@ mod tests {
         create,
         update,
         cross,
-        rules: RULES,
+        rules: || crate::catalog::coverage::kind(crate::engine::Kind::Restore),
     };
 
     fn storage_source() -> Value {

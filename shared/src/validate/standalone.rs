@@ -186,14 +186,7 @@ mod tests {
                 .iter()
                 .map(|(rule, _, _, errors)| (*rule, errors.contains(rule))),
         );
-        assert_covered(
-            &[
-                "standalone-memory-floor",
-                "standalone-storage-class-immutable",
-                "storage-size-no-shrink",
-            ],
-            &coverage,
-        );
+        assert_covered(&crate::catalog::coverage::standalone(), &coverage);
     }
 
     fn rich_template() -> Value {
