@@ -64,7 +64,7 @@ pub const RULES: &[Rule] = &[
         kinds: ALL_KINDS,
         operation: Admission,
         fields: &["*", "(object)"],
-        message: "cannot be decoded: {decoder error} (error, 422, from the validating webhook and `check`) | {field}: {decoder error}; no defaults applied (warning from the mutating webhook)",
+        message: "cannot be decoded: {decoder error} (error, 422, from the validating webhook and check) | {field}: {decoder error}; no defaults applied (warning from the mutating webhook)",
         hint: "give the named field the type the schema expects (e.g. a number, not a string); the field is the path of the first value that does not decode",
     },
 ];

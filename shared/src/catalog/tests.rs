@@ -56,6 +56,8 @@ fn rows_are_complete_and_one_line() {
                 "{what}: {text:?} is not one line"
             );
             assert_eq!(text.trim(), text, "{what}: {text:?} has outer spaces");
+            // Printed inside markdown code spans by `neo4j-webhook rules`.
+            assert!(!text.contains('`'), "{what}: {text:?} holds a backtick");
         }
         let mut kinds = r.kinds.to_vec();
         kinds.sort_unstable();

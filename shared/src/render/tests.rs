@@ -1,4 +1,4 @@
-//! Rendering tests: names, labels, ports and selectors against `api/OBJECTS.md`, determinism,
+//! Rendering tests: names, labels, ports and selectors (`docs/design.md`, Names), determinism,
 //! what rolls pods and what does not, the disruption budget, memory, and that no user value
 //! reaches a shell script.
 

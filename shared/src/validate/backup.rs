@@ -1,4 +1,4 @@
-//! Rules of Neo4jBackup (`api/REFERENCE.md` §4.3, warnings §4.9). `create` checks the object
+//! Rules of Neo4jBackup (the `backup-…` ids of `docs/rules.md`). `create` checks the object
 //! alone; `cross` checks its target against the inventory of clusters and standalones (target
 //! existence, image version against the options). Rules needing other Neo4jBackups or Secrets
 //! (`backup-chain-target`, the sibling half of `backup-replication-source`,

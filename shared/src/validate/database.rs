@@ -1,4 +1,4 @@
-//! Rules of Neo4jDatabase (`api/REFERENCE.md` §4.6, warnings §4.9). `create` checks the object
+//! Rules of Neo4jDatabase (the `database-…` ids of `docs/rules.md`). `create` checks the object
 //! alone (the name reaches Cypher as an identifier, so its grammar is enforced); `cross` checks
 //! it against its host in the inventory: existence (a warning, since one `kubectl apply` may
 //! create both in any order), the topology against the host's servers, and point-in-time

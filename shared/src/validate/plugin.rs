@@ -1,4 +1,4 @@
-//! Rules of Neo4jPlugin (`api/REFERENCE.md` §4.5, warnings §4.9). The plugin name lands in the
+//! Rules of Neo4jPlugin (the `plugin-…` ids of `docs/rules.md`). The plugin name lands in the
 //! JSON value of `NEO4J_PLUGINS`, a file path and an init container's name, and config keys,
 //! values and procedure lists land in neo4j.conf, so their charsets are enforced here.
 //! `cross` checks the target exists; `plugin-duplicate` needs the other Neo4jPlugins and is the

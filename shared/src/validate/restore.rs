@@ -1,7 +1,8 @@
-//! Rules of Neo4jRestore (`api/REFERENCE.md` §4.4). `create` checks the object alone; `cross`
-//! checks the target against the inventory (existence, and that point-in-time recovery is not
-//! asked of a cluster). Rules needing other kinds or live state (`restore-backup-exists`,
-//! `restore-not-sharded`, `restore-overwrite-confirm`) are the controller's.
+//! Rules of Neo4jRestore (the `restore-…` ids of `docs/rules.md`). `create` checks the object
+//! alone; `cross` checks the target against the inventory (existence, and that point-in-time
+//! recovery is not asked of a cluster). Rules needing other kinds or live state
+//! (`restore-backup-exists`, `restore-not-sharded`, `restore-overwrite-confirm`) are the
+//! controller's.
 
 use super::backup::{StorageRules, path_safe, storage_fields, temp_path, temp_storage_size};
 use super::{

@@ -1,4 +1,4 @@
-//! Rules of Neo4jEnterpriseStandalone (`api/RULES.md` §1, §3, §7): the shared instance rules of
+//! Rules of Neo4jEnterpriseStandalone (`docs/rules.md`): the shared instance rules of
 //! [`super::instance`] (including those the reference applied to clusters only), the memory
 //! floor and the storage update rules. A standalone has no topology and no warnings of its own.
 
@@ -160,7 +160,7 @@ mod tests {
                 &["storage-size-no-shrink"],
             ),
             ("storage-size-no-shrink", size("10Gi"), size("10240Mi"), &[]),
-            // U3 is a cluster rule in RULES §3.
+            // cluster-version-upgrade is a cluster rule only.
             (
                 "cluster-version-upgrade",
                 tag("2025.01.0"),
