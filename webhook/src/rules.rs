@@ -159,9 +159,9 @@ The same list is printed by `neo4j-webhook rules` (`--output text`, `json` or `m
 - **when**: `create, update` is checked on every CREATE and UPDATE from the object alone;
   `update` only on UPDATE, comparing the stored object with the new one; `cross` on CREATE
   and UPDATE against other objects (the webhook's watch cache of clusters and standalones, or
-  the other documents of a `check` run) or the object's namespace — without a view of the
-  cluster such a check is skipped with `cross-check-skipped`; `admission` is checked by the
-  engine for every kind before the kind's own rules.
+  the other documents of a `check` run) or the object's namespace; without a view of the
+  cluster the checks that need other objects are skipped, with `cross-check-skipped`.
+  `admission` is checked by the engine for every kind before the kind's own rules.
 - **fields**: the field paths the finding names; `*` stands for a map key or a list index
   (`spec.config[*]`, `spec.extraVolumes[*].name`).
 - **message**: the shape of the message; `{…}` stands for a value taken from the object, and
