@@ -273,7 +273,8 @@ fn src_dir() -> PathBuf {
 }
 
 /// Every source file under `src/` except the catalogue itself: (non-test code, all code).
-/// Test code is `#[cfg(test)]` items and the files of modules declared `#[cfg(test)]`.
+/// Test code is `#[cfg(test)]` items, files marked `#![cfg(test)]`, and the files of modules
+/// declared `#[cfg(test)]` (with everything below them).
 fn sources() -> (Vec<Source>, Vec<Source>) {
     let mut files = Vec::new();
     rust_files(&src_dir(), &mut files);
@@ -284,6 +285,9 @@ fn sources() -> (Vec<Source>, Vec<Source>) {
         let text =
             std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let (code, literals) = lex(&text);
+        if code.contains("#![cfg(test)]") {
+            test_only.insert(path.clone());
+        }
         let (ranges, test_modules) = test_items(&code);
         for name in test_modules {
             let dir = module_dir(&path);
