@@ -6,7 +6,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 ROOT := $(shell pwd)
 
-.PHONY: all run test deps fmt-check clippy unit crds bench fuzz controlplane cluster-up cluster-down e2e clean
+.PHONY: all run test deps fmt-check clippy unit crds rules-doc bench fuzz controlplane cluster-up cluster-down e2e clean
 
 all: test
 
@@ -37,6 +37,11 @@ unit:
 ## crds: regenerate manifests/crds from the Rust types (a test fails when they drift).
 crds:
 	$(CARGO) run -q -p neo4j-shared --bin crdgen -- manifests/crds
+
+## rules-doc: regenerate docs/rules.md from the rule catalogue (a test fails when it drifts).
+rules-doc:
+	$(CARGO) run -q -p neo4j-webhook -- rules --output markdown > docs/rules.md.tmp
+	mv docs/rules.md.tmp docs/rules.md
 
 ## controlplane: build etcd, kube-apiserver, kube-controller-manager and kubectl (cached).
 controlplane:

@@ -1,4 +1,4 @@
-//! Defaults per kind (`api/RULES.md` §4, `api/REFERENCE.md` §5), as pure idempotent functions.
+//! Defaults per kind (`docs/design.md`, Admission), as pure idempotent functions.
 //! The mutating webhook returns their effect as a JSON patch, so the stored object carries every
 //! default; the controller re-applies them in memory for objects stored before the webhook.
 //!

@@ -2,6 +2,7 @@
 //! defaults, validation, memory sizing, naming — as pure functions with no I/O, so the webhook,
 //! the offline checker and the controller all run the same lines.
 
+pub mod catalog;
 pub mod crd;
 pub mod cron;
 pub mod defaults;

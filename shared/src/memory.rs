@@ -1,6 +1,7 @@
-//! Heap / page cache / OS split for a Neo4j server container (`api/RULES.md` §5): 60 % heap and
-//! 30 % page cache from 4Gi up, 50 % / 25 % below, with clamps and an OS reserve that rounding
-//! never eats. Explicit user values win; the rules they must pass are in `validate::memory`.
+//! Heap / page cache / OS split for a Neo4j server container (`docs/design.md`, Memory): 60 %
+//! heap and 30 % page cache from 4Gi up, 50 % / 25 % below, with clamps and an OS reserve that
+//! rounding never eats. Explicit user values win; the `memory-…` rules of `docs/rules.md`
+//! (in `validate::memory`) check them.
 
 use std::collections::BTreeMap;
 
@@ -52,7 +53,7 @@ pub enum MemoryError {
     LimitTooSmall { limit: u64 },
 }
 
-/// The reference's raw split in bytes (§5.1 steps 1–2), before rendering.
+/// The reference's raw split in bytes (percentages, clamps, scaling), before rendering.
 fn raw_split(limit: u64) -> (f64, f64) {
     let l = limit as f64;
     let reserve = os_reserve(limit) as f64;
@@ -164,7 +165,7 @@ fn trim_decimal(v: f64, unit: &str) -> String {
     format!("{s}{unit}")
 }
 
-/// The transaction-memory parser of §5.2: `g`/`m`/`k` suffixes (any case, fractions), or bytes.
+/// The reference's transaction-memory parser: `g`/`m`/`k` suffixes (any case, fractions), or bytes.
 pub(crate) fn parse_tx_base(s: &str) -> Option<u64> {
     let t = s.trim().to_ascii_lowercase();
     for (suf, scale) in [("g", GI), ("m", MI), ("k", KI)] {

@@ -1,6 +1,6 @@
-//! Every generated object name and label set, in one place (`api/OBJECTS.md`). The controller,
-//! the validator's name-length rules and the tests all use these functions, so a suffix is
-//! spelled exactly once.
+//! Every generated object name and label set, in one place (`docs/design.md`, Names). The
+//! controller, the validator's name-length rules and the tests all use these functions, so a
+//! suffix is spelled exactly once.
 
 use std::collections::BTreeMap;
 

@@ -92,8 +92,9 @@ pub fn quantity_millicores(s: &str) -> Option<u64> {
         .map(|v| (v * 1000.0).round() as u64)
 }
 
-/// The reference validator's lenient memory parser (§1.9): trim, lower-case; `g`/`gi`, `m`/`mi`,
-/// `k`/`ki` are binary multiples of a decimal number; anything else is a quantity.
+/// The reference validator's lenient memory parser (how the memory rules read a size): trim,
+/// lower-case; `g`/`gi`, `m`/`mi`, `k`/`ki` are binary multiples of a decimal number; anything
+/// else is a quantity.
 pub fn lenient_memory_bytes(s: &str) -> Option<u64> {
     let t = s.trim().to_ascii_lowercase();
     for (suffixes, scale) in [

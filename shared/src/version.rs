@@ -1,5 +1,5 @@
-//! Neo4j image tag parsing (`api/RULES.md` §6): which tags are supported, CalVer switches, and
-//! the upgrade matrix.
+//! Neo4j image tag parsing (`docs/design.md`, Versions): which tags are supported, CalVer
+//! switches, and the upgrade matrix.
 
 use std::cmp::Ordering;
 
@@ -49,7 +49,7 @@ fn parse_core(s: &str) -> Option<Neo4jVersion> {
     })
 }
 
-/// Parses an image tag as the reference's version parser does (§6.1): strip one leading `v`,
+/// Parses an image tag as the reference's version parser does: strip one leading `v`,
 /// then `neo4j-`, then `neo4j:`, cut at the first `-`, need two integer parts.
 pub fn parse_tag(tag: &str) -> Option<Neo4jVersion> {
     if tag.is_empty() {
@@ -61,12 +61,13 @@ pub fn parse_tag(tag: &str) -> Option<Neo4jVersion> {
     parse_core(t)
 }
 
-/// The upgrade matrix's parser (§6.3): strips a leading `v` only.
+/// The upgrade matrix's parser: strips a leading `v` only.
 fn parse_upgrade_tag(tag: &str) -> Option<Neo4jVersion> {
     parse_core(tag.strip_prefix('v').unwrap_or(tag))
 }
 
-/// Why an image tag change is refused (rule U3), or `None` when it is allowed.
+/// Why an image tag change is refused (`cluster-version-upgrade`), or `None` when it is
+/// allowed.
 pub fn upgrade_refusal(old_tag: &str, new_tag: &str) -> Option<String> {
     if old_tag == new_tag {
         return None;

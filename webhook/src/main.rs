@@ -1,5 +1,5 @@
 //! The `neo4j-webhook` binary: `serve` runs the admission server, `check` runs the same
-//! defaults and rules over manifest files offline.
+//! defaults and rules over manifest files offline, `rules` lists every rule id.
 
 use std::process::ExitCode;
 
@@ -19,6 +19,10 @@ enum Command {
     Serve(neo4j_webhook::serve::Args),
     /// Run the webhook's defaults and validation over manifest files, without a cluster.
     Check(neo4j_webhook::check::Args),
+    /// List every rule id admission can report: severity, kinds, when it is checked, fields,
+    /// message and what to do. Ids are stable: metric labels, event reasons and dashboards
+    /// use them.
+    Rules(neo4j_webhook::rules::Args),
 }
 
 fn main() -> ExitCode {
@@ -26,5 +30,6 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Serve(args) => neo4j_webhook::serve::run(args),
         Command::Check(args) => neo4j_webhook::check::run(args),
+        Command::Rules(args) => neo4j_webhook::rules::run(args),
     }
 }

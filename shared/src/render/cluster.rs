@@ -1,4 +1,4 @@
-//! The objects of a Neo4jEnterpriseCluster (`api/OBJECTS.md` §1.1, §2.1, §3, §4.1, §5, §6).
+//! The objects of a Neo4jEnterpriseCluster (`docs/design.md`, Names and Rendering decisions).
 
 use std::collections::BTreeMap;
 
@@ -32,7 +32,8 @@ use super::tls::{self, CertificateInput, service_names};
 /// ConfigMap keys that change what a running server does; their hash rolls the pods.
 pub(crate) const HASHED_KEYS: [&str; 4] =
     ["neo4j.conf", "startup.sh", "health.sh", "truststore.sh"];
-/// Long enough for Neo4j to checkpoint and leave the cluster cleanly (OBJECTS §9.24).
+/// Long enough for Neo4j to checkpoint and leave the cluster cleanly (the reference's 30 s
+/// was not).
 pub(crate) const TERMINATION_GRACE_SECONDS: i64 = 120;
 const ZONE_KEY: &str = "topology.kubernetes.io/zone";
 const HOSTNAME_KEY: &str = "kubernetes.io/hostname";
@@ -66,7 +67,7 @@ impl Ctx<'_> {
     fn tag(&self) -> &str {
         &self.spec.image.tag
     }
-    /// The base label set with a role, minus `neo4j.com/clustering` (OBJECTS §1.1).
+    /// The base label set with a role, minus `neo4j.com/clustering` (as the reference labels it).
     fn labels(&self, role: Option<&str>) -> Labels {
         let mut l = self.names.base_labels(self.tag(), role);
         l.remove(LABEL_CLUSTERING);
@@ -297,7 +298,7 @@ fn metrics_service(cx: &Ctx<'_>) -> Result<DesiredObject, RenderError> {
     )
 }
 
-/// DNS names of the cluster certificate (OBJECTS §5): 12 for the Services, 9 per server.
+/// DNS names of the cluster certificate: 12 for the Services, 9 per server.
 pub(crate) fn certificate_dns_names(names: &ClusterNames, ns: &str, servers: i32) -> Vec<String> {
     let mut out: Vec<String> = [
         names.client_service(),
@@ -365,7 +366,8 @@ fn pod_disruption_budget(cx: &Ctx<'_>) -> Result<DesiredObject, RenderError> {
     )
 }
 
-/// Requests 500m / 1Gi, limits 1000m / 2Gi unless `spec.resources` is given (RULES §4.3).
+/// Requests 500m / 1Gi, limits 1000m / 2Gi unless `spec.resources` is given (the reference's
+/// defaults).
 fn resources(spec: &Neo4jEnterpriseClusterSpec) -> corev1::ResourceRequirements {
     spec.resources
         .clone()
@@ -373,8 +375,8 @@ fn resources(spec: &Neo4jEnterpriseClusterSpec) -> corev1::ResourceRequirements 
 }
 
 /// `spec.affinity` with the placement's anti-affinity term added to (never replacing) the
-/// user's own pod anti-affinity (OBJECTS §9.25). The default topology key is the node: zone
-/// anti-affinity cannot place three servers in two zones.
+/// user's own pod anti-affinity (the reference overwrote it). The default topology key is the
+/// node: zone anti-affinity cannot place three servers in two zones.
 fn affinity(cx: &Ctx<'_>) -> Option<corev1::Affinity> {
     let user = cx.spec.affinity.clone();
     let Some(anti) = cx

@@ -1,4 +1,5 @@
-//! neo4j.conf and the scripts of the `<name>-config` ConfigMaps (`api/OBJECTS.md` §4).
+//! neo4j.conf and the scripts of the `<name>-config` ConfigMaps (`docs/design.md`, Rendering
+//! decisions).
 //!
 //! A file is built as an ordered list of sections and settings, then deduplicated once: a
 //! scalar key keeps its last value (so a `spec.config` entry overrides a built-in default),
@@ -57,12 +58,12 @@ const CLUSTER_MANAGED_KEYS: [&str; 19] = [
 ];
 /// Written at first boot from `bootstrap.conf`.
 const SYSTEM_PRIMARIES_KEY: &str = "dbms.cluster.minimum_initial_system_primaries_count";
-/// Keys a standalone's `spec.config` may not override (OBJECTS §4.2).
+/// Keys a standalone's `spec.config` may not override (`config-tls-managed`).
 const STANDALONE_MANAGED_KEYS: [&str; 2] =
     ["server.bolt.tls_level", "server.directories.certificates"];
 const SSL_POLICY_PREFIX: &str = "dbms.ssl.policy.";
 
-/// JVM flags of every cluster server (OBJECTS §2.1), one `server.jvm.additional` line each.
+/// JVM flags of every cluster server (the reference's), one `server.jvm.additional` line each.
 const CLUSTER_JVM_FLAGS: [&str; 13] = [
     "-XX:+UseG1GC",
     "-XX:MaxGCPauseMillis=200",
@@ -350,7 +351,7 @@ pub(crate) struct ClusterConfInput<'a> {
 }
 
 /// The static neo4j.conf shared by every server of a cluster. Nothing in it depends on the
-/// server count, so scaling never changes it (OBJECTS §9.21).
+/// server count, so scaling never changes it (`docs/design.md`: discovery by DNS SRV).
 pub(crate) fn cluster_conf(i: &ClusterConfInput<'_>) -> String {
     let mut conf = Conf::default();
     let mem = i.memory.conf_keys();
@@ -469,7 +470,7 @@ pub(crate) struct StandaloneConfInput<'a> {
     pub trusted_cas: bool,
 }
 
-/// The standalone's neo4j.conf (OBJECTS §4.2): no memory, store format or directory keys.
+/// The standalone's neo4j.conf: no memory, store format or directory keys.
 pub(crate) fn standalone_conf(i: &StandaloneConfInput<'_>) -> String {
     let mut conf = Conf::default();
     conf.section("listen");
@@ -521,7 +522,7 @@ pub(crate) fn bootstrap_conf(system_primaries: i32) -> String {
 /// `initial.server.mode_constraint` per server, one `<index> <MODE>` line each, plus
 /// `default <MODE>` for the global `serverModeConstraint`. A server's own hint wins (`NONE`
 /// included); servers without one take the default — the precedence the CRD documents (the
-/// reference let any hint switch the global constraint off for every server, OBJECTS §9.19).
+/// reference let any hint switch the global constraint off for every server).
 /// First-boot data like `bootstrap.conf`; only `PRIMARY`/`SECONDARY`/`NONE` are written.
 pub(crate) fn server_modes(t: &TopologyConfiguration) -> String {
     let mode = |m: &str| match m {

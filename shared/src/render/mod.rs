@@ -1,5 +1,5 @@
 //! Rendering: every Kubernetes object the controller server-side applies for a cluster or a
-//! standalone, as pure functions of the defaulted custom resource (`api/OBJECTS.md`).
+//! standalone, as pure functions of the defaulted custom resource (`docs/design.md`).
 //!
 //! Output is deterministic byte for byte (sorted maps, no timestamps, no randomness), so a
 //! no-op reconcile produces identical objects and [`DesiredObject::hash`] lets the controller
@@ -7,7 +7,8 @@
 //! as `sessionAffinity` or a Service's `clusterIP` are left to the API server, so the two never
 //! fight.
 //!
-//! Design decisions (where this departs from the reference, `api/OBJECTS.md` §9 says why):
+//! Design decisions (where this departs from the reference; `docs/design.md`, Rendering
+//! decisions):
 //!
 //! - **Discovery by DNS SRV.** Every server's neo4j.conf names one endpoint,
 //!   `_tcp-tx._tcp.<c>-headless.<ns>.svc.cluster.local:0`, with `resolver_type=SRV`. Kubernetes
@@ -15,7 +16,8 @@
 //!   Service sets `publishNotReadyAddresses`), whose target is the pod's FQDN — the same name the
 //!   server advertises and its certificate carries, so strict TLS hostname checks hold. The
 //!   list therefore follows the pods and never appears in the pod template: scaling 3 → 6 changes
-//!   `replicas` (and the PDB and Certificate), nothing that restarts a pod (§9.21). The K8S
+//!   `replicas` (and the PDB and Certificate), nothing that restarts a pod (the reference baked
+//!   the server list into the startup script, so every scale rolled every pod). The K8S
 //!   resolver was rejected: Neo4j's K8S resolver lists *Services* and needs one Service per
 //!   server whose name is the advertised address, plus API access from every pod. LIST needs the
 //!   count in the config (a restart on every scale); DNS A records hand out bare pod IPs, which
@@ -24,7 +26,7 @@
 //!   Kubernetes API any more, so the pods run under the `<c>-discovery` ServiceAccount (kept for
 //!   `podServiceAccountAnnotations`, i.e. workload identity) with no token mounted, and the
 //!   controller needs no permission to grant RBAC. The `<c>-discovery` Service exposed port 5000
-//!   (discovery v1), on which nothing listens (§9.23). Objects of that name left by the
+//!   (discovery v1), on which nothing listens. Objects of that name left by the
 //!   reference are owned by the cluster and garbage-collected with it.
 //! - **First-boot settings are not hashed.** `minimum_initial_system_primaries_count` and
 //!   `initial.server.mode_constraint` live in `bootstrap.conf` / `server-modes.conf` and are
@@ -39,9 +41,9 @@
 //!   lose two of its three system primaries. Two servers cannot lose one and keep a majority, so
 //!   their budget allows none (a node drain then waits for an operator).
 //! - **PVC retention follows `spec.storage.retentionPolicy`** (`whenDeleted`), so deleting the
-//!   resource removes or keeps the volumes through the StatefulSet controller, with no finalizer
-//!   (§9.9); `whenScaled: Delete` as in the reference.
-//! - **TLS** (cert-manager mode): a Certificate per §5, mounted at `/ssl`; with strict peer
+//!   resource removes or keeps the volumes through the StatefulSet controller, with no finalizer;
+//!   `whenScaled: Delete` as in the reference.
+//! - **TLS** (cert-manager mode): one Certificate per instance, mounted at `/ssl`; with strict peer
 //!   validation (the default) the CA is also mounted as `/ssl/trusted/ca.crt` and the cluster
 //!   policy requires and verifies peer certificates. The Certificate's DNS names grow with the
 //!   servers; the Secret it writes is mounted without `subPath`, so renewals reach running pods.

@@ -1,4 +1,4 @@
-//! The objects of a Neo4jEnterpriseStandalone (`api/OBJECTS.md` §1.2, §2.2, §3, §4.2, §5).
+//! The objects of a Neo4jEnterpriseStandalone (`docs/design.md`, Names and Rendering decisions).
 
 use std::collections::BTreeMap;
 
@@ -206,7 +206,7 @@ fn statefulset(cx: &Ctx<'_>, config_hash: &str) -> Result<DesiredObject, RenderE
     let mut mounts = vec![
         mount(VOLUME_CLAIM_STANDALONE_DATA, "/data", false),
         mount("neo4j-config", "/conf", true),
-        // Plugin installers write here (OBJECTS §9.29).
+        // Plugin installers write here (the reference's standalone pod lacked this volume).
         mount("plugins", "/plugins", false),
     ];
     let mut volumes = vec![

@@ -1,5 +1,6 @@
-//! The cert-manager `Certificate` of an instance in `cert-manager` TLS mode (`api/OBJECTS.md`
-//! §5): cert-manager writes the key pair and CA into `<name>-tls-secret`, mounted at `/ssl`.
+//! The cert-manager `Certificate` of an instance in `cert-manager` TLS mode (`docs/design.md`,
+//! Rendering decisions): cert-manager writes the key pair and CA into `<name>-tls-secret`,
+//! mounted at `/ssl`.
 
 use serde_json::{Map, Value, json};
 

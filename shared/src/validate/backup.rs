@@ -1,4 +1,4 @@
-//! Rules of Neo4jBackup (`api/REFERENCE.md` §4.3, warnings §4.9). `create` checks the object
+//! Rules of Neo4jBackup (the `backup-…` ids of `docs/rules.md`). `create` checks the object
 //! alone; `cross` checks its target against the inventory of clusters and standalones (target
 //! existence, image version against the options). Rules needing other Neo4jBackups or Secrets
 //! (`backup-chain-target`, the sibling half of `backup-replication-source`,
@@ -19,43 +19,6 @@ use crate::types::{
 };
 use crate::verdict::Verdict;
 use crate::{cron, defaults, names, version};
-
-/// Every rule id this module can report (errors, warnings and cross checks).
-pub const RULES: &[&str] = &[
-    "field-not-implemented",
-    "backup-instance-ref-required",
-    "backup-scope-required",
-    "backup-scope-exclusive",
-    "backup-database-name",
-    "backup-sharded-name",
-    "backup-storage-type",
-    "backup-storage-provider",
-    "backup-storage-charset",
-    "backup-schedule-cron",
-    "backup-scheduled-name-len",
-    "backup-cloud-provider",
-    "backup-identity-provider",
-    "backup-retention-max-age",
-    "backup-retention-max-count",
-    "backup-retention-policy",
-    "backup-retention-criterion",
-    "backup-args-format",
-    "backup-args-deprecated",
-    "backup-chain-self",
-    "backup-chain-name",
-    "backup-temp-path",
-    "backup-options-patterns",
-    "backup-replication-source",
-    "backup-retention-on-delete",
-    "backup-retention-diff",
-    "backup-cloud-retention",
-    "backup-replication-caveat",
-    // Cross checks.
-    "backup-instance-not-found",
-    "backup-version-flags",
-    "backup-validate-unsupported",
-    "cross-check-skipped",
-];
 
 /// Longest name of a scheduled backup: its CronJob `<name>-backup-cron` must fit the 52
 /// characters Kubernetes allows a CronJob name.
@@ -702,7 +665,7 @@ mod tests {
         create,
         update,
         cross,
-        rules: RULES,
+        rules: || crate::catalog::coverage::kind(crate::types::Kind::Backup),
     };
 
     fn s3() -> Value {

@@ -1,4 +1,4 @@
-//! Rules of Neo4jDatabase (`api/REFERENCE.md` §4.6, warnings §4.9). `create` checks the object
+//! Rules of Neo4jDatabase (the `database-…` ids of `docs/rules.md`). `create` checks the object
 //! alone (the name reaches Cypher as an identifier, so its grammar is enforced); `cross` checks
 //! it against its host in the inventory: existence (a warning, since one `kubectl apply` may
 //! create both in any order), the topology against the host's servers, and point-in-time
@@ -17,51 +17,6 @@ use crate::policy::Policy;
 use crate::types::{DatabaseTopology, Kind, Neo4jDatabase, SeedConfiguration};
 use crate::verdict::Verdict;
 use crate::{defaults, version};
-
-/// Every rule id this module can report (errors, warnings and cross checks).
-pub const RULES: &[&str] = &[
-    "field-not-implemented",
-    "database-cluster-ref-required",
-    "database-name-required",
-    "database-name-max-len",
-    "database-name-pattern",
-    "database-name-system",
-    "database-name-neo4j",
-    "database-topology-primaries",
-    "database-topology-secondaries",
-    "database-secondary-ratio",
-    "database-single-primary",
-    "database-cypher-version",
-    "database-cypher-5",
-    "database-seed-uri",
-    "database-seed-system-auth",
-    "database-seed-dump",
-    "database-restore-until",
-    "database-seed-config-key",
-    "database-seed-config-value",
-    "database-seed-credentials",
-    "database-option-value",
-    "database-option-key",
-    "database-option-store-format",
-    "database-option-txlog",
-    "database-option-existing-data",
-    "database-option-dotted-key",
-    "database-option-deprecated",
-    "database-seed-vs-initial",
-    "database-seed-initial-both",
-    "database-initial-source",
-    "database-immutable-field",
-    // Cross checks.
-    "database-host-exists",
-    "database-topology-capacity",
-    "database-topology-standalone",
-    "database-secondaries-standalone",
-    "database-topology-all-servers",
-    "database-mode-conflict-primary",
-    "database-mode-conflict-secondary",
-    "database-underused-servers",
-    "cross-check-skipped",
-];
 
 const SEED_SCHEMES: [&str; 6] = ["s3", "gs", "azb", "https", "http", "ftp"];
 /// The keys `CREATE DATABASE … OPTIONS` accepts (compared case-insensitively).
@@ -680,7 +635,7 @@ mod tests {
         create,
         update,
         cross,
-        rules: RULES,
+        rules: || crate::catalog::coverage::kind(crate::types::Kind::Database),
     };
 
     /// A seed that raises no warning of its own.

@@ -294,5 +294,106 @@ mod tests {
                 "limit {limit:?} servers {servers} config {cfg:?}"
             );
         }
+        // Near misses: each rule, just inside its bound.
+        type NearMiss<'a> = (&'a str, Option<u64>, i64, &'a [(&'a str, &'a str)]);
+        let near_misses: &[NearMiss] = &[
+            ("memory-cluster-size-min", Some(2 * GI), 4, &[]),
+            ("memory-container-min", Some(GI), 3, &[]),
+            (
+                "memory-exceeds-limit",
+                Some(8 * GI),
+                3,
+                &[(HEAP_MAX_KEY, "4g"), (PAGECACHE_KEY, "2g")],
+            ),
+            (
+                "memory-heap-format",
+                Some(8 * GI),
+                3,
+                &[(HEAP_MAX_KEY, "4g")],
+            ),
+            (
+                "memory-heap-initial-le-max",
+                Some(8 * GI),
+                3,
+                &[(HEAP_MAX_KEY, "2g"), (HEAP_INITIAL_KEY, "2g")],
+            ),
+            (
+                "memory-heap-min",
+                Some(8 * GI),
+                3,
+                &[(HEAP_MAX_KEY, "256m")],
+            ),
+            (
+                "memory-heap-over-31g",
+                Some(64 * GI),
+                3,
+                &[(HEAP_MAX_KEY, "31g")],
+            ),
+            (
+                "memory-key-nonempty",
+                Some(8 * GI),
+                3,
+                &[(HEAP_MAX_KEY, "2g")],
+            ),
+            (
+                "memory-orphan-keys",
+                Some(8 * GI),
+                3,
+                &[(HEAP_MAX_KEY, "4g"), (PAGECACHE_KEY, "1g")],
+            ),
+            (
+                "memory-pagecache-format",
+                Some(8 * GI),
+                3,
+                &[(HEAP_MAX_KEY, "2g"), (PAGECACHE_KEY, "1g")],
+            ),
+            (
+                "memory-pagecache-min",
+                Some(8 * GI),
+                3,
+                &[(HEAP_MAX_KEY, "2g"), (PAGECACHE_KEY, "128m")],
+            ),
+            (
+                "memory-tx-exceeds-heap",
+                Some(8 * GI),
+                3,
+                &[(HEAP_MAX_KEY, "2g"), (TX_TOTAL_KEY, "2g")],
+            ),
+            (
+                "memory-tx-format",
+                Some(8 * GI),
+                3,
+                &[(HEAP_MAX_KEY, "2g"), (TX_TOTAL_KEY, "1g")],
+            ),
+            (
+                "memory-tx-per-le-total",
+                Some(8 * GI),
+                3,
+                &[(HEAP_MAX_KEY, "4g")],
+            ),
+            (
+                "memory-value-neo4j-syntax",
+                Some(8 * GI),
+                3,
+                &[(HEAP_MAX_KEY, "4g")],
+            ),
+        ];
+        for (rule, limit, servers, cfg) in near_misses {
+            let got = check(*limit, *servers, cfg).rules();
+            assert!(
+                !got.contains(rule),
+                "{rule} fired: limit {limit:?} servers {servers} config {cfg:?}"
+            );
+        }
+        for rule in crate::catalog::coverage::memory() {
+            assert!(
+                cases.iter().any(|(_, _, _, want)| want.contains(&rule)),
+                "no case where {rule} fires"
+            );
+            assert!(
+                near_misses.iter().any(|(r, ..)| *r == rule),
+                "no near miss for {rule}"
+            );
+        }
     }
 }

@@ -1,6 +1,6 @@
 //! Validation per kind: `create(&obj)` and `update(&old, &new)` return a [`Verdict`] of errors
 //! (refused) and warnings (admitted, with a message), each with a stable rule id and field path
-//! (`api/RULES.md`, `api/REFERENCE.md` §4). `cross` checks an object against others through an
+//! (`docs/rules.md` lists them all). `cross` checks an object against others through an
 //! [`Inventory`](crate::inventory::Inventory) (a watch cache, never a live call). Each kind's
 //! file starts with its [`Policy`](crate::policy::Policy), how the engine reaches its rules.
 

@@ -1,4 +1,4 @@
-//! Rules of Neo4jPlugin (`api/REFERENCE.md` §4.5, warnings §4.9). The plugin name lands in the
+//! Rules of Neo4jPlugin (the `plugin-…` ids of `docs/rules.md`). The plugin name lands in the
 //! JSON value of `NEO4J_PLUGINS`, a file path and an init container's name, and config keys,
 //! values and procedure lists land in neo4j.conf, so their charsets are enforced here.
 //! `cross` checks the target exists; `plugin-duplicate` needs the other Neo4jPlugins and is the
@@ -17,41 +17,6 @@ use crate::inventory::Inventory;
 use crate::policy::Policy;
 use crate::types::{Kind, Neo4jPlugin, PluginResourceRequirements, PluginSecurity, PluginSource};
 use crate::verdict::Verdict;
-
-/// Every rule id this module can report (errors, warnings and cross checks).
-pub const RULES: &[&str] = &[
-    "field-not-implemented",
-    "plugin-cluster-ref-required",
-    "plugin-name-required",
-    "plugin-version-required",
-    "plugin-name-charset",
-    "plugin-install-mode",
-    "plugin-source-type",
-    "plugin-url-https",
-    "plugin-url-required",
-    "plugin-checksum-required",
-    "plugin-checksum-format",
-    "plugin-registry-url",
-    "plugin-verified-url",
-    "plugin-verified-checksum",
-    "plugin-verified-source-type",
-    "plugin-verified-no-deps",
-    "plugin-dependency-name",
-    "plugin-dependency-constraint",
-    "plugin-security-policy",
-    "plugin-security-overlap",
-    "plugin-procedure-name",
-    "plugin-resources",
-    "plugin-config-key",
-    "plugin-config-no-newline",
-    "plugin-unknown",
-    "plugin-deprecated",
-    "plugin-version-below-min",
-    "plugin-immutable-field",
-    // Cross checks.
-    "plugin-cluster-not-found",
-    "cross-check-skipped",
-];
 
 const INSTALL_MODES: [&str; 3] = ["Managed", "PreBaked", "VerifiedDownload"];
 const SOURCE_TYPES: [&str; 4] = ["official", "community", "custom", "url"];
@@ -531,7 +496,7 @@ mod tests {
         create,
         update,
         cross,
-        rules: RULES,
+        rules: || crate::catalog::coverage::kind(crate::types::Kind::Plugin),
     };
 
     const SHA256: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789ABCDEF";

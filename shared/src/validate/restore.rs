@@ -1,7 +1,8 @@
-//! Rules of Neo4jRestore (`api/REFERENCE.md` §4.4). `create` checks the object alone; `cross`
-//! checks the target against the inventory (existence, and that point-in-time recovery is not
-//! asked of a cluster). Rules needing other kinds or live state (`restore-backup-exists`,
-//! `restore-not-sharded`, `restore-overwrite-confirm`) are the controller's.
+//! Rules of Neo4jRestore (the `restore-…` ids of `docs/rules.md`). `create` checks the object
+//! alone; `cross` checks the target against the inventory (existence, and that point-in-time
+//! recovery is not asked of a cluster). Rules needing other kinds or live state
+//! (`restore-backup-exists`, `restore-not-sharded`, `restore-overwrite-confirm`) are the
+//! controller's.
 
 use super::backup::{StorageRules, path_safe, storage_fields, temp_path, temp_storage_size};
 use super::{
@@ -16,32 +17,6 @@ use crate::types::{
 };
 use crate::units::go_duration_seconds;
 use crate::verdict::Verdict;
-
-/// Every rule id this module can report (errors, warnings and cross checks).
-pub const RULES: &[&str] = &[
-    "field-not-implemented",
-    "restore-instance-ref-required",
-    "restore-source-type",
-    "restore-backup-ref-required",
-    "restore-backup-path-required",
-    "restore-backup-path-charset",
-    "restore-pitr-config",
-    "restore-all-exclusive",
-    "restore-all-needs-backup",
-    "restore-database-required",
-    "restore-database-system",
-    "restore-database-name",
-    "restore-timeout",
-    "restore-temp-path",
-    "restore-options-patterns",
-    "restore-storage-type",
-    "restore-storage-charset",
-    "restore-hook-job",
-    // Cross checks.
-    "restore-instance-not-found",
-    "restore-pitr-cluster",
-    "cross-check-skipped",
-];
 
 const RESTORE_STORAGE: StorageRules = StorageRules {
     type_: "restore-storage-type",
@@ -383,7 +358,7 @@ mod tests {
         create,
         update,
         cross,
-        rules: RULES,
+        rules: || crate::catalog::coverage::kind(crate::types::Kind::Restore),
     };
 
     fn storage_source() -> Value {

@@ -1,6 +1,6 @@
-//! Rules of Neo4jEnterpriseStandalone: the shared instance rules of [`super::instance`]
-//! (including those the reference operator applied to clusters only), the memory floor and the
-//! storage update rules. A standalone has no topology and no warnings of its own.
+//! Rules of Neo4jEnterpriseStandalone (`docs/rules.md`): the shared instance rules of
+//! [`super::instance`] (including those the reference applied to clusters only), the memory
+//! floor and the storage update rules. A standalone has no topology and no warnings of its own.
 
 use super::instance::{self, Common};
 use crate::defaults;
@@ -128,14 +128,7 @@ mod tests {
 
     #[test]
     fn standalone_rules_table() {
-        run_instances(
-            &cases(),
-            &[
-                "standalone-memory-floor",
-                "standalone-storage-class-immutable",
-                "storage-size-no-shrink",
-            ],
-        );
+        run_instances(&cases(), &crate::catalog::coverage::standalone());
     }
 
     fn rich_template() -> Value {

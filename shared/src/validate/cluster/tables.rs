@@ -130,45 +130,6 @@ fn cases() -> Vec<Case> {
     ])
 }
 
-const CLUSTER_RULES: &[&str] = &[
-    "cluster-min-servers",
-    "cluster-max-servers",
-    "cluster-min-system-primaries-floor",
-    "cluster-min-system-primaries-ceiling",
-    "cluster-server-mode-constraint-enum",
-    "cluster-server-role-index-range",
-    "cluster-server-role-index-duplicate",
-    "cluster-server-roles-all-secondary",
-    "cluster-server-role-mode-enum",
-    "cluster-server-roles-max-items",
-    "cluster-mode-has-primary",
-    "cluster-even-servers",
-    "cluster-even-min-system-primaries",
-    "cluster-two-servers",
-    "cluster-many-servers",
-    "cluster-mode-all-primary",
-    "cluster-mode-all-secondary",
-    "sharding-version",
-    "sharding-min-servers",
-    "sharding-required-settings",
-    "sharding-min-memory",
-    "sharding-min-cpu",
-    "memory-exceeds-limit",
-    "memory-container-min",
-    "memory-cluster-size-min",
-    "memory-value-neo4j-syntax",
-    "field-not-implemented",
-];
-
-const UPDATE_RULES: &[&str] = &[
-    "cluster-scale-down-floor",
-    "cluster-scale-below-system-primaries",
-    "cluster-version-upgrade",
-    "storage-size-no-shrink",
-    "cluster-storage-class-immutable",
-    "cluster-min-system-primaries-immutable",
-];
-
 #[test]
 fn the_minimal_valid_cluster_has_no_findings() {
     let c = cluster_with(json!({}));
@@ -178,7 +139,14 @@ fn the_minimal_valid_cluster_has_no_findings() {
 
 #[test]
 fn cluster_rules_table() {
-    run_instances(&cases(), &[CLUSTER_RULES, UPDATE_RULES].concat());
+    run_instances(
+        &cases(),
+        &[
+            crate::catalog::coverage::cluster(),
+            crate::catalog::coverage::cluster_update(),
+        ]
+        .concat(),
+    );
 }
 
 /// A template holding most fields, mutated at random below.

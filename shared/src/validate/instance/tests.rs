@@ -295,104 +295,10 @@ fn cases() -> Vec<Case> {
 }
 
 /// Every shared rule id with its own row(s) in [`cases`].
-const SHARED_RULES: &[&str] = &[
-    "name-dns1035-label",
-    "cluster-name-max-45",
-    "cluster-name-max-length",
-    "standalone-name-max-52",
-    "standalone-name-max-length",
-    "license-required",
-    "license-value",
-    "image-repo-required",
-    "image-tag-required",
-    "image-version-supported",
-    "image-community-tag",
-    "standalone-image-community",
-    "image-pull-policy",
-    "standalone-image-pull-policy",
-    "image-tag-label-safe",
-    "storage-size-required",
-    "storage-size-format",
-    "storage-size-quantity",
-    "storage-retention-enum",
-    "tls-mode-enum",
-    "tls-issuer-ref-required",
-    "tls-issuer-name-required",
-    "tls-duration-format",
-    "tls-renew-before-format",
-    "tls-cert-duration-bounds",
-    "tls-usage-enum",
-    "tls-usages-required-ekus",
-    "tls-usages-bounds",
-    "tls-es-store-required",
-    "tls-es-store-name",
-    "tls-es-store-kind",
-    "tls-es-refresh-format",
-    "tls-es-data-required",
-    "tls-es-secret-key",
-    "tls-es-remote-key",
-    "auth-provider-allowed",
-    "auth-provider-neo4j-names",
-    "auth-oidc-ref-exists",
-    "auth-ldap-host-required",
-    "auth-ldap-system-account",
-    "auth-oidc-provider-name",
-    "auth-oidc-audience",
-    "auth-oidc-endpoints",
-    "auth-oidc-auth-flow",
-    "auth-truststore-name",
-    "typed-conf-fields-single-line",
-    "config-value-control-chars",
-    "config-value-controls",
-    "config-key-charset",
-    "config-discovery-version",
-    "config-discovery-version-semver-only",
-    "config-deprecated-key",
-    "config-discovery-managed",
-    "config-runtime-managed",
-    "config-tls-managed",
-    "config-db-format",
-    "config-azure-blob-suffix",
-    "standalone-config-clustering",
-    "standalone-config-dbms-mode",
-    "env-no-neo4j-setting-override",
-    "resources-request-le-limit",
-    "resources-quantity-format",
-    "mcp-transport-enum",
-    "mcp-http-port-range",
-    "mcp-http-tls-secret",
-    "mcp-service-port-range",
-    "mcp-auth-secret",
-    "mcp-crd-bounds",
-    "fleet-token-secret-name",
-    "fleet-provision-xor-token",
-    "fleet-provider-config-name",
-    "fleet-credentials-secret-name",
-    "fleet-credentials-exactly-one",
-    "fleet-deployment-name-length",
-    "fleet-org-project-required",
-    "fleet-crd-enums",
-    "trusted-ca-name-required",
-    "trusted-ca-name-unique",
-    "extra-volume-name-required",
-    "extra-volume-name-unique",
-    "extra-volume-name-reserved",
-    "extra-mount-name-required",
-    "extra-mount-path-required",
-    "extra-mount-path-reserved",
-    "extra-mount-path-normalized",
-    "extra-mount-path-unique",
-    "crd-service-enums",
-    "crd-monitoring",
-    "upgrade-strategy-enum",
-    "upgrade-strategy-durations",
-    "upgrade-max-unavailable",
-    "field-not-implemented",
-];
 
 #[test]
 fn shared_rules_table() {
-    run_instances(&cases(), SHARED_RULES);
+    run_instances(&cases(), &crate::catalog::coverage::shared());
 }
 
 /// `route-generated-host-fits`, checked in `cross` because it needs the namespace.
@@ -426,6 +332,17 @@ fn route_host_must_fit_a_dns_label_when_generated() {
         ),
         (On::Both, mcp_route, 47, &[]),
     ];
+    // The catalogue's cross-object rules of both kinds: each needs a hit and a near miss here.
+    for rule in crate::catalog::coverage::shared_cross() {
+        assert!(
+            cases.iter().any(|(.., want)| want.contains(&rule)),
+            "no case where {rule} fires"
+        );
+        assert!(
+            cases.iter().any(|(.., want)| !want.contains(&rule)),
+            "no near miss for {rule}"
+        );
+    }
     for (on, patch, ns_len, want) in cases {
         let ns = "n".repeat(ns_len);
         if on != On::Standalone {
