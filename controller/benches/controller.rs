@@ -23,7 +23,7 @@ use k8s_openapi::api::core::v1::{Namespace, ResourceQuota};
 use kube::api::{Api, DynamicObject, ListParams, PostParams};
 use kube::{Client, ResourceExt};
 use neo4j_controller::apply::api_resource;
-use neo4j_controller::render::{self, DesiredObject};
+use neo4j_shared::render::{self, DesiredObject};
 use neo4j_shared::types::Neo4jEnterpriseCluster;
 use serde_json::json;
 

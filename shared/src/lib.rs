@@ -10,6 +10,7 @@ pub mod memory;
 pub mod names;
 pub mod render;
 pub mod status;
+pub mod text;
 pub mod types;
 pub mod units;
 pub mod validate;

@@ -22,6 +22,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 
 use crate::names::{ClusterNames, StandaloneNames};
 use crate::render::{RenderError, cert_manager_tls};
+use crate::text::one_line;
 use crate::types::{
     ConnectionExamples, EndpointStatus, InternalEndpoints, Neo4jEnterpriseCluster,
     Neo4jEnterpriseClusterStatus, Neo4jEnterpriseStandalone, Neo4jEnterpriseStandaloneStatus,
@@ -43,32 +44,23 @@ pub const CONDITION_DEGRADED: &str = "Degraded";
 /// Longest condition message; the list of findings is cut there.
 const MESSAGE_MAX_CHARS: usize = 1000;
 
-/// What the controller observed of a cluster's children, all optional.
+/// What the controller observed of an instance's children, all optional.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct ObservedCluster {
-    /// The `<c>-server` StatefulSet from the cache.
+pub struct Observed {
+    /// The instance's StatefulSet from the cache (`<c>-server` of a cluster, `<s>` of a
+    /// standalone).
     pub statefulset: Option<StatefulSet>,
-    /// The `Ready` condition of the `<c>-tls` Certificate (cert-manager mode); `None` when
-    /// not observed (then nothing is claimed about it).
+    /// The `Ready` condition of the instance's Certificate (cert-manager mode: `<c>-tls`,
+    /// `<s>-tls-cert`); `None` when not observed (then nothing is claimed about it).
     pub certificate_ready: Option<bool>,
     /// Rendering failed, so nothing was applied.
-    pub render_error: Option<RenderError>,
-}
-
-/// What the controller observed of a standalone's children, all optional.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ObservedStandalone {
-    /// The `<s>` StatefulSet from the cache.
-    pub statefulset: Option<StatefulSet>,
-    /// The `Ready` condition of the `<s>-tls-cert` Certificate; `None` when not observed.
-    pub certificate_ready: Option<bool>,
     pub render_error: Option<RenderError>,
 }
 
 /// The status of a cluster. `now` stamps conditions that change.
 pub fn cluster(
     c: &Neo4jEnterpriseCluster,
-    observed: &ObservedCluster,
+    observed: &Observed,
     validation: &Verdict,
     previous: Option<&Neo4jEnterpriseClusterStatus>,
     now: Time,
@@ -126,7 +118,7 @@ pub fn cluster(
 /// The status of a standalone. `now` stamps conditions that change.
 pub fn standalone(
     s: &Neo4jEnterpriseStandalone,
-    observed: &ObservedStandalone,
+    observed: &Observed,
     validation: &Verdict,
     previous: Option<&Neo4jEnterpriseStandaloneStatus>,
     now: Time,
@@ -384,7 +376,7 @@ fn evaluate(i: &Inputs<'_>) -> Outcome {
         .collect();
     Outcome {
         phase,
-        message: one_line(&message),
+        message: one_line(&message, MESSAGE_MAX_CHARS),
         ready_servers,
         version,
         tls: i.tls,
@@ -400,20 +392,6 @@ fn unique(rules: &[&'static str]) -> Vec<&'static str> {
         }
     }
     out
-}
-
-/// One line, at most [`MESSAGE_MAX_CHARS`] characters.
-fn one_line(s: &str) -> String {
-    let line: String = s
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    if line.chars().count() <= MESSAGE_MAX_CHARS {
-        line
-    } else {
-        let cut: String = line.chars().take(MESSAGE_MAX_CHARS - 1).collect();
-        format!("{cut}…")
-    }
 }
 
 /// A condition before stamping (generation and transition time).
@@ -450,7 +428,7 @@ fn stamp(
         type_: d.type_.to_string(),
         status: d.status.to_string(),
         reason: d.reason.to_string(),
-        message: one_line(&d.message),
+        message: one_line(&d.message, MESSAGE_MAX_CHARS),
         observed_generation: generation,
         last_transition_time,
     }
@@ -519,8 +497,8 @@ mod tests {
         s
     }
 
-    fn observed(s: Option<StatefulSet>) -> ObservedCluster {
-        ObservedCluster {
+    fn observed(s: Option<StatefulSet>) -> Observed {
+        Observed {
             statefulset: s,
             ..Default::default()
         }
@@ -562,7 +540,7 @@ mod tests {
     type Case = (
         &'static str,
         Neo4jEnterpriseCluster,
-        ObservedCluster,
+        Observed,
         Verdict,
         Option<Neo4jEnterpriseClusterStatus>,
         &'static str,
@@ -576,12 +554,12 @@ mod tests {
     fn observed_states_map_to_phases_and_conditions() {
         let rev = ("r1", "r1");
         let roll = ("r1", "r2");
-        let render_error = ObservedCluster {
+        let render_error = Observed {
             statefulset: Some(sts(2, 3, 3, 3, rev)),
             render_error: Some(RenderError::MissingUid),
             ..Default::default()
         };
-        let cert_pending = ObservedCluster {
+        let cert_pending = Observed {
             statefulset: Some(sts(2, 3, 0, 3, rev)),
             certificate_ready: Some(false),
             ..Default::default()
@@ -874,7 +852,7 @@ mod tests {
     #[test]
     fn replicas_endpoints_and_upgrade_time() {
         let c = with_tls();
-        let obs = ObservedCluster {
+        let obs = Observed {
             statefulset: Some(sts(2, 3, 3, 3, ("r", "r"))),
             certificate_ready: Some(true),
             ..Default::default()
@@ -948,16 +926,10 @@ mod tests {
             "spec": {"image": {"repo": "neo4j", "tag": "2025.01.0"}, "storage": {"size": "1Gi"}}
         }))
         .expect("manifest");
-        let pending = standalone(
-            &s,
-            &ObservedStandalone::default(),
-            &Verdict::default(),
-            None,
-            at(1),
-        );
+        let pending = standalone(&s, &Observed::default(), &Verdict::default(), None, at(1));
         assert_eq!(pending.phase.as_deref(), Some(PHASE_PENDING));
         assert_eq!(pending.version, None);
-        let obs = ObservedStandalone {
+        let obs = Observed {
             statefulset: Some(sts(2, 1, 1, 1, ("r", "r"))),
             ..Default::default()
         };
