@@ -1,6 +1,7 @@
 //! The controller against a real API server and kube-controller-manager (no mocks). Each test
-//! has its own namespace and its own in-process controller scoped to it. Needs
-//! `E2E_STATE_DIR` (see `support::plane`); without it every test fails, loudly.
+//! has its own namespace and its own in-process controller scoped to it. Needs the control
+//! plane of `$E2E_STATE_DIR` (see `neo4j_e2e::ControlPlane::from_env`); without one every test
+//! fails, loudly.
 
 mod support;
 
