@@ -12,18 +12,16 @@
 //! Traffic goes only to the local API server; every wait has a deadline.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use futures_util::{StreamExt, stream};
-use k8s_openapi::api::core::v1::{Namespace, ResourceQuota};
+use k8s_openapi::api::core::v1::ResourceQuota;
 use kube::api::{Api, DynamicObject, ListParams, PostParams};
 use kube::{Client, ResourceExt};
 use neo4j_controller::apply::api_resource;
-use neo4j_controller::render::{self, DesiredObject};
+use neo4j_e2e::{ControlPlane, free_port, http_ok, root, unique_namespace, wait_for};
+use neo4j_shared::render::{self, DesiredObject};
 use neo4j_shared::types::Neo4jEnterpriseCluster;
 use serde_json::json;
 
@@ -43,57 +41,11 @@ const OUR_RESOURCES: &[&str] = &[
 ];
 const WRITE_VERBS: &[&str] = &["POST", "PUT", "PATCH", "APPLY", "DELETE"];
 
-struct Plane {
-    kubeconfig: PathBuf,
-    kubectl: PathBuf,
-    state: PathBuf,
-}
-
-fn plane() -> Plane {
-    let dir = PathBuf::from(std::env::var_os("E2E_STATE_DIR").expect(
-        "E2E_STATE_DIR is not set: run tests/scripts/cluster-up.sh STATE_DIR first \
-         (or tests/scripts/bench.sh)",
-    ));
-    let env_file = dir.join("env");
-    let text = std::fs::read_to_string(&env_file)
-        .unwrap_or_else(|e| panic!("{}: {e}", env_file.display()));
-    let vars: BTreeMap<String, String> = text
-        .lines()
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.trim().to_string(), v.trim().trim_matches('"').to_string()))
-        .collect();
-    let get = |k: &str| PathBuf::from(vars.get(k).unwrap_or_else(|| panic!("no {k} in env")));
-    Plane {
-        kubeconfig: get("KUBECONFIG"),
-        kubectl: get("KUBECTL"),
-        state: dir,
-    }
-}
-
-fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
 fn env_num(name: &str, default: u64) -> u64 {
     std::env::var(name)
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-fn kubectl(p: &Plane, args: &[&str]) -> String {
-    let out = Command::new(&p.kubectl)
-        .arg("--kubeconfig")
-        .arg(&p.kubeconfig)
-        .args(args)
-        .output()
-        .expect("run kubectl");
-    assert!(
-        out.status.success(),
-        "kubectl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// Labels of a Prometheus sample line `name{a="b",...} value`.
@@ -124,8 +76,8 @@ fn metric_sum(text: &str, name: &str) -> f64 {
 
 /// Write requests (POST/PUT/PATCH/APPLY/DELETE) on our resources, by verb and resource, from
 /// the API server.
-fn apiserver_writes(p: &Plane) -> BTreeMap<String, f64> {
-    let text = kubectl(p, &["get", "--raw", "/metrics"]);
+fn apiserver_writes(p: &ControlPlane) -> BTreeMap<String, f64> {
+    let text = p.kubectl_ok(&["get", "--raw", "/metrics"]);
     let mut by_verb = BTreeMap::new();
     for (m, labels, v) in text.lines().filter_map(parse_sample) {
         if m != "apiserver_request_total" {
@@ -169,23 +121,6 @@ fn fmt_verbs(m: &BTreeMap<String, f64>) -> String {
         .join(", ")
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port()
-}
-
-fn http_get(port: u16, path: &str) -> Option<String> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(s, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").ok()?;
-    let mut buf = String::new();
-    s.read_to_string(&mut buf).ok()?;
-    let (head, body) = buf.split_once("\r\n\r\n")?;
-    head.contains(" 200 ").then(|| body.to_string())
-}
-
 /// The controller binary as a child process; killed on drop.
 struct Controller {
     child: Child,
@@ -193,15 +128,16 @@ struct Controller {
 }
 
 impl Controller {
-    fn start(p: &Plane) -> Controller {
-        let bin = repo_root().join("target/release/neo4j-controller");
+    fn start(p: &ControlPlane) -> Controller {
+        let bin = root().join("target/release/neo4j-controller");
         assert!(
             bin.exists(),
             "{} missing: cargo build --release -p neo4j-controller",
             bin.display()
         );
         let port = free_port();
-        let log = std::fs::File::create(p.state.join("logs/bench-controller.log")).expect("log");
+        let log =
+            std::fs::File::create(p.state_dir.join("logs/bench-controller.log")).expect("log");
         let child = Command::new(&bin)
             .arg("--kubeconfig")
             .arg(&p.kubeconfig)
@@ -212,16 +148,14 @@ impl Controller {
             .spawn()
             .expect("spawn the controller");
         let c = Controller { child, port };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while http_get(port, "/readyz").is_none() {
-            assert!(Instant::now() < deadline, "controller not ready in 60 s");
-            std::thread::sleep(Duration::from_millis(200));
-        }
+        wait_for("the controller's /readyz", Duration::from_secs(60), || {
+            http_ok(port, "/readyz")
+        });
         c
     }
 
     fn metrics(&self) -> String {
-        http_get(self.port, "/metrics").unwrap_or_default()
+        http_ok(self.port, "/metrics").unwrap_or_default()
     }
 
     fn writes(&self) -> f64 {
@@ -257,29 +191,6 @@ impl Drop for Controller {
 
 fn mib(kib: u64) -> String {
     format!("{:.1} MiB", kib as f64 / 1024.0)
-}
-
-async fn client(p: &Plane) -> Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let kc = kube::config::Kubeconfig::read_from(&p.kubeconfig).expect("read kubeconfig");
-    let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default())
-        .await
-        .expect("kubeconfig");
-    Client::try_from(cfg).expect("client")
-}
-
-async fn namespace(client: &Client, base: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default();
-    let name = format!("{base}-{:06x}", (nanos / 1000) as u64 & 0xff_ffff);
-    let ns: Namespace = serde_json::from_value(json!({"metadata": {"name": name}})).unwrap();
-    Api::<Namespace>::all(client.clone())
-        .create(&PostParams::default(), &ns)
-        .await
-        .expect("create namespace");
-    name
 }
 
 fn cluster_manifest(name: &str) -> Neo4jEnterpriseCluster {
@@ -405,7 +316,7 @@ async fn wait_quiet(ctl: &Controller, quiet: Duration, timeout: Duration, peak: 
 
 /// Waits until the API server has seen no write on our resources (from anyone, e.g. the
 /// StatefulSet controller creating PVCs and pods) for `quiet`; returns whether it did in time.
-async fn wait_plane_quiet(p: &Plane, quiet: Duration, timeout: Duration) -> bool {
+async fn wait_plane_quiet(p: &ControlPlane, quiet: Duration, timeout: Duration) -> bool {
     let deadline = Instant::now() + timeout;
     let mut last = total(&apiserver_writes(p));
     let mut since = Instant::now();
@@ -459,7 +370,7 @@ fn utc_now() -> String {
 }
 
 fn write_section(section: &str) {
-    let path = repo_root().join("BENCHMARKS.md");
+    let path = root().join("BENCHMARKS.md");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|_| "# Benchmarks\n".into());
     let new = match text.find("\n## Controller\n") {
         Some(start) => {
@@ -480,35 +391,17 @@ fn write_section(section: &str) {
     std::fs::write(&path, new).expect("write BENCHMARKS.md");
 }
 
-async fn run(p: &Plane, idle: u64, memory_clusters: usize) -> Figures {
+async fn run(p: &ControlPlane, idle: u64, memory_clusters: usize) -> Figures {
     let mut f = Figures { rows: Vec::new() };
-    kubectl(
-        p,
-        &[
-            "apply",
-            "--server-side",
-            "--force-conflicts",
-            "-f",
-            &repo_root().join("manifests/crds").to_string_lossy(),
-        ],
-    );
-    kubectl(
-        p,
-        &[
-            "wait",
-            "--for=condition=Established",
-            "--timeout=60s",
-            "crd/neo4jenterpriseclusters.neo4j.neo4j.com",
-        ],
-    );
-    let client = client(p).await;
+    p.install_crds();
+    let client = p.client().await;
     let ctl = Controller::start(p);
     let mut peak = ctl.rss_kib();
     tokio::time::sleep(Duration::from_secs(2)).await;
     let rss_empty = ctl.rss_kib();
 
     // (1) 100 clusters to every child materialized.
-    let ns = namespace(&client, "bench-ctl").await;
+    let ns = unique_namespace(&client, "bench-ctl").await;
     let writes0 = ctl.writes();
     let api0 = apiserver_writes(p);
     let start = Instant::now();
@@ -602,7 +495,7 @@ async fn run(p: &Plane, idle: u64, memory_clusters: usize) -> Figures {
     // (3) memory with `memory_clusters` cluster objects in the caches.
     let extra = memory_clusters.saturating_sub(FIRST_CLUSTERS);
     if extra > 0 {
-        let ns2 = namespace(&client, "bench-mem").await;
+        let ns2 = unique_namespace(&client, "bench-mem").await;
         let quota: ResourceQuota = serde_json::from_value(json!({
             "metadata": {"name": "no-pods"},
             "spec": {"hard": {"pods": "0"}}
@@ -668,7 +561,7 @@ async fn run(p: &Plane, idle: u64, memory_clusters: usize) -> Figures {
 }
 
 fn main() {
-    let p = plane();
+    let p = ControlPlane::from_env();
     let idle = env_num("IDLE_SECONDS", 300);
     let memory_clusters = env_num("MEMORY_CLUSTERS", 1000) as usize;
     let rt = tokio::runtime::Builder::new_multi_thread()

@@ -4,12 +4,12 @@
 use k8s_openapi::api::apps::v1::StatefulSet;
 use kube::api::{Api, ApiResource, DynamicObject, Patch, PatchParams};
 use neo4j_shared::names::FIELD_MANAGER;
+use neo4j_shared::render::{self, DesiredObject};
 use serde_json::Value;
 
 use crate::cache::Cached;
 use crate::context::Context;
 use crate::error::{Error, Result, is_conflict};
-use crate::render::{self, DesiredObject};
 
 /// Fields of a StatefulSet's spec the API server refuses to change after creation.
 pub const IMMUTABLE_STATEFULSET_FIELDS: [&str; 4] = [

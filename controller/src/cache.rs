@@ -27,6 +27,7 @@ use kube::core::PartialObjectMeta;
 use kube::runtime::reflector::{self, ObjectRef, ReflectHandle, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Client, Resource, ResourceExt};
+use neo4j_shared::render::DESIRED_HASH_ANNOTATION as DESIRED_HASH;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -377,5 +378,3 @@ where
 fn uncached_key(kind: &str, namespace: &str, name: &str) -> String {
     format!("{kind}/{namespace}/{name}")
 }
-
-use crate::render::DESIRED_HASH_ANNOTATION as DESIRED_HASH;

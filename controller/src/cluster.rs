@@ -1,33 +1,23 @@
-//! Neo4jEnterpriseCluster: which shared policy, renderer and status function the reconcile
-//! uses, and how the cluster names its StatefulSet and PVCs.
+//! Neo4jEnterpriseCluster: which renderer and status function the reconcile uses, and how the
+//! cluster names its StatefulSet and PVCs (defaults and rules come with its `Policy`).
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::ResourceExt;
 use neo4j_shared::Verdict;
 use neo4j_shared::names::{ClusterNames, VOLUME_CLAIM_DATA};
+use neo4j_shared::render::{self, DesiredObject, RenderError};
+use neo4j_shared::status::{self, Observed};
 use neo4j_shared::types::{Neo4jEnterpriseCluster, Neo4jEnterpriseClusterStatus};
 
-use crate::reconcile::{Instance, Observed};
-use crate::render::{self, DesiredObject, RenderError};
-use crate::status::{self, ObservedCluster};
+use crate::instance::Instance;
 
 pub const FINALIZER: &str = "neo4j.neo4j.com/cluster-finalizer";
 
 impl Instance for Neo4jEnterpriseCluster {
     type Status = Neo4jEnterpriseClusterStatus;
-    const KIND: &'static str = "Neo4jEnterpriseCluster";
-    const PLURAL: &'static str = "neo4jenterpriseclusters";
     const FINALIZER: &'static str = FINALIZER;
     const CLAIM_TEMPLATE: &'static str = VOLUME_CLAIM_DATA;
 
-    fn defaulted(&self) -> Self {
-        let mut c = self.clone();
-        neo4j_shared::defaults::cluster(&mut c.spec);
-        c
-    }
-    fn validate(&self) -> Verdict {
-        neo4j_shared::validate::cluster::create(self)
-    }
     fn render(&self) -> Result<Vec<DesiredObject>, RenderError> {
         render::cluster(self)
     }
@@ -43,13 +33,8 @@ impl Instance for Neo4jEnterpriseCluster {
     fn certificate_name(&self) -> String {
         ClusterNames::new(&self.name_any()).certificate()
     }
-    fn compute_status(&self, observed: Observed, verdict: &Verdict, now: Time) -> Self::Status {
-        let observed = ObservedCluster {
-            statefulset: observed.statefulset,
-            certificate_ready: observed.certificate_ready,
-            render_error: observed.render_error,
-        };
-        status::cluster(self, &observed, verdict, self.status.as_ref(), now)
+    fn compute_status(&self, observed: &Observed, verdict: &Verdict, now: Time) -> Self::Status {
+        status::cluster(self, observed, verdict, self.status.as_ref(), now)
     }
     fn observed_generation(status: &Self::Status) -> Option<i64> {
         status.observed_generation

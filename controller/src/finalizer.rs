@@ -13,7 +13,7 @@ use serde_json::json;
 
 use crate::context::Context;
 use crate::error::{Error, Result, is_conflict, is_not_found};
-use crate::reconcile::Instance;
+use crate::instance::Instance;
 
 /// What to do about the finalizer in this reconcile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,7 +71,7 @@ pub async fn set<K: Instance>(ctx: &Context, obj: &K, present: bool) -> Result<(
         "kind": K::kind(&()),
         "metadata": metadata,
     });
-    ctx.metrics.wrote(K::KIND, K::PLURAL, "apply");
+    ctx.metrics.wrote(K::KIND.name(), K::KIND.plural(), "apply");
     let params = PatchParams::apply(FIELD_MANAGER).force();
     match api::<K>(ctx, &namespace)
         .patch(&name, &params, &Patch::Apply(&patch))
@@ -82,9 +82,9 @@ pub async fn set<K: Instance>(ctx: &Context, obj: &K, present: bool) -> Result<(
         Err(e) if !present && is_not_found(&e) => Ok(()),
         Err(e) => {
             if is_conflict(&e) {
-                ctx.metrics.conflict(K::PLURAL);
+                ctx.metrics.conflict(K::KIND.plural());
             }
-            Err(Error::kube("apply", K::PLURAL, name, e))
+            Err(Error::kube("apply", K::KIND.plural(), name, e))
         }
     }
 }
@@ -109,7 +109,7 @@ pub async fn delete_pvcs<K: Instance>(ctx: &Context, obj: &K) -> Result<usize> {
             continue;
         }
         ctx.metrics
-            .wrote(K::KIND, "persistentvolumeclaims", "delete");
+            .wrote(K::KIND.name(), "persistentvolumeclaims", "delete");
         match pvcs.delete(&pvc_name, &DeleteParams::default()).await {
             Ok(_) => deleted += 1,
             Err(e) if is_not_found(&e) => {}

@@ -11,12 +11,11 @@ pub mod context;
 pub mod error;
 pub mod finalizer;
 pub mod http;
+pub mod instance;
 pub mod leader;
 pub mod metrics;
 pub mod reconcile;
 pub mod standalone;
-
-pub use neo4j_shared::{render, status};
 
 use std::future::Future;
 use std::sync::Arc;
@@ -39,8 +38,9 @@ pub use config::{Config, LogFormat};
 use crate::cache::{Caches, ChildTriggers, Triggers};
 use crate::context::Context;
 use crate::http::Health;
+use crate::instance::Instance;
 use crate::metrics::Metrics;
-use crate::reconcile::{Instance, error_policy, reconcile};
+use crate::reconcile::{error_policy, reconcile};
 
 /// Builds the API client from `--kubeconfig`, else in-cluster / $KUBECONFIG / ~/.kube/config.
 pub async fn client(config: &Config) -> anyhow::Result<Client> {
@@ -300,11 +300,11 @@ async fn run_controller<K: Instance>(ctl: Controller<K>, ctx: Arc<Context>) -> a
     ctl.run(reconcile::<K>, error_policy::<K>, ctx)
         .for_each(|res| async move {
             if let Err(e) = res {
-                tracing::debug!(kind = K::KIND, error = %e, "reconcile error");
+                tracing::debug!(kind = K::KIND.name(), error = %e, "reconcile error");
             }
         })
         .await;
-    Err(anyhow::anyhow!("{} controller stopped", K::KIND))
+    Err(anyhow::anyhow!("{} controller stopped", K::KIND.name()))
 }
 
 fn count_phases<K: Instance>(metrics: &Metrics, store: &Store<K>) {
@@ -317,7 +317,7 @@ fn count_phases<K: Instance>(metrics: &Metrics, store: &Store<K>) {
             .to_string();
         *counts.entry(phase).or_default() += 1;
     }
-    metrics.set_objects(K::KIND, counts);
+    metrics.set_objects(K::KIND.name(), counts);
 }
 
 /// Installs the tracing subscriber for `--log-format`.

@@ -1,79 +1,51 @@
 //! The reconcile shared by both kinds: defaults and validation from `shared`, the finalizer,
 //! server-side apply of the rendered objects in order, then status. The kind-specific parts
-//! (which policy functions, which StatefulSet) are the [`Instance`] trait, implemented in
-//! `cluster.rs` and `standalone.rs`.
+//! (which renderer, which StatefulSet) are the [`Instance`] trait, implemented in `cluster.rs`
+//! and `standalone.rs`.
 
-use std::fmt::Debug;
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
-use k8s_openapi::NamespaceResourceScope;
-use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use kube::ResourceExt;
 use kube::api::{Api, Patch, PatchParams};
 use kube::runtime::controller::Action;
 use kube::runtime::events::{Event, EventType};
-use kube::{Resource, ResourceExt};
 use neo4j_shared::Verdict;
 use neo4j_shared::names::FIELD_MANAGER;
-use serde::Serialize;
-use serde::de::DeserializeOwned;
+use neo4j_shared::render::RenderError;
+use neo4j_shared::status::Observed;
+use neo4j_shared::types::Kind;
 use serde_json::json;
+use tracing::Instrument as _;
 
 use crate::apply;
 use crate::context::Context;
 use crate::error::{Error, Result, is_conflict};
 use crate::finalizer::{self, Step};
-use crate::render::{DesiredObject, RenderError};
+use crate::instance::Instance;
 
 /// A healthy object is reconciled again only on change, or after this long as a safety net.
 pub const RESYNC: Duration = Duration::from_secs(30 * 60);
 
-/// What the shared reconcile needs to know about a kind.
-pub trait Instance:
-    Resource<DynamicType = (), Scope = NamespaceResourceScope>
-    + Clone
-    + Debug
-    + Serialize
-    + DeserializeOwned
-    + Send
-    + Sync
-    + 'static
-{
-    type Status: Clone + PartialEq + Debug + Serialize + Send + Sync;
-    /// Kind name, also the `kind` metric label.
-    const KIND: &'static str;
-    const PLURAL: &'static str;
-    const FINALIZER: &'static str;
-    /// The StatefulSet's volume claim template (PVC names are `<claim>-<sts>-<i>`).
-    const CLAIM_TEMPLATE: &'static str;
-
-    /// A copy with every default applied (in memory only; never written back).
-    fn defaulted(&self) -> Self;
-    fn validate(&self) -> Verdict;
-    fn render(&self) -> Result<Vec<DesiredObject>, RenderError>;
-    fn statefulset_name(&self) -> String;
-    fn certificate_name(&self) -> String;
-    fn retention_policy(&self) -> Option<&str>;
-    fn current_status(&self) -> Option<&Self::Status>;
-    fn compute_status(&self, observed: Observed, verdict: &Verdict, now: Time) -> Self::Status;
-    fn observed_generation(status: &Self::Status) -> Option<i64>;
-    fn phase(status: &Self::Status) -> Option<&str>;
-}
-
-/// What the controller observed of an instance's children, for the status function.
-#[derive(Debug, Clone, Default)]
-pub struct Observed {
-    pub statefulset: Option<StatefulSet>,
-    pub certificate_ready: Option<bool>,
-    pub render_error: Option<RenderError>,
+/// The span around everything done for one object: every log line of its reconcile (and of
+/// its error policy) carries the kind, namespace and name from here.
+fn span<K: Instance>(obj: &K) -> tracing::Span {
+    let meta = obj.meta();
+    tracing::info_span!(
+        "reconcile",
+        kind = K::KIND.name(),
+        namespace = meta.namespace.as_deref().unwrap_or_default(),
+        name = meta.name.as_deref().unwrap_or_default(),
+    )
 }
 
 /// Key of an object in the failure counts.
 pub fn key<K: Instance>(obj: &K) -> String {
     format!(
         "{}/{}/{}",
-        K::KIND,
+        K::KIND.name(),
         obj.namespace().unwrap_or_default(),
         obj.name_any()
     )
@@ -82,12 +54,13 @@ pub fn key<K: Instance>(obj: &K) -> String {
 /// Entry point handed to `Controller::run`.
 pub async fn reconcile<K: Instance>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Action> {
     let started = Instant::now();
-    let result = reconcile_object(&*obj, &ctx).await;
+    let result = reconcile_object(&*obj, &ctx).instrument(span(&*obj)).await;
     let label = match &result {
         Ok((_, outcome)) => outcome.label(),
         Err(e) => e.metric_label(),
     };
-    ctx.metrics.reconciled(K::KIND, label, started.elapsed());
+    ctx.metrics
+        .reconciled(K::KIND.name(), label, started.elapsed());
     if result.is_ok() {
         ctx.failures.succeed(&key(&*obj));
     }
@@ -120,12 +93,13 @@ impl Outcome {
 
 /// Transient errors back off exponentially per object; anything else waits for a change.
 pub fn error_policy<K: Instance>(obj: Arc<K>, error: &Error, ctx: Arc<Context>) -> Action {
+    let _span = span(&*obj).entered();
     if error.is_transient() {
         let delay = ctx.failures.fail(&key(&*obj));
-        tracing::warn!(kind = K::KIND, name = %obj.name_any(), %error, retry_in = ?delay, "reconcile failed");
+        tracing::warn!(%error, retry_in = ?delay, "reconcile failed");
         Action::requeue(delay)
     } else {
-        tracing::error!(kind = K::KIND, name = %obj.name_any(), %error, "reconcile failed; waiting for a change");
+        tracing::error!(%error, "reconcile failed; waiting for a change");
         Action::await_change()
     }
 }
@@ -144,7 +118,7 @@ async fn reconcile_object<K: Instance>(obj: &K, ctx: &Context) -> Result<(Action
         match finalizer::step(true, has_finalizer, defaulted.retention_policy()) {
             Step::DeletePvcsThenRemove => {
                 let n = finalizer::delete_pvcs(ctx, obj).await?;
-                tracing::info!(kind = K::KIND, name = %obj.name_any(), pvcs = n, "deleted data PVCs");
+                tracing::info!(pvcs = n, "deleted data PVCs");
                 finalizer::set(ctx, obj, false).await?;
             }
             Step::Remove => finalizer::set(ctx, obj, false).await?,
@@ -186,12 +160,12 @@ async fn reconcile_object<K: Instance>(obj: &K, ctx: &Context) -> Result<(Action
     };
     let mut writes = 0;
     for d in &desired {
-        if apply::apply(ctx, K::KIND, &namespace, d).await? {
+        if apply::apply(ctx, K::KIND.name(), &namespace, d).await? {
             writes += 1;
         }
     }
     if writes > 0 {
-        tracing::info!(kind = K::KIND, name = %obj.name_any(), writes, "applied");
+        tracing::info!(writes, "applied");
     }
     let observed = observe(ctx, obj, &namespace, None);
     write_status(ctx, obj, &defaulted, observed, &verdict).await?;
@@ -226,7 +200,7 @@ async fn write_status<K: Instance>(
     verdict: &Verdict,
 ) -> Result<()> {
     // The status functions read the previous status from the object itself.
-    let status = defaulted.compute_status(observed, verdict, now());
+    let status = defaulted.compute_status(&observed, verdict, now());
     if obj.current_status() == Some(&status) {
         return Ok(());
     }
@@ -240,7 +214,7 @@ async fn write_status<K: Instance>(
     });
     let api: Api<K> = Api::namespaced(ctx.client.clone(), &namespace);
     let resource = status_resource::<K>();
-    ctx.metrics.wrote(K::KIND, resource, "apply");
+    ctx.metrics.wrote(K::KIND.name(), resource, "apply");
     match api
         .patch_status(
             &name,
@@ -259,12 +233,20 @@ async fn write_status<K: Instance>(
     }
 }
 
+/// `<plural>/status` of every kind, built once so that the `resource` label of status writes
+/// stays a `&'static str`.
+static STATUS_RESOURCES: LazyLock<BTreeMap<Kind, String>> = LazyLock::new(|| {
+    Kind::ALL
+        .into_iter()
+        .map(|kind| (kind, format!("{}/status", kind.plural())))
+        .collect()
+});
+
 fn status_resource<K: Instance>() -> &'static str {
-    match K::PLURAL {
-        "neo4jenterpriseclusters" => "neo4jenterpriseclusters/status",
-        "neo4jenterprisestandalones" => "neo4jenterprisestandalones/status",
-        _ => "status",
-    }
+    // Every kind is in the map; the fallback only keeps this total.
+    STATUS_RESOURCES
+        .get(&K::KIND)
+        .map_or("status", String::as_str)
 }
 
 /// One Warning event per finding, reason = rule id, so `kubectl describe` shows what admission
@@ -288,9 +270,9 @@ async fn publish<K: Instance>(ctx: &Context, obj: &K, reason: &str, note: &str, 
         action: action.to_string(),
         secondary: None,
     };
-    ctx.metrics.wrote(K::KIND, "events", "create");
+    ctx.metrics.wrote(K::KIND.name(), "events", "create");
     if let Err(e) = ctx.recorder.publish(&event, &obj.object_ref(&())).await {
-        tracing::warn!(kind = K::KIND, name = %obj.name_any(), reason, error = %e, "event not recorded");
+        tracing::warn!(reason, error = %e, "event not recorded");
     }
 }
 

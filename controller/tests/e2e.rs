@@ -1,6 +1,7 @@
 //! The controller against a real API server and kube-controller-manager (no mocks). Each test
-//! has its own namespace and its own in-process controller scoped to it. Needs
-//! `E2E_STATE_DIR` (see `support::plane`); without it every test fails, loudly.
+//! has its own namespace and its own in-process controller scoped to it. Needs the control
+//! plane of `$E2E_STATE_DIR` (see `neo4j_e2e::ControlPlane::from_env`); without one every test
+//! fails, loudly.
 
 mod support;
 
@@ -13,8 +14,8 @@ use k8s_openapi::api::events::v1::Event;
 use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams};
 use kube::{Client, ResourceExt};
 use neo4j_controller::apply::api_resource;
-use neo4j_controller::render::{self, DESIRED_HASH_ANNOTATION, DesiredObject};
 use neo4j_shared::names::{self, CONFIG_HASH_ANNOTATION, ClusterNames, StandaloneNames};
+use neo4j_shared::render::{self, DESIRED_HASH_ANNOTATION, DesiredObject};
 use neo4j_shared::types::{Neo4jEnterpriseCluster, Neo4jEnterpriseStandalone};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};

@@ -13,6 +13,7 @@ pub mod names;
 pub mod policy;
 pub mod render;
 pub mod status;
+pub mod text;
 pub mod topology;
 pub mod types;
 pub mod units;

@@ -22,6 +22,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 
 use crate::names::{ClusterNames, StandaloneNames};
 use crate::render::{RenderError, cert_manager_tls};
+use crate::text::one_line;
 use crate::types::{
     ConnectionExamples, EndpointStatus, InternalEndpoints, Neo4jEnterpriseCluster,
     Neo4jEnterpriseClusterStatus, Neo4jEnterpriseStandalone, Neo4jEnterpriseStandaloneStatus,
@@ -97,32 +98,23 @@ impl ConditionType {
 /// Longest condition message; the list of findings is cut there.
 const MESSAGE_MAX_CHARS: usize = 1000;
 
-/// What the controller observed of a cluster's children, all optional.
+/// What the controller observed of an instance's children, all optional.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct ObservedCluster {
-    /// The `<c>-server` StatefulSet from the cache.
+pub struct Observed {
+    /// The instance's StatefulSet from the cache (`<c>-server` of a cluster, `<s>` of a
+    /// standalone).
     pub statefulset: Option<StatefulSet>,
-    /// The `Ready` condition of the `<c>-tls` Certificate (cert-manager mode); `None` when
-    /// not observed (then nothing is claimed about it).
+    /// The `Ready` condition of the instance's Certificate (cert-manager mode: `<c>-tls`,
+    /// `<s>-tls-cert`); `None` when not observed (then nothing is claimed about it).
     pub certificate_ready: Option<bool>,
     /// Rendering failed, so nothing was applied.
-    pub render_error: Option<RenderError>,
-}
-
-/// What the controller observed of a standalone's children, all optional.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ObservedStandalone {
-    /// The `<s>` StatefulSet from the cache.
-    pub statefulset: Option<StatefulSet>,
-    /// The `Ready` condition of the `<s>-tls-cert` Certificate; `None` when not observed.
-    pub certificate_ready: Option<bool>,
     pub render_error: Option<RenderError>,
 }
 
 /// The status of a cluster. `now` stamps conditions that change.
 pub fn cluster(
     c: &Neo4jEnterpriseCluster,
-    observed: &ObservedCluster,
+    observed: &Observed,
     validation: &Verdict,
     previous: Option<&Neo4jEnterpriseClusterStatus>,
     now: Time,
@@ -180,7 +172,7 @@ pub fn cluster(
 /// The status of a standalone. `now` stamps conditions that change.
 pub fn standalone(
     s: &Neo4jEnterpriseStandalone,
-    observed: &ObservedStandalone,
+    observed: &Observed,
     validation: &Verdict,
     previous: Option<&Neo4jEnterpriseStandaloneStatus>,
     now: Time,
@@ -401,7 +393,7 @@ fn evaluate(i: &Inputs<'_>) -> Evaluation {
     .collect();
     Evaluation {
         phase: standing.phase,
-        message: one_line(&standing.message),
+        message: one_line(&standing.message, MESSAGE_MAX_CHARS),
         ready_servers,
         version,
         tls: i.tls,
@@ -508,20 +500,6 @@ fn unique(rules: &[&'static str]) -> Vec<&'static str> {
     out
 }
 
-/// One line, at most [`MESSAGE_MAX_CHARS`] characters.
-fn one_line(s: &str) -> String {
-    let line: String = s
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    if line.chars().count() <= MESSAGE_MAX_CHARS {
-        line
-    } else {
-        let cut: String = line.chars().take(MESSAGE_MAX_CHARS - 1).collect();
-        format!("{cut}…")
-    }
-}
-
 /// A condition before stamping (generation and transition time).
 struct Draft {
     type_: ConditionType,
@@ -549,7 +527,7 @@ fn stamp(
         type_: type_.to_string(),
         status: status.to_string(),
         reason: d.reason.to_string(),
-        message: one_line(&d.message),
+        message: one_line(&d.message, MESSAGE_MAX_CHARS),
         observed_generation: generation,
         last_transition_time,
     }
@@ -618,8 +596,8 @@ mod tests {
         s
     }
 
-    fn observed(s: Option<StatefulSet>) -> ObservedCluster {
-        ObservedCluster {
+    fn observed(s: Option<StatefulSet>) -> Observed {
+        Observed {
             statefulset: s,
             ..Default::default()
         }
@@ -661,7 +639,7 @@ mod tests {
     type PhaseCase = (
         &'static str,
         Neo4jEnterpriseCluster,
-        ObservedCluster,
+        Observed,
         Verdict,
         Option<Neo4jEnterpriseClusterStatus>,
         &'static str,
@@ -675,12 +653,12 @@ mod tests {
     fn observed_states_map_to_phases_and_conditions() {
         let rev = ("r1", "r1");
         let roll = ("r1", "r2");
-        let render_error = ObservedCluster {
+        let render_error = Observed {
             statefulset: Some(sts(2, 3, 3, 3, rev)),
             render_error: Some(RenderError::MissingUid),
             ..Default::default()
         };
-        let cert_pending = ObservedCluster {
+        let cert_pending = Observed {
             statefulset: Some(sts(2, 3, 0, 3, rev)),
             certificate_ready: Some(false),
             ..Default::default()
@@ -988,7 +966,7 @@ mod tests {
     #[test]
     fn replicas_endpoints_and_upgrade_time() {
         let c = with_tls();
-        let obs = ObservedCluster {
+        let obs = Observed {
             statefulset: Some(sts(2, 3, 3, 3, ("r", "r"))),
             certificate_ready: Some(true),
             ..Default::default()
@@ -1062,16 +1040,10 @@ mod tests {
             "spec": {"image": {"repo": "neo4j", "tag": "2025.01.0"}, "storage": {"size": "1Gi"}}
         }))
         .expect("manifest");
-        let pending = standalone(
-            &s,
-            &ObservedStandalone::default(),
-            &Verdict::default(),
-            None,
-            at(1),
-        );
+        let pending = standalone(&s, &Observed::default(), &Verdict::default(), None, at(1));
         assert_eq!(pending.phase.as_deref(), Some(Phase::Pending.as_str()));
         assert_eq!(pending.version, None);
-        let obs = ObservedStandalone {
+        let obs = Observed {
             statefulset: Some(sts(2, 1, 1, 1, ("r", "r"))),
             ..Default::default()
         };

@@ -4,6 +4,8 @@
 
 use serde::Serialize;
 
+use crate::text::one_line;
+
 /// One violated or warned rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
@@ -19,21 +21,13 @@ impl Finding {
     pub fn new(rule: &'static str, field: impl Into<String>, message: impl Into<String>) -> Self {
         let message: String = message.into();
         // Messages are one line whatever the user's input held.
-        let message = one_line(&message);
+        let message = one_line(&message, usize::MAX);
         Self {
             rule,
-            field: one_line(&field.into()),
+            field: one_line(&field.into(), usize::MAX),
             message,
         }
     }
-}
-
-/// Control characters (a user's map key or value may hold them) become spaces: every
-/// message and path is printed on one line.
-fn one_line(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
 }
 
 impl Finding {
@@ -41,15 +35,10 @@ impl Finding {
     /// `<rule>: <message>`, with the field path put in front of the message when the message
     /// does not already start with it.
     ///
-    /// Cut at [`WARNING_MAX_CHARS`] with "…": kubectl prints each on one terminal line.
+    /// One line, cut at [`WARNING_MAX_CHARS`] with "…": kubectl prints each on one terminal
+    /// line. The webhook's warnings and the offline checker's are this line.
     pub fn warning_line(&self) -> String {
-        let line = self.to_string();
-        match line.char_indices().nth(WARNING_MAX_CHARS - 1) {
-            Some((cut, _)) if line.chars().count() > WARNING_MAX_CHARS => {
-                format!("{}…", &line[..cut])
-            }
-            _ => line,
-        }
+        one_line(&self.to_string(), WARNING_MAX_CHARS)
     }
 }
 

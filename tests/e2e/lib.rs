@@ -1,16 +1,23 @@
-//! Support for the end-to-end tests: the local control plane started by
-//! `tests/scripts/cluster-up.sh` (its `env` file), the real `kubectl` built with it, and a
-//! `neo4j-webhook serve` process registered with the API server by URL and CA bundle.
+//! The end-to-end test harness, shared by this crate's tests and the controller's: the local
+//! control plane started by `tests/scripts/cluster-up.sh` (its `env` file), the real `kubectl`
+//! built with it, an API client, a `neo4j-webhook serve` process registered with the API server
+//! by URL and CA bundle, and a stand-in for the kubelet ([`kubelet`]).
 //!
 //! Every wait is a condition polled against a deadline, never a bare sleep.
 
+pub mod kubelet;
+
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use anyhow::Context as _;
+use k8s_openapi::api::core::v1::Namespace;
+use kube::api::{Api, ObjectMeta, PostParams};
 use serde_json::{Value, json};
 
 /// Repository root (the tests crate lives in `tests/`).
@@ -55,6 +62,13 @@ impl ControlPlane {
             kubectl: get("KUBECTL"),
             state_dir,
         }
+    }
+
+    /// An API client with the control plane's admin credentials.
+    pub async fn client(&self) -> kube::Client {
+        client(&self.kubeconfig)
+            .await
+            .unwrap_or_else(|e| panic!("{e:#}"))
     }
 
     /// Runs kubectl with `args`, feeding `stdin` when given.
@@ -149,22 +163,119 @@ impl ControlPlane {
             &dir,
         ]);
     }
+
+    /// Installs cert-manager's CRDs from `dir` (`tests/scripts/cert-manager-crds.sh` extracts
+    /// them from its Go module) and waits until the Certificate CRD is Established.
+    pub fn install_cert_manager_crds(&self, dir: &Path) {
+        self.kubectl_ok(&[
+            "apply",
+            "--server-side",
+            "--force-conflicts",
+            "--field-manager=neo4j-e2e",
+            "-f",
+            &dir.to_string_lossy(),
+        ]);
+        self.kubectl_ok(&[
+            "wait",
+            "--for=condition=Established",
+            "--timeout=60s",
+            "crd/certificates.cert-manager.io",
+        ]);
+    }
+}
+
+/// Creates a namespace of its own for one test or benchmark run: `base` and a suffix from the
+/// clock, so a control plane can be reused while the namespaces of earlier runs terminate.
+pub async fn unique_namespace(client: &kube::Client, base: &str) -> String {
+    let micros = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros())
+        .unwrap_or_default();
+    let name = format!("{base}-{:06x}", micros as u64 & 0xff_ffff);
+    let api: Api<Namespace> = Api::all(client.clone());
+    let ns = Namespace {
+        metadata: ObjectMeta {
+            name: Some(name.clone()),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    match api.create(&PostParams::default(), &ns).await {
+        Ok(_) => name,
+        Err(kube::Error::Api(s)) if s.code == 409 => panic!("namespace {name} exists"),
+        Err(e) => panic!("create namespace {name}: {e}"),
+    }
+}
+
+/// An API client from the kubeconfig at `path` (with ring as the TLS crypto provider).
+pub async fn client(path: &Path) -> anyhow::Result<kube::Client> {
+    // One crypto provider in the tree (ring); ignore "already installed".
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let kubeconfig = kube::config::Kubeconfig::read_from(path)
+        .with_context(|| format!("reading {}", path.display()))?;
+    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
+        .await
+        .with_context(|| format!("loading {}", path.display()))?;
+    kube::Client::try_from(config).context("building the API client")
+}
+
+/// The pauses between two polls of a condition: 50 ms, doubling up to 500 ms, until the
+/// deadline (then the wait fails, naming what it waited for).
+struct Polls {
+    what: String,
+    timeout: Duration,
+    deadline: Instant,
+    pause: Duration,
+}
+
+impl Polls {
+    fn new(what: &str, timeout: Duration) -> Self {
+        Polls {
+            what: what.to_string(),
+            timeout,
+            deadline: Instant::now() + timeout,
+            pause: Duration::from_millis(50),
+        }
+    }
+
+    /// The pause before the next poll; panics once the deadline has passed.
+    fn next_pause(&mut self) -> Duration {
+        assert!(
+            Instant::now() < self.deadline,
+            "timed out after {:?} waiting for {}",
+            self.timeout,
+            self.what
+        );
+        let pause = self.pause;
+        self.pause = (pause * 2).min(Duration::from_millis(500));
+        pause
+    }
 }
 
 /// Polls `check` until it returns `Some`, or panics with `what` after `timeout`.
 pub fn wait_for<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + timeout;
-    let mut pause = Duration::from_millis(50);
+    let mut polls = Polls::new(what, timeout);
     loop {
         if let Some(v) = check() {
             return v;
         }
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {timeout:?} waiting for {what}"
-        );
-        std::thread::sleep(pause);
-        pause = (pause * 2).min(Duration::from_millis(500));
+        std::thread::sleep(polls.next_pause());
+    }
+}
+
+/// [`wait_for`] for async tests: awaits `check` until it yields `Some`, or panics with `what`
+/// after `timeout`.
+pub async fn wait_for_async<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let mut polls = Polls::new(what, timeout);
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        tokio::time::sleep(polls.next_pause()).await;
     }
 }
 
@@ -176,18 +287,27 @@ pub fn free_port() -> u16 {
         .unwrap_or_else(|e| panic!("no free port: {e}"))
 }
 
-/// Status code of a plain-HTTP GET on loopback, `None` when nothing answers.
-pub fn http_status(port: u16, path: &str) -> Option<u16> {
+/// Status code and body of a plain-HTTP GET on loopback, `None` when nothing answers.
+pub fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    // HTTP/1.0: the server closes the connection after one answer, never chunks it.
+    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
     let mut buf = String::new();
     s.read_to_string(&mut buf).ok()?;
-    buf.split_whitespace().nth(1)?.parse().ok()
+    let (head, body) = buf.split_once("\r\n\r\n")?;
+    let status = head.split_whitespace().nth(1)?.parse().ok()?;
+    Some((status, body.to_string()))
+}
+
+/// Status code of a plain-HTTP GET on loopback, `None` when nothing answers.
+pub fn http_status(port: u16, path: &str) -> Option<u16> {
+    http_get(port, path).map(|(status, _)| status)
+}
+
+/// The body of a plain-HTTP GET on loopback answered 200, else `None`.
+pub fn http_ok(port: u16, path: &str) -> Option<String> {
+    http_get(port, path).and_then(|(status, body)| (status == 200).then_some(body))
 }
 
 /// A running `neo4j-webhook serve` with a CA made for this test run.

@@ -106,8 +106,11 @@ fn valid_key(key: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
 }
 
-/// A value as one line: control characters other than TAB become spaces.
-fn one_line(value: &str) -> String {
+/// A value on one conf line: control characters other than TAB become spaces, nothing is cut.
+/// Unlike [`crate::text::one_line`] (text shown to users) a TAB stays: it is a legal character
+/// of a setting value (`has_control_chars` lets it through validation), and the rendered file,
+/// hence its hash, must not change for it.
+fn conf_value(value: &str) -> String {
     value
         .chars()
         .map(|c| if c.is_control() && c != '\t' { ' ' } else { c })
@@ -123,7 +126,7 @@ impl Conf {
         if valid_key(key) {
             self.lines.push(Line::Setting {
                 key: key.to_string(),
-                value: one_line(value.as_ref()),
+                value: conf_value(value.as_ref()),
             });
         }
     }

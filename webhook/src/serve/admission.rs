@@ -19,20 +19,22 @@ use http_body_util::BodyExt;
 use neo4j_shared::Finding;
 use neo4j_shared::engine::{self, AdmissionDecision};
 use neo4j_shared::inventory::Inventory;
+use neo4j_shared::text::one_line;
 use neo4j_shared::types::{GROUP, Kind, Operation};
 use neo4j_shared::validate::shown;
+use neo4j_shared::verdict::WARNING_MAX_CHARS;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use tower_http::catch_panic::CatchPanicLayer;
 
+use super::cache::SharedInventory;
 use super::config::Limits;
 use super::metrics::{KIND_UNKNOWN, KindLabels, Metrics, RequestLabels, RuleLabels, WebhookLabels};
 
 const REVIEW_API_VERSION: &str = "admission.k8s.io/v1";
 const REVIEW_KIND: &str = "AdmissionReview";
-/// Warnings longer than this are cut (kubectl prints each on one line; the API server itself
-/// truncates beyond 256 characters).
-const WARNING_MAX_CHARS: usize = 200;
+/// Longest transport error quoted in a `body-read` answer.
+const BODY_ERROR_MAX_CHARS: usize = 120;
 /// Distinct unknown kinds remembered for the log-once rule; beyond it they are logged at debug
 /// so a flood of invented kinds cannot grow memory.
 const UNKNOWN_KINDS_REMEMBERED: usize = 256;
@@ -55,10 +57,6 @@ impl Webhook {
         }
     }
 }
-
-/// An [`Inventory`] the handlers can share across threads.
-pub trait SharedInventory: Inventory + Send + Sync {}
-impl<T: Inventory + Send + Sync> SharedInventory for T {}
 
 /// What every admission request reads.
 pub struct AppState {
@@ -248,26 +246,12 @@ struct StatusOut {
     message: String,
 }
 
-/// One line of user-visible text: control characters become spaces (warnings end up in HTTP
-/// `Warning` headers and terminals), and overlong text is cut with "…".
-fn one_line(text: &str, max_chars: usize) -> String {
-    let mut out: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    if let Some((cut, _)) = out.char_indices().nth(max_chars.saturating_sub(1))
-        && out.chars().count() > max_chars
-    {
-        out.truncate(cut);
-        out.push('…');
-    }
-    out
-}
-
 /// A warning as kubectl prints it: `Warning: <rule>: <message>` — the same line the offline
-/// checker prints (`Finding::warning_line`).
+/// checker prints ([`Finding::warning_line`]: one line, cut at
+/// [`WARNING_MAX_CHARS`]; warnings end up in HTTP `Warning` headers and terminals, and the API
+/// server itself truncates beyond 256 characters).
 pub fn warning_line(finding: &Finding) -> String {
-    one_line(&finding.warning_line(), WARNING_MAX_CHARS)
+    finding.warning_line()
 }
 
 /// `status.message` of a denial: every violated rule as `<rule>: <field>: <message>`, one per
@@ -660,7 +644,9 @@ async fn read_body(headers: &HeaderMap, body: Body, limits: Limits) -> Result<Ve
         let mut body = body;
         let mut buf = Vec::with_capacity(announced.unwrap_or(0).min(PREALLOCATE_MAX));
         while let Some(frame) = body.frame().await {
-            let frame = frame.map_err(|e| BadRequest::BodyRead(one_line(&e.to_string(), 120)))?;
+            let frame = frame.map_err(|e| {
+                BadRequest::BodyRead(one_line(&e.to_string(), BODY_ERROR_MAX_CHARS))
+            })?;
             if let Ok(data) = frame.into_data() {
                 if buf.len() + data.len() > limits.max_body_bytes {
                     return Err(BadRequest::TooLarge(limits.max_body_bytes));
@@ -766,15 +752,5 @@ mod tests {
         }
         assert!(check_content_type(None).is_err());
         assert!(check_content_type(Some(&[0xff, 0xfe])).is_err());
-    }
-
-    #[test]
-    fn one_line_strips_controls_and_cuts() {
-        assert_eq!(one_line("a\nb\tc", 10), "a b c");
-        let long = "x".repeat(300);
-        let cut = one_line(&long, WARNING_MAX_CHARS);
-        assert_eq!(cut.chars().count(), WARNING_MAX_CHARS);
-        assert!(cut.ends_with('…'));
-        assert_eq!(one_line(&"é".repeat(5), 5), "ééééé");
     }
 }

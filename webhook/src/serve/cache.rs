@@ -13,6 +13,11 @@ use neo4j_shared::defaults;
 use neo4j_shared::inventory::{InstanceSummary, Inventory};
 use neo4j_shared::types::{Neo4jEnterpriseCluster, Neo4jEnterpriseStandalone};
 
+/// An [`Inventory`] the admission handlers can share across threads: the [`WatchCache`], or
+/// whatever a test or benchmark hands in.
+pub trait SharedInventory: Inventory + Send + Sync {}
+impl<T: Inventory + Send + Sync> SharedInventory for T {}
+
 /// An [`Inventory`] over two reflector stores.
 #[derive(Clone)]
 pub struct WatchCache {

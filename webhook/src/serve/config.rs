@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::admission::SharedInventory;
+use super::cache::SharedInventory;
 
 /// Largest request body accepted; the API server sends at most a few MiB (its own request limit
 /// is 3 MiB, an AdmissionReview carries the object twice on UPDATE).

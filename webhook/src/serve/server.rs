@@ -13,8 +13,8 @@ use neo4j_shared::inventory::NoInventory;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use super::admission::{self, AppState, SharedInventory};
-use super::cache::WatchCache;
+use super::admission::{self, AppState};
+use super::cache::{SharedInventory, WatchCache};
 use super::config::{ClusterSource, Settings};
 use super::metrics::Metrics;
 use super::ops::{self, OpsState, Readiness};

@@ -1,0 +1,46 @@
+//! What the shared reconcile needs to know about a kind, on top of its admission policy: the
+//! [`Instance`] trait, implemented in `cluster.rs` and `standalone.rs`. The kind's name,
+//! plural, defaults and rules come from [`Policy`], so the controller and the webhook cannot
+//! disagree about them.
+
+use std::fmt::Debug;
+
+use k8s_openapi::NamespaceResourceScope;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use kube::Resource;
+use neo4j_shared::Verdict;
+use neo4j_shared::policy::Policy;
+use neo4j_shared::render::{DesiredObject, RenderError};
+use neo4j_shared::status::Observed;
+use serde::Serialize;
+
+/// A Neo4j instance kind the controller materializes. `KIND.name()` is the `kind` metric label
+/// and log field; `KIND.plural()` the `resource` label of writes to the object itself.
+pub trait Instance:
+    Policy + Resource<DynamicType = (), Scope = NamespaceResourceScope> + Debug + Send + Sync + 'static
+{
+    type Status: Clone + PartialEq + Debug + Serialize + Send + Sync;
+    const FINALIZER: &'static str;
+    /// The StatefulSet's volume claim template (PVC names are `<claim>-<sts>-<i>`).
+    const CLAIM_TEMPLATE: &'static str;
+
+    /// A copy with every default applied (in memory only; never written back).
+    fn defaulted(&self) -> Self {
+        let mut defaulted = self.clone();
+        defaulted.apply_defaults();
+        defaulted
+    }
+    /// The rules admission runs on a create: the controller judges the object as it stands.
+    fn validate(&self) -> Verdict {
+        self.create()
+    }
+
+    fn render(&self) -> Result<Vec<DesiredObject>, RenderError>;
+    fn statefulset_name(&self) -> String;
+    fn certificate_name(&self) -> String;
+    fn retention_policy(&self) -> Option<&str>;
+    fn current_status(&self) -> Option<&Self::Status>;
+    fn compute_status(&self, observed: &Observed, verdict: &Verdict, now: Time) -> Self::Status;
+    fn observed_generation(status: &Self::Status) -> Option<i64>;
+    fn phase(status: &Self::Status) -> Option<&str>;
+}

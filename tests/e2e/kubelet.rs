@@ -1,0 +1,251 @@
+//! What a kubelet would do, for a control plane that has none: register a Node, keep its Lease
+//! fresh (so the node lifecycle controller never evicts), bind pending pods to it, and report
+//! them running and Ready — or Succeeded, for pods of Jobs. No container ever runs.
+//!
+//! The `fake-kubelet` binary runs this continuously over a pod watch; the controller's tests
+//! call [`mark_pods_ready`] at the moment they want pods to become Ready.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
+use k8s_openapi::api::core::v1::{Binding, Node, ObjectReference, Pod};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta, Time};
+use k8s_openapi::jiff::Timestamp;
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use kube::{Client, ResourceExt};
+use serde_json::json;
+
+/// Field manager of every write made here.
+pub const MANAGER: &str = "fake-kubelet";
+
+/// How often the node's Lease is renewed (its duration is 40 s).
+const LEASE_RENEW: Duration = Duration::from_secs(10);
+
+/// Registers (or re-registers) the Node `name`, Ready, with room for any test's pods.
+pub async fn register_node(client: &Client, name: &str) -> anyhow::Result<()> {
+    let nodes: Api<Node> = Api::all(client.clone());
+    let capacity =
+        json!({"cpu": "64", "memory": "256Gi", "pods": "250", "ephemeral-storage": "1Ti"});
+    let node = json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": {
+        "kubernetes.io/hostname": name, "topology.kubernetes.io/zone": "zone-a", "kubernetes.io/os": "linux"}}});
+    nodes
+        .patch(
+            name,
+            &PatchParams::apply(MANAGER).force(),
+            &Patch::Apply(&node),
+        )
+        .await
+        .context("registering the node")?;
+    let now = Time(Timestamp::now());
+    let status = json!({"apiVersion": "v1", "kind": "Node", "status": {"capacity": capacity, "allocatable": capacity,
+        "conditions": [{"type": "Ready", "status": "True", "reason": "FakeKubeletReady", "message": "fake kubelet",
+            "lastHeartbeatTime": now, "lastTransitionTime": now}],
+        "nodeInfo": {"kubeletVersion": "v1.36.3-fake", "containerRuntimeVersion": "fake://0", "kernelVersion": "",
+            "osImage": "", "operatingSystem": "linux", "architecture": "amd64", "machineID": "", "systemUUID": "",
+            "bootID": "", "kubeProxyVersion": ""}}});
+    nodes
+        .patch_status(
+            name,
+            &PatchParams::apply(MANAGER).force(),
+            &Patch::Apply(&status),
+        )
+        .await
+        .context("node status")?;
+    Ok(())
+}
+
+/// Renews the node's Lease forever: with a fresh lease the node lifecycle controller keeps the
+/// node Ready and never taints or evicts.
+pub async fn keep_lease(client: Client, node: String) {
+    let leases: Api<Lease> = Api::namespaced(client, "kube-node-lease");
+    loop {
+        let lease = Lease {
+            metadata: ObjectMeta {
+                name: Some(node.clone()),
+                ..Default::default()
+            },
+            spec: Some(LeaseSpec {
+                holder_identity: Some(node.clone()),
+                lease_duration_seconds: Some(40),
+                renew_time: Some(MicroTime(Timestamp::now())),
+                ..Default::default()
+            }),
+        };
+        if let Err(e) = leases
+            .patch(
+                &node,
+                &PatchParams::apply(MANAGER).force(),
+                &Patch::Apply(&lease),
+            )
+            .await
+        {
+            eprintln!("fake-kubelet: lease renewal failed: {e}");
+        }
+        tokio::time::sleep(LEASE_RENEW).await;
+    }
+}
+
+/// Registers `node` and keeps its Lease fresh until the returned task is aborted or dropped
+/// with the runtime.
+pub async fn start_node(
+    client: &Client,
+    node: &str,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    register_node(client, node).await?;
+    Ok(tokio::spawn(keep_lease(client.clone(), node.to_string())))
+}
+
+/// One pass of a kubelet over `pod`, as seen by a watch: a pod being deleted is removed at
+/// once (no kubelet will confirm its shutdown), an unbound pod is bound to `node`, and a
+/// Pending pod on `node` is reported started (unless `never_ready`).
+pub async fn handle(
+    client: &Client,
+    node: &str,
+    never_ready: bool,
+    pod: &Pod,
+) -> anyhow::Result<()> {
+    let Some(ns) = pod.metadata.namespace.as_deref() else {
+        return Ok(());
+    };
+    let pods: Api<Pod> = Api::namespaced(client.clone(), ns);
+    if pod.metadata.deletion_timestamp.is_some() {
+        let _ = pods
+            .delete(
+                &pod.name_any(),
+                &DeleteParams {
+                    grace_period_seconds: Some(0),
+                    ..Default::default()
+                },
+            )
+            .await;
+        return Ok(());
+    }
+    match bound_to(pod) {
+        None => bind(&pods, pod, node).await,
+        Some(n) if n == node && !never_ready && is_pending(pod) => report_started(&pods, pod).await,
+        Some(_) => Ok(()),
+    }
+}
+
+/// Binds every pod matching `selector` in `ns` that is not bound yet to `node`, and reports
+/// every Pending one started. Returns how many were reported.
+pub async fn mark_pods_ready(
+    client: &Client,
+    ns: &str,
+    selector: &str,
+    node: &str,
+) -> anyhow::Result<usize> {
+    let pods: Api<Pod> = Api::namespaced(client.clone(), ns);
+    let list = pods
+        .list(&ListParams::default().labels(selector))
+        .await
+        .context("listing pods")?;
+    let mut reported = 0;
+    for pod in list.items {
+        if bound_to(&pod).is_none() {
+            bind(&pods, &pod, node).await?;
+        }
+        if is_pending(&pod) {
+            report_started(&pods, &pod).await?;
+            reported += 1;
+        }
+    }
+    Ok(reported)
+}
+
+fn bound_to(pod: &Pod) -> Option<&str> {
+    pod.spec.as_ref().and_then(|s| s.node_name.as_deref())
+}
+
+fn is_pending(pod: &Pod) -> bool {
+    pod.status
+        .as_ref()
+        .and_then(|s| s.phase.as_deref())
+        .unwrap_or("Pending")
+        == "Pending"
+}
+
+fn owned_by_job(pod: &Pod) -> bool {
+    pod.metadata
+        .owner_references
+        .iter()
+        .flatten()
+        .any(|o| o.kind == "Job")
+}
+
+async fn bind(pods: &Api<Pod>, pod: &Pod, node: &str) -> anyhow::Result<()> {
+    let name = pod.name_any();
+    let binding = Binding {
+        metadata: ObjectMeta {
+            name: Some(name.clone()),
+            namespace: pod.metadata.namespace.clone(),
+            ..Default::default()
+        },
+        target: ObjectReference {
+            kind: Some("Node".into()),
+            name: Some(node.to_string()),
+            api_version: Some("v1".into()),
+            ..Default::default()
+        },
+    };
+    let _: serde_json::Value = pods
+        .create_subresource("binding", &name, &PostParams::default(), &binding)
+        .await
+        .with_context(|| format!("binding {name}"))?;
+    Ok(())
+}
+
+/// A distinct pod IP per pod reported in this process.
+fn next_pod_ip() -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(11);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    format!("10.244.{}.{}", n / 250, n % 250 + 1)
+}
+
+/// Reports the pod's containers started: running and Ready, or terminated with exit code 0
+/// (phase Succeeded) for a pod of a Job.
+async fn report_started(pods: &Api<Pod>, pod: &Pod) -> anyhow::Result<()> {
+    let name = pod.name_any();
+    let now = Time(Timestamp::now());
+    let job = owned_by_job(pod);
+    let statuses: Vec<_> = pod
+        .spec
+        .iter()
+        .flat_map(|s| &s.containers)
+        .map(|c| {
+            let state = if job {
+                json!({"terminated": {"exitCode": 0, "reason": "Completed", "startedAt": now, "finishedAt": now}})
+            } else {
+                json!({"running": {"startedAt": now}})
+            };
+            json!({"name": c.name, "image": c.image.clone().unwrap_or_default(), "imageID": "",
+                   "ready": !job, "started": !job, "restartCount": 0, "state": state})
+        })
+        .collect();
+    let ready = if job { "False" } else { "True" };
+    let mut conditions = BTreeMap::new();
+    for t in ["PodScheduled", "Initialized"] {
+        conditions.insert(t, "True");
+    }
+    conditions.insert("ContainersReady", ready);
+    conditions.insert("Ready", ready);
+    let conditions: Vec<_> = conditions
+        .into_iter()
+        .map(|(t, s)| json!({"type": t, "status": s, "lastTransitionTime": now}))
+        .collect();
+    let status = json!({"apiVersion": "v1", "kind": "Pod", "status": {
+        "phase": if job { "Succeeded" } else { "Running" }, "conditions": conditions,
+        "podIP": next_pod_ip(), "hostIP": "10.243.0.1", "startTime": now,
+        "containerStatuses": statuses}});
+    pods.patch_status(
+        &name,
+        &PatchParams::apply(MANAGER).force(),
+        &Patch::Apply(&status),
+    )
+    .await
+    .with_context(|| format!("status of {name}"))?;
+    Ok(())
+}
