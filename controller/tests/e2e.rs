@@ -222,7 +222,7 @@ async fn three_server_cluster_gets_every_child_becomes_ready_and_stays_write_fre
     let uid = c.uid().unwrap();
     let desired = desired_cluster(&c);
     let n = ClusterNames::new("graph");
-    // The object set OBJECTS.md fixes, whatever else the renderer adds.
+    // The object set every cluster gets (docs/design.md), whatever else the renderer adds.
     for (kind, name) in [
         ("StatefulSet", n.statefulset()),
         ("Service", n.headless_service()),

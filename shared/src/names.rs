@@ -340,7 +340,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cluster_names_follow_objects_md() {
+    fn cluster_names_are_derived_from_the_cluster_name() {
         let n = ClusterNames::new("graph");
         assert_eq!(n.statefulset(), "graph-server");
         assert_eq!(n.pod(2), "graph-server-2");
@@ -360,7 +360,7 @@ mod tests {
     }
 
     #[test]
-    fn standalone_names_follow_objects_md() {
+    fn standalone_names_are_derived_from_the_standalone_name() {
         let n = StandaloneNames::new("solo");
         assert_eq!(n.statefulset(), "solo");
         assert_eq!(n.pod(), "solo-0");

@@ -6,7 +6,7 @@
 # edges between files instead).
 set -euo pipefail
 
-src="$(cd "$(dirname "$0")/../../shared/src" && pwd)"
+src="$(cd "$(dirname "$0")/../.." && pwd)/shared/src"
 python3 - "$src" <<'PY'
 import os, re, sys
 

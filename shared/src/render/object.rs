@@ -60,7 +60,7 @@ pub struct Owner {
 }
 
 impl Owner {
-    /// Built from constants and metadata, never from TypeMeta (OBJECTS §9.12).
+    /// Built from constants and metadata, never from TypeMeta.
     fn new(kind: Kind, meta: &ObjectMeta) -> Result<Owner, RenderError> {
         let name = meta
             .name
