@@ -6,7 +6,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 ROOT := $(shell pwd)
 
-.PHONY: all run test deps fmt-check clippy unit crds rules-doc bench fuzz controlplane cluster-up cluster-down e2e clean
+.PHONY: all run test deps fmt-check clippy structure unit crds rules-doc bench fuzz controlplane cluster-up cluster-down e2e clean
 
 all: test
 
@@ -21,7 +21,11 @@ run: deps
 
 ## test: formatting, lints, unit/property/integration tests, then the end-to-end tests against
 ## a local control plane built from the official Kubernetes Go modules.
-test: deps fmt-check clippy unit e2e
+test: deps fmt-check clippy structure unit e2e
+
+## structure: no import circle between modules or files of shared, controller and webhook.
+structure:
+	QUIET=1 bash tests/scripts/module-deps.sh
 
 fmt-check:
 	$(CARGO) fmt --all -- --check

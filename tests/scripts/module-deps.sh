@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
-# The import graph of the shared crate: prints which top-level module uses which (`a -> b`:
-# code in `a` names `crate::b`) and fails when modules, or single files, form a circle of any
-# length. Only shipped code counts: unit-test modules, `tests.rs`, `testkit.rs` and comments
-# are left out. Run from anywhere: `bash tests/scripts/module-deps.sh` (`FILES=1` lists the
-# edges between files instead).
+# The import graph of each crate (shared, controller, webhook by default, or the `src` dirs
+# given as arguments): prints which top-level module uses which (`a -> b`: code in `a` names
+# `crate::b`) and fails when modules, or single files, form a circle of any length. Only
+# shipped code counts: unit-test modules, `tests.rs`, `testkit.rs` and comments are left out.
+# Run from anywhere: `bash tests/scripts/module-deps.sh` (`FILES=1` lists the edges between
+# files instead; `QUIET=1` prints only circles and the summary). `make test` runs it.
 set -euo pipefail
 
-src="$(cd "$(dirname "$0")/../.." && pwd)/shared/src"
-python3 - "$src" <<'PY'
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+if (($# == 0)); then
+  set -- "$root/shared/src" "$root/controller/src" "$root/webhook/src"
+fi
+status=0
+for src in "$@"; do
+python3 - "$src" <<'PY' || status=1
 import os, re, sys
 
 src = sys.argv[1]
@@ -112,8 +118,10 @@ def circles(nodes, edges):
 top = lambda f: f.split("/")[0]
 module_edges = {(top(a), top(b)) for a, b in edges if top(a) != top(b)}
 shown = edges if os.environ.get("FILES") else module_edges
-for a, b in sorted(shown):
-    print(f"{a} -> {b}")
+print(f"== {src}")
+if not os.environ.get("QUIET"):
+    for a, b in sorted(shown):
+        print(f"{a} -> {b}")
 failed = False
 for level, nodes, es in (("module", {top(f) for f in files}, module_edges), ("file", set(files), edges)):
     for c in circles(nodes, es):
@@ -123,3 +131,5 @@ if failed:
     sys.exit(1)
 print(f"module-deps: no circle among {len({top(f) for f in files})} modules and {len(files)} files")
 PY
+done
+exit "$status"

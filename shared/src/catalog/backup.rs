@@ -1,8 +1,8 @@
 //! Rules of Neo4jBackup (`validate/backup.rs`).
 
-use super::Severity::*;
-use super::Stage::*;
-use super::{BACKUP, Rule};
+use super::rule::Severity::*;
+use super::rule::Stage::*;
+use super::rule::{BACKUP, Rule};
 
 pub const RULES: &[Rule] = &[
     Rule {

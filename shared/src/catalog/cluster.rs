@@ -2,9 +2,9 @@
 //! property sharding and the update rules. The shared rules are in [`super::instance`], the
 //! memory rules in [`super::memory`].
 
-use super::Severity::*;
-use super::Stage::*;
-use super::{CLUSTER, Rule};
+use super::rule::Severity::*;
+use super::rule::Stage::*;
+use super::rule::{CLUSTER, Rule};
 
 pub const RULES: &[Rule] = &[
     Rule {

@@ -1,9 +1,9 @@
 //! Rules of Neo4jDatabase (`validate/database.rs`). The host is the cluster or standalone
 //! `spec.clusterRef` names.
 
-use super::Severity::*;
-use super::Stage::*;
-use super::{DATABASE, Rule};
+use super::rule::Severity::*;
+use super::rule::Stage::*;
+use super::rule::{DATABASE, Rule};
 
 pub const RULES: &[Rule] = &[
     Rule {

@@ -1,8 +1,8 @@
 //! Rules of the admission engine itself, for every kind (`engine.rs`, `validate/mod.rs`).
 
-use super::Severity::*;
-use super::Stage::*;
-use super::{ALL_KINDS, Rule};
+use super::rule::Severity::*;
+use super::rule::Stage::*;
+use super::rule::{ALL_KINDS, Rule};
 use crate::types::Kind;
 
 pub const RULES: &[Rule] = &[

@@ -1,9 +1,9 @@
 //! Rules Neo4jEnterpriseCluster and Neo4jEnterpriseStandalone share (`validate/instance.rs`).
 //! Rows naming one kind are the shared checks whose id or condition differs by kind.
 
-use super::Severity::*;
-use super::Stage::*;
-use super::{CLUSTER, INSTANCE, Rule, STANDALONE};
+use super::rule::Severity::*;
+use super::rule::Stage::*;
+use super::rule::{CLUSTER, INSTANCE, Rule, STANDALONE};
 
 /// The free-form neo4j.conf maps the config rules read (the second one a cluster's only).
 const CONFIG_MAPS: &[&str] = &["spec.config[*]", "spec.propertySharding.config[*]"];

@@ -3,9 +3,9 @@
 //! (2Gi when `spec.resources.limits.memory` is unset). The limit checks run only when the
 //! keys raised no error.
 
-use super::Severity::*;
-use super::Stage::*;
-use super::{CLUSTER, Rule};
+use super::rule::Severity::*;
+use super::rule::Stage::*;
+use super::rule::{CLUSTER, Rule};
 
 /// Where a memory key is read from: `spec.config` wins over `spec.propertySharding.config`.
 const KEY: &[&str] = &["spec.config[*]", "spec.propertySharding.config[*]"];

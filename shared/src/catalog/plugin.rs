@@ -1,8 +1,8 @@
 //! Rules of Neo4jPlugin (`validate/plugin.rs`).
 
-use super::Severity::*;
-use super::Stage::*;
-use super::{PLUGIN, Rule};
+use super::rule::Severity::*;
+use super::rule::Stage::*;
+use super::rule::{PLUGIN, Rule};
 
 pub const RULES: &[Rule] = &[
     Rule {

@@ -2,9 +2,9 @@
 //! places: `spec.source.storage`, `spec.source.pitr.logStorage` and
 //! `spec.source.pitr.baseBackup.storage`.
 
-use super::Severity::*;
-use super::Stage::*;
-use super::{RESTORE, Rule};
+use super::rule::Severity::*;
+use super::rule::Stage::*;
+use super::rule::{RESTORE, Rule};
 
 pub const RULES: &[Rule] = &[
     Rule {

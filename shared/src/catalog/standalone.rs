@@ -1,9 +1,9 @@
 //! Rules only Neo4jEnterpriseStandalone has (`validate/standalone.rs`). The shared rules,
 //! including the ones reported under a `standalone-…` id, are in [`super::instance`].
 
-use super::Severity::*;
-use super::Stage::*;
-use super::{Rule, STANDALONE};
+use super::rule::Severity::*;
+use super::rule::Stage::*;
+use super::rule::{Rule, STANDALONE};
 
 pub const RULES: &[Rule] = &[Rule {
     id: "standalone-memory-floor",

@@ -6,6 +6,7 @@
 
 mod auth;
 mod config;
+mod fields;
 mod identity;
 mod integrations;
 mod pods;
@@ -17,10 +18,10 @@ mod volumes;
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1 as corev1;
-use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 
 pub use self::auth::auth;
 pub use self::config::{config, env, env_conf_key};
+use self::fields::{DNS_LABEL_MAX, external_secrets_enabled};
 pub use self::identity::{image, license, name};
 pub use self::integrations::{fleet, mcp};
 pub use self::pods::{resources, upgrade_strategy};
@@ -28,15 +29,12 @@ pub use self::services::{monitoring, service};
 pub use self::storage::{storage, storage_update};
 pub use self::tls::tls;
 pub use self::volumes::{extra_volume_mounts, extra_volumes, normalize_mount_path, trusted_cas};
-use super::{has_control_chars, key_path, shown};
+use super::shown;
 use crate::inventory::InstanceKind;
 use crate::names::{ClusterNames, StandaloneNames};
 use crate::types::*;
 use crate::verdict::Verdict;
 use crate::version::{Neo4jVersion, parse_tag};
-
-/// A DNS label, the first label of an OpenShift generated Route host.
-const DNS_LABEL_MAX: usize = 63;
 
 /// Everything both kinds share, borrowed from either spec, so each rule is written once.
 pub struct Common<'a> {
@@ -261,107 +259,6 @@ pub fn not_implemented_warning(field: &str, v: &mut Verdict) {
         "field-not-implemented",
         field,
         format!("{field} is accepted and kept, but this operator version does not act on it yet"),
-    );
-}
-
-fn external_secrets_enabled(e: Option<&ExternalSecretsConfig>) -> bool {
-    e.is_some_and(|e| e.enabled == Some(true))
-}
-
-fn is_blank(s: &str) -> bool {
-    s.trim().is_empty()
-}
-
-fn blank(s: Option<&str>) -> bool {
-    s.is_none_or(is_blank)
-}
-
-/// Reports a string rendered into neo4j.conf that holds a control character.
-fn single_line(field: &str, value: Option<&str>, v: &mut Verdict) {
-    if let Some(value) = value.filter(|s| has_control_chars(s)) {
-        v.error(
-            "typed-conf-fields-single-line",
-            field,
-            format!("{field} is {}, which holds a control character (e.g. a newline); it is written into neo4j.conf, so give it on one line", shown(value)),
-        );
-    }
-}
-
-fn single_line_map(path: &str, map: Option<&BTreeMap<String, String>>, v: &mut Verdict) {
-    for (k, val) in map.into_iter().flatten() {
-        if has_control_chars(k) {
-            v.error(
-                "typed-conf-fields-single-line",
-                path,
-                format!("{path} has the key {}, which holds a control character; it is written into neo4j.conf, so give it on one line", shown(k)),
-            );
-        }
-        single_line(&key_path(path, k), Some(val), v);
-    }
-}
-
-/// [`single_line`] for each `(field, value)`, the field under `base`.
-fn single_lines(base: &str, fields: &[(&str, Option<&str>)], v: &mut Verdict) {
-    for (field, value) in fields {
-        single_line(&format!("{base}.{field}"), *value, v);
-    }
-}
-
-fn entry<'q>(map: Option<&'q BTreeMap<String, Quantity>>, resource: &str) -> Option<&'q str> {
-    map.and_then(|m| m.get(resource)).map(|q| q.0.as_str())
-}
-
-const MCP_LOG_LEVELS: [&str; 8] = [
-    "debug",
-    "info",
-    "notice",
-    "warning",
-    "error",
-    "critical",
-    "alert",
-    "emergency",
-];
-const SERVICE_TYPES: [&str; 3] = ["ClusterIP", "NodePort", "LoadBalancer"];
-const TRAFFIC_POLICIES: [&str; 2] = ["Cluster", "Local"];
-
-/// Reports `value` when it is set and not one of `allowed` (a schema enum).
-fn enum_check(
-    rule: &'static str,
-    field: &str,
-    value: Option<&str>,
-    allowed: &[&str],
-    v: &mut Verdict,
-) {
-    if let Some(value) = value
-        && !allowed.contains(&value)
-    {
-        v.error(
-            rule,
-            field,
-            format!(
-                "{field} is {}; use one of {}",
-                shown(value),
-                allowed.join(", ")
-            ),
-        );
-    }
-}
-
-/// The enums of a Service block at `path`: `type` and `externalTrafficPolicy`.
-fn service_enums(
-    rule: &'static str,
-    path: &str,
-    type_: Option<&str>,
-    traffic_policy: Option<&str>,
-    v: &mut Verdict,
-) {
-    enum_check(rule, &format!("{path}.type"), type_, &SERVICE_TYPES, v);
-    enum_check(
-        rule,
-        &format!("{path}.externalTrafficPolicy"),
-        traffic_policy,
-        &TRAFFIC_POLICIES,
-        v,
     );
 }
 

@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::{blank, is_blank, single_line, single_line_map, single_lines};
+use super::fields::{blank, is_blank, single_line, single_line_map, single_lines};
 use crate::types::{AuthSpec, Neo4jOIDCProviderSpec};
 use crate::validate::{item_path, key_path, regex, shown};
 use crate::verdict::Verdict;

@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 use k8s_openapi::api::core::v1 as corev1;
 use regex::Regex;
 
-use super::InstanceKind;
+use crate::inventory::InstanceKind;
 use crate::validate::{has_control_chars, item_path, key_path, regex, shown};
 use crate::verdict::Verdict;
 use crate::version::Neo4jVersion;

@@ -6,7 +6,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::{DNS_LABEL_MAX, InstanceKind, is_blank};
+use super::fields::{DNS_LABEL_MAX, is_blank};
+use crate::inventory::InstanceKind;
 use crate::names::{CLUSTER_NAME_MAX, STANDALONE_NAME_MAX};
 use crate::types::ImageSpec;
 use crate::validate::{DNS1035_LABEL, regex, shown};

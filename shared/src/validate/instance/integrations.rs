@@ -1,7 +1,7 @@
 //! The optional side services: the MCP server (transport, ports, Secrets) and Aura fleet
 //! management (a registration token or provisioning, never both, with one source of credentials).
 
-use super::{MCP_LOG_LEVELS, blank, enum_check, is_blank, service_enums};
+use super::fields::{MCP_LOG_LEVELS, blank, enum_check, is_blank, service_enums};
 use crate::types::{AuraFleetManagementSpec, MCPServerSpec};
 use crate::validate::{item_path, shown};
 use crate::verdict::Verdict;

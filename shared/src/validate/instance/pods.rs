@@ -3,7 +3,7 @@
 
 use k8s_openapi::api::core::v1 as corev1;
 
-use super::entry;
+use super::fields::entry;
 use crate::types::UpgradeStrategySpec;
 use crate::units::{go_duration_seconds, quantity};
 use crate::validate::{key_path, shown};

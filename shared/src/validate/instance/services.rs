@@ -5,7 +5,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::{enum_check, service_enums, single_lines};
+use super::fields::{enum_check, service_enums, single_lines};
 use crate::types::{MonitoringSpec, ServiceSpec};
 use crate::validate::{regex, shown};
 use crate::verdict::Verdict;

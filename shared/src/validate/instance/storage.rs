@@ -5,7 +5,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::{InstanceKind, is_blank};
+use super::fields::is_blank;
+use crate::inventory::InstanceKind;
 use crate::types::StorageSpec;
 use crate::units::{quantity, quantity_bytes};
 use crate::validate::{regex, shown};

@@ -1,7 +1,8 @@
 //! `spec.tls`: the mode, the cert-manager issuer, certificate lifetimes and key usages, and (for a
 //! cluster) the External Secrets source of the certificates.
 
-use super::{InstanceKind, is_blank};
+use super::fields::is_blank;
+use crate::inventory::InstanceKind;
 use crate::types::{ExternalSecretsConfig, TLSSpec};
 use crate::units::go_duration_seconds;
 use crate::validate::{item_path, shown};

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1 as corev1;
 
-use super::is_blank;
+use super::fields::is_blank;
 use crate::types::TrustedCASecret;
 use crate::validate::{item_path, shown};
 use crate::verdict::Verdict;
