@@ -7,6 +7,15 @@ CARGO ?= cargo
 ROOT := $(shell pwd)
 
 .PHONY: all run test deps fmt-check clippy structure unit crds rules-doc bench fuzz controlplane cluster-up cluster-down e2e clean
+.PHONY: neo4j-check settings-catalogue settings-catalogue-check
+
+# Neo4j's own checks of what we render (tests/neo4j, Maven). The local repository is Maven's
+# usual one so downloads (about 170 MB cold) survive `make clean` and fresh clones.
+MVN ?= mvn
+MAVEN_REPO ?= $(HOME)/.m2/repository
+NEO4J_CONFS := $(ROOT)/target/neo4j-confs
+NEO4J_REPORTS := $(ROOT)/target/neo4j-check
+SETTINGS_CATALOGUE := $(ROOT)/shared/data/neo4j-settings
 
 all: test
 
@@ -19,9 +28,10 @@ deps:
 run: deps
 	bash tests/scripts/run.sh
 
-## test: formatting, lints, unit/property/integration tests, then the end-to-end tests against
-## a local control plane built from the official Kubernetes Go modules.
-test: deps fmt-check clippy structure unit e2e
+## test: formatting, lints, unit/property/integration tests, Neo4j's own checks of the rendered
+## configuration, then the end-to-end tests against a local control plane built from the
+## official Kubernetes Go modules.
+test: deps fmt-check clippy structure unit neo4j-check e2e
 
 ## structure: no import circle between modules or files of shared, controller and webhook.
 structure:
@@ -60,6 +70,30 @@ cluster-down:
 ## e2e: end-to-end tests with real kubectl against the local control plane.
 e2e:
 	bash tests/scripts/e2e.sh
+
+## neo4j-check: render neo4j.conf for a matrix of clusters and standalones, then with Neo4j 5.26
+## (Maven Central artifacts, Java 17): the 5.26 settings catalogue against every setting Neo4j
+## declares, every file through Neo4j's configuration parser (strict validation), and a real
+## Community server started from each file answering Bolt. Reports: target/neo4j-check/.
+neo4j-check:
+	rm -rf $(NEO4J_CONFS) $(NEO4J_REPORTS)
+	$(CARGO) run -q --locked -p neo4j-e2e --bin render-confs -- $(NEO4J_CONFS)
+	$(MVN) -q -B -Dmaven.repo.local=$(MAVEN_REPO) -f tests/neo4j/pom.xml test \
+		-Dneo4j.catalogue=$(SETTINGS_CATALOGUE)/5.26.json -Dneo4j.confs=$(NEO4J_CONFS) \
+		-Dneo4j.reports=$(NEO4J_REPORTS)
+	@cat $(NEO4J_REPORTS)/*.summary
+
+## settings-catalogue: regenerate shared/data/neo4j-settings/ from a local copy of the
+## neo4j/docs-operations git repository: make settings-catalogue NEO4J_DOCS_OPERATIONS=<path>.
+settings-catalogue:
+	@test -n "$${NEO4J_DOCS_OPERATIONS:-}" || { echo "set NEO4J_DOCS_OPERATIONS to a neo4j/docs-operations git repository" >&2; exit 2; }
+	python3 scripts/neo4j-settings/generate.py --docs "$${NEO4J_DOCS_OPERATIONS}" --out $(SETTINGS_CATALOGUE)
+
+## settings-catalogue-check: fail when the committed catalogue differs from what the docs
+## generate. Needs the docs repository (NEO4J_DOCS_OPERATIONS), so it is not part of `make test`.
+settings-catalogue-check:
+	@test -n "$${NEO4J_DOCS_OPERATIONS:-}" || { echo "set NEO4J_DOCS_OPERATIONS to a neo4j/docs-operations git repository" >&2; exit 2; }
+	python3 scripts/neo4j-settings/generate.py --docs "$${NEO4J_DOCS_OPERATIONS}" --out $(SETTINGS_CATALOGUE) --check
 
 ## bench: benchmarks; results go to BENCHMARKS.md.
 bench:

@@ -1,0 +1,256 @@
+//! `render-confs`: writes the neo4j.conf the operator renders for a matrix of clusters and
+//! standalones into a directory, for the checks in `tests/neo4j` (Neo4j's own configuration
+//! parser and a real Community server, `make neo4j-check`).
+//!
+//! For each case `<dir>/<case>.conf` holds the file a server reads: for a cluster, the
+//! ConfigMap's `neo4j.conf` followed by the lines `startup.sh` appends before the first start
+//! (advertised addresses, `bootstrap.conf`, the server's mode constraint), with pod-specific
+//! values filled in as the script would for server 0. `<dir>/<case>.json` says what the case is
+//! (topology, TLS mode, memory limit, the Certificate spec in cert-manager mode). Cases whose
+//! file is identical to an earlier one are skipped and named on stdout.
+//!
+//! Plugins are not rendered into neo4j.conf yet, so no case has any.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use neo4j_shared::render::{self, DesiredObject};
+use neo4j_shared::types::{Neo4jEnterpriseCluster, Neo4jEnterpriseStandalone};
+use serde_json::{Value, json};
+
+const GI: u64 = 1024 * 1024 * 1024;
+
+#[derive(Clone, Copy)]
+enum Topology {
+    Cluster,
+    Standalone,
+}
+
+#[derive(Clone, Copy)]
+enum Tls {
+    Off,
+    /// cert-manager with `strictPeerValidation: false`.
+    CertManager,
+    /// cert-manager with strict peer validation (the default).
+    Strict,
+}
+
+impl Tls {
+    fn name(self) -> &'static str {
+        match self {
+            Tls::Off => "tls-off",
+            Tls::CertManager => "tls-cert-manager",
+            Tls::Strict => "tls-strict",
+        }
+    }
+    fn spec(self) -> Option<Value> {
+        match self {
+            Tls::Off => None,
+            Tls::CertManager => Some(json!({
+                "mode": "cert-manager", "issuerRef": {"name": "ca"}, "strictPeerValidation": false
+            })),
+            Tls::Strict => Some(json!({"mode": "cert-manager", "issuerRef": {"name": "ca"}})),
+        }
+    }
+}
+
+/// `spec.config` of the cases that carry one: Community and Enterprise keys, an additive list.
+fn user_config() -> Value {
+    json!({
+        "db.transaction.timeout": "60s",
+        "db.checkpoint.interval.time": "10m",
+        "dbms.security.procedures.unrestricted": "gds.*",
+        "server.bolt.connection_keep_alive": "30s",
+        "server.memory.query_cache.per_db_cache_num_entries": "500",
+        "dbms.max_databases": "50",
+        "initial.server.tags": "eu-west"
+    })
+}
+
+fn spec(topology: Topology, tls: Tls, limit: &str, extras: bool) -> Value {
+    let mut spec = json!({
+        "image": {"repo": "neo4j", "tag": "5.26.0-enterprise"},
+        "storage": {"size": "10Gi"},
+        "acceptLicenseAgreement": "yes",
+        "resources": {"limits": {"memory": limit, "cpu": "2"}},
+    });
+    if let Topology::Cluster = topology {
+        spec["topology"] = json!({"servers": 3});
+    }
+    if let Some(t) = tls.spec() {
+        spec["tls"] = t;
+    }
+    if extras {
+        spec["config"] = user_config();
+        spec["monitoring"] = json!({});
+        spec["auth"] = json!({
+            "authenticationProviders": ["native"],
+            "authorizationProviders": ["native"],
+            "authCacheTTL": "10m"
+        });
+        spec["trustedCASecrets"] = json!([{"name": "corp-ca"}]);
+    }
+    spec
+}
+
+fn render_case(topology: Topology, spec: Value) -> anyhow::Result<Vec<DesiredObject>> {
+    let metadata = json!({"name": "graph", "namespace": "db", "uid": "uid-1", "generation": 1});
+    Ok(match topology {
+        Topology::Cluster => {
+            let mut c: Neo4jEnterpriseCluster = serde_json::from_value(json!({
+                "apiVersion": "neo4j.neo4j.com/v1beta1", "kind": "Neo4jEnterpriseCluster",
+                "metadata": metadata, "spec": spec,
+            }))?;
+            neo4j_shared::defaults::cluster(&mut c.spec);
+            render::cluster(&c)?
+        }
+        Topology::Standalone => {
+            let mut s: Neo4jEnterpriseStandalone = serde_json::from_value(json!({
+                "apiVersion": "neo4j.neo4j.com/v1beta1", "kind": "Neo4jEnterpriseStandalone",
+                "metadata": metadata, "spec": spec,
+            }))?;
+            neo4j_shared::defaults::standalone(&mut s.spec);
+            render::standalone(&s)?
+        }
+    })
+}
+
+fn data_key<'a>(objects: &'a [DesiredObject], key: &str) -> anyhow::Result<&'a str> {
+    objects
+        .iter()
+        .filter(|o| o.kind == "ConfigMap")
+        .find_map(|o| o.object["data"][key].as_str())
+        .with_context(|| format!("no ConfigMap holds {key}"))
+}
+
+/// The files of the volume mounted at `/ssl` in a Neo4j container, as `path -> Secret key`
+/// (the keys cert-manager writes when the volume lists no items); `null` without TLS.
+fn ssl_files(objects: &[DesiredObject]) -> Value {
+    let Some(sts) = objects.iter().find(|o| o.kind == "StatefulSet") else {
+        return Value::Null;
+    };
+    let pod = &sts.object["spec"]["template"]["spec"];
+    let volume = pod["containers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|c| c["volumeMounts"].as_array().into_iter().flatten())
+        .find(|m| m["mountPath"] == "/ssl")
+        .and_then(|m| m["name"].as_str());
+    let Some(volume) = volume else {
+        return Value::Null;
+    };
+    let Some(secret) = pod["volumes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|v| v["name"] == volume)
+        .map(|v| &v["secret"])
+    else {
+        return Value::Null;
+    };
+    let mut files = serde_json::Map::new();
+    match secret["items"].as_array() {
+        Some(items) => {
+            for item in items {
+                files.insert(
+                    item["path"].as_str().unwrap_or_default().to_string(),
+                    item["key"].clone(),
+                );
+            }
+        }
+        None => {
+            for key in ["ca.crt", "tls.crt", "tls.key"] {
+                files.insert(key.to_string(), json!(key));
+            }
+        }
+    }
+    Value::Object(files)
+}
+
+/// What `startup.sh` appends for server 0 of a cluster before its first start.
+fn startup_lines(objects: &[DesiredObject]) -> anyhow::Result<String> {
+    let fqdn = "graph-server-0.graph-headless.db.svc.cluster.local";
+    let mut out = format!(
+        "server.default_advertised_address={fqdn}\n\
+         server.cluster.advertised_address={fqdn}:6000\n\
+         server.routing.advertised_address={fqdn}:7688\n\
+         server.cluster.raft.advertised_address={fqdn}:7000\n"
+    );
+    out.push_str(data_key(objects, "bootstrap.conf")?);
+    let modes = data_key(objects, "server-modes.conf")?;
+    let mode = modes
+        .lines()
+        .find_map(|l| l.strip_prefix("0 "))
+        .or_else(|| modes.lines().find_map(|l| l.strip_prefix("default ")));
+    if let Some(m @ ("PRIMARY" | "SECONDARY")) = mode {
+        out.push_str(&format!("initial.server.mode_constraint={m}\n"));
+    }
+    Ok(out)
+}
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [out] = args.as_slice() else {
+        bail!("usage: render-confs <output-directory>");
+    };
+    let out = PathBuf::from(out);
+    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    let mut written = 0;
+    let topologies = [(Topology::Cluster, "cluster"), (Topology::Standalone, "standalone")];
+    for (topology, topo_name) in topologies {
+        for tls in [Tls::Off, Tls::CertManager, Tls::Strict] {
+            for (limit, bytes) in [("1Gi", GI), ("64Gi", 64 * GI)] {
+                for extras in [false, true] {
+                    let case = format!(
+                        "{topo_name}-{}-{}{}",
+                        tls.name(),
+                        limit.to_lowercase(),
+                        if extras { "-config" } else { "" }
+                    );
+                    let objects = render_case(topology, spec(topology, tls, limit, extras))
+                        .with_context(|| format!("rendering {case}"))?;
+                    let mut conf = data_key(&objects, "neo4j.conf")?.to_string();
+                    if let Topology::Cluster = topology {
+                        conf.push_str("\n# appended by startup.sh (server 0, first start)\n");
+                        conf.push_str(&startup_lines(&objects)?);
+                    }
+                    if let Some(first) = seen.get(&conf) {
+                        println!("{case}: same neo4j.conf as {first}");
+                        continue;
+                    }
+                    seen.insert(conf.clone(), case.clone());
+                    let certificate = objects
+                        .iter()
+                        .find(|o| o.kind == "Certificate")
+                        .map(|o| o.object["spec"].clone());
+                    let meta = json!({
+                        "case": case,
+                        "topology": topo_name,
+                        "tls": tls.name(),
+                        "memoryLimit": limit,
+                        "memoryLimitBytes": bytes,
+                        "userConfig": extras,
+                        "certificate": certificate,
+                        "sslFiles": ssl_files(&objects),
+                    });
+                    write(&out.join(format!("{case}.conf")), &conf)?;
+                    write(
+                        &out.join(format!("{case}.json")),
+                        &serde_json::to_string_pretty(&meta)?,
+                    )?;
+                    written += 1;
+                }
+            }
+        }
+    }
+    println!("{written} neo4j.conf files in {}", out.display());
+    Ok(())
+}
+
+fn write(path: &Path, text: &str) -> anyhow::Result<()> {
+    std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+}
