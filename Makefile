@@ -47,6 +47,7 @@ clippy:
 unit:
 	$(CARGO) test --workspace --locked --exclude neo4j-e2e --exclude neo4j-controller
 	$(CARGO) test --locked -p neo4j-controller --lib --bins
+	python3 -B -m unittest discover -s scripts/neo4j-settings
 
 ## crds: regenerate manifests/crds from the Rust types (a test fails when they drift).
 crds:
@@ -77,7 +78,9 @@ e2e:
 ## Community server started from each file answering Bolt. Reports: target/neo4j-check/.
 neo4j-check:
 	rm -rf $(NEO4J_CONFS) $(NEO4J_REPORTS)
-	$(CARGO) run -q --locked -p neo4j-e2e --bin render-confs -- $(NEO4J_CONFS)
+	# The same build as tests/scripts/e2e.sh, so the two share their artifacts.
+	$(CARGO) build -q --locked -p neo4j-webhook -p neo4j-controller -p neo4j-e2e --bins
+	$(ROOT)/target/debug/render-confs $(NEO4J_CONFS)
 	$(MVN) -q -B -Dmaven.repo.local=$(MAVEN_REPO) -f tests/neo4j/pom.xml test \
 		-Dneo4j.catalogue=$(SETTINGS_CATALOGUE)/5.26.json -Dneo4j.confs=$(NEO4J_CONFS) \
 		-Dneo4j.reports=$(NEO4J_REPORTS)

@@ -200,7 +200,10 @@ fn main() -> anyhow::Result<()> {
 
     let mut seen: BTreeMap<String, String> = BTreeMap::new();
     let mut written = 0;
-    let topologies = [(Topology::Cluster, "cluster"), (Topology::Standalone, "standalone")];
+    let topologies = [
+        (Topology::Cluster, "cluster"),
+        (Topology::Standalone, "standalone"),
+    ];
     for (topology, topo_name) in topologies {
         for tls in [Tls::Off, Tls::CertManager, Tls::Strict] {
             for (limit, bytes) in [("1Gi", GI), ("64Gi", 64 * GI)] {

@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
 import org.neo4j.configuration.Config;
+import org.neo4j.configuration.GraphDatabaseSettings;
 import org.neo4j.configuration.SettingImpl;
 import org.neo4j.configuration.connectors.BoltConnector;
 import org.neo4j.configuration.connectors.HttpConnector;
@@ -87,6 +88,10 @@ final class CommunityServer implements AutoCloseable {
                 Files.createDirectories(moved);
                 s.changes.add("moved: " + k + "=" + v + " -> " + moved);
                 v = moved.toString();
+            } else if (k.equals(GraphDatabaseSettings.db_format.name()) && v.strip().equalsIgnoreCase("block")) {
+                // The block store format is Enterprise-only; Community stores in `aligned`.
+                s.changes.add("store format: " + k + "=" + v + " -> aligned (block is an Enterprise format)");
+                v = "aligned";
             } else if (k.equals("server.default_listen_address")) {
                 s.changes.add("listen: " + k + "=" + v + " -> 127.0.0.1");
                 v = "127.0.0.1";

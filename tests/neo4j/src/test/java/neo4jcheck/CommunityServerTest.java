@@ -73,8 +73,13 @@ class CommunityServerTest {
                 Files.write(reports.resolve(file.name() + ".server.txt"), out, StandardCharsets.UTF_8);
                 assertEquals(0, rc, file.name() + ": Neo4j Community refused to start (exit " + rc + ")\n"
                         + server.logTail(work));
-                boltQueries(server, file);
-                http(server);
+                try {
+                    boltQueries(server, file);
+                    http(server);
+                } catch (Exception | AssertionError e) {
+                    throw new AssertionError(file.name() + ": the server started but does not answer: " + e + "\n"
+                            + server.logTail(work), e);
+                }
                 out.add("# Bolt RETURN 1, SHOW DATABASES and HTTP(S) GET passed");
                 verdict = String.format("started; Bolt%s and HTTP%s answer; %d Enterprise-only keys left out",
                         server.tls != null && "REQUIRED".equals(file.value("server.bolt.tls_level")) ? " (TLS)" : "",

@@ -48,10 +48,6 @@ final class ConfChecker {
 
     static Report check(ConfFile file, Catalogue catalogue) {
         Report r = new Report(file);
-        String strict = file.value(GraphDatabaseSettings.strict_config_validation.name());
-        if (!"true".equals(strict)) {
-            r.problems.add("server.config.strict_validation.enabled is " + strict + ", not true");
-        }
         Set<String> keys = new TreeSet<>(file.keys());
         // Neo4j stops at the first key it does not know; set it aside and read the file again.
         while (true) {
@@ -68,6 +64,10 @@ final class ConfChecker {
                 r.problems.add("Neo4j refuses the file: " + messages(e));
                 return r;
             }
+        }
+        // Strict validation is what makes a bad key fatal; it must be on (explicitly or by default).
+        if (!r.config.get(GraphDatabaseSettings.strict_config_validation)) {
+            r.problems.add(GraphDatabaseSettings.strict_config_validation.name() + " is off");
         }
         // A group setting with an unknown suffix is accepted and ignored by Neo4j.
         Set<String> declared = r.config.getDeclaredSettings().keySet();

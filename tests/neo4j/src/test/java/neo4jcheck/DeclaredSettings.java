@@ -77,7 +77,11 @@ final class DeclaredSettings {
     /** Sorted by name. */
     @SuppressWarnings("unchecked") // every Setting Config declares is a SettingImpl
     static Listing all() {
-        Config plain = Config.newBuilder().build();
+        // Defaults as the server sees them (the bootstrapper applies SERVER_DEFAULTS, e.g. Bolt
+        // and HTTP on, authentication on), not as an embedded database would.
+        Config plain = Config.newBuilder()
+                .setDefaults(GraphDatabaseSettings.SERVER_DEFAULTS)
+                .build();
         Map<String, Setting<Object>> settings = new TreeMap<>(plain.getDeclaredSettings());
         Map<String, String> groupOf = new HashMap<>();
 
@@ -109,7 +113,7 @@ final class DeclaredSettings {
         List<Declared> out = new ArrayList<>();
         for (Map.Entry<String, Setting<Object>> e : settings.entrySet()) {
             SettingImpl<Object> s = (SettingImpl<Object>) e.getValue();
-            Object def = s.defaultValue();
+            Object def = plain.getDeclaredSettings().containsKey(s.name()) ? plain.getDefault(s) : s.defaultValue();
             out.add(new Declared(
                     s.name(),
                     groupOf.get(s.name()),
