@@ -82,7 +82,8 @@ neo4j-check:
 	$(CARGO) build -q --locked -p neo4j-webhook -p neo4j-controller -p neo4j-e2e --bins
 	$(ROOT)/target/debug/render-confs $(NEO4J_CONFS)
 	$(MVN) -q -B -Dmaven.repo.local=$(MAVEN_REPO) -f tests/neo4j/pom.xml test \
-		-Dneo4j.catalogue=$(SETTINGS_CATALOGUE)/5.26.json -Dneo4j.confs=$(NEO4J_CONFS) \
+		-Dneo4j.catalogue=$(SETTINGS_CATALOGUE)/5.26.json \
+		-Dneo4j.catalogue.calver=$(SETTINGS_CATALOGUE)/calver.json -Dneo4j.confs=$(NEO4J_CONFS) \
 		-Dneo4j.reports=$(NEO4J_REPORTS)
 	@cat $(NEO4J_REPORTS)/*.summary
 

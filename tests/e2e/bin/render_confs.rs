@@ -9,6 +9,10 @@
 //! (topology, TLS mode, memory limit, the Certificate spec in cert-manager mode). Cases whose
 //! file is identical to an earlier one are skipped and named on stdout.
 //!
+//! The cases are rendered for a 5.26 image (`<dir>/*.conf`) and for a CalVer image
+//! (`<dir>/calver/*.conf`, image tag [`CALVER_TAG`]): the 5.26 files go through Neo4j 5.26
+//! itself, the CalVer ones through the CalVer settings catalogue only.
+//!
 //! Plugins are not rendered into neo4j.conf yet, so no case has any.
 
 use std::collections::BTreeMap;
@@ -20,6 +24,10 @@ use neo4j_shared::types::{Neo4jEnterpriseCluster, Neo4jEnterpriseStandalone};
 use serde_json::{Value, json};
 
 const GI: u64 = 1024 * 1024 * 1024;
+/// The image tag of the 5.26 LTS cases.
+const LTS_TAG: &str = "5.26.0-enterprise";
+/// The image tag of the CalVer cases: a release the newest catalogue covers.
+const CALVER_TAG: &str = "2026.07.0-enterprise";
 
 #[derive(Clone, Copy)]
 enum Topology {
@@ -68,9 +76,9 @@ fn user_config() -> Value {
     })
 }
 
-fn spec(topology: Topology, tls: Tls, limit: &str, extras: bool) -> Value {
+fn spec(topology: Topology, tag: &str, tls: Tls, limit: &str, extras: bool) -> Value {
     let mut spec = json!({
-        "image": {"repo": "neo4j", "tag": "5.26.0-enterprise"},
+        "image": {"repo": "neo4j", "tag": tag},
         "storage": {"size": "10Gi"},
         "acceptLicenseAgreement": "yes",
         "resources": {"limits": {"memory": limit, "cpu": "2"}},
@@ -196,8 +204,14 @@ fn main() -> anyhow::Result<()> {
         bail!("usage: render-confs <output-directory>");
     };
     let out = PathBuf::from(out);
-    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    render_all(&out, LTS_TAG)?;
+    render_all(&out.join("calver"), CALVER_TAG)?;
+    Ok(())
+}
 
+/// Every case of the matrix for one image tag, into `out`.
+fn render_all(out: &Path, tag: &str) -> anyhow::Result<()> {
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let mut seen: BTreeMap<String, String> = BTreeMap::new();
     let mut written = 0;
     let topologies = [
@@ -214,15 +228,15 @@ fn main() -> anyhow::Result<()> {
                         limit.to_lowercase(),
                         if extras { "-config" } else { "" }
                     );
-                    let objects = render_case(topology, spec(topology, tls, limit, extras))
-                        .with_context(|| format!("rendering {case}"))?;
+                    let objects = render_case(topology, spec(topology, tag, tls, limit, extras))
+                        .with_context(|| format!("rendering {case} ({tag})"))?;
                     let mut conf = data_key(&objects, "neo4j.conf")?.to_string();
                     if let Topology::Cluster = topology {
                         conf.push_str("\n# appended by startup.sh (server 0, first start)\n");
                         conf.push_str(&startup_lines(&objects)?);
                     }
                     if let Some(first) = seen.get(&conf) {
-                        println!("{case}: same neo4j.conf as {first}");
+                        println!("{tag} {case}: same neo4j.conf as {first}");
                         continue;
                     }
                     seen.insert(conf.clone(), case.clone());
@@ -232,6 +246,7 @@ fn main() -> anyhow::Result<()> {
                         .map(|o| o.object["spec"].clone());
                     let meta = json!({
                         "case": case,
+                        "imageTag": tag,
                         "topology": topo_name,
                         "tls": tls.name(),
                         "memoryLimit": limit,
@@ -250,7 +265,7 @@ fn main() -> anyhow::Result<()> {
             }
         }
     }
-    println!("{written} neo4j.conf files in {}", out.display());
+    println!("{written} neo4j.conf files for {tag} in {}", out.display());
     Ok(())
 }
 

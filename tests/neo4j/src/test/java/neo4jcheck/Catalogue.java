@@ -28,6 +28,10 @@ final class Catalogue {
     final String sourceCommit;
     private final Map<String, Entry> exact = new TreeMap<>();
     private final List<Entry> groups = new ArrayList<>();
+    /** Settings the manual lists as removed (CalVer), with what replaces them when anything does. */
+    final Map<String, String> removed = new TreeMap<>();
+    /** Old name -> new name of settings renamed (CalVer). */
+    final Map<String, String> renamed = new TreeMap<>();
 
     private Catalogue(JsonNode root) {
         releaseLine = root.path("release_line").asText();
@@ -46,6 +50,12 @@ final class Catalogue {
             } else {
                 groups.add(e);
             }
+        }
+        for (JsonNode r : root.path("removed")) {
+            removed.put(r.path("name").asText(), r.path("replaced_by").asText(""));
+        }
+        for (JsonNode r : root.path("renamed")) {
+            renamed.put(r.path("name").asText(), r.path("renamed_to").asText());
         }
     }
 

@@ -73,4 +73,12 @@ class ConfCheckerTest {
         ConfChecker.Report r = check("server.config.strict_validation.enabled=false");
         assertTrue(r.problems.stream().anyMatch(p -> p.contains("is off")), r.problems::toString);
     }
+
+    @Test
+    void theCalverCatalogueKnowsWhich526SettingsAreGone() throws Exception {
+        Catalogue calver = Inputs.calverCatalogue();
+        assertTrue(calver.removed.containsKey("dbms.cluster.discovery.version"), calver.removed::toString);
+        assertEquals("dbms.cluster.endpoints", calver.renamed.get("dbms.cluster.discovery.v2.endpoints"));
+        assertTrue(calver.find("dbms.cluster.discovery.v2.endpoints").isEmpty());
+    }
 }

@@ -27,9 +27,23 @@ final class Inputs {
         return Catalogue.load(p);
     }
 
-    /** The rendered neo4j.conf files, sorted; at least one. */
+    /** The rendered neo4j.conf files for the 5.26 image, sorted; at least one. */
     static List<Path> confs() throws IOException {
-        Path dir = path("neo4j.confs");
+        return confs(path("neo4j.confs"));
+    }
+
+    /** The rendered neo4j.conf files for the CalVer image (`calver/`), sorted; at least one. */
+    static List<Path> calverConfs() throws IOException {
+        return confs(path("neo4j.confs").resolve("calver"));
+    }
+
+    static Catalogue calverCatalogue() throws IOException {
+        Path p = path("neo4j.catalogue.calver");
+        assertTrue(Files.isRegularFile(p), "no CalVer settings catalogue at " + p);
+        return Catalogue.load(p);
+    }
+
+    private static List<Path> confs(Path dir) throws IOException {
         assertTrue(Files.isDirectory(dir), "no rendered configurations at " + dir + " (make neo4j-check renders them)");
         List<Path> confs;
         try (Stream<Path> s = Files.list(dir)) {
