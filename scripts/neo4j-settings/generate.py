@@ -398,7 +398,6 @@ def build_setting(name: str, roles: list[str], labels_text: str, cells: dict[str
         "edition": "enterprise" if enterprise else "community",
         "dynamic": dynamic,
         "type": parse_type(strip_markup_keep_ticks(valid_raw).replace("+++", "").strip()),
-        "valid_values": strip_markup(valid_raw),
         "default": _default(default_raw),
     }
     regex = name_regex(name)
@@ -474,30 +473,35 @@ def parse_ssl_page(text: str) -> list[dict]:
         if suffix not in SSL_SUFFIX_TYPES:
             raise DocsError(f"ssl-framework page: unknown suffix {suffix!r}; extend SSL_SUFFIX_TYPES")
         default = strip_markup(row[2]) or None
-        default_note = None
+        by_scope: dict[str, str] = {}
         if default is not None:
             default = re.sub(r"`\s*\+\s*`", ",", default).strip()
             if re.fullmatch(r"`[^`]*`", default):
                 default = default[1:-1]
-            else:  # prose, e.g. a default that depends on the scope
-                default, default_note = None, default
+            else:
+                # "`OPTIONAL` for `bolt` and `https`; + `REQUIRE` for `cluster` and `backup`."
+                for part in default.split(";"):
+                    ticks = _ticked(part)
+                    if len(ticks) >= 2 and " for " in part:
+                        by_scope.update({scope: ticks[0] for scope in ticks[1:]})
+                default = None  # otherwise prose, e.g. the JVM's own cipher list
         name = f"dbms.ssl.policy.<scope>.{suffix}"
-        out.append(
-            {
-                "name": name,
-                "name_regex": name_regex(name),
-                "edition": "community",
-                "dynamic": False,
-                "type": SSL_SUFFIX_TYPES[suffix],
-                "valid_values": strip_markup(row[1]),
-                "default": default,
-                "group": {"prefix": "dbms.ssl.policy", "documented_ids": scopes},
-            }
-        )
+        entry = {
+            "name": name,
+            "name_regex": name_regex(name),
+            "edition": "community",
+            "dynamic": False,
+            "type": SSL_SUFFIX_TYPES[suffix],
+            "default": default,
+            "group": {"prefix": "dbms.ssl.policy", "documented_ids": scopes},
+        }
+        if by_scope:
+            entry["default_by_id"] = dict(sorted(by_scope.items()))
         if footnote:
-            out[-1]["note"] = strip_markup(footnote.group(1))
-        if default_note:
-            out[-1]["default_note"] = default_note
+            m = re.search(rf"In Neo4j ({VERSION}), the default value is changed", footnote.group(1))
+            if m:
+                entry["changed"] = [m.group(1)]
+        out.append(entry)
     return out
 
 
@@ -519,7 +523,6 @@ def parse_group_section(text: str) -> list[dict]:
                 "edition": "enterprise" if enterprise else "community",
                 "dynamic": False,
                 "type": {"kind": "string"},
-                "valid_values": "A routing policy definition.",
                 "default": None,
                 "group": {
                     "prefix": name.split(".<")[0],
@@ -557,8 +560,7 @@ def parse_breaking(text: str) -> tuple[list[dict], list[dict]]:
             if not lm:
                 continue
             name = lm.group(1).strip()
-            comment = strip_markup(lm.group(3).replace(" +\n", " ").replace("\n", " "))
-            entry = {"name": name, "removed_in": version, "comment": comment}
+            entry = {"name": name, "removed_in": version}
             if "enterprise" in lm.group(2):
                 entry["edition"] = "enterprise"
             else:

@@ -149,7 +149,7 @@ class ParseSslPage(unittest.TestCase):
         self.assertEqual(rows["dbms.ssl.policy.<scope>.tls_versions"]["default"], "TLSv1.2,TLSv1.3")
         client_auth = rows["dbms.ssl.policy.<scope>.client_auth"]
         self.assertIsNone(client_auth["default"])
-        self.assertIn("REQUIRE", client_auth["default_note"])
+        self.assertEqual(client_auth["default_by_id"], {"bolt": "OPTIONAL", "cluster": "REQUIRE"})
 
 
 class ParseBreaking(unittest.TestCase):
