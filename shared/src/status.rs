@@ -95,8 +95,11 @@ impl ConditionType {
     }
 }
 
+pub mod database;
+pub mod plugin;
+
 /// Longest condition message; the list of findings is cut there.
-const MESSAGE_MAX_CHARS: usize = 1000;
+pub(crate) const MESSAGE_MAX_CHARS: usize = 1000;
 
 /// What the controller observed of an instance's children, all optional.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -412,7 +415,7 @@ fn ready_condition(s: &Standing) -> Draft {
 }
 
 /// `Valid`: whether the spec passed validation, naming the rules that failed or warned.
-fn valid_condition(validation: &Verdict) -> Draft {
+pub(crate) fn valid_condition(validation: &Verdict) -> Draft {
     if validation.errors.is_empty() {
         let warnings = validation.warning_rules();
         let message = if warnings.is_empty() {
@@ -490,7 +493,7 @@ fn degraded_condition(watched: bool, ready: i32, desired: i32, unit: &str) -> Dr
     }
 }
 
-fn unique(rules: &[&'static str]) -> Vec<&'static str> {
+pub(crate) fn unique(rules: &[&'static str]) -> Vec<&'static str> {
     let mut out: Vec<&'static str> = Vec::new();
     for r in rules {
         if !out.contains(r) {
@@ -501,15 +504,15 @@ fn unique(rules: &[&'static str]) -> Vec<&'static str> {
 }
 
 /// A condition before stamping (generation and transition time).
-struct Draft {
-    type_: ConditionType,
-    status: bool,
-    reason: &'static str,
-    message: String,
+pub(crate) struct Draft {
+    pub type_: ConditionType,
+    pub status: bool,
+    pub reason: &'static str,
+    pub message: String,
 }
 
 /// Keeps the previous `lastTransitionTime` while status and reason are unchanged.
-fn stamp(
+pub(crate) fn stamp(
     d: Draft,
     generation: Option<i64>,
     previous: Option<&[Condition]>,

@@ -268,8 +268,16 @@ fn warned_cases() -> Vec<(Kind, Value, Vec<&'static str>)> {
         ),
         (Kind::Backup, json!({}), vec!["field-not-implemented"]),
         (Kind::Restore, json!({}), vec!["field-not-implemented"]),
-        (Kind::Database, json!({}), vec!["field-not-implemented"]),
-        (Kind::Plugin, json!({}), vec!["field-not-implemented"]),
+        (
+            Kind::Database,
+            json!({"initialData": {"source": "cypher"}}),
+            vec!["field-not-implemented"],
+        ),
+        (
+            Kind::Plugin,
+            json!({"resources": {"memoryLimit": "1Gi"}}),
+            vec!["field-not-implemented"],
+        ),
     ]
 }
 

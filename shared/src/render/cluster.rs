@@ -28,10 +28,16 @@ use super::object::{
 };
 use super::pod::{self, container_port, empty_dir, exec_probe, mount};
 use super::tls::{self, CertificateInput, service_names};
+use crate::plugins::PluginSet;
 
 /// ConfigMap keys that change what a running server does; their hash rolls the pods.
-pub(crate) const HASHED_KEYS: [&str; 4] =
-    ["neo4j.conf", "startup.sh", "health.sh", "truststore.sh"];
+pub(crate) const HASHED_KEYS: [&str; 5] = [
+    "neo4j.conf",
+    "startup.sh",
+    "health.sh",
+    "truststore.sh",
+    "apoc.conf",
+];
 /// Long enough for Neo4j to checkpoint and leave the cluster cleanly (the reference's 30 s
 /// was not).
 pub(crate) const TERMINATION_GRACE_SECONDS: i64 = 120;
@@ -58,6 +64,7 @@ struct Ctx<'a> {
     strict: bool,
     monitoring: bool,
     cas: Vec<pod::TrustedCa>,
+    plugins: &'a PluginSet,
 }
 
 impl Ctx<'_> {
@@ -85,7 +92,10 @@ impl Ctx<'_> {
     }
 }
 
-pub(super) fn render(c: &Neo4jEnterpriseCluster) -> Result<Vec<DesiredObject>, RenderError> {
+pub(super) fn render(
+    c: &Neo4jEnterpriseCluster,
+    plugins: &PluginSet,
+) -> Result<Vec<DesiredObject>, RenderError> {
     let owner = Owner::of_cluster(c)?;
     let spec = &c.spec;
     let cx = Ctx {
@@ -96,6 +106,7 @@ pub(super) fn render(c: &Neo4jEnterpriseCluster) -> Result<Vec<DesiredObject>, R
         strict: strict_peer_validation(spec.tls.as_ref()),
         monitoring: conf::monitoring_enabled(spec.monitoring.as_ref()),
         cas: pod::trusted_cas(spec.trusted_ca_secrets.as_deref(), spec.auth.as_ref()),
+        plugins,
     };
     let (config_map, config_hash) = config_map(&cx)?;
     let mut out = vec![config_map, service_account(&cx)?];
@@ -135,12 +146,13 @@ fn config_map(cx: &Ctx<'_>) -> Result<(DesiredObject, String), RenderError> {
         auth: spec.auth.as_ref(),
         config: spec.config.as_ref(),
         trusted_cas: !cx.cas.is_empty(),
+        plugins: &cx.plugins.settings,
     });
-    let data = BTreeMap::from([
+    let mut data = BTreeMap::from([
         ("neo4j.conf".to_string(), neo4j_conf),
         (
             "startup.sh".to_string(),
-            conf::CLUSTER_STARTUP_SH.to_string(),
+            cx.plugins.cluster_startup(conf::CLUSTER_STARTUP_SH),
         ),
         ("health.sh".to_string(), conf::CLUSTER_HEALTH_SH.to_string()),
         ("truststore.sh".to_string(), conf::TRUSTSTORE_SH.to_string()),
@@ -153,6 +165,7 @@ fn config_map(cx: &Ctx<'_>) -> Result<(DesiredObject, String), RenderError> {
             conf::server_modes(&spec.topology),
         ),
     ]);
+    data.extend(cx.plugins.apoc_conf().map(|a| ("apoc.conf".to_string(), a)));
     object::config_map(
         &cx.owner,
         cx.names.config_map(),
@@ -584,7 +597,7 @@ fn statefulset(cx: &Ctx<'_>, config_hash: &str) -> Result<DesiredObject, RenderE
     let security = pod::container_security_context(spec.security_context.as_ref());
     let image = pod::image(&spec.image);
 
-    let env = pod::env(
+    let mut env = pod::env(
         spec.accept_license_agreement.as_deref(),
         spec.auth.as_ref(),
         vec![corev1::EnvVar {
@@ -596,6 +609,7 @@ fn statefulset(cx: &Ctx<'_>, config_hash: &str) -> Result<DesiredObject, RenderE
         }],
         spec.env.as_deref(),
     )?;
+    cx.plugins.add_env(&mut env);
 
     let mut ports = vec![
         container_port("bolt", PORT_BOLT),
@@ -634,6 +648,9 @@ fn statefulset(cx: &Ctx<'_>, config_hash: &str) -> Result<DesiredObject, RenderE
         security.clone(),
     )
     .map(|t| vec![t.attach(&mut mounts, &mut volumes)]);
+    let init_containers = cx
+        .plugins
+        .add_init_containers(init_containers, &cx.cas, &mut volumes);
 
     let health = |probe: &'static str| ["/bin/bash", "/conf/health.sh", probe];
     let container = corev1::Container {

@@ -22,7 +22,7 @@ use super::object::{PORT_BACKUP, PORT_BOLT, PORT_CLUSTER, PORT_HTTP, PORT_HTTPS,
 use super::object::{PORT_RAFT, PORT_ROUTING, cert_manager_tls, strict_peer_validation};
 
 /// Keys whose values are comma lists that Neo4j reads as one set: every occurrence is merged.
-const ADDITIVE_KEYS: [&str; 5] = [
+pub(crate) const ADDITIVE_KEYS: [&str; 5] = [
     "dbms.security.procedures.unrestricted",
     "dbms.security.procedures.allowlist",
     "dbms.security.procedures.denylist",
@@ -340,6 +340,16 @@ fn user(
     }
 }
 
+/// The settings of the target's Neo4jPlugins (`render/plugin.rs`), first in the file: every
+/// later section (the operator's, then `spec.config`) overrides a scalar and joins an
+/// additive key.
+fn plugins(conf: &mut Conf, settings: &[(String, String)]) {
+    if !settings.is_empty() {
+        conf.section("Neo4jPlugin settings");
+        settings.iter().for_each(|(k, v)| conf.set(k, v));
+    }
+}
+
 /// What the cluster's neo4j.conf is made from.
 pub(crate) struct ClusterConfInput<'a> {
     /// FQDN of the headless Service: its SRV record drives discovery.
@@ -351,12 +361,14 @@ pub(crate) struct ClusterConfInput<'a> {
     pub auth: Option<&'a AuthSpec>,
     pub config: Option<&'a BTreeMap<String, String>>,
     pub trusted_cas: bool,
+    pub plugins: &'a [(String, String)],
 }
 
 /// The static neo4j.conf shared by every server of a cluster. Nothing in it depends on the
 /// server count, so scaling never changes it (`docs/design.md`: discovery by DNS SRV).
 pub(crate) fn cluster_conf(i: &ClusterConfInput<'_>) -> String {
     let mut conf = Conf::default();
+    plugins(&mut conf, i.plugins);
     let mem = i.memory.conf_keys();
     conf.section("listen");
     conf.set("server.default_listen_address", "0.0.0.0");
@@ -471,11 +483,13 @@ pub(crate) struct StandaloneConfInput<'a> {
     pub auth: Option<&'a AuthSpec>,
     pub config: Option<&'a BTreeMap<String, String>>,
     pub trusted_cas: bool,
+    pub plugins: &'a [(String, String)],
 }
 
 /// The standalone's neo4j.conf: no memory, store format or directory keys.
 pub(crate) fn standalone_conf(i: &StandaloneConfInput<'_>) -> String {
     let mut conf = Conf::default();
+    plugins(&mut conf, i.plugins);
     conf.section("listen");
     conf.set("server.default_listen_address", "0.0.0.0");
     // The reference left this at localhost, which breaks neo4j:// routing from other pods.

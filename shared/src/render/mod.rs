@@ -56,7 +56,9 @@
 
 mod cluster;
 mod conf;
+pub mod database;
 mod object;
+pub mod plugin;
 mod pod;
 pub mod sha256;
 mod standalone;
@@ -67,6 +69,7 @@ use serde_json::Value;
 
 use crate::types::{Neo4jEnterpriseCluster, Neo4jEnterpriseStandalone};
 
+pub use crate::plugins::PluginSet;
 pub(crate) use object::cert_manager_tls;
 pub use object::{
     DESIRED_HASH_ANNOTATION, DesiredObject, Owner, RenderError, canonical_json, content_hash,
@@ -75,14 +78,30 @@ pub use object::{
 /// Every object of a cluster, in apply order: ConfigMap, ServiceAccount, Services,
 /// Certificate (cert-manager mode), PodDisruptionBudget, StatefulSet.
 pub fn cluster(c: &Neo4jEnterpriseCluster) -> Result<Vec<DesiredObject>, RenderError> {
-    cluster::render(c)
+    cluster::render(c, &PluginSet::default())
+}
+
+/// [`cluster`] with the cluster's Neo4jPlugins folded in ([`plugin::merge`]).
+pub fn cluster_with_plugins(
+    c: &Neo4jEnterpriseCluster,
+    plugins: &PluginSet,
+) -> Result<Vec<DesiredObject>, RenderError> {
+    cluster::render(c, plugins)
 }
 
 /// Every object of a standalone, in apply order: ConfigMap, Services, Certificate
 /// (cert-manager mode), StatefulSet. No PodDisruptionBudget: one server has no quorum to keep,
 /// and a budget of zero would only block node drains.
 pub fn standalone(s: &Neo4jEnterpriseStandalone) -> Result<Vec<DesiredObject>, RenderError> {
-    standalone::render(s)
+    standalone::render(s, &PluginSet::default())
+}
+
+/// [`standalone`] with the standalone's Neo4jPlugins folded in ([`plugin::merge`]).
+pub fn standalone_with_plugins(
+    s: &Neo4jEnterpriseStandalone,
+    plugins: &PluginSet,
+) -> Result<Vec<DesiredObject>, RenderError> {
+    standalone::render(s, plugins)
 }
 
 /// Replaces the immutable fields of a desired StatefulSet (`selector`, `serviceName`,

@@ -21,8 +21,9 @@ use super::object::{
 };
 use super::pod::{self, container_port, empty_dir, exec_probe, mount};
 use super::tls::{self, CertificateInput, service_names};
+use crate::plugins::PluginSet;
 
-const HASHED_KEYS: [&str; 3] = ["neo4j.conf", "health.sh", "truststore.sh"];
+const HASHED_KEYS: [&str; 4] = ["neo4j.conf", "health.sh", "truststore.sh", "apoc.conf"];
 
 struct Ctx<'a> {
     owner: Owner,
@@ -31,6 +32,7 @@ struct Ctx<'a> {
     tls: bool,
     monitoring: bool,
     cas: Vec<pod::TrustedCa>,
+    plugins: &'a PluginSet,
 }
 
 impl Ctx<'_> {
@@ -39,7 +41,10 @@ impl Ctx<'_> {
     }
 }
 
-pub(super) fn render(s: &Neo4jEnterpriseStandalone) -> Result<Vec<DesiredObject>, RenderError> {
+pub(super) fn render(
+    s: &Neo4jEnterpriseStandalone,
+    plugins: &PluginSet,
+) -> Result<Vec<DesiredObject>, RenderError> {
     let owner = Owner::of_standalone(s)?;
     let spec = &s.spec;
     let cx = Ctx {
@@ -49,6 +54,7 @@ pub(super) fn render(s: &Neo4jEnterpriseStandalone) -> Result<Vec<DesiredObject>
         tls: cert_manager_tls(spec.tls.as_ref()),
         monitoring: conf::monitoring_enabled(spec.monitoring.as_ref()),
         cas: pod::trusted_cas(spec.trusted_ca_secrets.as_deref(), spec.auth.as_ref()),
+        plugins,
     };
     let (config_map, config_hash) = config_map(&cx)?;
     let mut out = vec![config_map, headless_service(&cx)?, client_service(&cx)?];
@@ -70,8 +76,9 @@ fn config_map(cx: &Ctx<'_>) -> Result<(DesiredObject, String), RenderError> {
         auth: spec.auth.as_ref(),
         config: spec.config.as_ref(),
         trusted_cas: !cx.cas.is_empty(),
+        plugins: &cx.plugins.settings,
     });
-    let data = BTreeMap::from([
+    let mut data = BTreeMap::from([
         ("neo4j.conf".to_string(), neo4j_conf),
         (
             "health.sh".to_string(),
@@ -79,6 +86,7 @@ fn config_map(cx: &Ctx<'_>) -> Result<(DesiredObject, String), RenderError> {
         ),
         ("truststore.sh".to_string(), conf::TRUSTSTORE_SH.to_string()),
     ]);
+    data.extend(cx.plugins.apoc_conf().map(|a| ("apoc.conf".to_string(), a)));
     object::config_map(
         &cx.owner,
         cx.names.config_map(),
@@ -183,7 +191,7 @@ fn statefulset(cx: &Ctx<'_>, config_hash: &str) -> Result<DesiredObject, RenderE
     let spec = cx.spec;
     let security = pod::container_security_context(spec.security_context.as_ref());
     let image = pod::image(&spec.image);
-    let env = pod::env(
+    let mut env = pod::env(
         spec.accept_license_agreement.as_deref(),
         spec.auth.as_ref(),
         vec![corev1::EnvVar {
@@ -193,6 +201,7 @@ fn statefulset(cx: &Ctx<'_>, config_hash: &str) -> Result<DesiredObject, RenderE
         }],
         spec.env.as_deref(),
     )?;
+    cx.plugins.add_env(&mut env);
 
     let mut ports = vec![
         container_port("http", PORT_HTTP),
@@ -225,6 +234,9 @@ fn statefulset(cx: &Ctx<'_>, config_hash: &str) -> Result<DesiredObject, RenderE
         security.clone(),
     )
     .map(|t| vec![t.attach(&mut mounts, &mut volumes)]);
+    let init_containers = cx
+        .plugins
+        .add_init_containers(init_containers, &cx.cas, &mut volumes);
     let health = ["/bin/bash", "/conf/health.sh"];
     let container = corev1::Container {
         name: "neo4j".into(),
