@@ -4,10 +4,12 @@
 
 pub mod apply;
 pub mod backoff;
+pub mod bolt;
 pub mod cache;
 pub mod cluster;
 pub mod config;
 pub mod context;
+pub mod cypher_cli;
 pub mod error;
 pub mod finalizer;
 pub mod http;
