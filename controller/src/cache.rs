@@ -28,8 +28,11 @@ use kube::runtime::reflector::{self, ObjectRef, ReflectHandle, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Client, Resource, ResourceExt};
 use neo4j_shared::render::DESIRED_HASH_ANNOTATION as DESIRED_HASH;
+use neo4j_shared::types::Neo4jPlugin;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+
+use crate::plugin::PluginTriggers;
 
 /// cert-manager's Certificate, only as far as the controller needs it (metadata and the Ready
 /// condition), so no cert-manager crate is pulled in; the spec is never read.
@@ -221,6 +224,8 @@ pub struct Caches {
     pub service_accounts: Store<PartialObjectMeta<ServiceAccount>>,
     pub pdbs: Store<PartialObjectMeta<PodDisruptionBudget>>,
     pub certificates: Option<Store<Certificate>>,
+    /// Neo4jPlugins, folded into their targets' render (`plugin.rs`).
+    pub plugins: Store<Neo4jPlugin>,
     /// Hashes applied to kinds that have no cache here, so a steady object is not re-applied
     /// by this process (after a restart each is applied once).
     applied: Mutex<HashMap<String, String>>,
@@ -233,6 +238,7 @@ pub struct ChildTriggers {
     pub service_accounts: Triggers<PartialObjectMeta<ServiceAccount>>,
     pub pdbs: Triggers<PartialObjectMeta<PodDisruptionBudget>>,
     pub certificates: Option<Triggers<Certificate>>,
+    pub plugins: PluginTriggers,
 }
 
 /// What the cache knows of one child.
@@ -271,6 +277,8 @@ impl Caches {
         } else {
             (None, None)
         };
+        let (plugins, plugin_t, d) = crate::plugin::cache(client, namespace);
+        drivers.push(d);
         let caches = Arc::new(Caches {
             statefulsets,
             services,
@@ -278,6 +286,7 @@ impl Caches {
             service_accounts,
             pdbs,
             certificates,
+            plugins,
             applied: Mutex::new(HashMap::new()),
         });
         let triggers = ChildTriggers {
@@ -287,6 +296,7 @@ impl Caches {
             service_accounts: sa_t,
             pdbs: pdb_t,
             certificates: cert_t,
+            plugins: plugin_t,
         };
         (caches, triggers, drivers)
     }
@@ -302,6 +312,7 @@ impl Caches {
         if let Some(c) = &self.certificates {
             ready(c).await?;
         }
+        ready(&self.plugins).await?;
         Ok(())
     }
 

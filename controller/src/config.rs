@@ -64,6 +64,14 @@ pub struct Config {
     /// Seconds between election attempts and renewals.
     #[arg(long, env = "NEO4J_CONTROLLER_RETRY_PERIOD", default_value_t = 2)]
     pub retry_period_seconds: u64,
+    /// Image of the Neo4jDatabase Jobs: this controller's own (they run `neo4j-controller
+    /// cypher`).
+    #[arg(
+        long,
+        env = "NEO4J_CONTROLLER_DATABASE_JOB_IMAGE",
+        default_value = "ghcr.io/neo4j-operator/neo4j-controller:0.1.0"
+    )]
+    pub database_job_image: String,
 }
 
 impl Config {

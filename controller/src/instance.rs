@@ -9,6 +9,9 @@ use k8s_openapi::NamespaceResourceScope;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::Resource;
 use neo4j_shared::Verdict;
+use std::collections::BTreeMap;
+
+use neo4j_shared::plugins::{PluginSet, Target};
 use neo4j_shared::policy::Policy;
 use neo4j_shared::render::{DesiredObject, RenderError};
 use neo4j_shared::status::Observed;
@@ -23,6 +26,8 @@ pub trait Instance:
     const FINALIZER: &'static str;
     /// The StatefulSet's volume claim template (PVC names are `<claim>-<sts>-<i>`).
     const CLAIM_TEMPLATE: &'static str;
+    /// How Neo4jPlugins are folded into this kind.
+    const PLUGIN_TARGET: Target;
 
     /// A copy with every default applied (in memory only; never written back).
     fn defaulted(&self) -> Self {
@@ -35,7 +40,10 @@ pub trait Instance:
         self.create()
     }
 
-    fn render(&self) -> Result<Vec<DesiredObject>, RenderError>;
+    /// The children, with the plugins that reference this object folded in.
+    fn render(&self, plugins: &PluginSet) -> Result<Vec<DesiredObject>, RenderError>;
+    /// `spec.config`, which plugin settings never override.
+    fn config(&self) -> Option<&BTreeMap<String, String>>;
     fn statefulset_name(&self) -> String;
     fn certificate_name(&self) -> String;
     fn retention_policy(&self) -> Option<&str>;

@@ -10,12 +10,14 @@ pub mod cluster;
 pub mod config;
 pub mod context;
 pub mod cypher_cli;
+pub mod database;
 pub mod error;
 pub mod finalizer;
 pub mod http;
 pub mod instance;
 pub mod leader;
 pub mod metrics;
+pub mod plugin;
 pub mod reconcile;
 pub mod standalone;
 
@@ -177,6 +179,7 @@ async fn lead(
         service_accounts,
         pdbs,
         certificates,
+        plugins,
     } = triggers;
     let (cluster_store, cluster_ctl) = controller_for::<Neo4jEnterpriseCluster>(&client, namespace);
     let (standalone_store, standalone_ctl) =
@@ -193,6 +196,33 @@ async fn lead(
         .owns_shared_stream(config_maps.standalone)
         .owns_shared_stream(service_accounts.standalone)
         .owns_shared_stream(pdbs.standalone);
+    // A plugin change (deletion included) re-renders its target.
+    cluster_ctl = cluster_ctl.watches_shared_stream(plugin::stream_of(plugins.cluster), |p| {
+        plugin::target_ref::<Neo4jEnterpriseCluster>(&p)
+    });
+    standalone_ctl = standalone_ctl
+        .watches_shared_stream(plugin::stream_of(plugins.standalone), |p| {
+            plugin::target_ref::<Neo4jEnterpriseStandalone>(&p)
+        });
+    let kinds = {
+        let (ctx, clusters, standalones) =
+            (ctx.clone(), cluster_store.clone(), standalone_store.clone());
+        let namespace = config.namespace.clone();
+        let image = config.database_job_image.clone();
+        async move {
+            let (a, b) = futures_util::join!(
+                database::run(
+                    ctx.clone(),
+                    clusters.clone(),
+                    standalones.clone(),
+                    namespace,
+                    image
+                ),
+                plugin::run(ctx, clusters, standalones, plugins.plugins)
+            );
+            a.and(b)
+        }
+    };
     if let Some(Triggers {
         cluster,
         standalone,
@@ -212,11 +242,12 @@ async fn lead(
             caches.ready().await.context("child caches")?;
             health.synced.store(true, Ordering::Relaxed);
             tracing::info!("caches synced; reconciling");
-            let (a, b) = futures_util::join!(
+            let (a, b, c) = futures_util::join!(
                 run_controller(cluster_ctl, ctx.clone()),
-                run_controller(standalone_ctl, ctx)
+                run_controller(standalone_ctl, ctx),
+                kinds
             );
-            a.and(b)
+            a.and(b).and(c)
         });
     }
     {

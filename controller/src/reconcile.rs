@@ -146,7 +146,8 @@ async fn reconcile_object<K: Instance>(obj: &K, ctx: &Context) -> Result<(Action
         Step::DeletePvcsThenRemove | Step::Nothing => {}
     }
 
-    let desired = match defaulted.render() {
+    let plugins = crate::plugin::plugin_set(&ctx.caches.plugins, &namespace, &defaulted);
+    let desired = match defaulted.render(&plugins) {
         Ok(d) => d,
         Err(e) => {
             // Permanent for this generation (admission refuses every such spec).

@@ -1,10 +1,13 @@
 //! Neo4jEnterpriseStandalone: which renderer and status function the reconcile uses, and how the
 //! standalone names its StatefulSet and PVC (defaults and rules come with its `Policy`).
 
+use std::collections::BTreeMap;
+
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::ResourceExt;
 use neo4j_shared::Verdict;
 use neo4j_shared::names::{StandaloneNames, VOLUME_CLAIM_STANDALONE_DATA};
+use neo4j_shared::plugins::{PluginSet, Target};
 use neo4j_shared::render::{self, DesiredObject, RenderError};
 use neo4j_shared::status::{self, Observed};
 use neo4j_shared::types::{Neo4jEnterpriseStandalone, Neo4jEnterpriseStandaloneStatus};
@@ -16,10 +19,14 @@ pub const FINALIZER: &str = "neo4j.neo4j.com/standalone-finalizer";
 impl Instance for Neo4jEnterpriseStandalone {
     type Status = Neo4jEnterpriseStandaloneStatus;
     const FINALIZER: &'static str = FINALIZER;
+    const PLUGIN_TARGET: Target = Target::Standalone;
     const CLAIM_TEMPLATE: &'static str = VOLUME_CLAIM_STANDALONE_DATA;
 
-    fn render(&self) -> Result<Vec<DesiredObject>, RenderError> {
-        render::standalone(self)
+    fn render(&self, plugins: &PluginSet) -> Result<Vec<DesiredObject>, RenderError> {
+        render::standalone_with_plugins(self, plugins)
+    }
+    fn config(&self) -> Option<&BTreeMap<String, String>> {
+        self.spec.config.as_ref()
     }
     fn statefulset_name(&self) -> String {
         StandaloneNames::new(&self.name_any()).statefulset()

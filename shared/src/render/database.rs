@@ -219,6 +219,19 @@ pub fn job(
     };
     let spec = batchv1::JobSpec {
         backoff_limit: Some(2),
+        // A statement Neo4j refused is refused again: fail the Job at once, keep retries for
+        // connection trouble.
+        pod_failure_policy: Some(batchv1::PodFailurePolicy {
+            rules: vec![batchv1::PodFailurePolicyRule {
+                action: "FailJob".into(),
+                on_exit_codes: Some(batchv1::PodFailurePolicyOnExitCodesRequirement {
+                    container_name: Some("cypher".into()),
+                    operator: "In".into(),
+                    values: vec![EXIT_REFUSED],
+                }),
+                ..Default::default()
+            }],
+        }),
         active_deadline_seconds: Some(4 * STATEMENT_TIMEOUT_SECONDS),
         template: corev1::PodTemplateSpec {
             metadata: Some(ObjectMeta {
@@ -348,6 +361,10 @@ mod tests {
             "Never"
         );
         assert_eq!(c["securityContext"]["readOnlyRootFilesystem"], true);
+        assert_eq!(
+            job.object["spec"]["podFailurePolicy"]["rules"][0],
+            json!({"action": "FailJob", "onExitCodes": {"containerName": "cypher", "operator": "In", "values": [3]}})
+        );
         assert!(job.name.starts_with("orders-create-"), "{}", job.name);
     }
 

@@ -1,0 +1,443 @@
+//! Neo4jPlugins. The cluster and standalone controllers fold the plugins that reference them
+//! into their own render ([`plugin_set`], called from `reconcile.rs`): they stay the single
+//! writer of their StatefulSet and ConfigMap. The plugin controller here writes nothing but
+//! the plugin's own status: `Pending` until the target's pods run the render containing the
+//! plugin, `Applied` then, `Conflict` when the merge does not honour one of its requests
+//! (`shared::status::plugin`).
+//!
+//! One watch feeds the plugin cache and, after the cache holds the change, fans each touched
+//! plugin out to the controllers it concerns: its target (cluster or standalone, deletions
+//! included, so a removed plugin's contributions go at once) and every plugin of the same
+//! target (a change of one can resolve or cause another's conflict).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::{Stream, StreamExt};
+use k8s_openapi::api::apps::v1::StatefulSet;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use kube::api::{Api, Patch, PatchParams};
+use kube::runtime::controller::{self, Action, Controller};
+use kube::runtime::reflector::{self, ObjectRef, Store};
+use kube::runtime::{WatchStreamExt, watcher};
+use kube::{Client, Resource, ResourceExt};
+use neo4j_shared::Verdict;
+use neo4j_shared::names::FIELD_MANAGER;
+use neo4j_shared::plugins::{self, DEFAULT_INIT_IMAGE, PluginRef, PluginSet, Target};
+use neo4j_shared::policy::Policy;
+use neo4j_shared::render::{DESIRED_HASH_ANNOTATION, DesiredObject};
+use neo4j_shared::status::plugin::{PluginObserved, Rollout};
+use neo4j_shared::types::{Neo4jEnterpriseCluster, Neo4jEnterpriseStandalone, Neo4jPlugin};
+use serde_json::json;
+use tokio::sync::mpsc;
+
+use crate::cache::{self, Driver};
+use crate::context::Context;
+use crate::error::{Error, Result, is_conflict};
+use crate::instance::Instance;
+
+/// A plugin not yet `Applied` is looked at again this often (its target's rollout is not a
+/// trigger of the plugin controller).
+pub const PENDING_RECHECK: Duration = Duration::from_secs(5);
+/// Buffer of each fan-out channel; a slow controller holds the watch back, never drops.
+const FAN_OUT_BUFFER: usize = 1024;
+
+/// The plugin cache's trigger streams.
+pub struct PluginTriggers {
+    pub cluster: mpsc::Receiver<Arc<Neo4jPlugin>>,
+    pub standalone: mpsc::Receiver<Arc<Neo4jPlugin>>,
+    pub plugins: mpsc::Receiver<Arc<Neo4jPlugin>>,
+}
+
+/// A receiver as a stream (what `Controller::watches_shared_stream` takes).
+pub fn stream_of<T: Send + 'static>(
+    rx: mpsc::Receiver<T>,
+) -> impl Stream<Item = T> + Send + 'static {
+    futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    })
+}
+
+/// The Neo4jPlugin controller: reconciles each touched plugin and every plugin of the same
+/// target. Runs until its trigger stream ends.
+pub async fn run(
+    ctx: Arc<Context>,
+    clusters: Store<Neo4jEnterpriseCluster>,
+    standalones: Store<Neo4jEnterpriseStandalone>,
+    touched: mpsc::Receiver<Arc<Neo4jPlugin>>,
+) -> anyhow::Result<()> {
+    let store = ctx.caches.plugins.clone();
+    let siblings = store.clone();
+    let trigger = stream_of(touched).flat_map(move |p| {
+        let mut all: Vec<Arc<Neo4jPlugin>> = siblings
+            .state()
+            .into_iter()
+            .filter(|o| o.namespace() == p.namespace() && o.spec.cluster_ref == p.spec.cluster_ref)
+            .collect();
+        if !all.iter().any(|o| o.uid() == p.uid()) {
+            all.push(p);
+        }
+        futures_util::stream::iter(all)
+    });
+    let pc = Arc::new(PluginContext {
+        ctx,
+        clusters,
+        standalones,
+    });
+    Controller::for_shared_stream(trigger, store)
+        .with_config(controller::Config::default().debounce(Duration::from_millis(500)))
+        .run(reconcile, error_policy, pc)
+        .for_each(|res| async move {
+            if let Err(e) = res {
+                tracing::debug!(kind = "Neo4jPlugin", error = %e, "reconcile error");
+            }
+        })
+        .await;
+    Err(anyhow::anyhow!("Neo4jPlugin controller stopped"))
+}
+
+/// Key of a plugin in the failure counts.
+fn key(p: &Neo4jPlugin) -> String {
+    format!(
+        "Neo4jPlugin/{}/{}",
+        p.namespace().unwrap_or_default(),
+        p.name_any()
+    )
+}
+
+/// Transient errors back off per object; anything else waits for a change.
+pub fn error_policy(p: Arc<Neo4jPlugin>, error: &Error, pc: Arc<PluginContext>) -> Action {
+    if error.is_transient() {
+        let delay = pc.ctx.failures.fail(&key(&p));
+        tracing::warn!(%error, name = %p.name_any(), retry_in = ?delay, "plugin reconcile failed");
+        Action::requeue(delay)
+    } else {
+        Action::await_change()
+    }
+}
+
+/// The plugin cache: its store, the fan-out of touched plugins, and the watch to drive.
+pub fn cache(
+    client: &Client,
+    namespace: Option<&str>,
+) -> (Store<Neo4jPlugin>, PluginTriggers, Driver) {
+    let api: Api<Neo4jPlugin> = match namespace {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    };
+    let (reader, writer) = reflector::store::<Neo4jPlugin>();
+    let (cluster_tx, cluster) = mpsc::channel(FAN_OUT_BUFFER);
+    let (standalone_tx, standalone) = mpsc::channel(FAN_OUT_BUFFER);
+    let (plugins_tx, plugins) = mpsc::channel(FAN_OUT_BUFFER);
+    let driver = watcher(api, cache::watch_config())
+        .default_backoff()
+        .modify(cache::slim_instance::<Neo4jPlugin>)
+        .reflect(writer)
+        .touched_objects()
+        .for_each(move |event| {
+            let (cluster_tx, standalone_tx, plugins_tx) = (
+                cluster_tx.clone(),
+                standalone_tx.clone(),
+                plugins_tx.clone(),
+            );
+            async move {
+                match event {
+                    Ok(p) => {
+                        let p = Arc::new(p);
+                        // A closed channel is a stopped controller; the process is ending.
+                        let _ = cluster_tx.send(p.clone()).await;
+                        let _ = standalone_tx.send(p.clone()).await;
+                        let _ = plugins_tx.send(p).await;
+                    }
+                    Err(e) => tracing::warn!(error = %e, kind = "Neo4jPlugin", "watch error"),
+                }
+            }
+        });
+    (
+        reader,
+        PluginTriggers {
+            cluster,
+            standalone,
+            plugins,
+        },
+        Box::pin(driver),
+    )
+}
+
+/// The target a plugin names, as an object reference of kind `K`.
+pub fn target_ref<K>(p: &Neo4jPlugin) -> Option<ObjectRef<K>>
+where
+    K: Resource<DynamicType = ()>,
+{
+    Some(ObjectRef::new(p.spec.cluster_ref.as_deref()?).within(p.namespace()?.as_str()))
+}
+
+/// The plugins of namespace `namespace` naming `target`, not being deleted, defaulted, sorted
+/// by name.
+pub fn plugins_of(store: &Store<Neo4jPlugin>, namespace: &str, target: &str) -> Vec<Neo4jPlugin> {
+    let mut found: Vec<Neo4jPlugin> = store
+        .state()
+        .into_iter()
+        .filter(|p| {
+            p.namespace().as_deref() == Some(namespace)
+                && p.spec.cluster_ref.as_deref() == Some(target)
+                && p.meta().deletion_timestamp.is_none()
+        })
+        .map(|p| {
+            let mut p = (*p).clone();
+            p.apply_defaults();
+            p
+        })
+        .collect();
+    found.sort_by_key(|p| p.name_any());
+    found
+}
+
+/// The merged contribution of `plugins` to a target of kind `target` whose own
+/// `spec.config` is `config`.
+pub fn merged(
+    target: Target,
+    config: Option<&BTreeMap<String, String>>,
+    plugins: &[Neo4jPlugin],
+) -> PluginSet {
+    plugins::merge(
+        target,
+        config,
+        plugins.iter().map(|p| PluginRef {
+            name: p.metadata.name.as_deref().unwrap_or_default(),
+            spec: &p.spec,
+        }),
+        DEFAULT_INIT_IMAGE,
+    )
+}
+
+/// What the cluster or standalone `obj` (defaulted) folds in: its plugins' merge. Plugins
+/// failing validation contribute nothing.
+pub fn plugin_set<K: Instance>(store: &Store<Neo4jPlugin>, namespace: &str, obj: &K) -> PluginSet {
+    let valid: Vec<Neo4jPlugin> = plugins_of(store, namespace, &obj.name_any())
+        .into_iter()
+        .filter(|p| p.create().allowed())
+        .collect();
+    merged(K::PLUGIN_TARGET, obj.config(), &valid)
+}
+
+/// What the plugin controller reads besides the plugin cache.
+pub struct PluginContext {
+    pub ctx: Arc<Context>,
+    pub clusters: Store<Neo4jEnterpriseCluster>,
+    pub standalones: Store<Neo4jEnterpriseStandalone>,
+}
+
+/// Whether the live StatefulSet carries `desired` and every pod runs it; else what is awaited.
+pub fn rollout_of(desired: &DesiredObject, live: Option<&StatefulSet>) -> Rollout {
+    let Some(live) = live else {
+        return Rollout::InProgress(format!("StatefulSet {} does not exist yet", desired.name));
+    };
+    if live.annotations().get(DESIRED_HASH_ANNOTATION) != Some(&desired.hash) {
+        return Rollout::InProgress(format!(
+            "StatefulSet {} does not carry the configuration with this plugin yet",
+            desired.name
+        ));
+    }
+    let want = live.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
+    let status = live.status.clone().unwrap_or_default();
+    let current = status.observed_generation == live.metadata.generation
+        && status.updated_replicas.unwrap_or(0) == want
+        && status.ready_replicas.unwrap_or(0) == want
+        && (status.update_revision.is_none() || status.current_revision == status.update_revision);
+    if current {
+        Rollout::Running
+    } else {
+        Rollout::InProgress(format!(
+            "{}/{want} servers of StatefulSet {} run the configuration with this plugin",
+            status
+                .updated_replicas
+                .unwrap_or(0)
+                .min(status.ready_replicas.unwrap_or(0)),
+            desired.name
+        ))
+    }
+}
+
+fn observe_target<K: Instance>(
+    pc: &PluginContext,
+    target: &K,
+    namespace: &str,
+    plugin_name: &str,
+) -> PluginObserved {
+    let target = target.defaulted();
+    let set = plugin_set(&pc.ctx.caches.plugins, namespace, &target);
+    let conflicts = set
+        .conflicts_of(plugin_name)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let rollout = if !target.validate().allowed() {
+        Rollout::TargetNotRendered("its spec fails validation".into())
+    } else {
+        match target.render(&set) {
+            Err(e) => Rollout::TargetNotRendered(e.to_string()),
+            Ok(desired) => match desired.iter().find(|d| d.kind == "StatefulSet") {
+                None => Rollout::TargetNotRendered("no StatefulSet rendered".into()),
+                Some(sts) => rollout_of(
+                    sts,
+                    pc.ctx.caches.statefulset(namespace, &sts.name).as_deref(),
+                ),
+            },
+        }
+    };
+    PluginObserved { rollout, conflicts }
+}
+
+/// Entry point handed to `Controller::run` for Neo4jPlugins.
+pub async fn reconcile(p: Arc<Neo4jPlugin>, pc: Arc<PluginContext>) -> Result<Action> {
+    let started = Instant::now();
+    let kind = Neo4jPlugin::KIND.name();
+    let result = reconcile_plugin(&p, &pc).await;
+    let label = match &result {
+        Ok(_) => "ok",
+        Err(e) => e.metric_label(),
+    };
+    pc.ctx.metrics.reconciled(kind, label, started.elapsed());
+    if result.is_ok() {
+        pc.ctx.failures.succeed(&key(&p));
+    }
+    result
+}
+
+async fn reconcile_plugin(p: &Neo4jPlugin, pc: &PluginContext) -> Result<Action> {
+    if p.meta().deletion_timestamp.is_some() {
+        return Ok(Action::await_change());
+    }
+    let namespace = p.namespace().ok_or(Error::MissingField("namespace"))?;
+    let mut defaulted = p.clone();
+    defaulted.apply_defaults();
+    let verdict = defaulted.create();
+    let target = defaulted.spec.cluster_ref.clone().unwrap_or_default();
+    let observed = if let Some(c) = pc.clusters.get(&ObjectRef::new(&target).within(&namespace)) {
+        observe_target(pc, &*c, &namespace, &p.name_any())
+    } else if let Some(s) = pc
+        .standalones
+        .get(&ObjectRef::new(&target).within(&namespace))
+    {
+        observe_target(pc, &*s, &namespace, &p.name_any())
+    } else {
+        PluginObserved {
+            rollout: Rollout::TargetMissing,
+            conflicts: Vec::new(),
+        }
+    };
+    let status = neo4j_shared::status::plugin::plugin(
+        &defaulted,
+        &observed,
+        &verdict,
+        p.status.as_ref(),
+        Time(k8s_openapi::jiff::Timestamp::now()),
+    );
+    let settled = status.phase.as_deref() != Some("Pending");
+    write_status(&pc.ctx, p, &status, &verdict).await?;
+    Ok(if settled {
+        Action::requeue(crate::reconcile::RESYNC)
+    } else {
+        Action::requeue(PENDING_RECHECK)
+    })
+}
+
+async fn write_status(
+    ctx: &Context,
+    p: &Neo4jPlugin,
+    status: &neo4j_shared::types::Neo4jPluginStatus,
+    _verdict: &Verdict,
+) -> Result<()> {
+    if p.status.as_ref() == Some(status) {
+        return Ok(());
+    }
+    let namespace = p.namespace().ok_or(Error::MissingField("namespace"))?;
+    let name = p.name_any();
+    let body = json!({
+        "apiVersion": Neo4jPlugin::api_version(&()),
+        "kind": Neo4jPlugin::kind(&()),
+        "metadata": {"name": name},
+        "status": status,
+    });
+    let api: Api<Neo4jPlugin> = Api::namespaced(ctx.client.clone(), &namespace);
+    ctx.metrics
+        .wrote(Neo4jPlugin::KIND.name(), "neo4jplugins/status", "apply");
+    match api
+        .patch_status(
+            &name,
+            &PatchParams::apply(FIELD_MANAGER).force(),
+            &Patch::Apply(&body),
+        )
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            if is_conflict(&e) {
+                ctx.metrics.conflict("neo4jplugins/status");
+            }
+            Err(Error::kube("apply", "neo4jplugins/status", name, e))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn desired(hash: &str) -> DesiredObject {
+        DesiredObject {
+            api_version: "apps/v1",
+            kind: "StatefulSet",
+            plural: "statefulsets",
+            name: "graph-server".into(),
+            object: json!({}),
+            hash: hash.into(),
+        }
+    }
+
+    fn live(hash: &str, status: serde_json::Value) -> StatefulSet {
+        serde_json::from_value(json!({
+            "metadata": {"name": "graph-server", "generation": 4,
+                "annotations": {DESIRED_HASH_ANNOTATION: hash}},
+            "spec": {"replicas": 3, "selector": {}, "template": {}, "serviceName": "x"},
+            "status": status
+        }))
+        .expect("statefulset")
+    }
+
+    #[test]
+    fn applied_only_when_every_pod_runs_the_render_with_the_plugin() {
+        let done = json!({"replicas": 3, "observedGeneration": 4, "updatedReplicas": 3,
+            "readyReplicas": 3, "currentRevision": "r2", "updateRevision": "r2"});
+        assert_eq!(
+            rollout_of(&desired("h2"), Some(&live("h2", done.clone()))),
+            Rollout::Running
+        );
+        assert!(matches!(
+            rollout_of(&desired("h2"), Some(&live("h1", done.clone()))),
+            Rollout::InProgress(_)
+        ));
+        assert!(matches!(
+            rollout_of(&desired("h2"), None),
+            Rollout::InProgress(_)
+        ));
+        let rolling = json!({"replicas": 3, "observedGeneration": 4, "updatedReplicas": 1,
+            "readyReplicas": 3, "currentRevision": "r1", "updateRevision": "r2"});
+        assert_eq!(
+            rollout_of(&desired("h2"), Some(&live("h2", rolling))),
+            Rollout::InProgress(
+                "1/3 servers of StatefulSet graph-server run the configuration with this plugin"
+                    .into()
+            )
+        );
+        let stale = json!({"replicas": 3, "observedGeneration": 3, "updatedReplicas": 3,
+            "readyReplicas": 3, "currentRevision": "r2", "updateRevision": "r2"});
+        assert!(matches!(
+            rollout_of(&desired("h2"), Some(&live("h2", stale))),
+            Rollout::InProgress(_)
+        ));
+    }
+}
