@@ -22,8 +22,6 @@ use kube::runtime::controller::{self, Action, Controller};
 use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Client, Resource, ResourceExt};
-use neo4j_shared::Verdict;
-use neo4j_shared::names::FIELD_MANAGER;
 use neo4j_shared::plugins::{self, DEFAULT_INIT_IMAGE, PluginRef, PluginSet, Target};
 use neo4j_shared::policy::Policy;
 use neo4j_shared::render::{DESIRED_HASH_ANNOTATION, DesiredObject};
@@ -40,6 +38,9 @@ use crate::instance::Instance;
 /// A plugin not yet `Applied` is looked at again this often (its target's rollout is not a
 /// trigger of the plugin controller).
 pub const PENDING_RECHECK: Duration = Duration::from_secs(5);
+/// The field manager of plugin status writes: the only field manager the plugin controller
+/// has, so `managedFields` show that it never writes a StatefulSet or ConfigMap.
+pub const STATUS_MANAGER: &str = "neo4j-controller-plugins";
 /// Buffer of each fan-out channel; a slow controller holds the watch back, never drops.
 const FAN_OUT_BUFFER: usize = 1024;
 
@@ -336,7 +337,7 @@ async fn reconcile_plugin(p: &Neo4jPlugin, pc: &PluginContext) -> Result<Action>
         Time(k8s_openapi::jiff::Timestamp::now()),
     );
     let settled = status.phase.as_deref() != Some("Pending");
-    write_status(&pc.ctx, p, &status, &verdict).await?;
+    write_status(&pc.ctx, p, &status).await?;
     Ok(if settled {
         Action::requeue(crate::reconcile::RESYNC)
     } else {
@@ -348,7 +349,6 @@ async fn write_status(
     ctx: &Context,
     p: &Neo4jPlugin,
     status: &neo4j_shared::types::Neo4jPluginStatus,
-    _verdict: &Verdict,
 ) -> Result<()> {
     if p.status.as_ref() == Some(status) {
         return Ok(());
@@ -367,7 +367,7 @@ async fn write_status(
     match api
         .patch_status(
             &name,
-            &PatchParams::apply(FIELD_MANAGER).force(),
+            &PatchParams::apply(STATUS_MANAGER).force(),
             &Patch::Apply(&body),
         )
         .await
