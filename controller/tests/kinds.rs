@@ -8,7 +8,7 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::batch::v1::Job;
@@ -144,12 +144,7 @@ async fn fail_job_pod(env: &TestEnv, job: &str, message: &str) {
     let binding = json!({"apiVersion": "v1", "kind": "Binding", "metadata": {"name": name},
         "target": {"apiVersion": "v1", "kind": "Node", "name": NODE}});
     let _: Value = pods
-        .create_subresource(
-            "binding",
-            &name,
-            &PostParams::default(),
-            &serde_json::to_vec(&binding).unwrap(),
-        )
+        .create_subresource("binding", &name, &PostParams::default(), &binding)
         .await
         .expect("bind");
     let now = k8s_openapi::jiff::Timestamp::now().to_string();
@@ -169,6 +164,32 @@ async fn fail_job_pod(env: &TestEnv, job: &str, message: &str) {
     .expect("pod status");
 }
 
+/// One pass of a kubelet over the pods of `selector`: a pod being deleted (the StatefulSet
+/// rolling onto a new template) goes at once, the others are bound and reported Ready.
+async fn kubelet_pass(env: &TestEnv, selector: &str) {
+    let pods: Api<Pod> = api(env);
+    let list = pods
+        .list(&ListParams::default().labels(selector))
+        .await
+        .expect("list pods");
+    for p in list
+        .items
+        .iter()
+        .filter(|p| p.metadata.deletion_timestamp.is_some())
+    {
+        let _ = pods
+            .delete(
+                &p.name_any(),
+                &DeleteParams {
+                    grace_period_seconds: Some(0),
+                    ..Default::default()
+                },
+            )
+            .await;
+    }
+    mark_pods_ready(&env.client, &env.ns, selector).await;
+}
+
 /// resourceVersions of the named objects, for "a second reconcile changes nothing".
 async fn versions<K>(env: &TestEnv, names: &[String]) -> BTreeMap<String, String>
 where
@@ -186,8 +207,26 @@ where
     out
 }
 
+/// Waits until the controller has nothing left to do: no write for `quiet` in a row.
+async fn wait_quiet(r: &Running, quiet: Duration) {
+    let deadline = Instant::now() + T;
+    let mut last = r.metric("neo4j_controller_api_writes_total", &[]);
+    let mut since = Instant::now();
+    loop {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let now = r.metric("neo4j_controller_api_writes_total", &[]);
+        if now != last {
+            (last, since) = (now, Instant::now());
+        } else if since.elapsed() >= quiet {
+            return;
+        }
+        assert!(Instant::now() < deadline, "the controller never went quiet");
+    }
+}
+
 /// Restarts the controller and checks its first reconciles of everything write nothing.
 async fn restart_writes_nothing(env: &TestEnv, ctl: Running, kind: &str) -> Running {
+    wait_quiet(&ctl, Duration::from_secs(2)).await;
     ctl.kill().await;
     let ctl = start(env, |_| {}).await;
     wait_ready(&ctl).await;
@@ -200,7 +239,17 @@ async fn restart_writes_nothing(env: &TestEnv, ctl: Running, kind: &str) -> Runn
             .then_some(())
     })
     .await;
-    assert_eq!(ctl.metric("neo4j_controller_api_writes_total", &[]), 0.0);
+    let writes: Vec<String> = ctl
+        .metrics()
+        .lines()
+        .filter(|l| l.starts_with("neo4j_controller_api_writes_total"))
+        .map(str::to_string)
+        .collect();
+    assert_eq!(
+        ctl.metric("neo4j_controller_api_writes_total", &[]),
+        0.0,
+        "{writes:?}"
+    );
     ctl
 }
 
@@ -253,10 +302,15 @@ async fn database_job_binds_every_value_and_reports_neo4js_refusal_then_drops_on
     )
     .await;
     assert!(jobs(&env, "drop").await.is_empty(), "Retain never drops");
-    api::<Job>(&env)
-        .delete(&job.name_any(), &DeleteParams::background())
-        .await
-        .expect("delete job");
+    wait_for("its Job garbage-collected with it", T, || async {
+        api::<Job>(&env)
+            .get_opt(&job.name_any())
+            .await
+            .ok()?
+            .is_none()
+            .then_some(())
+    })
+    .await;
 
     // Created, then dropped on delete (deletionPolicy Drop).
     let _: Neo4jDatabase =
@@ -439,7 +493,7 @@ async fn plugins_fold_into_the_standalone_and_go_exactly_when_removed() {
 
     // Applied once the pods run the render that contains them.
     wait_for("both plugins Applied", T, || async {
-        mark_pods_ready(&env.client, &env.ns, "app=solo").await;
+        kubelet_pass(&env, "app=solo").await;
         let a = plugin_phase(&env, "apoc").await?;
         let g = plugin_phase(&env, "gds").await?;
         (a == "Applied" && g == "Applied").then_some(())
