@@ -32,10 +32,9 @@ use crate::types::Neo4jPluginSpec;
 
 /// Keys whose values are comma lists that Neo4j reads as one set (the renderer's neo4j.conf
 /// merges every occurrence of them the same way; a render test holds the two lists together).
-pub const ADDITIVE_KEYS: [&str; 5] = [
+pub const ADDITIVE_KEYS: [&str; 4] = [
     "dbms.security.procedures.unrestricted",
     "dbms.security.procedures.allowlist",
-    "dbms.security.procedures.denylist",
     "dbms.security.http_auth_allowlist",
     "server.unmanaged_extension_classes",
 ];
@@ -77,7 +76,6 @@ const APOC_PREFIX: &str = "apoc.";
 const PLUGINS_DIR_KEY: &str = "server.directories.plugins";
 const UNRESTRICTED: &str = "dbms.security.procedures.unrestricted";
 const ALLOWLIST: &str = "dbms.security.procedures.allowlist";
-const DENYLIST: &str = "dbms.security.procedures.denylist";
 const HTTP_ALLOWLIST: &str = "dbms.security.http_auth_allowlist";
 const EXTENSIONS: &str = "server.unmanaged_extension_classes";
 
@@ -295,9 +293,11 @@ pub fn merge<'a>(
         for (key, value) in automatic_security(&mapped) {
             security.insert(key, value.split(',').map(str::to_string).collect());
         }
+        // `deniedProcedures` has no neo4j.conf counterpart (Neo4j 5 and later read no procedure
+        // denylist; strict validation would refuse the key): admission warns that it is not
+        // applied, and nothing of it is rendered.
         if let Some(sec) = &spec.security {
             let allowed: Vec<String> = sec.allowed_procedures.clone().unwrap_or_default();
-            let denied: Vec<String> = sec.denied_procedures.clone().unwrap_or_default();
             if !allowed.is_empty() {
                 security.insert(ALLOWLIST, allowed.clone());
                 if sec.sandbox == Some(true) {
@@ -305,9 +305,6 @@ pub fn merge<'a>(
                 } else {
                     security.insert(UNRESTRICTED, allowed);
                 }
-            }
-            if !denied.is_empty() {
-                security.insert(DENYLIST, denied);
             }
         }
         for (key, values) in security {
@@ -531,7 +528,6 @@ mod tests {
             lines(&set),
             [
                 ("dbms.security.procedures.allowlist", "apoc.*"),
-                ("dbms.security.procedures.denylist", "apoc.load.*"),
                 ("dbms.security.procedures.unrestricted", "apoc.*"),
                 ("dbms.security.http_auth_allowlist", "/,/browser.*,/bloom.*"),
                 ("dbms.security.procedures.allowlist", "bloom.*"),

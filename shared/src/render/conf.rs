@@ -22,10 +22,9 @@ use super::object::{PORT_BACKUP, PORT_BOLT, PORT_CLUSTER, PORT_HTTP, PORT_HTTPS,
 use super::object::{PORT_RAFT, PORT_ROUTING, cert_manager_tls, strict_peer_validation};
 
 /// Keys whose values are comma lists that Neo4j reads as one set: every occurrence is merged.
-pub(crate) const ADDITIVE_KEYS: [&str; 5] = [
+pub(crate) const ADDITIVE_KEYS: [&str; 4] = [
     "dbms.security.procedures.unrestricted",
     "dbms.security.procedures.allowlist",
-    "dbms.security.procedures.denylist",
     "dbms.security.http_auth_allowlist",
     "server.unmanaged_extension_classes",
 ];

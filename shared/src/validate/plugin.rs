@@ -103,6 +103,17 @@ pub fn create(obj: &Neo4jPlugin) -> Verdict {
             "is stored but not used by this operator version; use installMode VerifiedDownload with source.url",
         );
     }
+    if s.security.as_ref().is_some_and(|sec| {
+        sec.denied_procedures
+            .as_ref()
+            .is_some_and(|d| !d.is_empty())
+    }) {
+        v.warn(
+            "field-not-implemented",
+            "spec.security.deniedProcedures",
+            "is stored but not rendered: Neo4j reads no procedure denylist from neo4j.conf (and refuses unknown keys); list only what to load in allowedProcedures, or deny with DENY EXECUTE PROCEDURE",
+        );
+    }
     let install_mode = s.install_mode.as_deref().unwrap_or("Managed");
     let verified = install_mode == "VerifiedDownload";
     if !INSTALL_MODES.contains(&install_mode) {
@@ -741,6 +752,23 @@ mod tests {
             Some("Managed"),
             "defaults ran"
         );
+    }
+
+    #[test]
+    fn denied_procedures_are_stored_but_not_rendered_and_say_so() {
+        let fields = |spec: serde_json::Value| -> Vec<String> {
+            create(&build(&KIND, &spec, None))
+                .warnings
+                .into_iter()
+                .filter(|f| f.rule == "field-not-implemented")
+                .map(|f| f.field)
+                .collect()
+        };
+        assert_eq!(
+            fields(json!({"security": {"deniedProcedures": ["apoc.load.*"]}})),
+            ["spec.security.deniedProcedures"]
+        );
+        assert!(fields(json!({"security": {"deniedProcedures": []}})).is_empty());
     }
 
     #[test]
