@@ -258,7 +258,9 @@ pub async fn run(
         jobs,
         image,
     });
-    Controller::for_stream(stream, reader)
+    let metrics = dc.ctx.metrics.clone();
+    let counted = reader.clone();
+    let controller = Controller::for_stream(stream, reader)
         .owns_stream(job_stream)
         .with_config(controller::Config::default().debounce(Duration::from_millis(500)))
         .run(reconcile, error_policy, dc)
@@ -266,8 +268,13 @@ pub async fn run(
             if let Err(e) = res {
                 tracing::debug!(kind = "Neo4jDatabase", error = %e, "reconcile error");
             }
-        })
-        .await;
+        });
+    tokio::select! {
+        () = controller => {},
+        () = crate::plugin::count_phases(&metrics, Neo4jDatabase::KIND.name(), &counted, |d| {
+            d.status.as_ref().and_then(|s| s.phase.as_deref())
+        }) => {},
+    }
     Err(anyhow::anyhow!("Neo4jDatabase controller stopped"))
 }
 
@@ -281,6 +288,10 @@ async fn reconcile_database(db: &Neo4jDatabase, dc: &DatabaseContext) -> Result<
     let mut defaulted = db.clone();
     defaulted.apply_defaults();
     let verdict = defaulted.create();
+    let seen_generation = db.status.as_ref().and_then(|s| s.observed_generation);
+    if seen_generation != db.meta().generation {
+        crate::reconcile::publish_findings(ctx, db, &verdict).await;
+    }
     let drops = defaulted.spec.deletion_policy.as_deref() == Some("Drop");
     let has_finalizer = db.finalizers().iter().any(|f| f == FINALIZER);
     let host_name = defaulted.spec.cluster_ref.clone().unwrap_or_default();
@@ -433,6 +444,18 @@ async fn write_status(
     );
     if db.status.as_ref() == Some(&status) {
         return Ok(());
+    }
+    // Neo4j's refusal also becomes one Warning event, when the status first says so.
+    let reason_of = |s: Option<&Neo4jDatabaseStatus>| {
+        s.and_then(|s| s.conditions.as_ref())
+            .and_then(|c| c.iter().find(|c| c.type_ == "Ready"))
+            .map(|c| (c.reason.clone(), c.message.clone()))
+    };
+    if let Some((reason, message)) = reason_of(Some(&status))
+        && matches!(reason.as_str(), "CreationFailed" | "DropFailed")
+        && reason_of(db.status.as_ref()).map(|(r, _)| r) != Some(reason.clone())
+    {
+        crate::reconcile::publish(ctx, db, &reason, &message, "Cypher").await;
     }
     let namespace = db.namespace().ok_or(Error::MissingField("namespace"))?;
     let name = db.name_any();

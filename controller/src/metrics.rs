@@ -188,13 +188,19 @@ impl Metrics {
     }
 
     /// The phases the shared status functions produce, plus `Unknown` (no status yet).
-    fn known_phases(&self, _kind: &'static str) -> Vec<String> {
+    fn known_phases(&self, kind: &'static str) -> Vec<String> {
         use neo4j_shared::status::Phase;
-        Phase::ALL
-            .iter()
-            .map(|p| p.as_str())
+        use neo4j_shared::status::database::DatabasePhase;
+        use neo4j_shared::status::plugin::PluginPhase;
+        let phases: Vec<&str> = match kind {
+            "Neo4jDatabase" => DatabasePhase::ALL.iter().map(|p| p.as_str()).collect(),
+            "Neo4jPlugin" => PluginPhase::ALL.iter().map(|p| p.as_str()).collect(),
+            _ => Phase::ALL.iter().map(|p| p.as_str()).collect(),
+        };
+        phases
+            .into_iter()
             .chain(["Unknown"])
-            .map(|s| s.to_string())
+            .map(str::to_string)
             .collect()
     }
 

@@ -86,16 +86,46 @@ pub async fn run(
         clusters,
         standalones,
     });
-    Controller::for_shared_stream(trigger, store)
+    let metrics = pc.ctx.metrics.clone();
+    let counted = store.clone();
+    let controller = Controller::for_shared_stream(trigger, store)
         .with_config(controller::Config::default().debounce(Duration::from_millis(500)))
         .run(reconcile, error_policy, pc)
         .for_each(|res| async move {
             if let Err(e) = res {
                 tracing::debug!(kind = "Neo4jPlugin", error = %e, "reconcile error");
             }
-        })
-        .await;
+        });
+    tokio::select! {
+        () = controller => {},
+        () = count_phases(&metrics, Neo4jPlugin::KIND.name(), &counted, |p| {
+            p.status.as_ref().and_then(|s| s.phase.as_deref())
+        }) => {},
+    }
     Err(anyhow::anyhow!("Neo4jPlugin controller stopped"))
+}
+
+/// Keeps `neo4j_controller_objects{kind}` at the cached objects' `status.phase` counts
+/// (`Unknown`: no status yet), refreshed every 2 s, like the instance kinds. Never returns.
+pub(crate) async fn count_phases<K>(
+    metrics: &crate::metrics::Metrics,
+    kind: &'static str,
+    store: &Store<K>,
+    phase: fn(&K) -> Option<&str>,
+) where
+    K: Resource<DynamicType = ()> + Clone + 'static,
+{
+    let mut tick = tokio::time::interval(Duration::from_secs(2));
+    loop {
+        tick.tick().await;
+        let mut counts: BTreeMap<String, i64> = BTreeMap::new();
+        for obj in store.state() {
+            *counts
+                .entry(phase(&obj).unwrap_or("Unknown").to_string())
+                .or_default() += 1;
+        }
+        metrics.set_objects(kind, counts);
+    }
 }
 
 /// Key of a plugin in the failure counts.
@@ -315,6 +345,10 @@ async fn reconcile_plugin(p: &Neo4jPlugin, pc: &PluginContext) -> Result<Action>
     let mut defaulted = p.clone();
     defaulted.apply_defaults();
     let verdict = defaulted.create();
+    let seen_generation = p.status.as_ref().and_then(|s| s.observed_generation);
+    if seen_generation != p.meta().generation {
+        crate::reconcile::publish_findings(&pc.ctx, p, &verdict).await;
+    }
     let target = defaulted.spec.cluster_ref.clone().unwrap_or_default();
     let observed = if let Some(c) = pc.clusters.get(&ObjectRef::new(&target).within(&namespace)) {
         observe_target(pc, &*c, &namespace, &p.name_any())

@@ -283,6 +283,26 @@ async fn database_job_binds_every_value_and_reports_neo4js_refusal_then_drops_on
     fail_job_pod(&env, &job.name_any(), REFUSAL).await;
     let message = wait_phase(&env, "refused", "Failed").await;
     assert!(message.ends_with(REFUSAL), "{message}");
+    let events: Api<k8s_openapi::api::events::v1::Event> = api(&env);
+    wait_for(
+        "one CreationFailed event with Neo4j's message",
+        T,
+        || async {
+            let list = events.list(&ListParams::default()).await.ok()?;
+            let found: Vec<_> = list
+                .items
+                .iter()
+                .filter(|e| e.reason.as_deref() == Some("CreationFailed"))
+                .collect();
+            (found.len() == 1
+                && found[0]
+                    .note
+                    .as_deref()
+                    .is_some_and(|n| n.contains("UnsupportedAdministrationCommand")))
+            .then_some(())
+        },
+    )
+    .await;
     assert!(message.contains(&job.name_any()), "{message}");
     api::<Neo4jDatabase>(&env)
         .delete("refused", &DeleteParams::default())
@@ -333,6 +353,14 @@ async fn database_job_binds_every_value_and_reports_neo4js_refusal_then_drops_on
     .await;
     let d: Neo4jDatabase = api(&env).get("orders").await.expect("orders");
     assert_eq!(d.finalizers(), ["neo4j.neo4j.com/database-finalizer"]);
+    wait_for("the objects gauge counts the Ready database", T, || async {
+        (ctl.metric(
+            "neo4j_controller_objects",
+            &[("kind", "Neo4jDatabase"), ("phase", "Ready")],
+        ) == 1.0)
+            .then_some(())
+    })
+    .await;
 
     // A second reconcile changes no resourceVersion.
     let before = (

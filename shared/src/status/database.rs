@@ -108,11 +108,20 @@ fn standing(db: &Neo4jDatabase, o: &DatabaseObserved, validation: &Verdict) -> S
         );
     }
     if o.deleting {
-        return s(
-            DatabasePhase::Deleting,
-            "Dropping",
-            format!("running DROP DATABASE for {name:?} before the resource goes"),
-        );
+        return match &o.job {
+            Some((job, JobState::Failed(why))) => s(
+                DatabasePhase::Deleting,
+                "DropFailed",
+                format!(
+                    "DROP DATABASE failed (Job {job}): {why}; the finalizer holds the resource (set deletionPolicy to Retain to let it go)"
+                ),
+            ),
+            _ => s(
+                DatabasePhase::Deleting,
+                "Dropping",
+                format!("running DROP DATABASE for {name:?} before the resource goes"),
+            ),
+        };
     }
     if let Some(e) = &o.render_error {
         return s(DatabasePhase::Failed, "RenderFailed", e.to_string());
@@ -267,7 +276,8 @@ mod tests {
 
     #[test]
     fn neo4js_refusal_is_the_condition_message() {
-        let why = "Neo.ClientError.Statement.UnsupportedAdministrationCommand: Unsupported administration command: CREATE DATABASE $name";
+        // What a Neo4j 5.26 Community server answers (tests/neo4j BoltClientTest).
+        let why = "Neo.ClientError.Statement.UnsupportedAdministrationCommand: Unsupported administration command: CREATE DATABASE $name IF NOT EXISTS WAIT";
         let s = database(
             &db(),
             &observed(HostState::Ready, Some(JobState::Failed(why.into()))),
@@ -308,6 +318,18 @@ mod tests {
         let mut o = observed(HostState::Ready, Some(JobState::Succeeded));
         o.deleting = true;
         let s = database(&db(), &o, &Verdict::default(), None, t(1));
+        assert_eq!(s.phase.as_deref(), Some("Deleting"));
+        o.job = Some((
+            "orders-drop-0123abcd".into(),
+            JobState::Failed("Neo.ClientError.Database.DatabaseNotFound: x".into()),
+        ));
+        let s = database(&db(), &o, &Verdict::default(), None, t(1));
+        let (status, reason, message) = ready(&s);
+        assert_eq!((status.as_str(), reason.as_str()), ("False", "DropFailed"));
+        assert!(
+            message.contains("Neo.ClientError.Database.DatabaseNotFound: x"),
+            "{message}"
+        );
         assert_eq!(s.phase.as_deref(), Some("Deleting"));
     }
 }
