@@ -3,8 +3,6 @@
 //! Failed with the Bolt client's exit code and termination message). Each test has its own
 //! namespace and an in-process controller scoped to it.
 
-// support/ is shared with tests/e2e.rs; this test crate uses only part of it.
-#[allow(dead_code)]
 mod support;
 
 use std::collections::BTreeMap;
@@ -16,10 +14,12 @@ use k8s_openapi::api::core::v1::{ConfigMap, Pod};
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::{Resource, ResourceExt};
 use neo4j_controller::plugin::{STATUS_MANAGER, merged};
-use neo4j_shared::names::{FIELD_MANAGER, StandaloneNames};
+use neo4j_shared::names::{ClusterNames, FIELD_MANAGER, StandaloneNames};
 use neo4j_shared::plugins::Target;
 use neo4j_shared::render::{self, DesiredObject};
-use neo4j_shared::types::{Neo4jDatabase, Neo4jEnterpriseStandalone, Neo4jPlugin};
+use neo4j_shared::types::{
+    Neo4jDatabase, Neo4jEnterpriseCluster, Neo4jEnterpriseStandalone, Neo4jPlugin,
+};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
@@ -466,6 +466,30 @@ async fn wait_rendered(env: &TestEnv, plugins: &[&str]) {
     .await;
 }
 
+/// `NEO4J_PLUGINS` of the StatefulSet's Neo4j container.
+fn plugins_env(sts: &StatefulSet) -> Option<String> {
+    sts.spec.as_ref()?.template.spec.as_ref()?.containers[0]
+        .env
+        .iter()
+        .flatten()
+        .find(|e| e.name == "NEO4J_PLUGINS")?
+        .value
+        .clone()
+}
+
+/// Waits until the StatefulSet `name` exists with `NEO4J_PLUGINS` = `want`.
+async fn wait_plugins_env(env: &TestEnv, name: &str, want: Option<&str>) {
+    wait_for(
+        &format!("{name} with NEO4J_PLUGINS {want:?}"),
+        T,
+        || async {
+            let sts: StatefulSet = api(env).get_opt(name).await.ok()??;
+            (plugins_env(&sts).as_deref() == want).then_some(())
+        },
+    )
+    .await;
+}
+
 async fn plugin_phase(env: &TestEnv, name: &str) -> Option<String> {
     let p: Neo4jPlugin = api(env).get_opt(name).await.ok()??;
     p.status?.phase
@@ -504,20 +528,7 @@ async fn plugins_fold_into_the_standalone_and_go_exactly_when_removed() {
             .contains("apoc.export.file.enabled=true\n")
     );
     let sts_name = StandaloneNames::new("solo").statefulset();
-    let sts: StatefulSet = api(&env).get(&sts_name).await.expect("sts");
-    let env_of = |sts: &StatefulSet| -> Option<String> {
-        sts.spec.as_ref()?.template.spec.as_ref()?.containers[0]
-            .env
-            .iter()
-            .flatten()
-            .find(|e| e.name == "NEO4J_PLUGINS")?
-            .value
-            .clone()
-    };
-    assert_eq!(
-        env_of(&sts).as_deref(),
-        Some(r#"["apoc","graph-data-science"]"#)
-    );
+    wait_plugins_env(&env, &sts_name, Some(r#"["apoc","graph-data-science"]"#)).await;
 
     // Applied once the pods run the render that contains them.
     wait_for("both plugins Applied", T, || async {
@@ -585,51 +596,82 @@ async fn plugins_fold_into_the_standalone_and_go_exactly_when_removed() {
         neo4j_conf.contains("dbms.security.procedures.allowlist=apoc.*\n"),
         "{neo4j_conf}"
     );
-    let sts: StatefulSet = api(&env).get(&sts_name).await.expect("sts");
-    assert_eq!(env_of(&sts).as_deref(), Some(r#"["apoc"]"#));
+    wait_plugins_env(&env, &sts_name, Some(r#"["apoc"]"#)).await;
     api::<Neo4jPlugin>(&env)
         .delete("apoc", &DeleteParams::default())
         .await
         .expect("delete apoc");
     wait_rendered(&env, &[]).await;
     assert_eq!(live_conf(&env).await, without);
-    let sts: StatefulSet = api(&env).get(&sts_name).await.expect("sts");
-    assert_eq!(env_of(&sts), None);
+    wait_plugins_env(&env, &sts_name, None).await;
     ctl.stop().await;
 }
 
+/// The cluster `graph`'s ConfigMap data as rendered with `plugins` folded in.
+async fn cluster_conf_with(env: &TestEnv, plugins: &[&str]) -> Value {
+    let mut c: Neo4jEnterpriseCluster = api(env).get("graph").await.expect("graph");
+    neo4j_shared::defaults::cluster(&mut c.spec);
+    let mut list = Vec::new();
+    for name in plugins {
+        let mut p: Neo4jPlugin = api(env).get(name).await.expect("plugin");
+        neo4j_shared::defaults::plugin(&mut p.spec);
+        list.push(p);
+    }
+    let set = merged(Target::Cluster, c.spec.config.as_ref(), &list);
+    let desired = render::cluster_with_plugins(&c, &set).expect("render");
+    find(&desired, "ConfigMap").object["data"].clone()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_scalar_two_plugins_set_differently_is_a_conflict_of_the_later_one() {
+async fn on_a_cluster_a_scalar_two_plugins_set_differently_is_a_conflict_of_the_later_one() {
     let env = setup("ctl-plugin-conflict").await;
     let _node = fake_node(&env.client).await;
     let ctl = start(&env, |_| {}).await;
-    ready_standalone(&env, "solo").await;
-    let _: Neo4jPlugin = create(
-        &env,
-        plugin(
-            "alpha",
-            json!({"clusterRef": "solo", "name": "gds", "version": "2.10.0",
-            "config": {"gds.arrow.enabled": "true"}}),
-        ),
-    )
-    .await;
+    let _: Neo4jEnterpriseCluster = create(&env, cluster_manifest("graph", 3, "Delete")).await;
+    // Created in the reverse of name order.
     let _: Neo4jPlugin = create(
         &env,
         plugin(
             "beta",
-            json!({"clusterRef": "solo", "name": "bloom", "version": "2.15.0",
+            json!({"clusterRef": "graph", "name": "bloom", "version": "2.15.0",
             "config": {"gds.arrow.enabled": "false"}}),
         ),
     )
     .await;
-    wait_rendered(&env, &["alpha", "beta"]).await;
-    let conf = live_conf(&env).await;
+    let _: Neo4jPlugin = create(
+        &env,
+        plugin(
+            "alpha",
+            json!({"clusterRef": "graph", "name": "gds", "version": "2.10.0",
+            "config": {"gds.arrow.enabled": "true"}}),
+        ),
+    )
+    .await;
+    let cm_name = ClusterNames::new("graph").config_map();
+    let live = || async {
+        let cm: ConfigMap = api(&env).get_opt(&cm_name).await.ok()??;
+        Some(serde_json::to_value(cm.data).expect("data"))
+    };
+    wait_for("the cluster's render with alpha and beta", T, || async {
+        (live().await? == cluster_conf_with(&env, &["alpha", "beta"]).await).then_some(())
+    })
+    .await;
+    let conf = live().await.expect("config map");
+    let neo4j_conf = conf["neo4j.conf"].as_str().unwrap_or_default();
     assert!(
-        conf["neo4j.conf"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("gds.arrow.enabled=true\n")
+        neo4j_conf.contains("gds.arrow.enabled=true\n"),
+        "the first by name wins: {neo4j_conf}"
     );
+    assert!(
+        !neo4j_conf.contains("gds.arrow.enabled=false"),
+        "{neo4j_conf}"
+    );
+    wait_plugins_env(
+        &env,
+        &ClusterNames::new("graph").statefulset(),
+        Some(r#"["bloom","graph-data-science"]"#),
+    )
+    .await;
     wait_for("beta Conflict", T, || async {
         (plugin_phase(&env, "beta").await? == "Conflict").then_some(())
     })
@@ -644,6 +686,21 @@ async fn a_scalar_two_plugins_set_differently_is_a_conflict_of_the_later_one() {
         plugin_phase(&env, "alpha").await.as_deref(),
         Some("Conflict")
     );
+
+    assert!(
+        ctl.metric("neo4j_controller_reconciles_total", &[("kind", CLUSTER)]) >= 1.0,
+        "the cluster controller rendered the plugins"
+    );
+
+    // Beta goes: alpha's value stays, and alpha was never in conflict.
+    api::<Neo4jPlugin>(&env)
+        .delete("beta", &DeleteParams::default())
+        .await
+        .expect("delete beta");
+    wait_for("the cluster's render with alpha alone", T, || async {
+        (live().await? == cluster_conf_with(&env, &["alpha"]).await).then_some(())
+    })
+    .await;
     ctl.stop().await;
 }
 
