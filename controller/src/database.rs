@@ -365,6 +365,11 @@ async fn reconcile_database(db: &Neo4jDatabase, dc: &DatabaseContext) -> Result<
             ),
             Ok(desired) => {
                 let mut job = observe_job(dc, &namespace, &desired).await?;
+                // Created already for this generation (the Job's name changed only because
+                // the operator's image did): never run the statement again.
+                if job == JobState::Missing && created_this_generation(db) {
+                    job = JobState::Succeeded;
+                }
                 // A Job is started only on a Ready host; one started earlier runs on.
                 if job == JobState::Missing && state == HostState::Ready {
                     apply::apply(ctx, Neo4jDatabase::KIND.name(), &namespace, &desired).await?;
@@ -389,6 +394,13 @@ async fn reconcile_database(db: &Neo4jDatabase, dc: &DatabaseContext) -> Result<
     };
     write_status(ctx, db, &defaulted, &observed, &verdict).await?;
     Ok(action)
+}
+
+/// Whether the status says the database was created for the current generation.
+pub fn created_this_generation(db: &Neo4jDatabase) -> bool {
+    db.status.as_ref().is_some_and(|s| {
+        s.phase.as_deref() == Some("Ready") && s.observed_generation == db.metadata.generation
+    })
 }
 
 /// Sets this controller's entry of `metadata.finalizers` (`present`) or gives it up, by
@@ -495,6 +507,24 @@ mod tests {
             json!({"metadata": {"name": "j"}, "status": {"conditions": conditions}}),
         )
         .expect("job")
+    }
+
+    #[test]
+    fn a_ready_database_of_this_generation_is_not_created_again() {
+        let db = |generation: i64, phase: &str| -> Neo4jDatabase {
+            serde_json::from_value(json!({
+                "metadata": {"name": "orders", "generation": 2},
+                "spec": {"clusterRef": "graph", "name": "orders"},
+                "status": {"phase": phase, "observedGeneration": generation}
+            }))
+            .expect("database")
+        };
+        assert!(created_this_generation(&db(2, "Ready")));
+        assert!(
+            !created_this_generation(&db(1, "Ready")),
+            "a new generation runs"
+        );
+        assert!(!created_this_generation(&db(2, "Failed")));
     }
 
     #[test]
