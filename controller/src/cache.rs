@@ -32,7 +32,7 @@ use neo4j_shared::types::Neo4jPlugin;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::plugin::PluginTriggers;
+use crate::plugin_fold::PluginTriggers;
 
 /// cert-manager's Certificate, only as far as the controller needs it (metadata and the Ready
 /// condition), so no cert-manager crate is pulled in; the spec is never read.
@@ -277,7 +277,7 @@ impl Caches {
         } else {
             (None, None)
         };
-        let (plugins, plugin_t, d) = crate::plugin::cache(client, namespace);
+        let (plugins, plugin_t, d) = crate::plugin_fold::cache(client, namespace);
         drivers.push(d);
         let caches = Arc::new(Caches {
             statefulsets,

@@ -18,6 +18,7 @@ pub mod instance;
 pub mod leader;
 pub mod metrics;
 pub mod plugin;
+pub mod plugin_fold;
 pub mod reconcile;
 pub mod standalone;
 
@@ -197,12 +198,12 @@ async fn lead(
         .owns_shared_stream(service_accounts.standalone)
         .owns_shared_stream(pdbs.standalone);
     // A plugin change (deletion included) re-renders its target.
-    cluster_ctl = cluster_ctl.watches_shared_stream(plugin::stream_of(plugins.cluster), |p| {
-        plugin::target_ref::<Neo4jEnterpriseCluster>(&p)
+    cluster_ctl = cluster_ctl.watches_shared_stream(plugin_fold::stream_of(plugins.cluster), |p| {
+        plugin_fold::target_ref::<Neo4jEnterpriseCluster>(&p)
     });
     standalone_ctl = standalone_ctl
-        .watches_shared_stream(plugin::stream_of(plugins.standalone), |p| {
-            plugin::target_ref::<Neo4jEnterpriseStandalone>(&p)
+        .watches_shared_stream(plugin_fold::stream_of(plugins.standalone), |p| {
+            plugin_fold::target_ref::<Neo4jEnterpriseStandalone>(&p)
         });
     let kinds = {
         let (ctx, clusters, standalones) =

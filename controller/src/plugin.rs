@@ -1,28 +1,22 @@
-//! Neo4jPlugins. The cluster and standalone controllers fold the plugins that reference them
-//! into their own render ([`plugin_set`], called from `reconcile.rs`): they stay the single
-//! writer of their StatefulSet and ConfigMap. The plugin controller here writes nothing but
-//! the plugin's own status: `Pending` until the target's pods run the render containing the
-//! plugin, `Applied` then, `Conflict` when the merge does not honour one of its requests
-//! (`shared::status::plugin`).
-//!
-//! One watch feeds the plugin cache and, after the cache holds the change, fans each touched
-//! plugin out to the controllers it concerns: its target (cluster or standalone, deletions
-//! included, so a removed plugin's contributions go at once) and every plugin of the same
-//! target (a change of one can resolve or cause another's conflict).
+//! The Neo4jPlugin controller. The cluster and standalone controllers fold the plugins that
+//! reference them into their own render (`plugin_fold::plugin_set`, called from
+//! `reconcile.rs`): they stay the single writer of their StatefulSet and ConfigMap. This
+//! controller writes nothing but the plugin's own status: `Pending` until the target's pods run
+//! the render containing the plugin, `Applied` then, `Conflict` when the merge does not honour
+//! one of its requests (`shared::status::plugin`). A touched plugin reconciles every plugin of
+//! the same target (a change of one can resolve or cause another's conflict).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures_util::{Stream, StreamExt};
+use futures_util::StreamExt;
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::{Api, Patch, PatchParams};
 use kube::runtime::controller::{self, Action, Controller};
-use kube::runtime::reflector::{self, ObjectRef, Store};
-use kube::runtime::{WatchStreamExt, watcher};
-use kube::{Client, Resource, ResourceExt};
-use neo4j_shared::plugins::{self, DEFAULT_INIT_IMAGE, PluginRef, PluginSet, Target};
+use kube::runtime::reflector::{ObjectRef, Store};
+use kube::{Resource, ResourceExt};
 use neo4j_shared::policy::Policy;
 use neo4j_shared::render::{DESIRED_HASH_ANNOTATION, DesiredObject};
 use neo4j_shared::status::plugin::{PluginObserved, Rollout};
@@ -30,10 +24,10 @@ use neo4j_shared::types::{Neo4jEnterpriseCluster, Neo4jEnterpriseStandalone, Neo
 use serde_json::json;
 use tokio::sync::mpsc;
 
-use crate::cache::{self, Driver};
 use crate::context::Context;
 use crate::error::{Error, Result, is_conflict};
 use crate::instance::Instance;
+use crate::plugin_fold::{plugin_set, stream_of};
 
 /// A plugin not yet `Applied` is looked at again this often (its target's rollout is not a
 /// trigger of the plugin controller).
@@ -41,25 +35,6 @@ pub const PENDING_RECHECK: Duration = Duration::from_secs(5);
 /// The field manager of plugin status writes: the only field manager the plugin controller
 /// has, so `managedFields` show that it never writes a StatefulSet or ConfigMap.
 pub const STATUS_MANAGER: &str = "neo4j-controller-plugins";
-/// Buffer of each fan-out channel; a slow controller holds the watch back, never drops.
-const FAN_OUT_BUFFER: usize = 1024;
-
-/// The plugin cache's trigger streams.
-pub struct PluginTriggers {
-    pub cluster: mpsc::Receiver<Arc<Neo4jPlugin>>,
-    pub standalone: mpsc::Receiver<Arc<Neo4jPlugin>>,
-    pub plugins: mpsc::Receiver<Arc<Neo4jPlugin>>,
-}
-
-/// A receiver as a stream (what `Controller::watches_shared_stream` takes).
-pub fn stream_of<T: Send + 'static>(
-    rx: mpsc::Receiver<T>,
-) -> impl Stream<Item = T> + Send + 'static {
-    futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|item| (item, rx))
-    })
-}
-
 /// The Neo4jPlugin controller: reconciles each touched plugin and every plugin of the same
 /// target. Runs until its trigger stream ends.
 pub async fn run(
@@ -146,111 +121,6 @@ pub fn error_policy(p: Arc<Neo4jPlugin>, error: &Error, pc: Arc<PluginContext>) 
     } else {
         Action::await_change()
     }
-}
-
-/// The plugin cache: its store, the fan-out of touched plugins, and the watch to drive.
-pub fn cache(
-    client: &Client,
-    namespace: Option<&str>,
-) -> (Store<Neo4jPlugin>, PluginTriggers, Driver) {
-    let api: Api<Neo4jPlugin> = match namespace {
-        Some(ns) => Api::namespaced(client.clone(), ns),
-        None => Api::all(client.clone()),
-    };
-    let (reader, writer) = reflector::store::<Neo4jPlugin>();
-    let (cluster_tx, cluster) = mpsc::channel(FAN_OUT_BUFFER);
-    let (standalone_tx, standalone) = mpsc::channel(FAN_OUT_BUFFER);
-    let (plugins_tx, plugins) = mpsc::channel(FAN_OUT_BUFFER);
-    let driver = watcher(api, cache::watch_config())
-        .default_backoff()
-        .modify(cache::slim_instance::<Neo4jPlugin>)
-        .reflect(writer)
-        .touched_objects()
-        .for_each(move |event| {
-            let (cluster_tx, standalone_tx, plugins_tx) = (
-                cluster_tx.clone(),
-                standalone_tx.clone(),
-                plugins_tx.clone(),
-            );
-            async move {
-                match event {
-                    Ok(p) => {
-                        let p = Arc::new(p);
-                        // A closed channel is a stopped controller; the process is ending.
-                        let _ = cluster_tx.send(p.clone()).await;
-                        let _ = standalone_tx.send(p.clone()).await;
-                        let _ = plugins_tx.send(p).await;
-                    }
-                    Err(e) => tracing::warn!(error = %e, kind = "Neo4jPlugin", "watch error"),
-                }
-            }
-        });
-    (
-        reader,
-        PluginTriggers {
-            cluster,
-            standalone,
-            plugins,
-        },
-        Box::pin(driver),
-    )
-}
-
-/// The target a plugin names, as an object reference of kind `K`.
-pub fn target_ref<K>(p: &Neo4jPlugin) -> Option<ObjectRef<K>>
-where
-    K: Resource<DynamicType = ()>,
-{
-    Some(ObjectRef::new(p.spec.cluster_ref.as_deref()?).within(p.namespace()?.as_str()))
-}
-
-/// The plugins of namespace `namespace` naming `target`, not being deleted, defaulted, sorted
-/// by name.
-pub fn plugins_of(store: &Store<Neo4jPlugin>, namespace: &str, target: &str) -> Vec<Neo4jPlugin> {
-    let mut found: Vec<Neo4jPlugin> = store
-        .state()
-        .into_iter()
-        .filter(|p| {
-            p.namespace().as_deref() == Some(namespace)
-                && p.spec.cluster_ref.as_deref() == Some(target)
-                && p.meta().deletion_timestamp.is_none()
-        })
-        .map(|p| {
-            let mut p = (*p).clone();
-            p.apply_defaults();
-            p
-        })
-        .collect();
-    found.sort_by_key(|p| p.name_any());
-    found
-}
-
-/// The merged contribution of `plugins` to a target of kind `target` whose own
-/// `spec.config` is `config`.
-pub fn merged(
-    target: Target,
-    config: Option<&BTreeMap<String, String>>,
-    plugins: &[Neo4jPlugin],
-) -> PluginSet {
-    plugins::merge(
-        target,
-        config,
-        plugins.iter().map(|p| PluginRef {
-            name: p.metadata.name.as_deref().unwrap_or_default(),
-            spec: &p.spec,
-        }),
-        DEFAULT_INIT_IMAGE,
-    )
-}
-
-/// What the cluster or standalone `obj` (defaulted) folds in: its plugins' merge. Plugins
-/// failing validation contribute nothing.
-pub fn plugin_set<K: Instance>(store: &Store<Neo4jPlugin>, namespace: &str, obj: &K) -> PluginSet {
-    let valid: Vec<Neo4jPlugin> = plugins_of(store, namespace, &obj.name_any())
-        .into_iter()
-        .filter(|p| p.create().allowed())
-        .collect();
-    merged(K::PLUGIN_TARGET, obj.config(), &valid)
 }
 
 /// What the plugin controller reads besides the plugin cache.

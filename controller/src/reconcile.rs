@@ -147,7 +147,7 @@ async fn reconcile_object<K: Instance>(obj: &K, ctx: &Context) -> Result<(Action
         Step::DeletePvcsThenRemove | Step::Nothing => {}
     }
 
-    let plugins = crate::plugin::plugin_set(&ctx.caches.plugins, &namespace, &defaulted);
+    let plugins = crate::plugin_fold::plugin_set(&ctx.caches.plugins, &namespace, &defaulted);
     let desired = match defaulted.render(&plugins) {
         Ok(d) => d,
         Err(e) => {
