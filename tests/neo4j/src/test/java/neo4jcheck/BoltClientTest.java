@@ -41,8 +41,15 @@ class BoltClientTest {
     /** The client Service name a standalone `graph` in namespace `db` has (the Job's address). */
     private static final String SERVICE_NAME = "graph-client.db.svc.cluster.local";
 
+    private static final List<String> RESULTS = new ArrayList<>();
+
     @TempDir
     Path scratch;
+
+    @org.junit.jupiter.api.AfterAll
+    static void summary() throws IOException {
+        Files.write(Inputs.reports().resolve("5-bolt-client.summary"), RESULTS, StandardCharsets.UTF_8);
+    }
 
     record Run(int code, String stdout, String stderr, String terminationMessage) {}
 
@@ -96,6 +103,8 @@ class BoltClientTest {
             assertEquals(EXIT_REFUSED, denied.code, denied.toString());
             assertTrue(denied.terminationMessage.startsWith("Neo.ClientError.Security.Unauthorized"),
                     denied.terminationMessage);
+            RESULTS.add("bolt   neo4j-controller cypher: parameters bound, SHOW DATABASES, refusal reported: "
+                    + refused.terminationMessage);
         }
     }
 
@@ -126,6 +135,7 @@ class BoltClientTest {
             assertEquals(2, wrongName.code, wrongName.toString());
             assertTrue(wrongName.terminationMessage.contains("TLS") || wrongName.terminationMessage.contains("certificate"),
                     wrongName.terminationMessage);
+            RESULTS.add("bolt   neo4j-controller cypher over TLS: the host's CA only, server name checked");
         }
     }
 
