@@ -5,9 +5,11 @@
 //! deleting the resource leaves the database alone.
 //!
 //! Jobs are cached (label `app.kubernetes.io/component=neo4j-database`) and trigger their
-//! database through the owner reference. The host (cluster or standalone) is read from the
-//! instance controllers' caches; a database waiting for its host looks again every
-//! [`PENDING_RECHECK`].
+//! database through the owner reference. The hosts (clusters and standalones) are watched and
+//! cached here too: a host's change (its phase reaching Ready, its creation or deletion)
+//! triggers the databases that name it, and the reconcile reads the host from the cache the
+//! trigger came through, so it never sees an older host than the one that woke it. Nothing is
+//! polled: a steady or waiting database costs no reconcile.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -39,8 +41,6 @@ use crate::context::Context;
 use crate::error::{Error, Result, is_conflict, is_not_found};
 
 pub const FINALIZER: &str = "neo4j.neo4j.com/database-finalizer";
-/// A database waiting for its host looks again this often (host changes are not a trigger).
-pub const PENDING_RECHECK: Duration = Duration::from_secs(10);
 const JOB_PULL_POLICY: &str = "IfNotPresent";
 
 /// What the database controller reads and writes with.
@@ -79,6 +79,56 @@ pub fn job_cache(
         .reflect(writer)
         .applied_objects();
     (reader, stream)
+}
+
+/// A watch of the hosts of kind `K`, cached here (the reconcile reads the host from this cache,
+/// which holds a change before it triggers), and its stream of touched hosts.
+fn hosts<K>(
+    client: &Client,
+    namespace: Option<&str>,
+) -> (
+    Store<K>,
+    impl Stream<Item = std::result::Result<K, watcher::Error>> + Send + 'static,
+)
+where
+    K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+        + Clone
+        + std::fmt::Debug
+        + serde::de::DeserializeOwned
+        + Send
+        + Sync
+        + 'static,
+{
+    let api: Api<K> = match namespace {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    };
+    let (reader, writer) = reflector::store::<K>();
+    let stream = watcher(api, cache::watch_config())
+        .default_backoff()
+        .modify(cache::slim_instance::<K>)
+        .reflect(writer)
+        .touched_objects();
+    (reader, stream)
+}
+
+/// The databases of `host`'s namespace that name it.
+fn databases_on<K: Resource>(
+    databases: &Store<Neo4jDatabase>,
+    host: &K,
+) -> Vec<ObjectRef<Neo4jDatabase>> {
+    let (namespace, name) = (
+        host.meta().namespace.as_deref(),
+        host.meta().name.as_deref(),
+    );
+    databases
+        .state()
+        .iter()
+        .filter(|d| {
+            d.metadata.namespace.as_deref() == namespace && d.spec.cluster_ref.as_deref() == name
+        })
+        .map(|d| ObjectRef::from_obj(&**d))
+        .collect()
 }
 
 /// The host `name` in `namespace` (cluster first) and how ready it is.
@@ -230,8 +280,6 @@ pub fn error_policy(db: Arc<Neo4jDatabase>, error: &Error, dc: Arc<DatabaseConte
 /// trigger, not its status writes) and the database Jobs it owns. Runs until a watch ends.
 pub async fn run(
     ctx: Arc<Context>,
-    clusters: Store<Neo4jEnterpriseCluster>,
-    standalones: Store<Neo4jEnterpriseStandalone>,
     namespace: Option<String>,
     image: String,
 ) -> anyhow::Result<()> {
@@ -251,6 +299,10 @@ pub async fn run(
             Default::default(),
         );
     let (jobs, job_stream) = job_cache(&client, namespace.as_deref());
+    let (clusters, cluster_stream) = hosts::<Neo4jEnterpriseCluster>(&client, namespace.as_deref());
+    let (standalones, standalone_stream) =
+        hosts::<Neo4jEnterpriseStandalone>(&client, namespace.as_deref());
+    let (on_cluster, on_standalone) = (reader.clone(), reader.clone());
     let dc = Arc::new(DatabaseContext {
         ctx,
         clusters,
@@ -262,6 +314,8 @@ pub async fn run(
     let counted = reader.clone();
     let controller = Controller::for_stream(stream, reader)
         .owns_stream(job_stream)
+        .watches_stream(cluster_stream, move |h| databases_on(&on_cluster, &h))
+        .watches_stream(standalone_stream, move |h| databases_on(&on_standalone, &h))
         .with_config(controller::Config::default().debounce(Duration::from_millis(500)))
         .run(reconcile, error_policy, dc)
         .for_each(|res| async move {
@@ -280,9 +334,15 @@ pub async fn run(
 
 async fn reconcile_database(db: &Neo4jDatabase, dc: &DatabaseContext) -> Result<Action> {
     let ctx = &dc.ctx;
-    // No decision on an empty Job cache (a Job seen as missing would be applied again).
-    if cache::ready(&dc.jobs).await.is_err() {
-        return Err(Error::MissingField("the Job cache"));
+    // No decision on an empty cache (a Job seen as missing would be applied again, a host
+    // seen as missing would be reported so).
+    let ready = futures_util::try_join!(
+        cache::ready(&dc.jobs),
+        cache::ready(&dc.clusters),
+        cache::ready(&dc.standalones)
+    );
+    if ready.is_err() {
+        return Err(Error::MissingField("a cache of the database controller"));
     }
     let namespace = db.namespace().ok_or(Error::MissingField("namespace"))?;
     let mut defaulted = db.clone();
@@ -351,7 +411,7 @@ async fn reconcile_database(db: &Neo4jDatabase, dc: &DatabaseContext) -> Result<
                 render_error: None,
                 deleting: false,
             },
-            Action::requeue(PENDING_RECHECK),
+            Action::await_change(),
         ),
         Some((h, state)) => match jobs::job(&defaulted, &h, Operation::Create, job_image(dc)) {
             Err(e) => (
@@ -378,7 +438,7 @@ async fn reconcile_database(db: &Neo4jDatabase, dc: &DatabaseContext) -> Result<
                 let action = match (&state, &job) {
                     (_, JobState::Succeeded) => Action::requeue(crate::reconcile::RESYNC),
                     (_, JobState::Failed(_) | JobState::Running) => Action::await_change(),
-                    (_, JobState::Missing) => Action::requeue(PENDING_RECHECK),
+                    (_, JobState::Missing) => Action::await_change(),
                 };
                 (
                     DatabaseObserved {

@@ -212,14 +212,8 @@ async fn lead(
         let image = config.database_job_image.clone();
         async move {
             let (a, b) = futures_util::join!(
-                database::run(
-                    ctx.clone(),
-                    clusters.clone(),
-                    standalones.clone(),
-                    namespace,
-                    image
-                ),
-                plugin::run(ctx, clusters, standalones, plugins.plugins)
+                database::run(ctx.clone(), namespace.clone(), image),
+                plugin::run(ctx, clusters, standalones, plugins.plugins, namespace)
             );
             a.and(b)
         }

@@ -15,7 +15,8 @@ use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::{Api, Patch, PatchParams};
 use kube::runtime::controller::{self, Action, Controller};
-use kube::runtime::reflector::{ObjectRef, Store};
+use kube::runtime::reflector::{self, ObjectRef, Store};
+use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Resource, ResourceExt};
 use neo4j_shared::policy::Policy;
 use neo4j_shared::render::{DESIRED_HASH_ANNOTATION, DesiredObject};
@@ -24,26 +25,40 @@ use neo4j_shared::types::{Neo4jEnterpriseCluster, Neo4jEnterpriseStandalone, Neo
 use serde_json::json;
 use tokio::sync::mpsc;
 
+use crate::cache;
 use crate::context::Context;
 use crate::error::{Error, Result, is_conflict};
 use crate::instance::Instance;
 use crate::plugin_fold::{plugin_set, stream_of};
 
-/// A plugin not yet `Applied` is looked at again this often (its target's rollout is not a
-/// trigger of the plugin controller).
-pub const PENDING_RECHECK: Duration = Duration::from_secs(5);
 /// The field manager of plugin status writes: the only field manager the plugin controller
 /// has, so `managedFields` show that it never writes a StatefulSet or ConfigMap.
 pub const STATUS_MANAGER: &str = "neo4j-controller-plugins";
 /// The Neo4jPlugin controller: reconciles each touched plugin and every plugin of the same
-/// target. Runs until its trigger stream ends.
+/// target, and the plugins of a target whose StatefulSet changed (its rollout is what
+/// `Applied` waits for). The StatefulSets are watched and cached here, so a reconcile reads
+/// the rollout that woke it; nothing is polled. Runs until a watch ends.
 pub async fn run(
     ctx: Arc<Context>,
     clusters: Store<Neo4jEnterpriseCluster>,
     standalones: Store<Neo4jEnterpriseStandalone>,
     touched: mpsc::Receiver<Arc<Neo4jPlugin>>,
+    namespace: Option<String>,
 ) -> anyhow::Result<()> {
     let store = ctx.caches.plugins.clone();
+    let sts_api: Api<StatefulSet> = match &namespace {
+        Some(ns) => Api::namespaced(ctx.client.clone(), ns),
+        None => Api::all(ctx.client.clone()),
+    };
+    let (statefulsets, sts_writer) = reflector::store::<StatefulSet>();
+    // Every StatefulSet in scope, as the instance controllers' cache (they carry no label of
+    // ours); only those owned by a cluster or standalone wake a plugin.
+    let sts_stream = watcher(sts_api, cache::watch_config())
+        .default_backoff()
+        .modify(cache::slim_statefulset)
+        .reflect(sts_writer)
+        .touched_objects();
+    let by_target = store.clone();
     let siblings = store.clone();
     let trigger = stream_of(touched).flat_map(move |p| {
         let mut all: Vec<Arc<Neo4jPlugin>> = siblings
@@ -60,10 +75,12 @@ pub async fn run(
         ctx,
         clusters,
         standalones,
+        statefulsets,
     });
     let metrics = pc.ctx.metrics.clone();
     let counted = store.clone();
     let controller = Controller::for_shared_stream(trigger, store)
+        .watches_stream(sts_stream, move |sts| plugins_of_owner(&by_target, &sts))
         .with_config(controller::Config::default().debounce(Duration::from_millis(500)))
         .run(reconcile, error_policy, pc)
         .for_each(|res| async move {
@@ -128,6 +145,34 @@ pub struct PluginContext {
     pub ctx: Arc<Context>,
     pub clusters: Store<Neo4jEnterpriseCluster>,
     pub standalones: Store<Neo4jEnterpriseStandalone>,
+    /// The StatefulSets in scope (slim: status, generation, desired-hash annotation).
+    pub statefulsets: Store<StatefulSet>,
+}
+
+/// The plugins naming the cluster or standalone that owns `sts`.
+fn plugins_of_owner(
+    plugins: &Store<Neo4jPlugin>,
+    sts: &StatefulSet,
+) -> Vec<ObjectRef<Neo4jPlugin>> {
+    let namespace = sts.metadata.namespace.as_deref();
+    let owners: Vec<&str> = sts
+        .owner_references()
+        .iter()
+        .filter(|o| o.kind == "Neo4jEnterpriseCluster" || o.kind == "Neo4jEnterpriseStandalone")
+        .map(|o| o.name.as_str())
+        .collect();
+    plugins
+        .state()
+        .iter()
+        .filter(|p| {
+            p.metadata.namespace.as_deref() == namespace
+                && p.spec
+                    .cluster_ref
+                    .as_deref()
+                    .is_some_and(|t| owners.contains(&t))
+        })
+        .map(|p| ObjectRef::from_obj(&**p))
+        .collect()
 }
 
 /// Whether the live StatefulSet carries `desired` and every pod runs it; else what is awaited.
@@ -183,7 +228,9 @@ fn observe_target<K: Instance>(
                 None => Rollout::TargetNotRendered("no StatefulSet rendered".into()),
                 Some(sts) => rollout_of(
                     sts,
-                    pc.ctx.caches.statefulset(namespace, &sts.name).as_deref(),
+                    pc.statefulsets
+                        .get(&ObjectRef::new(&sts.name).within(namespace))
+                        .as_deref(),
                 ),
             },
         }
@@ -208,6 +255,12 @@ pub async fn reconcile(p: Arc<Neo4jPlugin>, pc: Arc<PluginContext>) -> Result<Ac
 }
 
 async fn reconcile_plugin(p: &Neo4jPlugin, pc: &PluginContext) -> Result<Action> {
+    // No decision on an empty StatefulSet cache (every plugin would read as not rolled out).
+    if cache::ready(&pc.statefulsets).await.is_err() {
+        return Err(Error::MissingField(
+            "the StatefulSet cache of the plugin controller",
+        ));
+    }
     if p.meta().deletion_timestamp.is_some() {
         return Ok(Action::await_change());
     }
@@ -240,13 +293,9 @@ async fn reconcile_plugin(p: &Neo4jPlugin, pc: &PluginContext) -> Result<Action>
         p.status.as_ref(),
         Time(k8s_openapi::jiff::Timestamp::now()),
     );
-    let settled = status.phase.as_deref() != Some("Pending");
     write_status(&pc.ctx, p, &status).await?;
-    Ok(if settled {
-        Action::requeue(crate::reconcile::RESYNC)
-    } else {
-        Action::requeue(PENDING_RECHECK)
-    })
+    // A pending plugin is woken by its target's StatefulSet; a settled one by any change.
+    Ok(Action::requeue(crate::reconcile::RESYNC))
 }
 
 async fn write_status(

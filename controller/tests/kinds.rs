@@ -828,3 +828,51 @@ async fn databases_and_plugins_run_with_exactly_the_rbac_table() {
     ctl.stop().await;
     let _ = std::fs::remove_file(&kubeconfig);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_waits_for_its_host_and_starts_once_the_host_is_ready() {
+    let env = setup("ctl-db-wait").await;
+    let _node = fake_node(&env.client).await;
+    let ctl = start(&env, |_| {}).await;
+    let _: Neo4jDatabase = create(&env, database("early", json!({}))).await;
+    let message = wait_phase(&env, "early", "Pending").await;
+    assert!(message.contains("waiting for"), "{message}");
+    assert!(
+        jobs(&env, "create").await.is_empty(),
+        "no Job before a host"
+    );
+    // The host's changes wake the database (nothing polls): created, then Ready.
+    let _: Neo4jEnterpriseStandalone = create(&env, standalone_manifest("solo", "Retain")).await;
+    wait_for("a HostNotReady status", T, || async {
+        let d: Neo4jDatabase = api(&env).get("early").await.ok()?;
+        let ready = d
+            .status?
+            .conditions?
+            .into_iter()
+            .find(|c| c.type_ == "Ready")?;
+        (ready.reason == "HostNotReady").then_some(())
+    })
+    .await;
+    assert!(
+        jobs(&env, "create").await.is_empty(),
+        "no Job before the host is Ready"
+    );
+    wait_for("solo Ready", T, || async {
+        mark_pods_ready(&env.client, &env.ns, "app=solo").await;
+        let s: Neo4jEnterpriseStandalone = api(&env).get("solo").await.ok()?;
+        (s.status?.phase.as_deref() == Some("Ready")).then_some(())
+    })
+    .await;
+    let job = wait_job(&env, "create").await;
+    wait_for("early Ready", T, || async {
+        mark_pods_ready(
+            &env.client,
+            &env.ns,
+            &format!("job-name={}", job.name_any()),
+        )
+        .await;
+        (database_status(&env, "early").await?.0 == "Ready").then_some(())
+    })
+    .await;
+    ctl.stop().await;
+}
