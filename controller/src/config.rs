@@ -15,7 +15,11 @@ pub enum LogFormat {
 /// neo4j-controller: turns admitted Neo4j resources into Kubernetes objects by server-side
 /// apply and reports their status.
 #[derive(Debug, Clone, Parser)]
-#[command(name = "neo4j-controller", version)]
+#[command(
+    name = "neo4j-controller",
+    version,
+    after_help = "Also: `neo4j-controller cypher --help`, the Bolt client Neo4jDatabase Jobs run."
+)]
 pub struct Config {
     /// Kubeconfig file; without it the in-cluster service account (or $KUBECONFIG,
     /// ~/.kube/config) is used.

@@ -24,7 +24,7 @@ const TERMINATION_MAX: usize = 4096;
 
 /// Runs one Cypher statement against Neo4j over Bolt.
 #[derive(Debug, Clone, Parser)]
-#[command(name = "neo4j-controller cypher")]
+#[command(name = "neo4j-controller cypher", bin_name = "neo4j-controller cypher")]
 pub struct CypherArgs {
     /// Server address, `host:port`.
     #[arg(long)]
