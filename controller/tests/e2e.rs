@@ -293,11 +293,7 @@ async fn three_server_cluster_gets_every_child_becomes_ready_and_stays_write_fre
         .unwrap()
         .resource_version();
 
-    // Another writer touches a child: the controller reconciles (owner trigger) and writes nothing.
-    let reconciles_before = ctl.metric(
-        "neo4j_controller_reconciles_total",
-        &[("kind", CLUSTER), ("result", "ok")],
-    );
+    // Another writer touches a field the controller does not own: nothing to restore, no write.
     Api::<Service>::namespaced(env.client.clone(), &env.ns)
         .patch(
             &n.client_service(),
@@ -307,19 +303,12 @@ async fn three_server_cluster_gets_every_child_becomes_ready_and_stays_write_fre
         )
         .await
         .unwrap();
-    wait_for("a reconcile after the child event", T, || async {
-        (ctl.metric(
-            "neo4j_controller_reconciles_total",
-            &[("kind", CLUSTER), ("result", "ok")],
-        ) > reconciles_before)
-            .then_some(())
-    })
-    .await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // Observed for a while: the foreign annotation is never written over.
+    tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(
         ctl.metric("neo4j_controller_api_writes_total", &[]),
         writes,
-        "a no-op reconcile wrote"
+        "a change of a foreign field caused a write"
     );
     let mut after = resource_versions(&env, &desired).await;
     after.remove(&format!("Service/{}", n.client_service()));
