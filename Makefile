@@ -6,7 +6,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 ROOT := $(shell pwd)
 
-.PHONY: all run test deps fmt-check clippy structure unit crds rules-doc bench fuzz controlplane cluster-up cluster-down e2e clean
+.PHONY: all run test deps fmt-check clippy structure unit crds rules-doc bench fuzz controlplane cluster-up cluster-down e2e chaos clean
 
 all: test
 
@@ -60,6 +60,12 @@ cluster-down:
 ## e2e: end-to-end tests with real kubectl against the local control plane.
 e2e:
 	bash tests/scripts/e2e.sh
+
+## chaos: fault tests (API server restart, etcd pause, controller and leader killed, a paused
+## leader, deletion while the webhook is down, churn) against a control plane of their own;
+## figures in target/chaos/figures.md (see RELIABILITY.md).
+chaos:
+	bash tests/scripts/chaos.sh
 
 ## bench: benchmarks; results go to BENCHMARKS.md.
 bench:

@@ -22,6 +22,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
+use std::fmt::Debug;
+
+use futures_util::stream::BoxStream;
 use futures_util::{Stream, StreamExt};
 use k8s_openapi::api::apps::v1::StatefulSet;
 use kube::api::{Api, ApiResource, DynamicObject};
@@ -32,6 +35,7 @@ use kube::runtime::watcher::{self, watcher};
 use kube::{Client, Resource, ResourceExt};
 use neo4j_shared::names::{APP_MANAGED_BY, FIELD_MANAGER, MANAGED_BY};
 use neo4j_shared::render::DESIRED_HASH_ANNOTATION as DESIRED_HASH;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tokio::sync::{Notify, mpsc};
 
@@ -85,6 +89,41 @@ impl Backoff for WatchBackoff {
 /// anything can be dropped.
 pub fn watch_config() -> watcher::Config {
     watcher::Config::default().streaming_lists()
+}
+
+/// A watch that starts over with a fresh list after every error, instead of resuming from the
+/// last resourceVersion. An API server that restarted has a new watch cache whose window
+/// usually begins after that version, and it answers "too old" only once that cache is ready,
+/// seconds after the API server itself; a list read from etcd (the first attempt streams,
+/// later ones page through a LIST, which does not wait for the cache) has the current state
+/// at once. The re-list also reveals what changed or vanished while the watch was down.
+pub fn relisting_watcher<K>(
+    api: Api<K>,
+    config: watcher::Config,
+) -> impl Stream<Item = Result<watcher::Event<K>, watcher::Error>> + Send + 'static
+where
+    K: Resource + Clone + DeserializeOwned + Debug + Send + 'static,
+{
+    type Events<K> = BoxStream<'static, Result<watcher::Event<K>, watcher::Error>>;
+    futures_util::stream::unfold((None::<Events<K>>, true), move |(current, first)| {
+        let (api, config) = (api.clone(), config.clone());
+        async move {
+            let mut events = current.unwrap_or_else(|| {
+                let config = if first {
+                    config
+                } else {
+                    watcher::Config {
+                        initial_list_strategy: watcher::InitialListStrategy::ListWatch,
+                        ..config
+                    }
+                };
+                watcher(api, config).boxed()
+            });
+            let item = events.next().await?;
+            let keep = item.is_ok().then_some(events);
+            Some((item, (keep, false)))
+        }
+    })
 }
 
 /// The selector of every child watch.
@@ -502,7 +541,7 @@ fn drive(
         None => Api::all_with(client, &resource),
     };
     let config = watch_config().labels(&child_selector());
-    let events = watcher(api, config).backoff(watch_backoff());
+    let events = relisting_watcher(api, config).backoff(watch_backoff());
     Box::pin(async move {
         let mut events = std::pin::pin!(events);
         // The re-list in progress, and whether a first list completed (the controllers

@@ -38,7 +38,8 @@ impl WatchHealth {
     /// Records one item of the watch stream.
     pub fn observe<K>(&self, item: &Result<watcher::Event<K>, watcher::Error>) {
         match item {
-            // Every watch uses streaming lists, where `Init` follows a successful request.
+            // `Init` may be emitted before any request is answered (a paged list): no proof.
+            Ok(watcher::Event::Init) => {}
             Ok(watcher::Event::InitDone) => {
                 self.synced.store(true, Ordering::Relaxed);
                 self.flowing.store(true, Ordering::Relaxed);

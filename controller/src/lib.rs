@@ -33,7 +33,7 @@ use kube::api::Api;
 use kube::client::ClientBuilder;
 use kube::runtime::controller::{self, Controller};
 use kube::runtime::reflector::{self, Store};
-use kube::runtime::{Predicate, WatchStreamExt, predicates, watcher};
+use kube::runtime::{Predicate, WatchStreamExt, predicates};
 use neo4j_shared::types::{Neo4jEnterpriseCluster, Neo4jEnterpriseStandalone};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -293,8 +293,10 @@ async fn lead(
                     count_phases(&metrics, &standalone_store);
                 }
                 health.export();
-                let now_blind = !health.blind().is_empty();
-                if blind && !now_blind && health.synced.load(Ordering::Relaxed) {
+                // Only after the first sync: the start is not a recovery.
+                let now_blind =
+                    health.synced.load(Ordering::Relaxed) && !health.blind().is_empty();
+                if blind && !now_blind {
                     tracing::info!("every watch works again; re-checking every object");
                     recovered.send_modify(|v| *v += 1);
                 }
@@ -369,9 +371,20 @@ fn controller_for<K: Instance>(kit: &Kit<'_>) -> (Store<K>, Controller<K>) {
     };
     let (reader, writer) = reflector::store::<K>();
     let health = kit.health.watch(K::KIND.name());
-    let stream = watcher(api, cache::watch_config())
+    let stream = cache::relisting_watcher(api, cache::watch_config())
         .backoff(cache::watch_backoff())
-        .inspect(move |item| health.observe(item))
+        .inspect(move |item| {
+            let was_healthy = health.healthy();
+            health.observe(item);
+            if let Err(e) = item {
+                // Once per outage at warn; the retries (at most 2 s apart) at debug.
+                if was_healthy {
+                    tracing::warn!(error = %e, kind = K::KIND.name(), "watch failed; retrying");
+                } else {
+                    tracing::debug!(error = %e, kind = K::KIND.name(), "watch still failing");
+                }
+            }
+        })
         .modify(cache::slim_instance::<K>)
         .reflect(writer)
         .applied_objects()

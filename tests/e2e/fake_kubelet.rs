@@ -93,7 +93,13 @@ fn statefulset_becomes_ready_and_job_completes() {
         cp.kubectl_ok(&args);
     };
     not_ready("pod", "web-0", Some("e2e-kubelet"), "False", "NodeNotReady");
-    not_ready("node", "fake-node-test", None, "Unknown", "NodeStatusUnknown");
+    not_ready(
+        "node",
+        "fake-node-test",
+        None,
+        "Unknown",
+        "NodeStatusUnknown",
+    );
     wait_for(
         "pod web-0 reported Ready again",
         Duration::from_secs(60),
@@ -102,11 +108,9 @@ fn statefulset_becomes_ready_and_job_completes() {
             condition_true(&pod, "Ready").then_some(())
         },
     );
-    wait_for(
-        "node reported Ready again",
-        Duration::from_secs(60),
-        || node_ready().then_some(()),
-    );
+    wait_for("node reported Ready again", Duration::from_secs(60), || {
+        node_ready().then_some(())
+    });
 }
 
 /// Whether the object's condition `type_` is True.

@@ -258,3 +258,51 @@ where
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// Grants `user` exactly `rules` (a ClusterRole and its binding, replaced when they exist) and
+/// returns a kubeconfig that impersonates `user` (admin credentials, the user's permissions).
+pub async fn impersonating_kubeconfig(
+    env: &TestEnv,
+    user: &str,
+    rules: &[Value],
+) -> std::path::PathBuf {
+    let roles: kube::Api<kube::api::DynamicObject> = kube::Api::all_with(
+        env.client.clone(),
+        &kube::api::ApiResource::erase::<k8s_openapi::api::rbac::v1::ClusterRole>(&()),
+    );
+    roles
+        .patch(
+            user,
+            &kube::api::PatchParams::apply("ctl-test").force(),
+            &kube::api::Patch::Apply(
+                json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+                "metadata": {"name": user}, "rules": rules}),
+            ),
+        )
+        .await
+        .unwrap();
+    let bindings: kube::Api<kube::api::DynamicObject> = kube::Api::all_with(
+        env.client.clone(),
+        &kube::api::ApiResource::erase::<k8s_openapi::api::rbac::v1::ClusterRoleBinding>(&()),
+    );
+    bindings
+        .patch(
+            user,
+            &kube::api::PatchParams::apply("ctl-test").force(),
+            &kube::api::Patch::Apply(json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+                "metadata": {"name": user},
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": user},
+                "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": user}]})),
+        )
+        .await
+        .unwrap();
+    let mut kc = kube::config::Kubeconfig::read_from(&env.plane.kubeconfig).unwrap();
+    for a in &mut kc.auth_infos {
+        if let Some(info) = a.auth_info.as_mut() {
+            info.impersonate = Some(user.to_string());
+        }
+    }
+    let path = std::env::temp_dir().join(format!("{user}.kubeconfig"));
+    std::fs::write(&path, serde_json::to_vec(&kc).unwrap()).unwrap();
+    path
+}
