@@ -492,15 +492,6 @@ impl Caches {
         eq.get(&key(kind, namespace, name))
             .is_some_and(|(d, s)| d == desired && s == stored)
     }
-
-    /// Children the API server stores differently from how they were applied (0 when
-    /// `owned::normalize` knows every normalization the API server makes).
-    pub fn equivalents(&self) -> usize {
-        self.equivalent
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .len()
-    }
 }
 
 fn key(kind: &str, namespace: &str, name: &str) -> String {

@@ -121,8 +121,8 @@ fn is_fenced(e: &kube::Error) -> bool {
     }
 }
 
-/// A 4xx answer other than 404 (gone), 409 (conflict) and 429 (throttled): the API server or
-/// an admission step refused the request (invalid, forbidden, too large).
+/// A 4xx answer other than 404 (gone), 408 (timeout), 409 (conflict) and 429 (throttled): the
+/// API server or an admission step refused the request (invalid, forbidden, too large).
 pub fn is_rejection(e: &kube::Error) -> bool {
     matches!(api_code(e), Some(code) if (400..500).contains(&code) && ![404, 408, 409, 429].contains(&code))
 }

@@ -129,6 +129,9 @@ fn init_series<K: Instance>(metrics: &Metrics) {
         (reconcile::status_resource::<K>(), "apply"),
     ]);
     let skippable: Vec<&'static str> = children.iter().map(|k| k.plural).collect();
+    for watch in children.iter().map(|k| k.kind).chain([K::KIND.name()]) {
+        let _ = metrics.watch_error_counter(watch);
+    }
     metrics.init_kind(
         K::KIND.name(),
         &reconcile::result_labels(),
@@ -294,8 +297,7 @@ async fn lead(
                 }
                 health.export();
                 // Only after the first sync: the start is not a recovery.
-                let now_blind =
-                    health.synced.load(Ordering::Relaxed) && !health.blind().is_empty();
+                let now_blind = health.synced.load(Ordering::Relaxed) && !health.blind().is_empty();
                 if blind && !now_blind {
                     tracing::info!("every watch works again; re-checking every object");
                     recovered.send_modify(|v| *v += 1);
