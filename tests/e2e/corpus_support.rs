@@ -545,8 +545,8 @@ pub fn check_verdict(
 
 /// Reads what `kubectl apply` printed as a verdict. A webhook denial gives its rule ids; a
 /// strict-decoding refusal gives `unknown-field@<path>` per field; a CRD schema refusal gives
-/// `schema@<path>` per error; kubectl's own refusals of the API version and of a missing
-/// name give the rule ids the webhook uses for them.
+/// `schema-<class>@<path>` per error ([`schema_rule`]); kubectl's own refusals of the API
+/// version and of a missing name give the rule ids the webhook uses for them.
 pub fn kubectl_verdict(success: bool, stderr: &str) -> Verdict {
     if success {
         let warnings = stderr
@@ -590,9 +590,9 @@ pub fn kubectl_verdict(success: bool, stderr: &str) -> Verdict {
         };
         let reasons: Vec<Token> = entries
             .iter()
-            .filter_map(|e| e.split_once(": ").map(|(path, _)| path.trim()))
-            .filter(|path| *path != "<nil>")
-            .map(|path| Token::new("schema", path))
+            .filter_map(|e| e.split_once(": "))
+            .filter(|(path, _)| path.trim() != "<nil>")
+            .map(|(path, detail)| Token::new(schema_rule(path.trim(), detail), path.trim()))
             .collect();
         if !reasons.is_empty() {
             return Verdict::Denied(reasons);
@@ -606,6 +606,35 @@ pub fn kubectl_verdict(success: bool, stderr: &str) -> Verdict {
     }
     let first = stderr.lines().next().unwrap_or("failed, nothing on stderr");
     Verdict::Unanswered(format!("kubectl: {}", first.trim()))
+}
+
+/// The rule id `check` gives an API-server refusal of the CRD schema, from the error's text
+/// (`<path>: <detail>`; the classes of the `schema` table of the rule catalogue).
+pub fn schema_rule(path: &str, detail: &str) -> &'static str {
+    if detail.starts_with("Required value") {
+        "schema-required"
+    } else if detail.starts_with("Unsupported value") {
+        "schema-enum"
+    } else if detail.starts_with("Too long") || detail.contains(" chars long") {
+        "schema-length"
+    } else if detail.starts_with("Too many") || detail.contains(" in body should have at") {
+        "schema-size"
+    } else if detail.starts_with("Duplicate value") {
+        "schema-duplicate"
+    } else if detail.contains(" in body must be of type ") {
+        "schema-type"
+    } else if detail.contains(" in body should be greater than")
+        || detail.contains(" in body should be less than")
+    {
+        "schema-range"
+    } else if detail.contains(" in body should match ") {
+        "schema-pattern"
+    } else if path == "metadata.name" {
+        "metadata-name-invalid"
+    } else {
+        // Any other "Invalid value" on a field of ours is a CEL rule's message.
+        "schema-rule"
+    }
 }
 
 /// Runs `neo4j-webhook check --output json` on one document, as a user would on a file holding

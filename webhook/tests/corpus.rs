@@ -110,14 +110,27 @@ fn kubectl_answers_are_read_as_verdicts() {
     assert_eq!(
         kubectl_verdict(false, schema),
         denied(&[
-            ("schema", "spec.topology.serverModeConstraint"),
-            ("schema", "spec.topology.servers")
+            ("schema-enum", "spec.topology.serverModeConstraint"),
+            ("schema-range", "spec.topology.servers")
         ])
     );
     let cel = "The Neo4jEnterpriseCluster \"m\" is invalid: spec.topology: Invalid value: minSystemPrimaries must not exceed servers\n";
     assert_eq!(
         kubectl_verdict(false, cel),
-        denied(&[("schema", "spec.topology")])
+        denied(&[("schema-rule", "spec.topology")])
+    );
+    let classes = "The Neo4jBackup \"b\" is invalid: \n* spec.storage.type: Required value\n* spec.database: Too long: may not be more than 65 bytes\n* spec.retention.maxCount: Invalid value: \"string\": spec.retention.maxCount in body must be of type integer: \"string\"\n* spec.options.pageCache: Invalid value: \"4 G\": spec.options.pageCache in body should match '^[0-9]+[KMG]?$'\n* spec.tls.usages: Too many: 33: must have at most 32 items\n* spec.topology.serverRoles[1]: Duplicate value: map[string]interface {}{\"serverIndex\":1}\n* metadata.name: Invalid value: \"My_Graph\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters\n";
+    assert_eq!(
+        kubectl_verdict(false, classes),
+        denied(&[
+            ("schema-required", "spec.storage.type"),
+            ("schema-length", "spec.database"),
+            ("schema-type", "spec.retention.maxCount"),
+            ("schema-pattern", "spec.options.pageCache"),
+            ("schema-size", "spec.tls.usages"),
+            ("schema-duplicate", "spec.topology.serverRoles[1]"),
+            ("metadata-name-invalid", "metadata.name"),
+        ])
     );
     let webhook = "Error from server (Forbidden): error when creating \"STDIN\": admission webhook \"validate.neo4j.neo4j.com\" denied the request: license-required: spec.acceptLicenseAgreement is not set; set yes or eval\nconfig-value-control-chars: spec.config[a.b] holds a newline or carriage return\n";
     assert_eq!(
