@@ -6,7 +6,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 ROOT := $(shell pwd)
 
-.PHONY: all run test deps fmt-check clippy unit crds bench fuzz controlplane cluster-up cluster-down e2e clean
+.PHONY: all run test deps fmt-check clippy unit crds bench fuzz controlplane tools cluster-up cluster-down e2e install-e2e clean
 
 all: test
 
@@ -20,8 +20,9 @@ run: deps
 	bash tests/scripts/run.sh
 
 ## test: formatting, lints, unit/property/integration tests, then the end-to-end tests against
-## a local control plane built from the official Kubernetes Go modules.
-test: deps fmt-check clippy unit e2e
+## a local control plane built from the official Kubernetes Go modules, then the install tests
+## (manifests, Helm chart, real cert-manager and Prometheus).
+test: deps fmt-check clippy unit e2e install-e2e
 
 fmt-check:
 	$(CARGO) fmt --all -- --check
@@ -37,10 +38,15 @@ unit:
 ## crds: regenerate manifests/crds from the Rust types (a test fails when they drift).
 crds:
 	$(CARGO) run -q -p neo4j-shared --bin crdgen -- manifests/crds
+	cp manifests/crds/*.yaml manifests/helm/neo4j-operator/crds/
 
 ## controlplane: build etcd, kube-apiserver, kube-controller-manager and kubectl (cached).
 controlplane:
 	bash tests/controlplane/build.sh
+
+## tools: cert-manager, helm, prometheus and promtool from their Go modules (cached).
+tools:
+	bash tests/tools/build.sh
 
 cluster-up:
 	bash tests/scripts/cluster-up.sh
@@ -51,6 +57,11 @@ cluster-down:
 ## e2e: end-to-end tests with real kubectl against the local control plane.
 e2e:
 	bash tests/scripts/e2e.sh
+
+## install-e2e: kubectl apply -k manifests/ and the Helm chart on their own control plane, with
+## real cert-manager (issuing, injecting, rotating), two webhook replicas and Prometheus.
+install-e2e:
+	bash tests/scripts/install-e2e.sh
 
 ## bench: benchmarks; results go to BENCHMARKS.md.
 bench:

@@ -1,5 +1,6 @@
 //! `neo4j-webhook`: the admission server (`serve`) and the offline checker (`check`). Both wrap
 //! `neo4j_shared::engine`, so every line of policy is shared with the controller.
 
+pub mod certs;
 pub mod check;
 pub mod serve;

@@ -19,6 +19,8 @@ enum Command {
     Serve(neo4j_webhook::serve::Args),
     /// Run the webhook's defaults and validation over manifest files, without a cluster.
     Check(neo4j_webhook::check::Args),
+    /// Write a CA, a serving certificate, its Secret and the caBundle patch (no cert-manager).
+    Certs(neo4j_webhook::certs::Args),
 }
 
 fn main() -> ExitCode {
@@ -26,5 +28,6 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Serve(args) => neo4j_webhook::serve::run(args),
         Command::Check(args) => neo4j_webhook::check::run(args),
+        Command::Certs(args) => neo4j_webhook::certs::run(args),
     }
 }
