@@ -391,14 +391,21 @@ fn dry_run_installs_pass_without_pod_security_warnings() {
     );
 }
 
-/// `kubectl auth can-i --list` as a ServiceAccount in the install's namespace, one rule per
-/// line with runs of spaces collapsed.
+/// `kubectl auth can-i --list` as a ServiceAccount in the install's namespace: the header,
+/// then one rule per line, runs of spaces collapsed, sorted (the authorizer's order is not a
+/// contract).
 fn can_i_list(cp: &ControlPlane, sa: &str) -> String {
     let user = format!("--as=system:serviceaccount:{NAMESPACE}:{sa}");
     let out = cp.kubectl_ok(&["auth", "can-i", "--list", &user, "-n", NAMESPACE]);
-    out.lines()
+    let mut lines = out
+        .lines()
         .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
-        .filter(|l| !l.is_empty())
+        .filter(|l| !l.is_empty());
+    let header = lines.next().unwrap_or_default();
+    let mut rules: Vec<String> = lines.collect();
+    rules.sort();
+    std::iter::once(header)
+        .chain(rules)
         .collect::<Vec<_>>()
         .join("\n")
         + "\n"

@@ -15,7 +15,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/klog/v2"
 	apiregistrationv1 "k8s.io/kube-aggregator/pkg/apis/apiregistration/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -26,16 +25,13 @@ import (
 )
 
 func main() {
-	kubeconfig := flag.String("kubeconfig", "", "kubeconfig of the API server (required)")
+	// --kubeconfig is registered by controller-runtime's config package (ctrl.GetConfig).
 	namespace := flag.String("namespace", "", "only inject from Certificates and Secrets of this namespace (default: all)")
 	klog.InitFlags(nil)
 	flag.Parse()
-	if *kubeconfig == "" {
-		fail("--kubeconfig is required")
-	}
 	ctrl.SetLogger(klog.NewKlogr().WithName("cainjector"))
 
-	cfg, err := clientcmd.BuildConfigFromFlags("", *kubeconfig)
+	cfg, err := ctrl.GetConfig()
 	if err != nil {
 		fail("kubeconfig: %v", err)
 	}
