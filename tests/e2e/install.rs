@@ -18,11 +18,27 @@ use serde_json::{Value, json};
 /// Objects keyed by `kind/namespace/name`.
 type Objects = BTreeMap<String, Value>;
 
+/// Whole floats as integers: kustomize re-serializes `1.0` as `1`, Helm passes files through.
+fn normalize(v: &mut Value) {
+    match v {
+        Value::Number(n) => {
+            if let Some(f) = n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15) {
+                // Exact: |f| < 2^53 and integral.
+                *v = json!(f as i64);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(normalize),
+        Value::Object(map) => map.values_mut().for_each(normalize),
+        _ => {}
+    }
+}
+
 fn parse_objects(yaml: &str) -> Objects {
     let docs: Vec<Value> = serde_saphyr::from_multiple(yaml)
         .unwrap_or_else(|e| panic!("rendered YAML does not parse: {e}"));
     let mut out = Objects::new();
-    for doc in docs.into_iter().filter(|d| d.is_object()) {
+    for mut doc in docs.into_iter().filter(|d| d.is_object()) {
+        normalize(&mut doc);
         let key = format!(
             "{}/{}/{}",
             doc["kind"].as_str().unwrap_or("?"),

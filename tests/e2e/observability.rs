@@ -332,7 +332,13 @@ fn prometheus_scrapes_everything_and_every_panel_has_data() {
     ] {
         assert!(body.contains(alert), "{alert} not loaded");
     }
-    let firing = query(prom_port, "ALERTS{alertstate=\"firing\"}").unwrap_or_default();
+    // The alerts on this test's own processes stay silent (the API server's counters also
+    // carry the failures the other install tests provoke on purpose, so those are not checked).
+    let firing = query(
+        prom_port,
+        "ALERTS{alertstate=\"firing\", alertname=~\"Neo4jWebhookDown|Neo4jControllerDown|Neo4jAdmissionPanic|Neo4jControllerConflicts|Neo4jWebhookCertificateReloadFailing\"}",
+    )
+    .unwrap_or_default();
     assert!(firing.is_empty(), "alerts firing: {firing:#?}");
     controller.assert_running();
 }

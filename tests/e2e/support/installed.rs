@@ -286,13 +286,25 @@ impl Replica {
     }
 }
 
+/// The address an EndpointSlice lists for a replica listening on `127.0.0.N`: `192.0.2.N`.
+/// EndpointSlices may not hold loopback addresses, so the slices use documentation addresses
+/// and the API server reaches them through its egress proxy (tests/e2e/bin/connect_proxy.rs),
+/// which connects `192.0.2.N` to `127.0.0.N`.
+pub fn slice_address(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(v4) if v4.is_loopback() => [192, 0, 2, v4.octets()[3]].into(),
+        other => other,
+    }
+}
+
 /// Writes (or replaces) the EndpointSlice of the webhook Service: one endpoint per
-/// `(address, ready)`, all on `port` (what the EndpointSlice controller writes for pods).
+/// `(replica address, ready)`, all on `port` (what the EndpointSlice controller writes for
+/// pods).
 pub fn set_endpoints(cp: &ControlPlane, port: u16, endpoints: &[(IpAddr, bool)]) {
     let eps: Vec<Value> = endpoints
         .iter()
         .map(|(ip, ready)| {
-            json!({"addresses": [ip.to_string()], "conditions": {"ready": ready, "serving": ready, "terminating": false}})
+            json!({"addresses": [slice_address(*ip).to_string()], "conditions": {"ready": ready, "serving": ready, "terminating": false}})
         })
         .collect();
     let slice = json!({
