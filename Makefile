@@ -6,7 +6,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 ROOT := $(shell pwd)
 
-.PHONY: all run test deps fmt-check clippy unit crds bench fuzz controlplane tools cluster-up cluster-down e2e install-e2e clean
+.PHONY: all run test deps fmt-check clippy unit crds bench fuzz controlplane tools cluster-up cluster-down e2e install-e2e dashboard-preview clean
 
 all: test
 
@@ -62,6 +62,12 @@ e2e:
 ## real cert-manager (issuing, injecting, rotating), two webhook replicas and Prometheus.
 install-e2e:
 	bash tests/scripts/install-e2e.sh
+
+## dashboard-preview: docs/dashboard.png, every panel of the Grafana dashboard rendered from the
+## Prometheus of the install tests after their traffic (needs fonts-dejavu-core).
+dashboard-preview:
+	$(CARGO) build --locked -p neo4j-dashboard-preview
+	DASHBOARD_PREVIEW_OUT=$(ROOT)/docs/dashboard.png INSTALL_E2E_TESTS=observability bash tests/scripts/install-e2e.sh
 
 ## bench: benchmarks; results go to BENCHMARKS.md.
 bench:

@@ -341,6 +341,57 @@ fn prometheus_scrapes_everything_and_every_panel_has_data() {
     .unwrap_or_default();
     assert!(firing.is_empty(), "alerts firing: {firing:#?}");
     controller.assert_running();
+
+    // `make dashboard-preview`: 90 more seconds of traffic (so the graphs have a shape), then
+    // every panel rendered from this Prometheus into a PNG.
+    if let Some(out) = std::env::var_os("DASHBOARD_PREVIEW_OUT") {
+        let latest = || -> Option<f64> {
+            let r = query(prom_port, "max(timestamp(up))")?;
+            r.first()?["value"][1].as_str()?.parse().ok()
+        };
+        let begin = latest().unwrap_or(0.0);
+        let mut round = 0;
+        while latest().unwrap_or(0.0) < begin + 90.0 && round < 200 {
+            let before = latest().unwrap_or(0.0);
+            for f in files.iter().filter(|f| {
+                round % 3 == 0
+                    || f.to_string_lossy().contains("warned")
+                    || f.to_string_lossy().contains("invalid")
+            }) {
+                cp.kubectl(&["apply", "-f", &f.to_string_lossy()]);
+            }
+            let out = cp.kubectl_in(
+                &["apply", "-f", "-"],
+                Some(&installed::standalone("obs-e2e", "metrics", round)),
+            );
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            if round % 4 == 0 {
+                curl_bad_request(&ca, a, port, "application/json", "not json");
+            }
+            wait_for("the next scrape", Duration::from_secs(30), || {
+                latest().filter(|t| *t > before)
+            });
+            round += 1;
+        }
+        let bin = root().join("target/debug/dashboard-preview");
+        run_ok(
+            Command::new(bin)
+                .arg(format!("--prometheus=127.0.0.1:{prom_port}"))
+                .arg(format!(
+                    "--dashboard={}",
+                    root().join("manifests/monitoring/dashboard.json").display()
+                ))
+                .arg("--out")
+                .arg(&out)
+                .arg("--range=150"),
+        );
+        let png = std::fs::read(&out).unwrap_or_default();
+        assert!(png.starts_with(b"\x89PNG"), "no PNG written");
+    }
 }
 
 /// Polls every query until each returns at least one series (or 120 s pass); records the

@@ -53,8 +53,9 @@ APISERVER_ARGS="--enable-aggregator-routing=true --egress-selector-config-file=$
   bash "$ROOT/tests/scripts/cluster-up.sh" "$STATE"
 export E2E_STATE_DIR="$STATE" TOOLS_BIN="$ROOT/target/tools/bin" CERT_MANAGER_CRDS PROMETHEUS_OPERATOR_CRDS
 export NEO4J_WEBHOOK_BIN="$ROOT/target/debug/neo4j-webhook" NEO4J_CONTROLLER_BIN="$ROOT/target/debug/neo4j-controller"
-# One test at a time: they share the cluster-wide webhook configurations.
-"$CARGO" test --locked -p neo4j-e2e \
-  --test images --test install --test cert_manager --test replicas --test observability \
-  -- --test-threads=1 --nocapture
+# One test at a time: they share the cluster-wide webhook configurations. INSTALL_E2E_TESTS
+# selects some of them (make dashboard-preview runs observability alone).
+tests=()
+for t in ${INSTALL_E2E_TESTS:-images install cert_manager replicas observability}; do tests+=(--test "$t"); done
+"$CARGO" test --locked -p neo4j-e2e "${tests[@]}" -- --test-threads=1 --nocapture
 echo "install-e2e: done in $(( $(date +%s) - start ))s"
