@@ -7,7 +7,9 @@ use std::collections::BTreeSet;
 use serde_json::{Map, Value};
 
 use super::compile::{Bound, Node, Type};
-use super::{DUPLICATE, ENUM, LENGTH, METADATA_NAME, PATTERN, RANGE, REQUIRED, RULE, SIZE, TYPE};
+use super::ids::{
+    DUPLICATE, ENUM, LENGTH, METADATA_NAME, PATTERN, RANGE, REQUIRED, RULE, SIZE, TYPE,
+};
 use crate::verdict::Finding;
 
 /// Fields at the root of every object that the schema does not describe.
