@@ -748,22 +748,21 @@ async fn a_leader_paused_past_its_lease_writes_nothing_when_it_resumes() {
     assert!(b.metric("neo4j_controller_api_writes_total", &[]) > 0.0);
 }
 
-/// The webhook configurations registered for these tests: the shipped ones, with
-/// `matchConditions` added when they do not have them yet (a metadata-only UPDATE — such as
-/// removing a finalizer — is not sent to the webhook). Returns whether they had to be added.
-fn configurations_with_match_conditions(w: &Webhook) -> (Value, bool) {
+/// The shipped webhook configurations without their `matchConditions`: every UPDATE, a
+/// finalizer's removal included, is sent to the webhook. Returns how many were removed.
+fn configurations_without_match_conditions(w: &Webhook) -> (Value, usize) {
     let mut config = w.configurations();
-    let mut added = false;
+    let mut removed = 0;
     for item in config["items"].as_array_mut().into_iter().flatten() {
         for hook in item["webhooks"].as_array_mut().into_iter().flatten() {
-            if hook.get("matchConditions").is_none() {
-                hook["matchConditions"] = json!([{"name": "spec-changed",
-                    "expression": "request.operation != 'UPDATE' || object.spec != oldObject.spec"}]);
-                added = true;
+            if let Some(hook) = hook.as_object_mut()
+                && hook.remove("matchConditions").is_some()
+            {
+                removed += 1;
             }
         }
     }
-    (config, added)
+    (config, removed)
 }
 
 fn register(env: &TestEnv, config: &Value) {
@@ -787,19 +786,24 @@ impl Drop for Registered<'_> {
     }
 }
 
-/// The webhook is stopped while a cluster whose finalizer must be removed is deleted. With
-/// `matchConditions` the finalizer's removal never reaches the webhook and the deletion
-/// completes during the outage. Without them (the shipped configuration before they were
-/// added) the deletion waits, says so in the status, and completes within seconds of the
-/// webhook coming back (a deletion retries at most 4 s apart).
+/// The webhook is stopped while a cluster whose finalizer must be removed is deleted. With the
+/// shipped configurations (`matchConditions`: an UPDATE that leaves `spec` unchanged is not
+/// sent to the webhook) the finalizer's removal never reaches the webhook and the deletion
+/// completes during the outage. Near miss, the same configurations without `matchConditions`:
+/// the deletion waits, says so in the status, and completes within seconds of the webhook
+/// coming back (a deletion retries at most 4 s apart).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deletion_during_a_webhook_outage() {
     let env = setup("chaos-webhook").await;
     let _unregister = Registered(&env);
     let ctl = Ctl::start(&env, "ctl", &env.plane.kubeconfig.clone(), &[]);
     let mut webhook = Webhook::start(&env.plane, "chaos-1");
-    let (config, added) = configurations_with_match_conditions(&webhook);
-    register(&env, &config);
+    let (_, with_conditions) = configurations_without_match_conditions(&webhook);
+    assert_eq!(
+        with_conditions, 2,
+        "both shipped webhook configurations carry matchConditions"
+    );
+    register(&env, &webhook.configurations());
     let c = create(&env, cluster_manifest("outage", 2, "Delete")).await;
     wait_children(&env, &c).await;
     wait_for("the finalizer", T, || async {
@@ -823,61 +827,54 @@ async fn deletion_during_a_webhook_outage() {
     .await;
     record_figure(
         "webhook down",
-        &format!(
-            "deletion needing the finalizer's removal, webhook down, matchConditions {}",
-            if added {
-                "added by the test"
-            } else {
-                "as shipped"
-            }
-        ),
+        "deletion needing the finalizer's removal, webhook down, matchConditions as shipped",
         &ms(took),
     );
 
-    if added {
-        // The shipped configuration, without matchConditions: blocked until the webhook is back.
-        let mut webhook = Webhook::start(&env.plane, "chaos-2");
-        register(&env, &webhook.configurations());
-        let c = create(&env, cluster_manifest("held", 2, "Delete")).await;
-        wait_children(&env, &c).await;
-        wait_for("the finalizer", T, || async {
-            let c = clusters(&env).get("held").await.ok()?;
-            (!c.finalizers().is_empty()).then_some(())
-        })
-        .await;
-        webhook.stop();
+    // Near miss: without matchConditions the deletion is blocked until the webhook is back.
+    let mut webhook = Webhook::start(&env.plane, "chaos-2");
+    let (bare, _) = configurations_without_match_conditions(&webhook);
+    register(&env, &bare);
+    let c = create(&env, cluster_manifest("held", 2, "Delete")).await;
+    wait_children(&env, &c).await;
+    wait_for("the finalizer", T, || async {
+        let c = clusters(&env).get("held").await.ok()?;
+        (!c.finalizers().is_empty()).then_some(())
+    })
+    .await;
+    webhook.stop();
+    clusters(&env)
+        .delete("held", &DeleteParams::default())
+        .await
+        .unwrap();
+    wait_for("DeletionBlocked in the status", T, || async {
+        let c = clusters(&env).get_opt("held").await.ok()??;
+        let s = serde_json::to_value(c.status?).ok()?;
+        let blocked = s["conditions"]
+            .as_array()?
+            .iter()
+            .any(|c| c["type"] == "Ready" && c["reason"] == "DeletionBlocked");
+        (blocked && s["phase"] == "Terminating").then_some(())
+    })
+    .await;
+    let webhook = Webhook::start(&env.plane, "chaos-3");
+    let (bare, _) = configurations_without_match_conditions(&webhook);
+    register(&env, &bare);
+    let back = Instant::now();
+    wait_for("the cluster gone once the webhook is back", T, || async {
         clusters(&env)
-            .delete("held", &DeleteParams::default())
+            .get_opt("held")
             .await
-            .unwrap();
-        wait_for("DeletionBlocked in the status", T, || async {
-            let c = clusters(&env).get_opt("held").await.ok()??;
-            let s = serde_json::to_value(c.status?).ok()?;
-            let blocked = s["conditions"]
-                .as_array()?
-                .iter()
-                .any(|c| c["type"] == "Ready" && c["reason"] == "DeletionBlocked");
-            (blocked && s["phase"] == "Terminating").then_some(())
-        })
-        .await;
-        let webhook = Webhook::start(&env.plane, "chaos-3");
-        register(&env, &webhook.configurations());
-        let back = Instant::now();
-        wait_for("the cluster gone once the webhook is back", T, || async {
-            clusters(&env)
-                .get_opt("held")
-                .await
-                .ok()?
-                .is_none()
-                .then_some(())
-        })
-        .await;
-        record_figure(
-            "webhook down",
-            "deletion blocked by the outage (no matchConditions) → gone after the webhook is back",
-            &ms(back.elapsed()),
-        );
-    }
+            .ok()?
+            .is_none()
+            .then_some(())
+    })
+    .await;
+    record_figure(
+        "webhook down",
+        "deletion blocked by the outage (no matchConditions) → gone after the webhook is back",
+        &ms(back.elapsed()),
+    );
     assert_eq!(ctl.metric("neo4j_controller_conflicts_total", &[]), 0.0);
 }
 
