@@ -6,7 +6,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 ROOT := $(shell pwd)
 
-.PHONY: all run test deps prebuild fmt-check clippy structure unit crds rules-doc bench fuzz controlplane tools cluster-up cluster-down e2e install-e2e dashboard-preview clean
+.PHONY: all run test deps prebuild fmt-check clippy structure unit crds rules-doc bench fuzz controlplane tools cluster-up cluster-down e2e chaos install-e2e dashboard-preview clean
 
 all: test
 
@@ -74,6 +74,12 @@ cluster-down:
 ## e2e: end-to-end tests with real kubectl against the local control plane.
 e2e:
 	bash tests/scripts/e2e.sh
+
+## chaos: fault tests (API server restart, etcd pause, controller and leader killed, a paused
+## leader, deletion while the webhook is down, churn) against a control plane of their own;
+## figures in target/chaos/figures.md (see RELIABILITY.md).
+chaos:
+	bash tests/scripts/chaos.sh
 
 ## install-e2e: kubectl apply -k manifests/ and the Helm chart on their own control plane, with
 ## real cert-manager (issuing, injecting, rotating), two webhook replicas and Prometheus.

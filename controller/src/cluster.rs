@@ -1,7 +1,7 @@
 //! Neo4jEnterpriseCluster: which renderer and status function the reconcile uses, and how the
 //! cluster names its StatefulSet and PVCs (defaults and rules come with its `Policy`).
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::ResourceExt;
 use neo4j_shared::Verdict;
 use neo4j_shared::names::{ClusterNames, VOLUME_CLAIM_DATA};
@@ -41,5 +41,8 @@ impl Instance for Neo4jEnterpriseCluster {
     }
     fn phase(status: &Self::Status) -> Option<&str> {
         status.phase.as_deref()
+    }
+    fn conditions(status: &Self::Status) -> &[Condition] {
+        status.conditions.as_deref().unwrap_or_default()
     }
 }

@@ -6,7 +6,7 @@
 use std::fmt::Debug;
 
 use k8s_openapi::NamespaceResourceScope;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::Resource;
 use neo4j_shared::Verdict;
 use neo4j_shared::policy::Policy;
@@ -43,4 +43,5 @@ pub trait Instance:
     fn compute_status(&self, observed: &Observed, verdict: &Verdict, now: Time) -> Self::Status;
     fn observed_generation(status: &Self::Status) -> Option<i64>;
     fn phase(status: &Self::Status) -> Option<&str>;
+    fn conditions(status: &Self::Status) -> &[Condition];
 }

@@ -13,6 +13,11 @@
 //!   set) is replacing pods: the StatefulSet's `updateRevision` differs from its
 //!   `currentRevision` (an image change, or a configuration change rolled by the config hash).
 //! - `Ready`: every desired server is ready on the current revision; `version` becomes the tag.
+//! - `Failed` also when the API server refuses what the controller applies, or its writes keep
+//!   failing ([`WriteFailure`]): the `Ready` condition carries the reason and the API server's
+//!   message.
+//! - `Terminating`: the object is being deleted and the deletion cannot finish yet (its
+//!   finalizer's work keeps failing); the `Ready` condition says why.
 //!
 //! Conditions, in this order: `Ready`, `Valid`, `Progressing`, `Degraded` (fewer than a
 //! majority of the servers ready on an established instance).
@@ -38,15 +43,17 @@ pub enum Phase {
     Ready,
     Upgrading,
     Failed,
+    Terminating,
 }
 
 impl Phase {
-    pub const ALL: [Phase; 5] = [
+    pub const ALL: [Phase; 6] = [
         Phase::Pending,
         Phase::Initializing,
         Phase::Ready,
         Phase::Upgrading,
         Phase::Failed,
+        Phase::Terminating,
     ];
 
     /// The phase as it appears in `status.phase` (and the `phase` metric label).
@@ -57,6 +64,7 @@ impl Phase {
             Phase::Ready => "Ready",
             Phase::Upgrading => "Upgrading",
             Phase::Failed => "Failed",
+            Phase::Terminating => "Terminating",
         }
     }
 }
@@ -98,6 +106,37 @@ impl ConditionType {
 /// Longest condition message; the list of findings is cut there.
 const MESSAGE_MAX_CHARS: usize = 1000;
 
+/// Why the controller's writes for an object fail, as its status reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    /// The API server (or an admission step) refused an apply: it fails again until the object
+    /// or what refused it changes. Reason `ApplyRejected`.
+    Rejected,
+    /// Writes keep failing (the API server unreachable, timing out, answering 5xx). Reason
+    /// `ApiError`.
+    Unavailable,
+    /// The object is being deleted and its finalizer's work keeps failing. Reason
+    /// `DeletionBlocked`.
+    DeletionBlocked,
+}
+
+impl FailureKind {
+    pub const fn reason(self) -> &'static str {
+        match self {
+            FailureKind::Rejected => "ApplyRejected",
+            FailureKind::Unavailable => "ApiError",
+            FailureKind::DeletionBlocked => "DeletionBlocked",
+        }
+    }
+}
+
+/// A write failure the status reports: its kind and the API server's message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriteFailure {
+    pub kind: FailureKind,
+    pub message: String,
+}
+
 /// What the controller observed of an instance's children, all optional.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Observed {
@@ -109,6 +148,10 @@ pub struct Observed {
     pub certificate_ready: Option<bool>,
     /// Rendering failed, so nothing was applied.
     pub render_error: Option<RenderError>,
+    /// The controller's writes for the object fail (refused, or failing for a while).
+    pub write_failure: Option<WriteFailure>,
+    /// The object is being deleted.
+    pub deleting: bool,
 }
 
 /// The status of a cluster. `now` stamps conditions that change.
@@ -128,6 +171,8 @@ pub fn cluster(
         statefulset: observed.statefulset.as_ref(),
         certificate_ready: observed.certificate_ready,
         render_error: observed.render_error.as_ref(),
+        write_failure: observed.write_failure.as_ref(),
+        deleting: observed.deleting,
         validation,
         previous_conditions: previous.and_then(|p| p.conditions.as_deref()),
         previous_version: previous.and_then(|p| p.version.as_deref()),
@@ -185,6 +230,8 @@ pub fn standalone(
         statefulset: observed.statefulset.as_ref(),
         certificate_ready: observed.certificate_ready,
         render_error: observed.render_error.as_ref(),
+        write_failure: observed.write_failure.as_ref(),
+        deleting: observed.deleting,
         validation,
         previous_conditions: previous.and_then(|p| p.conditions.as_deref()),
         previous_version: previous.and_then(|p| p.version.as_deref()),
@@ -252,6 +299,8 @@ struct Inputs<'a> {
     statefulset: Option<&'a StatefulSet>,
     certificate_ready: Option<bool>,
     render_error: Option<&'a RenderError>,
+    write_failure: Option<&'a WriteFailure>,
+    deleting: bool,
     validation: &'a Verdict,
     previous_conditions: Option<&'a [Condition]>,
     previous_version: Option<&'a str>,
@@ -332,6 +381,23 @@ fn evaluate(i: &Inputs<'_>) -> Evaluation {
         )
     } else if let Some(e) = i.render_error {
         (Phase::Failed, "RenderFailed", e.to_string())
+    } else if i.deleting {
+        if let Some(sts) = i.statefulset {
+            ready_servers = rollout(sts, desired).ready;
+        }
+        match i.write_failure {
+            Some(f) => (Phase::Terminating, f.kind.reason(), f.message.clone()),
+            None => (
+                Phase::Terminating,
+                "Deleting",
+                "the object is being deleted".to_string(),
+            ),
+        }
+    } else if let Some(f) = i.write_failure {
+        if let Some(sts) = i.statefulset {
+            ready_servers = rollout(sts, desired).ready;
+        }
+        (Phase::Failed, f.kind.reason(), f.message.clone())
     } else if let Some(sts) = i.statefulset {
         let r = rollout(sts, desired);
         ready_servers = r.ready;
@@ -454,7 +520,7 @@ fn progressing_condition(s: &Standing) -> Draft {
             "Complete",
             "the StatefulSet runs the current spec on every pod".to_string(),
         ),
-        Phase::Failed => (false, s.reason, s.message.clone()),
+        Phase::Failed | Phase::Terminating => (false, s.reason, s.message.clone()),
         Phase::Pending | Phase::Initializing | Phase::Upgrading => {
             (true, s.reason, s.message.clone())
         }
@@ -878,7 +944,14 @@ mod tests {
         let phases: Vec<&str> = Phase::ALL.iter().map(|p| p.as_str()).collect();
         assert_eq!(
             phases,
-            ["Pending", "Initializing", "Ready", "Upgrading", "Failed"]
+            [
+                "Pending",
+                "Initializing",
+                "Ready",
+                "Upgrading",
+                "Failed",
+                "Terminating"
+            ]
         );
         let types: Vec<&str> = ConditionType::ALL.iter().map(|c| c.as_str()).collect();
         assert_eq!(types, ["Ready", "Valid", "Progressing", "Degraded"]);
@@ -1067,5 +1140,91 @@ mod tests {
                 .map(|c| c.last_transition_time.clone())
         };
         assert_eq!(valid(&ready), Some(at(1)));
+    }
+
+    #[test]
+    fn refused_and_failing_writes_and_blocked_deletions_show_in_ready() {
+        let ready_sts = || Some(sts(2, 3, 3, 3, ("r1", "r1")));
+        let failure = |kind| WriteFailure {
+            kind,
+            message: "apply services/graph-client: Service \"graph-client\" is invalid".into(),
+        };
+        let cases = [
+            (
+                "apply refused",
+                Observed {
+                    statefulset: ready_sts(),
+                    write_failure: Some(failure(FailureKind::Rejected)),
+                    ..Default::default()
+                },
+                Phase::Failed,
+                "ApplyRejected",
+            ),
+            (
+                "writes failing",
+                Observed {
+                    statefulset: ready_sts(),
+                    write_failure: Some(failure(FailureKind::Unavailable)),
+                    ..Default::default()
+                },
+                Phase::Failed,
+                "ApiError",
+            ),
+            (
+                "deletion blocked",
+                Observed {
+                    statefulset: ready_sts(),
+                    write_failure: Some(failure(FailureKind::DeletionBlocked)),
+                    deleting: true,
+                    ..Default::default()
+                },
+                Phase::Terminating,
+                "DeletionBlocked",
+            ),
+            (
+                "deleting",
+                Observed {
+                    statefulset: ready_sts(),
+                    deleting: true,
+                    ..Default::default()
+                },
+                Phase::Terminating,
+                "Deleting",
+            ),
+        ];
+        for (case, obs, phase, reason) in cases {
+            let st = cluster(&plain(), &obs, &Verdict::default(), None, at(5));
+            assert_eq!(st.phase.as_deref(), Some(phase.as_str()), "{case}");
+            assert_eq!(st.ready, Some(false), "{case}");
+            let ready = condition(&st, "Ready");
+            assert_eq!(
+                (ready.status.as_str(), ready.reason.as_str()),
+                ("False", reason),
+                "{case}"
+            );
+            if let Some(f) = &obs.write_failure {
+                assert_eq!(ready.message, f.message, "{case}: the API server's message");
+            }
+            assert_eq!(condition(&st, "Progressing").status, "False", "{case}");
+            assert_eq!(
+                st.replicas.as_ref().and_then(|r| r.ready),
+                Some(3),
+                "{case}"
+            );
+        }
+        // Near miss: the same observation without a failure is Ready.
+        let fine = Observed {
+            statefulset: ready_sts(),
+            ..Default::default()
+        };
+        let st = cluster(&plain(), &fine, &Verdict::default(), None, at(5));
+        assert_eq!(st.phase.as_deref(), Some(Phase::Ready.as_str()));
+        // Validation still comes first: an invalid spec is not reported as a refused apply.
+        let obs = Observed {
+            write_failure: Some(failure(FailureKind::Rejected)),
+            ..Default::default()
+        };
+        let st = cluster(&plain(), &obs, &invalid(), None, at(5));
+        assert_eq!(condition(&st, "Ready").reason, "ValidationFailed");
     }
 }

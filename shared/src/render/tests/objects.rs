@@ -353,8 +353,15 @@ fn standalone_objects_have_these_names_labels_and_ports() {
     let cert = &find(&objects, "Certificate", "solo-tls-cert").object["spec"];
     assert_eq!(cert["secretName"], "solo-tls-secret");
     assert_eq!(cert["dnsNames"].as_array().map(Vec::len), Some(9));
+    // The StatefulSet and the ConfigMap carry only the label every child has (the controller
+    // watches its children by it).
+    let managed_by = l(&[("app.kubernetes.io/managed-by", "neo4j-operator")]);
     let sts = find(&objects, "StatefulSet", "solo");
-    assert!(sts.object["metadata"].get("labels").is_none());
+    assert_eq!(labels(sts), managed_by);
+    assert_eq!(
+        labels(find(&objects, "ConfigMap", "solo-config")),
+        managed_by
+    );
     let spec = &sts.object["spec"];
     assert_eq!(spec["replicas"], 1);
     assert_eq!(spec["serviceName"], "solo-headless");
