@@ -7,7 +7,7 @@ CARGO ?= cargo
 ROOT := $(shell pwd)
 
 .PHONY: all run test deps fmt-check clippy structure unit crds rules-doc bench fuzz controlplane cluster-up cluster-down e2e clean
-.PHONY: neo4j-check settings-catalogue settings-catalogue-check
+.PHONY: neo4j-check settings-catalogue settings-catalogue-check settings-migrations
 
 # Neo4j's own checks of what we render (tests/neo4j, Maven). The local repository is Maven's
 # usual one so downloads (about 170 MB cold) survive `make clean` and fresh clones.
@@ -84,8 +84,17 @@ neo4j-check:
 	$(MVN) -q -B -Dmaven.repo.local=$(MAVEN_REPO) -f tests/neo4j/pom.xml test \
 		-Dneo4j.catalogue=$(SETTINGS_CATALOGUE)/5.26.json \
 		-Dneo4j.catalogue.calver=$(SETTINGS_CATALOGUE)/calver.json -Dneo4j.confs=$(NEO4J_CONFS) \
+		-Dneo4j.migrations=$(SETTINGS_CATALOGUE)/5.26-migrations.json \
 		-Dneo4j.reports=$(NEO4J_REPORTS)
 	@cat $(NEO4J_REPORTS)/*.summary
+
+## settings-migrations: rewrite shared/data/neo4j-settings/5.26-migrations.json from what Neo4j
+## 5.26's own setting migrators do (make neo4j-check fails when the committed file differs).
+settings-migrations:
+	mkdir -p $(NEO4J_REPORTS)
+	$(MVN) -q -B -Dmaven.repo.local=$(MAVEN_REPO) -f tests/neo4j/pom.xml test -Dtest=MigrationsTest \
+		-Dneo4j.migrations=$(SETTINGS_CATALOGUE)/5.26-migrations.json -Dneo4j.migrations.write=true \
+		-Dneo4j.reports=$(NEO4J_REPORTS)
 
 ## settings-catalogue: regenerate shared/data/neo4j-settings/ from a local copy of the
 ## neo4j/docs-operations git repository: make settings-catalogue NEO4J_DOCS_OPERATIONS=<path>.

@@ -12,6 +12,7 @@ pub mod memory;
 pub mod names;
 pub mod policy;
 pub mod render;
+pub mod settings;
 pub mod status;
 pub mod text;
 pub mod topology;

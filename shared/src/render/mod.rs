@@ -11,7 +11,8 @@
 //! decisions):
 //!
 //! - **Discovery by DNS SRV.** Every server's neo4j.conf names one endpoint,
-//!   `_tcp-tx._tcp.<c>-headless.<ns>.svc.cluster.local:0`, with `resolver_type=SRV`. Kubernetes
+//!   `_tcp-tx._tcp.<c>-headless.<ns>.svc.<domain>:0` (`<domain>` is `--cluster-domain`,
+//!   `cluster.local` by default), with `resolver_type=SRV`. Kubernetes
 //!   publishes for a headless Service one SRV record per pod (not-ready pods included, as the
 //!   Service sets `publishNotReadyAddresses`), whose target is the pod's FQDN — the same name the
 //!   server advertises and its certificate carries, so strict TLS hostname checks hold. The
@@ -65,6 +66,7 @@ mod tls;
 use k8s_openapi::api::apps::v1::StatefulSet;
 use serde_json::Value;
 
+use crate::names::DEFAULT_CLUSTER_DOMAIN;
 use crate::types::{Neo4jEnterpriseCluster, Neo4jEnterpriseStandalone};
 
 pub(crate) use object::cert_manager_tls;
@@ -72,17 +74,52 @@ pub use object::{
     DESIRED_HASH_ANNOTATION, DesiredObject, Owner, RenderError, canonical_json, content_hash,
 };
 
+/// What the objects depend on besides the resource: facts about the Kubernetes cluster they are
+/// rendered for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Site {
+    /// The cluster's DNS domain (`--cluster-domain`), in every in-cluster name the objects
+    /// carry: discovery's SRV name, advertised addresses, certificate names.
+    pub cluster_domain: String,
+}
+
+impl Default for Site {
+    fn default() -> Self {
+        Site {
+            cluster_domain: DEFAULT_CLUSTER_DOMAIN.to_string(),
+        }
+    }
+}
+
 /// Every object of a cluster, in apply order: ConfigMap, ServiceAccount, Services,
-/// Certificate (cert-manager mode), PodDisruptionBudget, StatefulSet.
+/// Certificate (cert-manager mode), PodDisruptionBudget, StatefulSet. For a cluster whose DNS
+/// domain is `cluster.local`; see [`cluster_in`].
 pub fn cluster(c: &Neo4jEnterpriseCluster) -> Result<Vec<DesiredObject>, RenderError> {
-    cluster::render(c)
+    cluster::render(c, &Site::default())
+}
+
+/// [`cluster`] for the Kubernetes cluster `site` describes.
+pub fn cluster_in(
+    c: &Neo4jEnterpriseCluster,
+    site: &Site,
+) -> Result<Vec<DesiredObject>, RenderError> {
+    cluster::render(c, site)
 }
 
 /// Every object of a standalone, in apply order: ConfigMap, Services, Certificate
 /// (cert-manager mode), StatefulSet. No PodDisruptionBudget: one server has no quorum to keep,
-/// and a budget of zero would only block node drains.
+/// and a budget of zero would only block node drains. For `cluster.local`; see
+/// [`standalone_in`].
 pub fn standalone(s: &Neo4jEnterpriseStandalone) -> Result<Vec<DesiredObject>, RenderError> {
-    standalone::render(s)
+    standalone::render(s, &Site::default())
+}
+
+/// [`standalone`] for the Kubernetes cluster `site` describes.
+pub fn standalone_in(
+    s: &Neo4jEnterpriseStandalone,
+    site: &Site,
+) -> Result<Vec<DesiredObject>, RenderError> {
+    standalone::render(s, site)
 }
 
 /// Replaces the immutable fields of a desired StatefulSet (`selector`, `serviceName`,

@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::core::v1 as corev1;
 
 pub use self::auth::auth;
-pub use self::config::{config, env, env_conf_key};
+pub use self::config::{EnvContext, Settings, config, env, settings};
 use self::fields::{DNS_LABEL_MAX, external_secrets_enabled};
 pub use self::identity::{image, license, name};
 pub use self::integrations::{fleet, mcp};
@@ -145,12 +145,17 @@ impl<'a> Common<'a> {
             &self.image.tag,
             v,
         );
+        let catalogue = Settings::new(self.kind, &self.image.tag, self.config, self.env);
+        settings(&catalogue, v);
         mcp(self.mcp, v);
         fleet(self.fleet, v);
         trusted_cas(self.trusted_ca_secrets, v);
         extra_volumes(self.extra_volumes, v);
         extra_volume_mounts(self.extra_volume_mounts, v);
-        env(self.kind, self.env, version, &self.image.tag, v);
+        let spec = EnvContext {
+            license: self.license,
+        };
+        env(&catalogue, &spec, self.env, v);
         resources(self.resources, v);
         service(self.service, v);
         monitoring(self.monitoring, v);

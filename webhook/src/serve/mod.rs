@@ -169,6 +169,8 @@ pub fn run(args: Args) -> ExitCode {
         eprintln!("neo4j-webhook serve: {e:#}");
         return ExitCode::from(2);
     }
+    // Parse the settings catalogues now, not on the first admission request.
+    neo4j_shared::settings::warm();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
