@@ -28,6 +28,7 @@ use kube::runtime::reflector::{self, ObjectRef, ReflectHandle, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Client, Resource, ResourceExt};
 use neo4j_shared::render::DESIRED_HASH_ANNOTATION as DESIRED_HASH;
+use neo4j_shared::render::TLS_REVISION_ANNOTATION;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -44,6 +45,9 @@ pub struct Certificate {
 pub struct CertificateStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conditions: Option<Vec<CertificateCondition>>,
+    /// Incremented by cert-manager on every issue (1 for the first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<i64>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -115,12 +119,40 @@ pub fn slim<K: Resource>(obj: &mut K) {
 
 /// A StatefulSet as the controller needs it: status (for the status function), generation, and
 /// the immutable fields of the spec (pinned on apply). The pod template, by far the largest
-/// part, is dropped: the desired-hash annotation says whether it is current.
+/// part, is dropped but for the certificate revision the pods run with
+/// (`render::TLS_REVISION_ANNOTATION`): the desired-hash annotation says whether it is current.
 pub fn slim_statefulset(sts: &mut StatefulSet) {
     slim(sts);
     if let Some(spec) = sts.spec.as_mut() {
+        let tls_revision = spec
+            .template
+            .metadata
+            .as_ref()
+            .and_then(|m| m.annotations.as_ref())
+            .and_then(|a| a.get(TLS_REVISION_ANNOTATION))
+            .cloned();
         spec.template = Default::default();
+        if let Some(r) = tls_revision {
+            spec.template.metadata = Some(ObjectMeta {
+                annotations: Some([(TLS_REVISION_ANNOTATION.to_string(), r)].into()),
+                ..Default::default()
+            });
+        }
     }
+}
+
+/// The certificate revision the pods of `sts` run with, if it carries one.
+pub fn tls_revision(sts: &StatefulSet) -> Option<i64> {
+    sts.spec
+        .as_ref()?
+        .template
+        .metadata
+        .as_ref()?
+        .annotations
+        .as_ref()?
+        .get(TLS_REVISION_ANNOTATION)?
+        .parse()
+        .ok()
 }
 
 /// The custom resources are cached whole (the spec is the input), without managed fields or
@@ -311,6 +343,16 @@ impl Caches {
             .as_ref()?
             .get(&ObjectRef::new(name).within(namespace))?
             .ready()
+    }
+
+    /// The revision of a cached Certificate (`None`: no cache, no object, not issued yet).
+    pub fn certificate_revision(&self, namespace: &str, name: &str) -> Option<i64> {
+        self.certificates
+            .as_ref()?
+            .get(&ObjectRef::new(name).within(namespace))?
+            .status
+            .as_ref()?
+            .revision
     }
 
     pub fn statefulset(&self, namespace: &str, name: &str) -> Option<Arc<StatefulSet>> {

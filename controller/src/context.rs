@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use kube::Client;
 use kube::runtime::events::{Recorder, Reporter};
+use neo4j_shared::render::Site;
 
 use crate::backoff::Failures;
 use crate::cache::Caches;
@@ -16,9 +17,17 @@ pub struct Context {
     pub metrics: Arc<Metrics>,
     pub recorder: Recorder,
     pub failures: Failures,
+    /// What rendering depends on besides the resources (`--cluster-domain`).
+    pub site: Site,
 }
 
 impl Context {
+    /// The context rendering for `site`.
+    pub fn with_site(mut self, site: Site) -> Self {
+        self.site = site;
+        self
+    }
+
     pub fn new(
         client: Client,
         caches: Arc<Caches>,
@@ -35,6 +44,7 @@ impl Context {
             caches,
             metrics,
             failures: Failures::default(),
+            site: Site::default(),
         }
     }
 }

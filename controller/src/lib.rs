@@ -15,6 +15,7 @@ pub mod instance;
 pub mod leader;
 pub mod metrics;
 pub mod reconcile;
+pub mod secrets;
 pub mod standalone;
 
 use std::future::Future;
@@ -162,12 +163,15 @@ async fn lead(
             Ok(())
         });
     }
-    let ctx = Arc::new(Context::new(
-        client.clone(),
-        caches.clone(),
-        metrics.clone(),
-        Some(config.identity()),
-    ));
+    let ctx = Arc::new(
+        Context::new(
+            client.clone(),
+            caches.clone(),
+            metrics.clone(),
+            Some(config.identity()),
+        )
+        .with_site(config.site()),
+    );
     let ChildTriggers {
         statefulsets,
         services,

@@ -23,6 +23,10 @@ pub struct Args {
     /// Output format; JSON lines by default when stdout is not a terminal.
     #[arg(long, value_enum)]
     pub output: Option<OutputFormat>,
+    /// DNS domain of the Kubernetes cluster the objects are meant for, in which the names the
+    /// operator derives are checked (as the webhook's `--cluster-domain`).
+    #[arg(long, default_value = neo4j_shared::names::DEFAULT_CLUSTER_DOMAIN, value_parser = cluster_domain)]
+    pub cluster_domain: String,
     /// YAML or JSON files (multi-document) or directories (searched recursively for
     /// .yaml, .yml and .json files).
     #[arg(required = true, value_name = "PATH")]
@@ -274,8 +278,26 @@ fn is_our_group(object: &Value) -> bool {
         .is_some_and(|v| v.split('/').next() == Some(neo4j_shared::types::GROUP))
 }
 
-/// Checks `docs` (with `old` as the previous versions) and returns every verdict.
+/// `--cluster-domain`: a DNS subdomain (a trailing dot is dropped).
+pub fn cluster_domain(s: &str) -> Result<String, String> {
+    let d = s.trim().trim_end_matches('.').to_ascii_lowercase();
+    if neo4j_shared::names::valid_cluster_domain(&d) {
+        Ok(d)
+    } else {
+        Err(format!(
+            "{s:?} is not a DNS domain (lower-case labels of letters, digits and '-', separated by dots)"
+        ))
+    }
+}
+
+/// Checks `docs` (with `old` as the previous versions) and returns every verdict, for a
+/// cluster whose DNS domain is `cluster.local`.
 pub fn check_documents(docs: &[Document], old: &[Document]) -> Outcome {
+    check_documents_in(docs, old, neo4j_shared::names::DEFAULT_CLUSTER_DOMAIN)
+}
+
+/// [`check_documents`] for a cluster whose DNS domain is `domain`.
+pub fn check_documents_in(docs: &[Document], old: &[Document], domain: &str) -> Outcome {
     let mut outcome = Outcome::default();
     let olds: BTreeMap<(String, String, String), &Value> = old
         .iter()
@@ -317,7 +339,11 @@ pub fn check_documents(docs: &[Document], old: &[Document]) -> Outcome {
         } else {
             Operation::Create
         };
-        let decision: AdmissionDecision = engine::validate(kind, op, old, &m.defaulted, &inventory);
+        let in_domain = inventory::InDomain {
+            inner: &inventory,
+            domain,
+        };
+        let decision: AdmissionDecision = engine::validate(kind, op, old, &m.defaulted, &in_domain);
         let (_, namespace, name) = id;
         outcome.reports.push(Report {
             kind: kind.name().to_string(),
@@ -397,7 +423,7 @@ pub fn run(args: Args) -> ExitCode {
         }
         None => Vec::new(),
     };
-    let mut outcome = check_documents(&docs, &old);
+    let mut outcome = check_documents_in(&docs, &old, &args.cluster_domain);
     outcome.errors.splice(0..0, errors);
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

@@ -631,6 +631,15 @@ pub const RULES: &[Rule] = &[
         hint: "use lower-case letters, digits and '-', starting with a letter and ending with a letter or digit",
     },
     Rule {
+        id: "name-fqdn-length",
+        severity: Error,
+        kinds: INSTANCE,
+        operation: Cross,
+        fields: &["metadata.name"],
+        message: "the in-cluster DNS name {fqdn} has {n} characters, over the 253 a DNS name may have (namespace {namespace}, cluster domain {domain})",
+        hint: "use a shorter name or namespace; the cluster domain is the webhook's and check's --cluster-domain (cluster.local by default)",
+    },
+    Rule {
         id: "resources-quantity-format",
         severity: Error,
         kinds: INSTANCE,

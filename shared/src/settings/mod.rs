@@ -107,18 +107,34 @@ pub struct Catalogue {
     names: Vec<String>,
 }
 
-/// A release as Neo4j names it: `2025.03`, `2026.01.3`, `5.26`, `5.26.4`.
+/// The patch of a tag that names none (`5.26`, `2025.10-enterprise`): the newest patch of
+/// that release, which a floating tag pulls.
+const FLOATING_PATCH: i64 = i64::MAX;
+
+/// A release as Neo4j names it: `2025.03`, `2026.01.3`, `5.26`, `5.26.4` (a floating tag's
+/// version without its patch).
 pub fn release(v: Neo4jVersion) -> String {
     let base = if v.is_calver() {
         format!("{}.{:02}", v.major, v.minor)
     } else {
         format!("{}.{}", v.major, v.minor)
     };
-    if v.patch > 0 {
+    if v.patch > 0 && v.patch != FLOATING_PATCH {
         format!("{base}.{}", v.patch)
     } else {
         base
     }
+}
+
+/// Whether the tag names a patch release (`5.26.3`), not a floating release (`5.26`).
+fn names_patch(tag: &str) -> bool {
+    let t = tag.strip_prefix('v').unwrap_or(tag);
+    let t = t.strip_prefix("neo4j-").unwrap_or(t);
+    let t = t.strip_prefix("neo4j:").unwrap_or(t);
+    let core = t.split('-').next().unwrap_or_default();
+    core.split('.')
+        .nth(2)
+        .is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 fn version(s: &str) -> Option<Neo4jVersion> {
@@ -321,7 +337,14 @@ pub enum Guess {
 /// The release line of an image tag: 5.26.x → 5.26, CalVer → CalVer, anything else → the
 /// newest line (CalVer), flagged as a guess.
 pub fn choose(tag: &str) -> Choice {
-    let version = parse_tag(tag).filter(Neo4jVersion::is_supported);
+    let version = parse_tag(tag)
+        .filter(Neo4jVersion::is_supported)
+        .map(|mut v| {
+            if !names_patch(tag) {
+                v.patch = FLOATING_PATCH;
+            }
+            v
+        });
     match version {
         Some(v) if !v.is_calver() => Choice {
             line: Line::Lts,
@@ -432,6 +455,23 @@ mod tests {
             choose("2027.01.0").guess,
             Some(Guess::NewerThanCatalogue(_))
         ));
+        // A floating tag pulls the newest patch: settings of later patches count.
+        let floating = choose("5.26-enterprise").version;
+        assert!(matches!(
+            lts().lookup(
+                "dbms.integrations.cloud_storage.azb.blob_endpoint_suffix",
+                floating
+            ),
+            Lookup::Known(_)
+        ));
+        assert!(matches!(
+            lts().lookup(
+                "dbms.integrations.cloud_storage.azb.blob_endpoint_suffix",
+                choose("5.26.3").version
+            ),
+            Lookup::NotYet(_)
+        ));
+        assert_eq!(floating.map(release).as_deref(), Some("5.26"));
         let c = choose("latest");
         assert_eq!((c.line, c.guess), (Line::CalVer, Some(Guess::UnknownTag)));
         assert_eq!(choose("5.25.0").guess, Some(Guess::UnknownTag));

@@ -367,8 +367,12 @@ fn route_host_must_fit_a_dns_label_when_generated() {
         ),
         (On::Both, mcp_route, 47, &[]),
     ];
-    // The catalogue's cross-object rules of both kinds: each needs a hit and a near miss here.
-    for rule in crate::catalog::coverage::shared_cross() {
+    // The catalogue's cross-object rules of both kinds: each needs a hit and a near miss here
+    // (`name-fqdn-length` in `dns_names_must_fit_in_the_cluster_domain`).
+    for rule in crate::catalog::coverage::shared_cross()
+        .into_iter()
+        .filter(|r| *r != "name-fqdn-length")
+    {
         assert!(
             cases.iter().any(|(.., want)| want.contains(&rule)),
             "no case where {rule} fires"
@@ -397,6 +401,49 @@ fn route_host_must_fit_a_dns_label_when_generated() {
             );
         }
     }
+}
+
+/// `name-fqdn-length`: the names the operator derives must be DNS names in the cluster's domain.
+#[test]
+fn dns_names_must_fit_in_the_cluster_domain() {
+    use crate::inventory::InDomain;
+    let long = format!("{}.example", "d".repeat(180));
+    let short = "cluster.local";
+    let ns = "n".repeat(63);
+    let cluster = cluster_with(json!({"topology": {"servers": 12}}));
+    let solo = standalone_with(json!({}));
+    for (domain, want) in [(long.as_str(), vec!["name-fqdn-length"]), (short, vec![])] {
+        let inv = InDomain {
+            inner: &NoInventory,
+            domain,
+        };
+        assert_eq!(
+            validate::cluster::cross(&cluster, &ns, &inv).error_rules(),
+            want,
+            "{domain}"
+        );
+        assert_eq!(
+            validate::standalone::cross(&solo, &ns, &inv).error_rules(),
+            want,
+            "{domain}"
+        );
+    }
+    // The last server's name is the longest: index 11 has one more digit than index 9.
+    let edge = |servers: i32| {
+        let c = cluster_with(json!({"topology": {"servers": servers}}));
+        // graph-server-N.graph-headless.<ns>.svc.<domain>: fill the domain up to 253 for N < 10.
+        let fixed = "graph-server-0.graph-headless.db.svc.".len();
+        let domain = format!("{}.x", "d".repeat(253 - fixed - 2));
+        let inv = InDomain {
+            inner: &NoInventory,
+            domain: &domain,
+        };
+        validate::cluster::cross(&c, "db", &inv).error_rules()
+    };
+    assert_eq!(edge(10), Vec::<&str>::new());
+    assert_eq!(edge(11), vec!["name-fqdn-length"]);
+    let c = crate::catalog::coverage::shared_cross();
+    assert!(c.contains(&"name-fqdn-length"), "{c:?}");
 }
 
 #[test]
