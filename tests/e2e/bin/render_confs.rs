@@ -252,7 +252,14 @@ fn value_corpus() -> anyhow::Result<String> {
             "db.checkpoint.interval.tx",
             &["1", "0", "-5", "100000", "1e3", "2147483648", " 7 "],
         ),
-        ("dbms.max_databases", &["2", "1", "100", "x"]),
+        (
+            "db.transaction.sampling.percentage",
+            &["1", "0", "100", "101", "x"],
+        ),
+        (
+            "db.tx_log.buffer.size",
+            &["131072", "131071", "2147483648", "9223372036854775808"],
+        ),
         ("server.bolt.enabled", &["true", "FALSE", "yes", "1", ""]),
         (
             "db.transaction.timeout",
