@@ -165,7 +165,7 @@ pub const RULES: &[Rule] = &[
         kinds: INSTANCE,
         operation: CreateUpdate,
         fields: SETTING_FIELDS,
-        message: "{setting} is deprecated since Neo4j {release}; use {replacement} instead | {setting} is the Neo4j 4.x name of {replacement}, which Neo4j 5.26 still reads with a warning",
+        message: "{setting} is deprecated since Neo4j {release}; use {replacement} instead | {setting} is the Neo4j 4.x name of {replacement}, which Neo4j 5.26 still reads with a warning | {setting} was removed in Neo4j 5.0 and has no effect: Neo4j 5.26 drops it with a warning",
         hint: "rename the key to the replacement the message names (the settings catalogue, shared/data/neo4j-settings/, records it); a deprecated key without one will be removed by Neo4j, so plan to drop it",
     },
     Rule {
@@ -219,8 +219,8 @@ pub const RULES: &[Rule] = &[
         kinds: INSTANCE,
         operation: CreateUpdate,
         fields: SETTING_FIELDS,
-        message: "{setting} was removed in Neo4j {release} and the image is {version}; use {replacement} instead | {setting} was removed in Neo4j 5.0 and has no effect | {setting} is a Neo4j 4.x name that Neo4j 5.26 still read, but the CalVer releases do not document it",
-        hint: "use the replacement the message names, or remove the key (Neo4j refuses removed settings at start, or ignores them)",
+        message: "{setting} was removed in Neo4j {release} and the image is {version}; use {replacement} instead | {setting} is a Neo4j 4.x name that Neo4j 5.26 still read, but the CalVer releases do not document it",
+        hint: "use the replacement the message names, or remove the key (Neo4j refuses removed settings at start)",
     },
     Rule {
         id: "config-runtime-managed",

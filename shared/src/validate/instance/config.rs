@@ -374,10 +374,12 @@ impl<'a> Settings<'a> {
                 );
                 value_check(catalogue.lookup(to, version).known(), v);
             }
-            Lookup::Legacy(None) => v.error(
-                "config-removed-key",
+            // Neo4j 5.26 starts with it (its migrator drops the key and logs a warning), so
+            // admission warns rather than refusing what the server accepts.
+            Lookup::Legacy(None) => v.warn(
+                "config-deprecated-key",
                 field,
-                format!("{subject} was removed in Neo4j 5.0 and has no effect (Neo4j {line} drops it with a warning); remove it"),
+                format!("{subject} was removed in Neo4j 5.0 and has no effect: Neo4j {line} drops it with a warning; remove it"),
             ),
             Lookup::Unknown => {
                 // A 4.x name the CalVer releases are not documented to read any more.
