@@ -313,9 +313,10 @@ fn value_corpus() -> anyhow::Result<String> {
             &["0.75", "1.0", "1.5", "-0.1", "half"],
         ),
         (
-            "server.cluster.system_database_mode",
-            &["PRIMARY", "SECONDARY", "REPLICA"],
+            "db.tx_state.memory_allocation",
+            &["ON_HEAP", "off_heap", "ANYWHERE"],
         ),
+        ("dbms.routing.default_router", &["SERVER", "client", "BOTH"]),
     ];
     let mut out = String::new();
     for (key, values) in rows {
