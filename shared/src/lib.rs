@@ -12,6 +12,7 @@ pub mod memory;
 pub mod names;
 pub mod policy;
 pub mod render;
+pub mod schema;
 pub mod secrets;
 pub mod settings;
 pub mod status;

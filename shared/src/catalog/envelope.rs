@@ -45,6 +45,7 @@ pub const RULES: &[Rule] = &[
             "spec.propertySharding",
             "spec.topology.placement.nodeSelector",
             "spec.topology.placement.requiredDuringScheduling",
+            "spec.security.securityPolicy",
         ],
         message: "{field} is accepted and kept, but this operator version does not act on it yet | {kind} objects are validated and stored, but this operator version does not run them yet (every Neo4jBackup, Neo4jRestore, Neo4jDatabase and Neo4jPlugin, on spec)",
         hint: "expect no effect from the field (or no controller for the kind) in this version; the object is stored unchanged",

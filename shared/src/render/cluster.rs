@@ -20,7 +20,6 @@ use crate::types::{
 };
 use crate::version::parse_tag;
 
-use super::Site;
 use super::conf::{self, CLUSTER_PORT_NAME, ClusterConfInput};
 use super::object::{
     self, DesiredObject, Owner, PORT_BACKUP, PORT_BOLT, PORT_CLUSTER, PORT_HTTP, PORT_HTTPS,
@@ -28,6 +27,7 @@ use super::object::{
     desired, service, service_ports, strict_peer_validation,
 };
 use super::pod::{self, container_port, empty_dir, exec_probe, mount};
+use super::site::Site;
 use super::tls::{self, CertificateInput, service_names};
 
 /// ConfigMap keys that change what a running server does; their hash rolls the pods.
@@ -621,14 +621,15 @@ fn claim_template(
     }
 }
 
-/// `whenDeleted` from `spec.storage.retentionPolicy` (default Delete, as the reference).
+/// `whenDeleted` from `spec.storage.retentionPolicy`: Delete only when asked for; the default
+/// is Retain (the reference defaults to Delete; keeping the data is the safer default).
 fn retention_policy(
     retention: Option<&str>,
     when_scaled: &str,
 ) -> appsv1::StatefulSetPersistentVolumeClaimRetentionPolicy {
     let when_deleted = match retention {
-        Some("Retain") => "Retain",
-        _ => "Delete",
+        Some("Delete") => "Delete",
+        _ => "Retain",
     };
     appsv1::StatefulSetPersistentVolumeClaimRetentionPolicy {
         when_deleted: Some(when_deleted.into()),

@@ -41,9 +41,9 @@
 //!   for 3 and more). A quorum derived from `servers/2 + 1` alone would let a 6-server cluster
 //!   lose two of its three system primaries. Two servers cannot lose one and keep a majority, so
 //!   their budget allows none (a node drain then waits for an operator).
-//! - **PVC retention follows `spec.storage.retentionPolicy`** (`whenDeleted`), so deleting the
-//!   resource removes or keeps the volumes through the StatefulSet controller, with no finalizer;
-//!   `whenScaled: Delete` as in the reference.
+//! - **PVC retention follows `spec.storage.retentionPolicy`** (`whenDeleted`; `Retain` unless the
+//!   user writes `Delete`), so deleting the resource removes or keeps the volumes through the
+//!   StatefulSet controller; `whenScaled: Delete` as in the reference.
 //! - **TLS** (cert-manager mode): one Certificate per instance, mounted at `/ssl`; with strict peer
 //!   validation (the default) the CA is also mounted as `/ssl/trusted/ca.crt` and the cluster
 //!   policy requires and verifies peer certificates. The Certificate names the servers by one
@@ -62,13 +62,13 @@ mod conf;
 mod object;
 mod pod;
 pub mod sha256;
+mod site;
 mod standalone;
 mod tls;
 
 use k8s_openapi::api::apps::v1::StatefulSet;
 use serde_json::Value;
 
-use crate::names::DEFAULT_CLUSTER_DOMAIN;
 use crate::types::{Neo4jEnterpriseCluster, Neo4jEnterpriseStandalone};
 
 pub use object::{
@@ -76,23 +76,7 @@ pub use object::{
 };
 pub(crate) use object::{cert_manager_tls, strict_peer_validation};
 pub(crate) use pod::admin_secret as admin_secret_name;
-
-/// What the objects depend on besides the resource: facts about the Kubernetes cluster they are
-/// rendered for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Site {
-    /// The cluster's DNS domain (`--cluster-domain`), in every in-cluster name the objects
-    /// carry: discovery's SRV name, advertised addresses, certificate names.
-    pub cluster_domain: String,
-}
-
-impl Default for Site {
-    fn default() -> Self {
-        Site {
-            cluster_domain: DEFAULT_CLUSTER_DOMAIN.to_string(),
-        }
-    }
-}
+pub use site::Site;
 
 /// Every object of a cluster, in apply order: ConfigMap, ServiceAccount, Services,
 /// Certificate (cert-manager mode), PodDisruptionBudget, StatefulSet. For a cluster whose DNS

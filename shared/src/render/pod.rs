@@ -114,7 +114,7 @@ pub(crate) fn admin_secret(auth: Option<&AuthSpec>) -> &str {
 
 /// User variables the operator sets itself, that belong to typed fields, or that the image
 /// would read in their place (`NEO4J_AUTH_PATH`, and the `_FILE` forms it reads first). Dropped;
-/// the webhook warns about each (`env-entrypoint-variable`).
+/// the webhook warns about each (`env-entrypoint-override`).
 const RESERVED_ENV: [&str; 7] = [
     "NEO4J_AUTH",
     "NEO4J_AUTH_FILE",

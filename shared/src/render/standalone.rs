@@ -10,7 +10,6 @@ use crate::names::{Labels, StandaloneNames, VOLUME_CLAIM_STANDALONE_DATA};
 use crate::types::{Neo4jEnterpriseStandalone, Neo4jEnterpriseStandaloneSpec, TLSSpec};
 use crate::version::parse_tag;
 
-use super::Site;
 use super::cluster::{
     TERMINATION_GRACE_SECONDS, certs_volume, client_annotations, client_service_spec,
     config_volume, startup_probe, statefulset_spec,
@@ -21,6 +20,7 @@ use super::object::{
     RenderError, cert_manager_tls, service, service_ports,
 };
 use super::pod::{self, container_port, empty_dir, exec_probe, mount};
+use super::site::Site;
 use super::tls::{self, CertificateInput, service_names};
 
 const HASHED_KEYS: [&str; 6] = [

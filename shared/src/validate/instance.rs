@@ -24,7 +24,7 @@ pub use self::config::{EnvContext, Settings, config, env, settings};
 use self::fields::{DNS_LABEL_MAX, external_secrets_enabled};
 pub use self::identity::{image, license, name};
 pub use self::integrations::{fleet, mcp};
-pub use self::pods::{resources, upgrade_strategy};
+pub use self::pods::upgrade_strategy;
 pub use self::services::{monitoring, service};
 pub use self::storage::{storage, storage_update};
 pub use self::tls::tls;
@@ -156,7 +156,12 @@ impl<'a> Common<'a> {
             license: self.license,
         };
         env(&catalogue, &spec, self.env, v);
-        resources(self.resources, v);
+        crate::validate::quantities::resources("spec.resources", self.resources, v);
+        crate::validate::quantities::resources(
+            "spec.mcp.resources",
+            self.mcp.and_then(|m| m.resources.as_ref()),
+            v,
+        );
         service(self.service, v);
         monitoring(self.monitoring, v);
         upgrade_strategy(self.upgrade_strategy, v);

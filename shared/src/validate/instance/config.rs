@@ -464,7 +464,7 @@ pub struct EnvContext<'a> {
     pub license: Option<&'a str>,
 }
 
-/// `spec.env`: entry-point variables (`env-entrypoint-variable`, a warning when one contradicts
+/// `spec.env`: entry-point variables (`env-entrypoint-override`, a warning when one contradicts
 /// the spec or does nothing), settings the image derives from `NEO4J_*` names (the key rules
 /// under `env-no-neo4j-setting-override`, then the catalogue rules under their own ids), and
 /// settings that override `spec.config` (`env-overrides-config`).
@@ -515,7 +515,7 @@ pub fn env(
     }
 }
 
-/// `env-entrypoint-variable` for one of the image's control variables (or its `_FILE` form,
+/// `env-entrypoint-override` for one of the image's control variables (or its `_FILE` form,
 /// which the image reads into the variable before anything else).
 fn entry_point(
     field: &str,
@@ -524,7 +524,7 @@ fn entry_point(
     spec: &EnvContext<'_>,
     v: &mut Verdict,
 ) {
-    let rule = "env-entrypoint-variable";
+    let rule = "env-entrypoint-override";
     let (name, value) = match name.strip_suffix("_FILE") {
         // The content of the file is not known here.
         Some(base) => (base, None),
