@@ -27,6 +27,7 @@ use std::fmt::Debug;
 use futures_util::stream::BoxStream;
 use futures_util::{Stream, StreamExt};
 use k8s_openapi::api::apps::v1::StatefulSet;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{Api, ApiResource, DynamicObject};
 use kube::runtime::WatchStreamExt;
 use kube::runtime::reflector::ObjectRef;
@@ -35,6 +36,7 @@ use kube::runtime::watcher::{self, watcher};
 use kube::{Client, Resource, ResourceExt};
 use neo4j_shared::names::{APP_MANAGED_BY, FIELD_MANAGER, MANAGED_BY};
 use neo4j_shared::render::DESIRED_HASH_ANNOTATION as DESIRED_HASH;
+use neo4j_shared::render::TLS_REVISION_ANNOTATION;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tokio::sync::{Notify, mpsc};
@@ -214,6 +216,8 @@ pub struct Child {
     pub statefulset: Option<StatefulSet>,
     /// Certificates only: the Ready condition.
     pub certificate_ready: Option<bool>,
+    /// Certificates only: `status.revision`, incremented by cert-manager on every issue.
+    pub certificate_revision: Option<i64>,
 }
 
 impl Child {
@@ -238,6 +242,9 @@ impl Child {
         let certificate_ready = (kind == CERTIFICATE.kind)
             .then(|| certificate_ready(&json))
             .flatten();
+        let certificate_revision = (kind == CERTIFICATE.kind)
+            .then(|| json.pointer("/status/revision").and_then(Value::as_i64))
+            .flatten();
         Child {
             owner,
             hash: meta
@@ -247,24 +254,52 @@ impl Child {
             owned,
             statefulset,
             certificate_ready,
+            certificate_revision,
         }
     }
 }
 
 /// A StatefulSet as the controller needs it: generation, the immutable spec fields (pinned on
 /// apply) and status (for the status function). The pod template, by far the largest part, is
-/// dropped.
+/// dropped but for the certificate revision the pods run with (`render::TLS_REVISION_ANNOTATION`).
 pub fn slim_statefulset(sts: StatefulSet) -> StatefulSet {
     let mut slim = StatefulSet::default();
     slim.metadata.name = sts.metadata.name;
     slim.metadata.namespace = sts.metadata.namespace;
     slim.metadata.generation = sts.metadata.generation;
     slim.spec = sts.spec.map(|mut spec| {
+        let tls_revision = spec
+            .template
+            .metadata
+            .as_ref()
+            .and_then(|m| m.annotations.as_ref())
+            .and_then(|a| a.get(TLS_REVISION_ANNOTATION))
+            .cloned();
         spec.template = Default::default();
+        if let Some(r) = tls_revision {
+            spec.template.metadata = Some(ObjectMeta {
+                annotations: Some([(TLS_REVISION_ANNOTATION.to_string(), r)].into()),
+                ..Default::default()
+            });
+        }
         spec
     });
     slim.status = sts.status;
     slim
+}
+
+/// The certificate revision the pods of `sts` run with, if it carries one.
+pub fn tls_revision(sts: &StatefulSet) -> Option<i64> {
+    sts.spec
+        .as_ref()?
+        .template
+        .metadata
+        .as_ref()?
+        .annotations
+        .as_ref()?
+        .get(TLS_REVISION_ANNOTATION)?
+        .parse()
+        .ok()
 }
 
 /// The Ready condition of a cert-manager Certificate, if it has reported one.
@@ -437,6 +472,14 @@ impl Caches {
             .get(CERTIFICATE.kind)?
             .get(namespace, name)?
             .certificate_ready
+    }
+
+    /// The revision of a cached Certificate (`None`: no cache, no object, not issued yet).
+    pub fn certificate_revision(&self, namespace: &str, name: &str) -> Option<i64> {
+        self.stores
+            .get(CERTIFICATE.kind)?
+            .get(namespace, name)?
+            .certificate_revision
     }
 
     /// What the cache holds for the child `kind` `namespace/name`.

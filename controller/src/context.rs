@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use kube::Client;
 use kube::runtime::events::{Recorder, Reporter};
+use neo4j_shared::render::Site;
 
 use crate::backoff::Failures;
 use crate::cache::Caches;
@@ -25,9 +26,17 @@ pub struct Context {
     /// Per object, the generation and reason of the last failure reported by an event, so a
     /// failure is reported once per generation.
     pub reported: Mutex<HashMap<String, (Option<i64>, &'static str)>>,
+    /// What rendering depends on besides the resources (`--cluster-domain`).
+    pub site: Site,
 }
 
 impl Context {
+    /// The context rendering for `site`.
+    pub fn with_site(mut self, site: Site) -> Self {
+        self.site = site;
+        self
+    }
+
     pub fn new(
         client: Client,
         caches: Arc<Caches>,
@@ -47,6 +56,7 @@ impl Context {
             metrics,
             failures: Failures::default(),
             reported: Mutex::new(HashMap::new()),
+            site: Site::default(),
         }
     }
 }

@@ -10,7 +10,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::Resource;
 use neo4j_shared::Verdict;
 use neo4j_shared::policy::Policy;
-use neo4j_shared::render::{DesiredObject, RenderError};
+use neo4j_shared::render::{DesiredObject, RenderError, Site};
+use neo4j_shared::secrets::Needs;
 use neo4j_shared::status::Observed;
 use serde::Serialize;
 
@@ -35,7 +36,9 @@ pub trait Instance:
         self.create()
     }
 
-    fn render(&self) -> Result<Vec<DesiredObject>, RenderError>;
+    fn render(&self, site: &Site) -> Result<Vec<DesiredObject>, RenderError>;
+    /// The Secrets the pods need, which the reconcile checks.
+    fn secret_needs(&self) -> Needs;
     fn statefulset_name(&self) -> String;
     fn certificate_name(&self) -> String;
     fn retention_policy(&self) -> Option<&str>;

@@ -18,6 +18,7 @@ pub mod leader;
 pub mod metrics;
 pub mod owned;
 pub mod reconcile;
+pub mod secrets;
 pub mod standalone;
 
 use std::future::Future;
@@ -244,13 +245,16 @@ async fn lead(
             Ok(())
         });
     }
-    let ctx = Arc::new(Context::new(
-        client.clone(),
-        caches.clone(),
-        fence.clone(),
-        metrics.clone(),
-        Some(config.identity()),
-    ));
+    let ctx = Arc::new(
+        Context::new(
+            client.clone(),
+            caches.clone(),
+            fence.clone(),
+            metrics.clone(),
+            Some(config.identity()),
+        )
+        .with_site(config.site()),
+    );
     // Bumped whenever every watch is healthy again after some were not: the controllers then
     // look at every object once, so nothing waits out a backoff taken during the outage.
     let (recovered, recovered_rx) = watch::channel(0u64);

@@ -35,6 +35,9 @@ use crate::instance::Instance;
 
 /// A healthy object is reconciled again only on change, or after this long as a safety net.
 pub const RESYNC: Duration = Duration::from_secs(30 * 60);
+/// How soon an object whose Secrets keep its pods from starting is checked again: Secrets are
+/// read, not watched, so their fix would otherwise wait for the safety net.
+pub const SECRET_RECHECK: Duration = Duration::from_secs(30);
 
 /// Consecutive failures after which a failure that is not a refusal is reported in the
 /// status and an event (the first ones may be a blip: a restarting API server, a conflict).
@@ -175,7 +178,7 @@ async fn report_failure<K: Instance>(obj: &K, ctx: &Context, error: &Error) {
     };
     let defaulted = obj.defaulted();
     let verdict = defaulted.validate();
-    let mut observed = observe(ctx, obj, &namespace, None);
+    let mut observed = observe(ctx, obj, &namespace, None, None);
     observed.write_failure = Some(failure.clone());
     observed.deleting = deleting;
     if let Err(e) = write_status(ctx, obj, &defaulted, observed, &verdict).await {
@@ -230,7 +233,7 @@ async fn reconcile_object<K: Instance>(obj: &K, ctx: &Context) -> Result<(Action
     }
     if !verdict.allowed() {
         // Not materialized, not retried: only a new generation re-triggers.
-        let observed = observe(ctx, obj, &namespace, None);
+        let observed = observe(ctx, obj, &namespace, None, None);
         write_status(ctx, obj, &defaulted, observed, &verdict).await?;
         return Ok((Action::await_change(), Outcome::Invalid));
     }
@@ -241,20 +244,22 @@ async fn reconcile_object<K: Instance>(obj: &K, ctx: &Context) -> Result<(Action
         Step::DeletePvcsThenRemove | Step::Nothing => {}
     }
 
-    let desired = match defaulted.render() {
+    let mut desired = match defaulted.render(&ctx.site) {
         Ok(d) => d,
         Err(e) => {
             // Permanent for this generation (admission refuses every such spec).
             if seen_generation != generation {
                 publish(ctx, obj, e.reason(), &e.to_string(), "Render").await;
             }
-            let observed = observe(ctx, obj, &namespace, Some(e));
+            let observed = observe(ctx, obj, &namespace, Some(e), None);
             write_status(ctx, obj, &defaulted, observed, &verdict).await?;
             return Ok((Action::await_change(), Outcome::RenderFailed));
         }
     };
     // In order, stopping at the first failure: the StatefulSet comes last, so pods never roll
     // onto a configuration that could not be written.
+    follow_certificate(ctx, obj, &namespace, &mut desired);
+    let secrets = crate::secrets::check(ctx, &namespace, &defaulted.secret_needs()).await;
     let mut writes = 0;
     for d in &desired {
         if apply::apply(ctx, K::KIND.name(), &namespace, d).await? {
@@ -264,9 +269,36 @@ async fn reconcile_object<K: Instance>(obj: &K, ctx: &Context) -> Result<(Action
     if writes > 0 {
         tracing::info!(writes, "applied");
     }
-    let observed = observe(ctx, obj, &namespace, None);
+    let recheck = secrets.as_ref().is_some_and(|p| !p.is_empty());
+    let observed = observe(ctx, obj, &namespace, None, secrets);
     write_status(ctx, obj, &defaulted, observed, &verdict).await?;
-    Ok((Action::requeue(RESYNC), Outcome::Applied))
+    let after = if recheck { SECRET_RECHECK } else { RESYNC };
+    Ok((Action::requeue(after), Outcome::Applied))
+}
+
+/// Stamps the Certificate revision the servers should run with on the rendered StatefulSet
+/// (`render::tls_revision`): a renewed certificate restarts the servers one at a time, and only
+/// once all of them are ready.
+fn follow_certificate<K: Instance>(
+    ctx: &Context,
+    obj: &K,
+    namespace: &str,
+    desired: &mut [neo4j_shared::render::DesiredObject],
+) {
+    let live = ctx.caches.statefulset(namespace, &obj.statefulset_name());
+    let running = live.as_ref().and_then(crate::cache::tls_revision);
+    let issued = ctx
+        .caches
+        .certificate_revision(namespace, &obj.certificate_name());
+    let revision = neo4j_shared::render::tls_revision(running, issued, live.as_ref());
+    if running.is_some_and(|r| r != revision) {
+        tracing::info!(
+            from = running,
+            to = revision,
+            "certificate renewed; restarting the servers one at a time"
+        );
+    }
+    neo4j_shared::render::set_tls_revision(desired, revision);
 }
 
 fn observe<K: Instance>(
@@ -274,8 +306,11 @@ fn observe<K: Instance>(
     obj: &K,
     namespace: &str,
     render_error: Option<RenderError>,
+    secrets: Option<Vec<neo4j_shared::secrets::SecretProblem>>,
 ) -> Observed {
     Observed {
+        secrets,
+        cluster_domain: Some(ctx.site.cluster_domain.clone()),
         statefulset: ctx.caches.statefulset(namespace, &obj.statefulset_name()),
         certificate_ready: ctx
             .caches

@@ -20,13 +20,16 @@
 //!   finalizer's work keeps failing); the `Ready` condition says why.
 //!
 //! Conditions, in this order: `Ready`, `Valid`, `Progressing`, `Degraded` (fewer than a
-//! majority of the servers ready on an established instance).
+//! majority of the servers ready on an established instance), and `SecretsReady` once the
+//! controller has checked the Secrets the pods need (`crate::secrets`). A Secret problem also
+//! becomes the reason of `Ready` while the instance is not ready: it is why.
 
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 
 use crate::names::{ClusterNames, StandaloneNames};
 use crate::render::{RenderError, cert_manager_tls};
+use crate::secrets::SecretProblem;
 use crate::text::one_line;
 use crate::types::{
     ConnectionExamples, EndpointStatus, InternalEndpoints, Neo4jEnterpriseCluster,
@@ -82,14 +85,16 @@ pub enum ConditionType {
     Valid,
     Progressing,
     Degraded,
+    SecretsReady,
 }
 
 impl ConditionType {
-    pub const ALL: [ConditionType; 4] = [
+    pub const ALL: [ConditionType; 5] = [
         ConditionType::Ready,
         ConditionType::Valid,
         ConditionType::Progressing,
         ConditionType::Degraded,
+        ConditionType::SecretsReady,
     ];
 
     /// The condition's `type` as written to the status.
@@ -99,6 +104,7 @@ impl ConditionType {
             ConditionType::Valid => "Valid",
             ConditionType::Progressing => "Progressing",
             ConditionType::Degraded => "Degraded",
+            ConditionType::SecretsReady => "SecretsReady",
         }
     }
 }
@@ -152,6 +158,19 @@ pub struct Observed {
     pub write_failure: Option<WriteFailure>,
     /// The object is being deleted.
     pub deleting: bool,
+    /// What keeps the Secrets the pods need from working (`crate::secrets`); `None` when they
+    /// were not checked (then no `SecretsReady` condition is written).
+    pub secrets: Option<Vec<SecretProblem>>,
+    /// The cluster's DNS domain, for the endpoints (`None`: `cluster.local`).
+    pub cluster_domain: Option<String>,
+}
+
+impl Observed {
+    fn domain(&self) -> &str {
+        self.cluster_domain
+            .as_deref()
+            .unwrap_or(crate::names::DEFAULT_CLUSTER_DOMAIN)
+    }
 }
 
 /// The status of a cluster. `now` stamps conditions that change.
@@ -173,6 +192,7 @@ pub fn cluster(
         render_error: observed.render_error.as_ref(),
         write_failure: observed.write_failure.as_ref(),
         deleting: observed.deleting,
+        secrets: observed.secrets.as_deref(),
         validation,
         previous_conditions: previous.and_then(|p| p.conditions.as_deref()),
         previous_version: previous.and_then(|p| p.version.as_deref()),
@@ -181,13 +201,10 @@ pub fn cluster(
     });
     let endpoints = c.metadata.namespace.as_deref().and_then(|ns| {
         let names = c.metadata.name.as_deref().map(ClusterNames::new)?;
-        let client = names.client_fqdn(ns);
+        let client = names.client_fqdn_in(ns, observed.domain());
         let mut e = endpoints(&client, &names.client_service(), ns, o.tls);
         e.internal = Some(InternalEndpoints {
-            headless: Some(format!(
-                "{}.{ns}.svc.cluster.local",
-                names.headless_service()
-            )),
+            headless: Some(names.headless_fqdn_in(ns, observed.domain())),
             client: Some(client),
         });
         Some(e)
@@ -232,6 +249,7 @@ pub fn standalone(
         render_error: observed.render_error.as_ref(),
         write_failure: observed.write_failure.as_ref(),
         deleting: observed.deleting,
+        secrets: observed.secrets.as_deref(),
         validation,
         previous_conditions: previous.and_then(|p| p.conditions.as_deref()),
         previous_version: previous.and_then(|p| p.version.as_deref()),
@@ -241,7 +259,7 @@ pub fn standalone(
     let endpoints = s.metadata.namespace.as_deref().and_then(|ns| {
         let names = s.metadata.name.as_deref().map(StandaloneNames::new)?;
         Some(endpoints(
-            &names.client_fqdn(ns),
+            &names.client_fqdn_in(ns, observed.domain()),
             &names.client_service(),
             ns,
             o.tls,
@@ -301,6 +319,7 @@ struct Inputs<'a> {
     render_error: Option<&'a RenderError>,
     write_failure: Option<&'a WriteFailure>,
     deleting: bool,
+    secrets: Option<&'a [SecretProblem]>,
     validation: &'a Verdict,
     previous_conditions: Option<&'a [Condition]>,
     previous_version: Option<&'a str>,
@@ -437,24 +456,33 @@ fn evaluate(i: &Inputs<'_>) -> Evaluation {
             "waiting for the StatefulSet to be created".to_string(),
         )
     };
-    let standing = Standing {
+    let mut standing = Standing {
         phase,
         reason,
         message,
     };
+    // A Secret that stops the pods is why an instance is not ready.
+    if let Some(first) = i.secrets.and_then(|p| p.first())
+        && !matches!(standing.phase, Phase::Ready | Phase::Failed)
+    {
+        standing.reason = first.reason;
+        standing.message = first.message.clone();
+    }
 
     let conditions = [
-        ready_condition(&standing),
-        valid_condition(i.validation),
-        progressing_condition(&standing),
-        degraded_condition(
+        Some(ready_condition(&standing)),
+        Some(valid_condition(i.validation)),
+        Some(progressing_condition(&standing)),
+        Some(degraded_condition(
             established && i.statefulset.is_some(),
             ready_servers,
             desired,
             unit,
-        ),
+        )),
+        i.secrets.map(secrets_condition),
     ]
     .into_iter()
+    .flatten()
     .map(|c| stamp(c, i.generation, i.previous_conditions, i.now))
     .collect();
     Evaluation {
@@ -553,6 +581,28 @@ fn degraded_condition(watched: bool, ready: i32, desired: i32, unit: &str) -> Dr
             reason: "AsExpected",
             message: format!("{ready}/{desired} {unit} ready"),
         }
+    }
+}
+
+/// `SecretsReady`: the Secrets the pods need exist and hold what the pods read.
+fn secrets_condition(problems: &[SecretProblem]) -> Draft {
+    match problems.first() {
+        None => Draft {
+            type_: ConditionType::SecretsReady,
+            status: true,
+            reason: "SecretsUsable",
+            message: "the Secrets the servers need are present and usable".to_string(),
+        },
+        Some(first) => Draft {
+            type_: ConditionType::SecretsReady,
+            status: false,
+            reason: first.reason,
+            message: problems
+                .iter()
+                .map(|p| p.message.as_str())
+                .collect::<Vec<_>>()
+                .join("; "),
+        },
     }
 }
 
@@ -954,7 +1004,10 @@ mod tests {
             ]
         );
         let types: Vec<&str> = ConditionType::ALL.iter().map(|c| c.as_str()).collect();
-        assert_eq!(types, ["Ready", "Valid", "Progressing", "Degraded"]);
+        assert_eq!(
+            types,
+            ["Ready", "Valid", "Progressing", "Degraded", "SecretsReady"]
+        );
     }
 
     #[test]
@@ -1226,5 +1279,64 @@ mod tests {
         };
         let st = cluster(&plain(), &obs, &invalid(), None, at(5));
         assert_eq!(condition(&st, "Ready").reason, "ValidationFailed");
+    }
+
+    #[test]
+    fn secret_problems_become_a_condition_and_the_reason_not_to_be_ready() {
+        let problem = SecretProblem {
+            reason: "AdminSecretMissing",
+            message: "the admin Secret creds does not exist".into(),
+        };
+        let forming = Observed {
+            statefulset: Some(sts(2, 3, 0, 3, ("r", "r"))),
+            secrets: Some(vec![problem.clone()]),
+            ..Default::default()
+        };
+        let s = cluster(&plain(), &forming, &Verdict::default(), None, at(1));
+        let secrets = condition(&s, "SecretsReady");
+        assert_eq!(
+            (secrets.status.as_str(), secrets.reason.as_str()),
+            ("False", "AdminSecretMissing")
+        );
+        let ready = condition(&s, "Ready");
+        assert_eq!(ready.reason, "AdminSecretMissing");
+        assert_eq!(ready.message, problem.message);
+        // Fixed: the condition turns True; unchecked: no condition at all.
+        let fine = Observed {
+            secrets: Some(vec![]),
+            ..forming.clone()
+        };
+        let s = cluster(&plain(), &fine, &Verdict::default(), None, at(2));
+        assert_eq!(condition(&s, "SecretsReady").status, "True");
+        assert_eq!(condition(&s, "Ready").reason, "Forming");
+        let unchecked = Observed {
+            secrets: None,
+            ..forming
+        };
+        let s = cluster(&plain(), &unchecked, &Verdict::default(), None, at(3));
+        assert!(
+            s.conditions
+                .iter()
+                .flatten()
+                .all(|c| c.type_ != "SecretsReady")
+        );
+    }
+
+    #[test]
+    fn endpoints_follow_the_cluster_domain() {
+        let obs = Observed {
+            cluster_domain: Some("corp.example".into()),
+            ..Default::default()
+        };
+        let s = cluster(&plain(), &obs, &Verdict::default(), None, at(1));
+        let e = s.endpoints.unwrap_or_default();
+        assert_eq!(
+            e.bolt.as_deref(),
+            Some("bolt://graph-client.db.svc.corp.example:7687")
+        );
+        assert_eq!(
+            e.internal.and_then(|i| i.headless).as_deref(),
+            Some("graph-headless.db.svc.corp.example")
+        );
     }
 }

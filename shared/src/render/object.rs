@@ -268,7 +268,7 @@ pub(crate) fn statefulset(
 }
 
 /// Recomputes the hash over the object without its hash annotation, and stores it there.
-fn rehash(d: &mut DesiredObject) {
+pub(crate) fn rehash(d: &mut DesiredObject) {
     set_hash_annotation(&mut d.object, None);
     d.hash = content_hash(&d.object);
     set_hash_annotation(&mut d.object, Some(&d.hash));
