@@ -6,8 +6,8 @@ SHELL := /bin/bash
 CARGO ?= cargo
 ROOT := $(shell pwd)
 
-.PHONY: all run test deps fmt-check clippy structure unit crds rules-doc bench fuzz controlplane cluster-up cluster-down e2e clean
-.PHONY: neo4j-check settings-catalogue settings-catalogue-check
+.PHONY: all run test deps prebuild fmt-check clippy structure unit crds rules-doc bench fuzz controlplane tools cluster-up cluster-down e2e chaos install-e2e dashboard-preview clean
+.PHONY: neo4j-check settings-catalogue settings-catalogue-check settings-migrations
 
 # Neo4j's own checks of what we render (tests/neo4j, Maven). The local repository is Maven's
 # usual one so downloads (about 170 MB cold) survive `make clean` and fresh clones.
@@ -30,8 +30,17 @@ run: deps
 
 ## test: formatting, lints, unit/property/integration tests, Neo4j's own checks of the rendered
 ## configuration, then the end-to-end tests against a local control plane built from the
-## official Kubernetes Go modules.
-test: deps fmt-check clippy structure unit neo4j-check e2e
+## official Kubernetes Go modules, then the install tests (manifests, Helm chart, real
+## cert-manager and Prometheus).
+test: deps prebuild fmt-check clippy structure unit neo4j-check e2e install-e2e
+
+## prebuild: start the Go builds (control plane, then tools) in the background, so they use the
+## cores the Rust build leaves idle; the scripts hold a lock, so a later step waits for them.
+prebuild:
+	@mkdir -p target
+	@echo "prebuild: Go builds in the background (logs: target/prebuild-*.log)"
+	@( bash tests/controlplane/build.sh >target/prebuild-controlplane.log 2>&1; \
+	   bash tests/tools/build.sh >target/prebuild-tools.log 2>&1 ) </dev/null &
 
 ## structure: no import circle between modules or files of shared, controller and webhook.
 structure:
@@ -52,6 +61,7 @@ unit:
 ## crds: regenerate manifests/crds from the Rust types (a test fails when they drift).
 crds:
 	$(CARGO) run -q -p neo4j-shared --bin crdgen -- manifests/crds
+	cp manifests/crds/*.yaml manifests/helm/neo4j-operator/crds/
 
 ## rules-doc: regenerate docs/rules.md from the rule catalogue (a test fails when it drifts).
 rules-doc:
@@ -62,6 +72,10 @@ rules-doc:
 controlplane:
 	bash tests/controlplane/build.sh
 
+## tools: cert-manager, helm, prometheus and promtool from their Go modules (cached).
+tools:
+	bash tests/tools/build.sh
+
 cluster-up:
 	bash tests/scripts/cluster-up.sh
 
@@ -71,6 +85,12 @@ cluster-down:
 ## e2e: end-to-end tests with real kubectl against the local control plane.
 e2e:
 	bash tests/scripts/e2e.sh
+
+## chaos: fault tests (API server restart, etcd pause, controller and leader killed, a paused
+## leader, deletion while the webhook is down, churn) against a control plane of their own;
+## figures in target/chaos/figures.md (see RELIABILITY.md).
+chaos:
+	bash tests/scripts/chaos.sh
 
 ## neo4j-check: render neo4j.conf for a matrix of clusters and standalones, then with Neo4j 5.26
 ## (Maven Central artifacts, Java 17): the 5.26 settings catalogue against every setting Neo4j
@@ -85,8 +105,17 @@ neo4j-check:
 	$(MVN) -q -B -Dmaven.repo.local=$(MAVEN_REPO) -f tests/neo4j/pom.xml test \
 		-Dneo4j.catalogue=$(SETTINGS_CATALOGUE)/5.26.json \
 		-Dneo4j.catalogue.calver=$(SETTINGS_CATALOGUE)/calver.json -Dneo4j.confs=$(NEO4J_CONFS) \
+		-Dneo4j.migrations=$(SETTINGS_CATALOGUE)/5.26-migrations.json \
 		-Dneo4j.reports=$(NEO4J_REPORTS) -Dneo4j.controller=$(ROOT)/target/debug/neo4j-controller
 	@cat $(NEO4J_REPORTS)/*.summary
+
+## settings-migrations: rewrite shared/data/neo4j-settings/5.26-migrations.json from what Neo4j
+## 5.26's own setting migrators do (make neo4j-check fails when the committed file differs).
+settings-migrations:
+	mkdir -p $(NEO4J_REPORTS)
+	$(MVN) -q -B -Dmaven.repo.local=$(MAVEN_REPO) -f tests/neo4j/pom.xml test -Dtest=MigrationsTest \
+		-Dneo4j.migrations=$(SETTINGS_CATALOGUE)/5.26-migrations.json -Dneo4j.migrations.write=true \
+		-Dneo4j.reports=$(NEO4J_REPORTS)
 
 ## settings-catalogue: regenerate shared/data/neo4j-settings/ from a local copy of the
 ## neo4j/docs-operations git repository: make settings-catalogue NEO4J_DOCS_OPERATIONS=<path>.
@@ -99,6 +128,17 @@ settings-catalogue:
 settings-catalogue-check:
 	@test -n "$${NEO4J_DOCS_OPERATIONS:-}" || { echo "set NEO4J_DOCS_OPERATIONS to a neo4j/docs-operations git repository" >&2; exit 2; }
 	python3 scripts/neo4j-settings/generate.py --docs "$${NEO4J_DOCS_OPERATIONS}" --out $(SETTINGS_CATALOGUE) --check
+
+## install-e2e: kubectl apply -k manifests/ and the Helm chart on their own control plane, with
+## real cert-manager (issuing, injecting, rotating), two webhook replicas and Prometheus.
+install-e2e:
+	bash tests/scripts/install-e2e.sh
+
+## dashboard-preview: docs/dashboard.png, every panel of the Grafana dashboard rendered from the
+## Prometheus of the install tests after their traffic (needs fonts-dejavu-core).
+dashboard-preview:
+	$(CARGO) build --locked -p neo4j-dashboard-preview
+	DASHBOARD_PREVIEW_OUT=$(ROOT)/docs/dashboard.png INSTALL_E2E_TESTS=observability bash tests/scripts/install-e2e.sh
 
 ## bench: benchmarks; results go to BENCHMARKS.md.
 bench:

@@ -5,7 +5,7 @@
 //! deleting the resource leaves the database alone.
 //!
 //! Jobs are cached (label `app.kubernetes.io/component=neo4j-database`) and trigger their
-//! database through the owner reference. The hosts (clusters and standalones) are watched and
+//! database through the owner reference, on every event (a deleted Job too). The hosts (clusters and standalones) are watched and
 //! cached here too: a host's change (its phase reaching Ready, its creation or deletion)
 //! triggers the databases that name it, and the reconcile reads the host from the cache the
 //! trigger came through, so it never sees an older host than the one that woke it. Nothing is
@@ -18,7 +18,7 @@ use futures_util::{Stream, StreamExt};
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-use kube::api::{Api, ListParams, Patch, PatchParams};
+use kube::api::{Api, DynamicObject, ListParams, Patch, PatchParams};
 use kube::runtime::controller::{self, Action, Controller};
 use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{Predicate, WatchStreamExt, predicates, watcher};
@@ -39,6 +39,8 @@ use crate::apply;
 use crate::cache;
 use crate::context::Context;
 use crate::error::{Error, Result, is_conflict, is_not_found};
+use crate::health::Health;
+use crate::plugin_fold::plain_watch;
 
 pub const FINALIZER: &str = "neo4j.neo4j.com/database-finalizer";
 const JOB_PULL_POLICY: &str = "IfNotPresent";
@@ -53,10 +55,15 @@ pub struct DatabaseContext {
     pub image: String,
 }
 
-/// The database Jobs' cache and the stream that drives it (and triggers their databases).
+/// The name of the Job watch in the watch health and its metrics.
+pub const JOB_WATCH: &str = "Job";
+
+/// The database Jobs' cache and the stream that drives it and triggers their databases (every
+/// event, deletions included).
 pub fn job_cache(
     client: &Client,
     namespace: Option<&str>,
+    health: &Health,
 ) -> (
     Store<Job>,
     impl Stream<Item = std::result::Result<Job, watcher::Error>> + Send + 'static,
@@ -67,8 +74,7 @@ pub fn job_cache(
     };
     let (reader, writer) = reflector::store::<Job>();
     let config = cache::watch_config().labels(&format!("{APP_COMPONENT}={JOB_COMPONENT}"));
-    let stream = watcher(api, config)
-        .default_backoff()
+    let stream = plain_watch(api, config, health, JOB_WATCH)
         .modify(|j: &mut Job| {
             j.managed_fields_mut().clear();
             // The pod template is not read; status and owner references are.
@@ -77,15 +83,18 @@ pub fn job_cache(
             }
         })
         .reflect(writer)
-        .applied_objects();
+        .touched_objects();
     (reader, stream)
 }
 
 /// A watch of the hosts of kind `K`, cached here (the reconcile reads the host from this cache,
-/// which holds a change before it triggers), and its stream of touched hosts.
+/// which holds a change before it triggers), and its stream of touched hosts (deletions
+/// included). Reported to the watch health as `<kind>/databases`.
 fn hosts<K>(
     client: &Client,
     namespace: Option<&str>,
+    health: &Health,
+    name: &'static str,
 ) -> (
     Store<K>,
     impl Stream<Item = std::result::Result<K, watcher::Error>> + Send + 'static,
@@ -104,8 +113,7 @@ where
         None => Api::all(client.clone()),
     };
     let (reader, writer) = reflector::store::<K>();
-    let stream = watcher(api, cache::watch_config())
-        .default_backoff()
+    let stream = plain_watch(api, cache::watch_config(), health, name)
         .modify(cache::slim_instance::<K>)
         .reflect(writer)
         .touched_objects();
@@ -276,12 +284,19 @@ pub fn error_policy(db: Arc<Neo4jDatabase>, error: &Error, dc: Arc<DatabaseConte
     }
 }
 
+/// The name of the Neo4jDatabase watch in the watch health and its metrics.
+pub const WATCH: &str = "Neo4jDatabase";
+
 /// The Neo4jDatabase controller: its own watch (new generations and finalizer changes
-/// trigger, not its status writes) and the database Jobs it owns. Runs until a watch ends.
+/// trigger, not its status writes), the database Jobs it owns and the hosts (every event of
+/// those, deletions included), and every database once when the watches recover from an
+/// outage. Runs until a watch ends.
 pub async fn run(
     ctx: Arc<Context>,
     namespace: Option<String>,
     image: String,
+    health: Arc<Health>,
+    recovered: impl Stream<Item = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let client = ctx.client.clone();
     let api: Api<Neo4jDatabase> = match &namespace {
@@ -289,8 +304,7 @@ pub async fn run(
         None => Api::all(client.clone()),
     };
     let (reader, writer) = reflector::store::<Neo4jDatabase>();
-    let stream = watcher(api, cache::watch_config())
-        .default_backoff()
+    let stream = plain_watch(api, cache::watch_config(), &health, WATCH)
         .modify(cache::slim_instance::<Neo4jDatabase>)
         .reflect(writer)
         .applied_objects()
@@ -298,10 +312,19 @@ pub async fn run(
             predicates::generation.combine(predicates::finalizers),
             Default::default(),
         );
-    let (jobs, job_stream) = job_cache(&client, namespace.as_deref());
-    let (clusters, cluster_stream) = hosts::<Neo4jEnterpriseCluster>(&client, namespace.as_deref());
-    let (standalones, standalone_stream) =
-        hosts::<Neo4jEnterpriseStandalone>(&client, namespace.as_deref());
+    let (jobs, job_stream) = job_cache(&client, namespace.as_deref(), &health);
+    let (clusters, cluster_stream) = hosts::<Neo4jEnterpriseCluster>(
+        &client,
+        namespace.as_deref(),
+        &health,
+        "Neo4jEnterpriseCluster/databases",
+    );
+    let (standalones, standalone_stream) = hosts::<Neo4jEnterpriseStandalone>(
+        &client,
+        namespace.as_deref(),
+        &health,
+        "Neo4jEnterpriseStandalone/databases",
+    );
     let (on_cluster, on_standalone) = (reader.clone(), reader.clone());
     let dc = Arc::new(DatabaseContext {
         ctx,
@@ -316,6 +339,7 @@ pub async fn run(
         .owns_stream(job_stream)
         .watches_stream(cluster_stream, move |h| databases_on(&on_cluster, &h))
         .watches_stream(standalone_stream, move |h| databases_on(&on_standalone, &h))
+        .reconcile_all_on(recovered)
         .with_config(controller::Config::default().debounce(Duration::from_millis(500)))
         .run(reconcile, error_policy, dc)
         .for_each(|res| async move {
@@ -332,14 +356,41 @@ pub async fn run(
     Err(anyhow::anyhow!("Neo4jDatabase controller stopped"))
 }
 
+/// Creates the Job `desired` (called only when the Job cache has none of that name). Not
+/// through `apply::apply`: Jobs have no child cache there, and its memory of the hashes this
+/// process applied would skip re-creating a Job that was deleted.
+async fn apply_job(ctx: &Context, namespace: &str, desired: &DesiredObject) -> Result<()> {
+    let api: Api<DynamicObject> =
+        Api::namespaced_with(ctx.client.clone(), namespace, &apply::api_resource(desired));
+    ctx.fence.check()?;
+    ctx.metrics
+        .wrote(Neo4jDatabase::KIND.name(), desired.plural, "apply");
+    match api
+        .patch(
+            &desired.name,
+            &PatchParams::apply(FIELD_MANAGER).force(),
+            &Patch::Apply(&apply::body(desired, None)),
+        )
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            if is_conflict(&e) {
+                ctx.metrics.conflict(desired.plural);
+            }
+            Err(Error::kube("apply", desired.plural, &desired.name, e))
+        }
+    }
+}
+
 async fn reconcile_database(db: &Neo4jDatabase, dc: &DatabaseContext) -> Result<Action> {
     let ctx = &dc.ctx;
     // No decision on an empty cache (a Job seen as missing would be applied again, a host
     // seen as missing would be reported so).
     let ready = futures_util::try_join!(
-        cache::ready(&dc.jobs),
-        cache::ready(&dc.clusters),
-        cache::ready(&dc.standalones)
+        dc.jobs.wait_until_ready(),
+        dc.clusters.wait_until_ready(),
+        dc.standalones.wait_until_ready()
     );
     if ready.is_err() {
         return Err(Error::MissingField("a cache of the database controller"));
@@ -371,7 +422,7 @@ async fn reconcile_database(db: &Neo4jDatabase, dc: &DatabaseContext) -> Result<
                 JobState::Succeeded => {}
                 state => {
                     if state == JobState::Missing {
-                        apply::apply(ctx, Neo4jDatabase::KIND.name(), &namespace, &desired).await?;
+                        apply_job(ctx, &namespace, &desired).await?;
                     }
                     let observed = DatabaseObserved {
                         host: host.map_or(HostState::Missing, |(_, s)| s),
@@ -432,7 +483,7 @@ async fn reconcile_database(db: &Neo4jDatabase, dc: &DatabaseContext) -> Result<
                 }
                 // A Job is started only on a Ready host; one started earlier runs on.
                 if job == JobState::Missing && state == HostState::Ready {
-                    apply::apply(ctx, Neo4jDatabase::KIND.name(), &namespace, &desired).await?;
+                    apply_job(ctx, &namespace, &desired).await?;
                     job = JobState::Running;
                 }
                 let action = match (&state, &job) {
@@ -481,6 +532,7 @@ async fn set_finalizer(ctx: &Context, db: &Neo4jDatabase, present: bool) -> Resu
     ctx.metrics
         .wrote(Neo4jDatabase::KIND.name(), plural, "apply");
     let api: Api<Neo4jDatabase> = Api::namespaced(ctx.client.clone(), &namespace);
+    ctx.fence.check()?;
     match api
         .patch(
             &name,
@@ -538,6 +590,7 @@ async fn write_status(
         "status": status,
     });
     let api: Api<Neo4jDatabase> = Api::namespaced(ctx.client.clone(), &namespace);
+    ctx.fence.check()?;
     ctx.metrics
         .wrote(Neo4jDatabase::KIND.name(), "neo4jdatabases/status", "apply");
     match api

@@ -6,14 +6,15 @@
 use std::fmt::Debug;
 
 use k8s_openapi::NamespaceResourceScope;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::Resource;
 use neo4j_shared::Verdict;
 use std::collections::BTreeMap;
 
 use neo4j_shared::plugins::{PluginSet, Target};
 use neo4j_shared::policy::Policy;
-use neo4j_shared::render::{DesiredObject, RenderError};
+use neo4j_shared::render::{DesiredObject, RenderError, Site};
+use neo4j_shared::secrets::Needs;
 use neo4j_shared::status::Observed;
 use serde::Serialize;
 
@@ -41,9 +42,11 @@ pub trait Instance:
     }
 
     /// The children, with the plugins that reference this object folded in.
-    fn render(&self, plugins: &PluginSet) -> Result<Vec<DesiredObject>, RenderError>;
+    fn render(&self, site: &Site, plugins: &PluginSet) -> Result<Vec<DesiredObject>, RenderError>;
     /// `spec.config`, which plugin settings never override.
     fn config(&self) -> Option<&BTreeMap<String, String>>;
+    /// The Secrets the pods need, which the reconcile checks.
+    fn secret_needs(&self) -> Needs;
     fn statefulset_name(&self) -> String;
     fn certificate_name(&self) -> String;
     fn retention_policy(&self) -> Option<&str>;
@@ -51,4 +54,5 @@ pub trait Instance:
     fn compute_status(&self, observed: &Observed, verdict: &Verdict, now: Time) -> Self::Status;
     fn observed_generation(status: &Self::Status) -> Option<i64>;
     fn phase(status: &Self::Status) -> Option<&str>;
+    fn conditions(status: &Self::Status) -> &[Condition];
 }

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures_util::StreamExt;
+use futures_util::{Stream, StreamExt};
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::{Api, Patch, PatchParams};
@@ -23,54 +23,55 @@ use neo4j_shared::render::{DESIRED_HASH_ANNOTATION, DesiredObject};
 use neo4j_shared::status::plugin::{PluginObserved, Rollout};
 use neo4j_shared::types::{Neo4jEnterpriseCluster, Neo4jEnterpriseStandalone, Neo4jPlugin};
 use serde_json::json;
-use tokio::sync::mpsc;
 
 use crate::cache;
 use crate::context::Context;
 use crate::error::{Error, Result, is_conflict};
+use crate::health::Health;
 use crate::instance::Instance;
-use crate::plugin_fold::{plugin_set, stream_of};
+use crate::plugin_fold::{plain_watch, plugin_set};
 
 /// The field manager of plugin status writes: the only field manager the plugin controller
 /// has, so `managedFields` show that it never writes a StatefulSet or ConfigMap.
 pub const STATUS_MANAGER: &str = "neo4j-controller-plugins";
+/// The name of the plugin controller's StatefulSet watch in the watch health and its metrics.
+pub const STATEFULSET_WATCH: &str = "StatefulSet/plugins";
+
 /// The Neo4jPlugin controller: reconciles each touched plugin and every plugin of the same
-/// target, and the plugins of a target whose StatefulSet changed (its rollout is what
-/// `Applied` waits for). The StatefulSets are watched and cached here, so a reconcile reads
-/// the rollout that woke it; nothing is polled. Runs until a watch ends.
+/// target (routed by the plugin watch, `plugin_fold.rs`), the plugins of a target whose
+/// StatefulSet changed (its rollout is what `Applied` waits for), and every plugin once when
+/// the watches recover from an outage. The StatefulSets are watched and cached here (a plain
+/// watch, label-selected like every child watch, on which every event triggers, deletions
+/// included), so a reconcile reads the rollout that woke it; nothing is polled. Runs until a
+/// watch ends.
 pub async fn run(
     ctx: Arc<Context>,
-    clusters: Store<Neo4jEnterpriseCluster>,
-    standalones: Store<Neo4jEnterpriseStandalone>,
-    touched: mpsc::Receiver<Arc<Neo4jPlugin>>,
+    hosts: Hosts,
+    touched: impl Stream<Item = ObjectRef<Neo4jPlugin>> + Send + 'static,
+    recovered: impl Stream<Item = ()> + Send + 'static,
+    health: Arc<Health>,
     namespace: Option<String>,
 ) -> anyhow::Result<()> {
+    let Hosts {
+        clusters,
+        standalones,
+    } = hosts;
     let store = ctx.caches.plugins.clone();
     let sts_api: Api<StatefulSet> = match &namespace {
         Some(ns) => Api::namespaced(ctx.client.clone(), ns),
         None => Api::all(ctx.client.clone()),
     };
     let (statefulsets, sts_writer) = reflector::store::<StatefulSet>();
-    // Every StatefulSet in scope, as the instance controllers' cache (they carry no label of
-    // ours); only those owned by a cluster or standalone wake a plugin.
-    let sts_stream = watcher(sts_api, cache::watch_config())
-        .default_backoff()
-        .modify(cache::slim_statefulset)
-        .reflect(sts_writer)
-        .touched_objects();
+    let sts_stream = plain_watch(
+        sts_api,
+        cache::watch_config().labels(&cache::child_selector()),
+        &health,
+        STATEFULSET_WATCH,
+    )
+    .modify(|sts: &mut StatefulSet| *sts = slim_statefulset(std::mem::take(sts)))
+    .reflect(sts_writer)
+    .touched_objects();
     let by_target = store.clone();
-    let siblings = store.clone();
-    let trigger = stream_of(touched).flat_map(move |p| {
-        let mut all: Vec<Arc<Neo4jPlugin>> = siblings
-            .state()
-            .into_iter()
-            .filter(|o| o.namespace() == p.namespace() && o.spec.cluster_ref == p.spec.cluster_ref)
-            .collect();
-        if !all.iter().any(|o| o.uid() == p.uid()) {
-            all.push(p);
-        }
-        futures_util::stream::iter(all)
-    });
     let pc = Arc::new(PluginContext {
         ctx,
         clusters,
@@ -79,15 +80,20 @@ pub async fn run(
     });
     let metrics = pc.ctx.metrics.clone();
     let counted = store.clone();
-    let controller = Controller::for_shared_stream(trigger, store)
-        .watches_stream(sts_stream, move |sts| plugins_of_owner(&by_target, &sts))
-        .with_config(controller::Config::default().debounce(Duration::from_millis(500)))
-        .run(reconcile, error_policy, pc)
-        .for_each(|res| async move {
-            if let Err(e) = res {
-                tracing::debug!(kind = "Neo4jPlugin", error = %e, "reconcile error");
-            }
-        });
+    let controller = Controller::for_stream(
+        futures_util::stream::pending::<std::result::Result<Neo4jPlugin, watcher::Error>>(),
+        store,
+    )
+    .reconcile_on(touched)
+    .reconcile_all_on(recovered)
+    .watches_stream(sts_stream, move |sts| plugins_of_owner(&by_target, &sts))
+    .with_config(controller::Config::default().debounce(Duration::from_millis(500)))
+    .run(reconcile, error_policy, pc)
+    .for_each(|res| async move {
+        if let Err(e) = res {
+            tracing::debug!(kind = "Neo4jPlugin", error = %e, "reconcile error");
+        }
+    });
     tokio::select! {
         () = controller => {},
         () = count_phases(&metrics, Neo4jPlugin::KIND.name(), &counted, |p| {
@@ -95,6 +101,27 @@ pub async fn run(
         }) => {},
     }
     Err(anyhow::anyhow!("Neo4jPlugin controller stopped"))
+}
+
+/// The instance controllers' caches, from which the plugin controller reads the targets.
+pub struct Hosts {
+    pub clusters: Store<Neo4jEnterpriseCluster>,
+    pub standalones: Store<Neo4jEnterpriseStandalone>,
+}
+
+/// What the plugin controller keeps of a StatefulSet: what the child cache keeps
+/// (`cache::slim_statefulset`: no pod template) plus its desired-hash annotation, which says
+/// whether it carries the render with the plugin.
+fn slim_statefulset(sts: StatefulSet) -> StatefulSet {
+    let hash = sts.annotations().get(DESIRED_HASH_ANNOTATION).cloned();
+    let owners = sts.metadata.owner_references.clone();
+    let mut slim = cache::slim_statefulset(sts);
+    if let Some(h) = hash {
+        slim.annotations_mut()
+            .insert(DESIRED_HASH_ANNOTATION.to_string(), h);
+    }
+    slim.metadata.owner_references = owners;
+    slim
 }
 
 /// Keeps `neo4j_controller_objects{kind}` at the cached objects' `status.phase` counts
@@ -222,7 +249,7 @@ fn observe_target<K: Instance>(
     let rollout = if !target.validate().allowed() {
         Rollout::TargetNotRendered("its spec fails validation".into())
     } else {
-        match target.render(&set) {
+        match target.render(&pc.ctx.site, &set) {
             Err(e) => Rollout::TargetNotRendered(e.to_string()),
             Ok(desired) => match desired.iter().find(|d| d.kind == "StatefulSet") {
                 None => Rollout::TargetNotRendered("no StatefulSet rendered".into()),
@@ -256,7 +283,7 @@ pub async fn reconcile(p: Arc<Neo4jPlugin>, pc: Arc<PluginContext>) -> Result<Ac
 
 async fn reconcile_plugin(p: &Neo4jPlugin, pc: &PluginContext) -> Result<Action> {
     // No decision on an empty StatefulSet cache (every plugin would read as not rolled out).
-    if cache::ready(&pc.statefulsets).await.is_err() {
+    if pc.statefulsets.wait_until_ready().await.is_err() {
         return Err(Error::MissingField(
             "the StatefulSet cache of the plugin controller",
         ));
@@ -315,6 +342,7 @@ async fn write_status(
         "status": status,
     });
     let api: Api<Neo4jPlugin> = Api::namespaced(ctx.client.clone(), &namespace);
+    ctx.fence.check()?;
     ctx.metrics
         .wrote(Neo4jPlugin::KIND.name(), "neo4jplugins/status", "apply");
     match api

@@ -1,109 +1,129 @@
 //! The Neo4jPlugin watch and the merge the cluster and standalone controllers fold into their
-//! render. One watch feeds the plugin cache and, after the cache holds the change, fans each
-//! touched plugin out to the controllers it concerns: its target (cluster or standalone,
-//! deletions included, so a removed plugin's contributions go at once) and the plugin
-//! controller (`plugin.rs`).
+//! render. One watch feeds the plugin cache and, after the cache holds the change, routes each
+//! touched plugin (deletions included, so a removed plugin's contributions go at once) through
+//! the [`Router`] to the controllers it concerns: its target (the cluster or standalone of that
+//! name) and the plugin controller (`plugin.rs`), for the plugin and every other plugin of the
+//! same target (a change of one can resolve or cause another's conflict). Like every watch it
+//! starts over with a fresh list after an error and reports its health; a plugin deleted while
+//! the watch was down is caught by the reconcile of every object that follows the recovery.
 
 use std::collections::BTreeMap;
-use std::future::Future;
-use std::pin::Pin;
+use std::fmt::Debug;
 use std::sync::Arc;
 
 use futures_util::{Stream, StreamExt};
 use kube::api::Api;
-use kube::runtime::reflector::{self, ObjectRef, Store};
+use kube::runtime::reflector::{self, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Client, Resource, ResourceExt};
 use neo4j_shared::plugins::{self, DEFAULT_INIT_IMAGE, PluginRef, PluginSet, Target};
 use neo4j_shared::policy::Policy;
-use neo4j_shared::types::Neo4jPlugin;
-use tokio::sync::mpsc;
+use neo4j_shared::types::{Neo4jEnterpriseCluster, Neo4jEnterpriseStandalone, Neo4jPlugin};
+use serde::de::DeserializeOwned;
 
+use crate::cache::{self, Driver, Owner, Router};
+use crate::health::Health;
 use crate::instance::Instance;
 
-/// Buffer of each fan-out channel; a slow controller holds the watch back, never drops.
-const FAN_OUT_BUFFER: usize = 1024;
+/// The name of the plugin watch in the watch health and its metrics.
+pub const WATCH: &str = "Neo4jPlugin";
 
-/// The plugin cache's trigger streams.
-pub struct PluginTriggers {
-    pub cluster: mpsc::Receiver<Arc<Neo4jPlugin>>,
-    pub standalone: mpsc::Receiver<Arc<Neo4jPlugin>>,
-    pub plugins: mpsc::Receiver<Arc<Neo4jPlugin>>,
-}
-
-/// A receiver as a stream (what `Controller::watches_shared_stream` takes).
-pub fn stream_of<T: Send + 'static>(
-    rx: mpsc::Receiver<T>,
-) -> impl Stream<Item = T> + Send + 'static {
-    futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|item| (item, rx))
-    })
-}
-
-/// The plugin cache: its store, the fan-out of touched plugins, and the watch to drive.
+/// The plugin cache and the watch that drives it and routes every change.
 pub fn cache(
     client: &Client,
     namespace: Option<&str>,
-) -> (
-    Store<Neo4jPlugin>,
-    PluginTriggers,
-    Pin<Box<dyn Future<Output = ()> + Send>>,
-) {
+    router: Arc<Router>,
+    health: &Health,
+) -> (Store<Neo4jPlugin>, Driver) {
     let api: Api<Neo4jPlugin> = match namespace {
         Some(ns) => Api::namespaced(client.clone(), ns),
         None => Api::all(client.clone()),
     };
     let (reader, writer) = reflector::store::<Neo4jPlugin>();
-    let (cluster_tx, cluster) = mpsc::channel(FAN_OUT_BUFFER);
-    let (standalone_tx, standalone) = mpsc::channel(FAN_OUT_BUFFER);
-    let (plugins_tx, plugins) = mpsc::channel(FAN_OUT_BUFFER);
-    // The same watch settings as every cache (`cache::watch_config`), and the same slimming
-    // (`cache::slim_instance`): managed fields and kubectl's last-applied copy go.
-    let driver = watcher(api, watcher::Config::default().streaming_lists())
-        .default_backoff()
-        .modify(|p: &mut Neo4jPlugin| {
-            p.managed_fields_mut().clear();
-            p.annotations_mut()
-                .remove("kubectl.kubernetes.io/last-applied-configuration");
-        })
+    let siblings = reader.clone();
+    let driver = plain_watch(api, cache::watch_config(), health, WATCH)
+        .modify(cache::slim_instance::<Neo4jPlugin>)
         .reflect(writer)
         .touched_objects()
-        .for_each(move |event| {
-            let (cluster_tx, standalone_tx, plugins_tx) = (
-                cluster_tx.clone(),
-                standalone_tx.clone(),
-                plugins_tx.clone(),
-            );
-            async move {
-                match event {
-                    Ok(p) => {
-                        let p = Arc::new(p);
-                        // A closed channel is a stopped controller; the process is ending.
-                        let _ = cluster_tx.send(p.clone()).await;
-                        let _ = standalone_tx.send(p.clone()).await;
-                        let _ = plugins_tx.send(p).await;
-                    }
-                    Err(e) => tracing::warn!(error = %e, kind = "Neo4jPlugin", "watch error"),
-                }
+        .for_each(move |touched| {
+            if let Ok(p) = touched {
+                route(&router, &siblings, &p);
             }
+            futures_util::future::ready(())
         });
-    (
-        reader,
-        PluginTriggers {
-            cluster,
-            standalone,
-            plugins,
-        },
-        Box::pin(driver),
-    )
+    (reader, Box::pin(driver))
 }
 
-/// The target a plugin names, as an object reference of kind `K`.
-pub fn target_ref<K>(p: &Neo4jPlugin) -> Option<ObjectRef<K>>
+/// A plain watch of `api` for the Neo4jDatabase and Neo4jPlugin controllers: a fresh list
+/// after every error, the backoff of every watch, its health reported under `name` (so
+/// `/readyz` and the recovery re-check cover it). Callers trigger on every event, deletions
+/// included (`touched_objects`).
+pub fn plain_watch<K>(
+    api: Api<K>,
+    config: watcher::Config,
+    health: &Health,
+    name: &'static str,
+) -> impl Stream<Item = Result<watcher::Event<K>, watcher::Error>> + Send + 'static
 where
-    K: Resource<DynamicType = ()>,
+    K: Resource + Clone + DeserializeOwned + Debug + Send + 'static,
 {
-    Some(ObjectRef::new(p.spec.cluster_ref.as_deref()?).within(p.namespace()?.as_str()))
+    let health = health.watch(name);
+    cache::relisting_watcher(api, config)
+        .backoff(cache::watch_backoff())
+        .inspect(move |item| {
+            let was_healthy = health.healthy();
+            health.observe(item);
+            if let Err(e) = item {
+                if was_healthy {
+                    tracing::warn!(error = %e, watch = name, "watch failed; retrying");
+                } else {
+                    tracing::debug!(error = %e, watch = name, "watch still failing");
+                }
+            }
+        })
+}
+
+/// Routes a touched plugin (the store already holds the change) to its target's controllers
+/// and to the plugin controller, for it and its siblings.
+fn route(router: &Router, store: &Store<Neo4jPlugin>, p: &Neo4jPlugin) {
+    let Some(namespace) = p.namespace() else {
+        return;
+    };
+    if let Some(target) = p.spec.cluster_ref.as_deref() {
+        for kind in [
+            Neo4jEnterpriseCluster::kind(&()),
+            Neo4jEnterpriseStandalone::kind(&()),
+        ] {
+            router.send(
+                &namespace,
+                &Owner {
+                    kind: kind.into_owned(),
+                    name: target.to_string(),
+                },
+            );
+        }
+    }
+    let mut names: Vec<String> = store
+        .state()
+        .iter()
+        .filter(|o| {
+            o.namespace().as_deref() == Some(namespace.as_str())
+                && o.spec.cluster_ref == p.spec.cluster_ref
+        })
+        .map(|o| o.name_any())
+        .collect();
+    names.push(p.name_any());
+    names.sort();
+    names.dedup();
+    for name in names {
+        router.send(
+            &namespace,
+            &Owner {
+                kind: Neo4jPlugin::kind(&()).into_owned(),
+                name,
+            },
+        );
+    }
 }
 
 /// The plugins of namespace `namespace` naming `target`, not being deleted, defaulted, sorted

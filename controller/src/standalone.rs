@@ -3,12 +3,13 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::ResourceExt;
 use neo4j_shared::Verdict;
 use neo4j_shared::names::{StandaloneNames, VOLUME_CLAIM_STANDALONE_DATA};
 use neo4j_shared::plugins::{PluginSet, Target};
-use neo4j_shared::render::{self, DesiredObject, RenderError};
+use neo4j_shared::render::{self, DesiredObject, RenderError, Site};
+use neo4j_shared::secrets::Needs;
 use neo4j_shared::status::{self, Observed};
 use neo4j_shared::types::{Neo4jEnterpriseStandalone, Neo4jEnterpriseStandaloneStatus};
 
@@ -22,11 +23,14 @@ impl Instance for Neo4jEnterpriseStandalone {
     const PLUGIN_TARGET: Target = Target::Standalone;
     const CLAIM_TEMPLATE: &'static str = VOLUME_CLAIM_STANDALONE_DATA;
 
-    fn render(&self, plugins: &PluginSet) -> Result<Vec<DesiredObject>, RenderError> {
-        render::standalone_with_plugins(self, plugins)
+    fn render(&self, site: &Site, plugins: &PluginSet) -> Result<Vec<DesiredObject>, RenderError> {
+        render::standalone_in_with_plugins(self, site, plugins)
     }
     fn config(&self) -> Option<&BTreeMap<String, String>> {
         self.spec.config.as_ref()
+    }
+    fn secret_needs(&self) -> Needs {
+        Needs::of_standalone(self)
     }
     fn statefulset_name(&self) -> String {
         StandaloneNames::new(&self.name_any()).statefulset()
@@ -48,5 +52,8 @@ impl Instance for Neo4jEnterpriseStandalone {
     }
     fn phase(status: &Self::Status) -> Option<&str> {
         status.phase.as_deref()
+    }
+    fn conditions(status: &Self::Status) -> &[Condition] {
+        status.conditions.as_deref().unwrap_or_default()
     }
 }

@@ -87,6 +87,32 @@ pub trait Inventory {
         let _ = (namespace, target);
         Vec::new()
     }
+    /// The DNS domain of the Kubernetes cluster (`--cluster-domain`), in which the operator's
+    /// names are checked.
+    fn cluster_domain(&self) -> &str {
+        crate::names::DEFAULT_CLUSTER_DOMAIN
+    }
+}
+
+/// `inner`, in a Kubernetes cluster whose DNS domain is `domain`.
+pub struct InDomain<'a> {
+    pub inner: &'a dyn Inventory,
+    pub domain: &'a str,
+}
+
+impl Inventory for InDomain<'_> {
+    fn available(&self) -> bool {
+        self.inner.available()
+    }
+    fn instance(&self, namespace: &str, name: &str) -> Option<InstanceSummary> {
+        self.inner.instance(namespace, name)
+    }
+    fn plugins(&self, namespace: &str, target: &str) -> Vec<PluginSummary> {
+        self.inner.plugins(namespace, target)
+    }
+    fn cluster_domain(&self) -> &str {
+        self.domain
+    }
 }
 
 /// No view of other objects (the webhook without a cluster connection).

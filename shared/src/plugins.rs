@@ -50,9 +50,11 @@ pub fn mapped_name(name: &str) -> &str {
 
 /// Image of the VerifiedDownload init containers unless the controller is told otherwise.
 pub const DEFAULT_INIT_IMAGE: &str = "curlimages/curl:8.5.0";
-/// The startup probe's budget of a cluster server, in seconds (30 s delay + 60 × 10 s): the time
-/// the image's entrypoint has to install Managed plugins before the kubelet restarts the pod.
-pub const CLUSTER_STARTUP_BUDGET_SECONDS: i64 = 30 + 60 * 10;
+/// The startup probe's smallest budget of a cluster server, in seconds (30 s delay + 5,000 s;
+/// a large store gets 6 s per GiB instead, `render/cluster.rs`): the time the image's
+/// entrypoint has to install Managed plugins before the kubelet restarts the pod. Below
+/// [`ENTRYPOINT_DOWNLOAD_WINDOW_SECONDS`], so a slow download can outlast it.
+pub const CLUSTER_STARTUP_BUDGET_SECONDS: i64 = 30 + 5_000;
 /// How long the image's entrypoint may retry one plugin download (`wget --timeout 300
 /// --tries 30`), in seconds.
 pub const ENTRYPOINT_DOWNLOAD_WINDOW_SECONDS: i64 = 300 * 30;

@@ -20,6 +20,8 @@ use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{Api, ObjectMeta, PostParams};
 use serde_json::{Value, json};
 
+pub mod corpus_support;
+
 /// Repository root (the tests crate lives in `tests/`).
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -276,6 +278,27 @@ where
             return v;
         }
         tokio::time::sleep(polls.next_pause()).await;
+    }
+}
+
+/// Records a measured figure: printed, and appended as a tab-separated line
+/// `section<TAB>what<TAB>value` to the file `$E2E_FIGURES` when it is set (the `make chaos`
+/// run collects them into `target/chaos/figures.md`). Figures are reported, never asserted.
+pub fn record_figure(section: &str, what: &str, value: &str) {
+    println!("figure: {section}: {what}: {value}");
+    if let Some(path) = std::env::var_os("E2E_FIGURES") {
+        let line = format!("{section}\t{what}\t{value}\n");
+        let written = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .and_then(|mut f| f.write_all(line.as_bytes()));
+        if let Err(e) = written {
+            eprintln!(
+                "figure not recorded in {}: {e}",
+                PathBuf::from(path).display()
+            );
+        }
     }
 }
 

@@ -1,6 +1,9 @@
-//! `neo4j-webhook check`: runs exactly what the API server runs through the webhook — defaults
-//! (mutating) first, then validation (create, or update against `--old`) — over manifest files,
-//! so the same verdicts can gate a GitOps pipeline before anything reaches a cluster.
+//! `neo4j-webhook check`: predicts what `kubectl apply` gets from an API server with our CRDs
+//! installed and our webhooks registered — strict field validation, the defaults of the mutating
+//! webhook, the CRD schema and its CEL rules, then the validating webhook (a CREATE, or an UPDATE
+//! against `--old`) — over manifest files, so the same verdicts can gate a GitOps pipeline before
+//! anything reaches a cluster (`neo4j_shared::engine::review`). Exit 2 only for input that cannot
+//! be read or is not YAML/JSON.
 
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
@@ -9,7 +12,7 @@ use std::process::ExitCode;
 
 use neo4j_shared::engine::{self, AdmissionDecision};
 use neo4j_shared::inventory::{self, MapInventory};
-use neo4j_shared::types::{Kind, Operation};
+use neo4j_shared::types::Kind;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -23,6 +26,10 @@ pub struct Args {
     /// Output format; JSON lines by default when stdout is not a terminal.
     #[arg(long, value_enum)]
     pub output: Option<OutputFormat>,
+    /// DNS domain of the Kubernetes cluster the objects are meant for, in which the names the
+    /// operator derives are checked (as the webhook's `--cluster-domain`).
+    #[arg(long, default_value = neo4j_shared::names::DEFAULT_CLUSTER_DOMAIN, value_parser = cluster_domain)]
+    pub cluster_domain: String,
     /// YAML or JSON files (multi-document) or directories (searched recursively for
     /// .yaml, .yml and .json files).
     #[arg(required = true, value_name = "PATH")]
@@ -274,15 +281,33 @@ fn is_our_group(object: &Value) -> bool {
         .is_some_and(|v| v.split('/').next() == Some(neo4j_shared::types::GROUP))
 }
 
-/// Checks `docs` (with `old` as the previous versions) and returns every verdict.
+/// `--cluster-domain`: a DNS subdomain (a trailing dot is dropped).
+pub fn cluster_domain(s: &str) -> Result<String, String> {
+    let d = s.trim().trim_end_matches('.').to_ascii_lowercase();
+    if neo4j_shared::names::valid_cluster_domain(&d) {
+        Ok(d)
+    } else {
+        Err(format!(
+            "{s:?} is not a DNS domain (lower-case labels of letters, digits and '-', separated by dots)"
+        ))
+    }
+}
+
+/// Checks `docs` (with `old` as the previous versions) and returns every verdict, for a
+/// cluster whose DNS domain is `cluster.local`.
 pub fn check_documents(docs: &[Document], old: &[Document]) -> Outcome {
+    check_documents_in(docs, old, neo4j_shared::names::DEFAULT_CLUSTER_DOMAIN)
+}
+
+/// [`check_documents`] for a cluster whose DNS domain is `domain`.
+pub fn check_documents_in(docs: &[Document], old: &[Document], domain: &str) -> Outcome {
     let mut outcome = Outcome::default();
     let olds: BTreeMap<(String, String, String), &Value> = old
         .iter()
         .map(|d| (identity(&d.object), &d.object))
         .collect();
     // First pass: defaults, so objects of the run see each other as the API server would store them.
-    let mut mutated = Vec::new();
+    let mut ours = Vec::new();
     let mut inventory = MapInventory::default();
     for doc in docs {
         let (kind_name, _, _) = identity(&doc.object);
@@ -297,27 +322,21 @@ pub fn check_documents(docs: &[Document], old: &[Document]) -> Outcome {
                 .or_default() += 1;
             continue;
         };
-        match engine::mutate(kind, &doc.object) {
-            Ok(m) => {
-                inventory.insert_object(&m.defaulted);
-                mutated.push((doc, kind, m));
-            }
-            Err(e) => outcome.errors.push(InputError::Unparsable {
-                file: doc.file.display().to_string(),
-                index: doc.index,
-                reason: e.to_string(),
-            }),
+        // An object that does not decode is left to the schema, as the API server does.
+        if let Ok(m) = engine::mutate(kind, &doc.object) {
+            inventory.insert_object(&m.defaulted);
         }
+        ours.push((doc, kind));
     }
-    for (doc, kind, m) in mutated {
+    for (doc, kind) in ours {
         let id = identity(&doc.object);
         let old = olds.get(&id).copied();
-        let op = if old.is_some() {
-            Operation::Update
-        } else {
-            Operation::Create
+        let in_domain = inventory::InDomain {
+            inner: &inventory,
+            domain,
         };
-        let decision: AdmissionDecision = engine::validate(kind, op, old, &m.defaulted, &inventory);
+        let review = engine::review(kind, old, &doc.object, &in_domain);
+        let decision: AdmissionDecision = review.decision;
         let (_, namespace, name) = id;
         outcome.reports.push(Report {
             kind: kind.name().to_string(),
@@ -331,7 +350,7 @@ pub fn check_documents(docs: &[Document], old: &[Document]) -> Outcome {
                 .map(neo4j_shared::Finding::warning_line)
                 .collect(),
             reasons: decision.errors,
-            patch: m.patch,
+            patch: review.patch,
         });
     }
     outcome
@@ -397,7 +416,7 @@ pub fn run(args: Args) -> ExitCode {
         }
         None => Vec::new(),
     };
-    let mut outcome = check_documents(&docs, &old);
+    let mut outcome = check_documents_in(&docs, &old, &args.cluster_domain);
     outcome.errors.splice(0..0, errors);
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

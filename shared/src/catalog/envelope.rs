@@ -50,6 +50,7 @@ pub const RULES: &[Rule] = &[
             "spec.resources",
             "spec.source.registry",
             "spec.security.deniedProcedures",
+            "spec.security.securityPolicy",
         ],
         message: "{field} is accepted and kept, but this operator version does not act on it yet | {kind} objects are validated and stored, but this operator version does not run them yet (every Neo4jBackup and Neo4jRestore, on spec)",
         hint: "expect no effect from the field (or no controller for the kind) in this version; the object is stored unchanged",

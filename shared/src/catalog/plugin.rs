@@ -110,7 +110,7 @@ pub const RULES: &[Rule] = &[
         kinds: PLUGIN,
         operation: Cross,
         fields: &["spec.installMode"],
-        message: "Managed {plugin} is downloaded by every server of {cluster} at each start, inside the startup probe's budget of {seconds} s, while the image's entrypoint retries a slow download for up to {seconds} s",
+        message: "Managed {plugin} is downloaded by every server of {cluster} at each start, inside the startup probe's budget (at least {seconds} s), while the image's entrypoint retries a slow download for up to {seconds} s",
         hint: "use installMode VerifiedDownload (an init container, outside the probe budget) or an image that carries the plugin",
     },
     Rule {
@@ -207,8 +207,8 @@ pub const RULES: &[Rule] = &[
         kinds: PLUGIN,
         operation: CreateUpdate,
         fields: &["spec.security.securityPolicy"],
-        message: "{value} is not a policy",
-        hint: "use strict, moderate or permissive",
+        message: "{value} is not a policy (strict, moderate, permissive, open or restricted are admitted, with a field-not-implemented warning while nothing acts on the policy)",
+        hint: "use strict, moderate, permissive, open or restricted",
     },
     Rule {
         id: "plugin-setting-conflict",
@@ -299,6 +299,15 @@ pub const RULES: &[Rule] = &[
         fields: &["spec.version"],
         message: "{version} is below {minimum}, the oldest {plugin} known to work with Neo4j 5.26 and later",
         hint: "check compatibility, or use {minimum} or later",
+    },
+    Rule {
+        id: "plugin-version-format",
+        severity: Error,
+        kinds: PLUGIN,
+        operation: CreateUpdate,
+        fields: &["spec.version"],
+        message: "{value} ({n} characters) is not a version; use letters, digits, '.', '-' and '+' only, at most 64 characters",
+        hint: "write a version such as 5.26.0, v2.13.4 or 5.26.0-rc.1+build.7; the version names an artifact and must carry no shell or path syntax",
     },
     Rule {
         id: "plugin-version-required",

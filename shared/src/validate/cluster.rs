@@ -78,12 +78,14 @@ pub fn update(old: &Neo4jEnterpriseCluster, new: &Neo4jEnterpriseCluster) -> Ver
             format!("spec.topology.servers is {after} (was {before}); a cluster cannot scale below {MIN_SERVERS} servers"),
         );
     }
+    // Below the system primaries the cluster formed with, but not below two servers: admitted
+    // (the reference allows it), with the risk spelled out. Fewer than two is refused above.
     let floor = effective_system_primaries(&o.topology);
-    if after < floor {
-        v.error(
+    if after < floor && after >= MIN_SERVERS {
+        v.warn(
             "cluster-scale-below-system-primaries",
             field,
-            format!("spec.topology.servers is {after}, below the {floor} system primaries the cluster was formed with; keep at least {floor} servers"),
+            format!("spec.topology.servers is {after} (was {before}), below the {floor} system primaries the cluster was formed with: the system database keeps fewer members than it was formed with, so losing one more server can leave it without a majority (no database can then be created, started or changed); scale back to {floor} or more servers when you can"),
         );
     }
     if let Some(why) = upgrade_refusal(&o.image.tag, &n.image.tag) {
@@ -109,10 +111,18 @@ pub fn update(old: &Neo4jEnterpriseCluster, new: &Neo4jEnterpriseCluster) -> Ver
     v
 }
 
-/// Clusters need no cross-object check yet; the Route host check needs only the namespace.
-pub fn cross(obj: &Neo4jEnterpriseCluster, namespace: &str, _inventory: &dyn Inventory) -> Verdict {
+/// Clusters need no cross-object check yet; the Route host and DNS name checks need only the
+/// namespace and the cluster's DNS domain.
+pub fn cross(obj: &Neo4jEnterpriseCluster, namespace: &str, inventory: &dyn Inventory) -> Verdict {
     let mut v = Verdict::default();
-    Common::of_cluster(obj).routes(namespace, &mut v);
+    let common = Common::of_cluster(obj);
+    common.routes(namespace, &mut v);
+    common.dns_names(
+        namespace,
+        inventory.cluster_domain(),
+        obj.spec.topology.servers,
+        &mut v,
+    );
     v
 }
 

@@ -13,6 +13,15 @@
 //! (`<dir>/calver/*.conf`, image tag [`CALVER_TAG`]): the 5.26 files go through Neo4j 5.26
 //! itself, the CalVer ones through the CalVer settings catalogue only.
 //!
+//! The cases with user configuration also carry `spec.env` settings: literal values (rendered
+//! into neo4j.conf, one overriding a `spec.config` key), an `apoc.*` one (rendered into
+//! `apoc.conf`, written as `<case>.apoc.properties`), and a Secret-backed one, whose line the file gets
+//! as `startup.sh` would append it (with a stand-in value).
+//!
+//! `<dir>/value-corpus.tsv` lists setting values with the verdict of the admission rule
+//! `config-value` (the settings catalogue's value check) for a 5.26 image; `tests/neo4j` holds
+//! each verdict to Neo4j 5.26's own parser.
+//!
 //! The cases with `spec.config` (`-config`) also fold in two Neo4jPlugins (APOC and GDS with
 //! procedure allow/deny lists and an `apoc.*` key), so the plugin lines of neo4j.conf go through
 //! the same checks; the others render without plugins.
@@ -23,6 +32,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use neo4j_shared::plugins::{self, DEFAULT_INIT_IMAGE, PluginRef, PluginSet, Target};
 use neo4j_shared::render::{self, DesiredObject};
+use neo4j_shared::settings::{self, Line};
 use neo4j_shared::types::{Neo4jEnterpriseCluster, Neo4jEnterpriseStandalone, Neo4jPluginSpec};
 use serde_json::{Value, json};
 
@@ -79,6 +89,23 @@ fn user_config() -> Value {
     })
 }
 
+/// `spec.env` of the cases with user configuration: a literal setting overriding `spec.config`,
+/// a JVM line, an APOC setting, a Secret-backed setting, and variables that are not settings.
+fn user_env() -> Value {
+    json!([
+        {"name": "NEO4J_db_transaction_timeout", "value": "30s"},
+        {"name": "NEO4J_server_jvm_additional", "value": "-Xss2m"},
+        {"name": "NEO4J_dbms_routing__ttl", "value": "300s"},
+        {"name": "NEO4J_apoc_export_file_enabled", "value": "true"},
+        {"name": "NEO4J_db_lock_acquisition_timeout", "valueFrom": {"secretKeyRef": {"name": "tuning", "key": "lock-timeout"}}},
+        {"name": "NEO4J_DEBUG", "value": "yes"},
+        {"name": "JAVA_TOOL_OPTIONS", "value": "-Dx=1"}
+    ])
+}
+
+/// The value `startup.sh` reads for the Secret-backed variable of [`user_env`].
+const SECRET_VALUE: &str = "15s";
+
 fn spec(topology: Topology, tag: &str, tls: Tls, limit: &str, extras: bool) -> Value {
     let mut spec = json!({
         "image": {"repo": "neo4j", "tag": tag},
@@ -94,6 +121,7 @@ fn spec(topology: Topology, tag: &str, tls: Tls, limit: &str, extras: bool) -> V
     }
     if extras {
         spec["config"] = user_config();
+        spec["env"] = user_env();
         spec["monitoring"] = json!({});
         spec["auth"] = json!({
             "authenticationProviders": ["native"],
@@ -229,7 +257,8 @@ fn ssl_files(objects: &[DesiredObject]) -> Value {
 /// What `startup.sh` appends for server 0 of a cluster before its first start.
 fn startup_lines(objects: &[DesiredObject]) -> anyhow::Result<String> {
     let fqdn = "graph-server-0.graph-headless.db.svc.cluster.local";
-    let mut out = format!(
+    let mut out = env_settings(objects);
+    out += &format!(
         "server.default_advertised_address={fqdn}\n\
          server.cluster.advertised_address={fqdn}:6000\n\
          server.routing.advertised_address={fqdn}:7688\n\
@@ -247,6 +276,122 @@ fn startup_lines(objects: &[DesiredObject]) -> anyhow::Result<String> {
     Ok(out)
 }
 
+/// The lines `startup.sh` appends to neo4j.conf from `env-settings` (every Secret-backed value
+/// being [`SECRET_VALUE`]).
+fn env_settings(objects: &[DesiredObject]) -> String {
+    let Ok(list) = data_key(objects, "env-settings") else {
+        return String::new();
+    };
+    list.lines()
+        .filter_map(|l| {
+            let mut parts = l.split(' ');
+            let (_, target, key) = (parts.next()?, parts.next()?, parts.next()?);
+            (target == "neo4j.conf").then(|| format!("{key}={SECRET_VALUE}\n"))
+        })
+        .collect()
+}
+
+/// Setting values and the `config-value` verdict for a 5.26 image (`true`: accepted), one per
+/// line: `<setting>\t<value>\t<verdict>`. Each setting is one Neo4j 5.26 Community declares, so
+/// `tests/neo4j` can ask Neo4j's parser about the same value.
+fn value_corpus() -> anyhow::Result<String> {
+    let catalogue = settings::catalogue(Line::Lts).context("the 5.26 settings catalogue")?;
+    let rows: &[(&str, &[&str])] = &[
+        (
+            "db.checkpoint.interval.tx",
+            &["1", "0", "-5", "100000", "1e3", "2147483648", " 7 "],
+        ),
+        (
+            "db.transaction.sampling.percentage",
+            &["1", "0", "100", "101", "x"],
+        ),
+        (
+            "db.tx_log.buffer.size",
+            &["131072", "131071", "2147483648", "9223372036854775808"],
+        ),
+        ("server.bolt.enabled", &["true", "FALSE", "yes", "1", ""]),
+        (
+            "db.transaction.timeout",
+            &[
+                "10s",
+                "1m30s",
+                "500ms",
+                "5",
+                "2 s",
+                "1.5s",
+                "-1s",
+                "1w",
+                "0",
+                "2147483648",
+            ],
+        ),
+        ("dbms.routing_ttl", &["1s", "999ms", "300s"]),
+        (
+            "db.checkpoint.interval.volume",
+            &["250m", "1KiB", "512", "1Gi", "4GB", "1 g", "1t", "-1k"],
+        ),
+        (
+            "db.memory.transaction.total.max",
+            &["0", "10m", "9m", "716m", "716.8m", "2g"],
+        ),
+        (
+            "server.memory.pagecache.size",
+            &["512M", "1.5g", "4Gi", "lots"],
+        ),
+        (
+            "db.logs.query.enabled",
+            &["INFO", "info", "OFF", "true", "DEBUG"],
+        ),
+        ("db.checkpoint", &["PERIODIC", "volumetric", "SOMETIMES"]),
+        (
+            "server.bolt.listen_address",
+            &[
+                "0.0.0.0:7687",
+                ":7687",
+                "localhost",
+                "[::1]:7687",
+                "::1",
+                "http://x:1",
+                "host:port",
+                "a b:1",
+                "x:99999",
+            ],
+        ),
+        (
+            "dbms.cypher.statistics_divergence_threshold",
+            &["0.75", "1.0", "1.5", "-0.1", "half"],
+        ),
+        (
+            "db.tx_state.memory_allocation",
+            &["ON_HEAP", "off_heap", "ANYWHERE"],
+        ),
+        ("dbms.routing.default_router", &["SERVER", "client", "BOTH"]),
+    ];
+    let mut out = String::new();
+    for (key, values) in rows {
+        let setting = catalogue
+            .lookup(key, None)
+            .known()
+            .with_context(|| format!("{key} is not in the 5.26 catalogue"))?;
+        for value in *values {
+            let accepted = setting.value.check(value).is_none();
+            out.push_str(&format!("{key}\t{value}\t{accepted}\n"));
+        }
+    }
+    Ok(out)
+}
+
+/// Cases a real Community server is started from: together they hold every distinct memory
+/// size, TLS mode, directory layout and user configuration of the matrix (each case file is
+/// also checked by Neo4j's parser, started or not).
+const SERVER_CASES: [&str; 5] = [
+    "cluster-tls-strict-64gi-config",
+    "cluster-tls-cert-manager-1gi",
+    "cluster-tls-off-1gi-config",
+    "standalone-tls-cert-manager-1gi-config",
+    "standalone-tls-off-1gi",
+];
+
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [out] = args.as_slice() else {
@@ -255,6 +400,7 @@ fn main() -> anyhow::Result<()> {
     let out = PathBuf::from(out);
     render_all(&out, LTS_TAG)?;
     render_all(&out.join("calver"), CALVER_TAG)?;
+    write(&out.join("value-corpus.tsv"), &value_corpus()?)?;
     Ok(())
 }
 
@@ -284,6 +430,12 @@ fn render_all(out: &Path, tag: &str) -> anyhow::Result<()> {
                     if let Topology::Cluster = topology {
                         conf.push_str("\n# appended by startup.sh (server 0, first start)\n");
                         conf.push_str(&startup_lines(&objects)?);
+                    } else {
+                        let lines = env_settings(&objects);
+                        if !lines.is_empty() {
+                            conf.push_str("\n# appended by startup.sh\n");
+                            conf.push_str(&lines);
+                        }
                     }
                     if let Some(first) = seen.get(&conf) {
                         println!("{tag} {case}: same neo4j.conf as {first}");
@@ -305,8 +457,14 @@ fn render_all(out: &Path, tag: &str) -> anyhow::Result<()> {
                         "plugins": extras,
                         "certificate": certificate,
                         "sslFiles": ssl_files(&objects),
+                        "serverStart": SERVER_CASES.contains(&case.as_str()),
+                        "envOverride": extras.then_some("db.transaction.timeout=30s"),
+                        "secretSetting": extras.then(|| format!("db.lock.acquisition.timeout={SECRET_VALUE}")),
                     });
                     write(&out.join(format!("{case}.conf")), &conf)?;
+                    if let Ok(apoc) = data_key(&objects, "apoc.conf") {
+                        write(&out.join(format!("{case}.apoc.properties")), apoc)?;
+                    }
                     write(
                         &out.join(format!("{case}.json")),
                         &serde_json::to_string_pretty(&meta)?,

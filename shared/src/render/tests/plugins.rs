@@ -108,7 +108,7 @@ fn two_plugins_fold_into_the_statefulset_and_the_config() {
     assert_eq!(
         data["apoc.conf"].as_str().map(|s| s
             .lines()
-            .filter(|l| !l.starts_with('#'))
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
             .collect::<Vec<_>>()),
         Some(vec![
             "apoc.export.file.enabled=true",
