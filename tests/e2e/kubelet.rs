@@ -170,8 +170,8 @@ pub fn lost_ready(pod: &Pod) -> bool {
     running && !owned_by_job(pod) && !ready
 }
 
-/// Binds every pod matching `selector` in `ns` that is not bound yet to `node`, and reports
-/// every Pending one started. Returns how many were reported.
+/// Binds every pod matching `selector` in `ns` that is not bound yet to `node`, reports every
+/// Pending one started, and removes every one being deleted. Returns how many were reported.
 pub async fn mark_pods_ready(
     client: &Client,
     ns: &str,
@@ -185,6 +185,19 @@ pub async fn mark_pods_ready(
         .context("listing pods")?;
     let mut reported = 0;
     for pod in list.items {
+        // Being deleted (a rolling update replaces it): confirm the shutdown, as `handle` does.
+        if pod.metadata.deletion_timestamp.is_some() {
+            let _ = pods
+                .delete(
+                    &pod.name_any(),
+                    &DeleteParams {
+                        grace_period_seconds: Some(0),
+                        ..Default::default()
+                    },
+                )
+                .await;
+            continue;
+        }
         if bound_to(&pod).is_none() {
             bind(&pods, &pod, node).await?;
         }
