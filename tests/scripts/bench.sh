@@ -9,6 +9,12 @@ cd "$ROOT"
 echo "== admission webhook (release build)"
 "$CARGO" build --locked --release -p neo4j-webhook
 "$CARGO" bench --locked -p neo4j-webhook --bench admission
+if command -v valgrind >/dev/null && command -v callgrind_control >/dev/null; then
+  echo "== where the admission time goes (callgrind)"
+  "$CARGO" bench --locked -p neo4j-webhook --bench profile
+else
+  echo "== skipping the admission profile: valgrind is not installed (Debian: apt-get install valgrind)"
+fi
 
 if [[ -f controller/benches/controller.rs ]]; then
   echo "== controller against the local control plane"

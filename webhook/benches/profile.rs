@@ -9,7 +9,7 @@
 //!
 //! `NEO4J_WEBHOOK_BASELINE=/path/to/neo4j-webhook` profiles that binary too, in the same run, so
 //! the section shows before and after side by side. Needs `valgrind` (Debian: `apt-get install
-//! valgrind`; `tests/scripts/bench.sh` installs it).
+//! valgrind`; `tests/scripts/bench.sh` runs this when it is installed).
 
 mod support;
 
