@@ -959,7 +959,7 @@ fn report(rows: &[Row], idle_rows: &[IdleRow], memory: Memory, body_bytes: usize
             ));
         }
     }
-    out.push_str("\nTargets (issue 14): throughput ≥ 0.5× the floor in every row, server-side p99 ≤ 0.5 ms, RSS ≤ 20 MiB at 64 HTTP/1.1 connections and at 4 HTTP/2 connections × 128 streams, ≤ 24 MiB with 10,000 idle TLS connections.\n");
+    out.push_str("\nTargets (issue 14): throughput ≥ 0.5× the floor in every row, server-side p99 ≤ 0.5 ms, RSS ≤ 20 MiB at 64 HTTP/1.1 connections and at 4 HTTP/2 connections × 128 streams, ≤ 24 MiB with 10,000 idle TLS connections.\n\n");
     out
 }
 
