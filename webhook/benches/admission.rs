@@ -13,7 +13,7 @@
 //!
 //! Environment: `NEO4J_WEBHOOK_BIN` runs another build of the webhook (e.g. the commit before a
 //! change; the table then goes to stdout only, BENCHMARKS.md is left alone);
-//! `BENCH_HTTP=1` or `2` keeps the rows of one protocol; `BENCH_SKIP_IDLE` and
+//! `BENCH_HTTP=1` or `2` keeps the rows of one protocol (`none`: no load rows); `BENCH_SKIP_IDLE` and
 //! `BENCH_SKIP_INVENTORY` leave out the idle-connection and watch-cache parts.
 //!
 //! Reports throughput, client-side p50/p99/p99.9, the server-side p99 from the webhook's own
@@ -625,6 +625,7 @@ fn bench() -> Result<(), BoxError> {
         let shapes = LOAD_SHAPES.iter().filter(|(proto, ..)| match std::env::var("BENCH_HTTP").as_deref() {
             Ok("1") => *proto == Proto::H1,
             Ok("2") => *proto == Proto::H2,
+            Ok("none") => false,
             _ => true,
         });
         for &(proto, connections, streams) in shapes {
@@ -937,7 +938,7 @@ fn report(rows: &[Row], idle_rows: &[IdleRow], memory: Memory, body_bytes: usize
         mib(memory.inventory_loaded)
     ));
     if !idle_rows.is_empty() {
-        out.push_str(&format!("\nMany idle connections: {IDLE_CONNECTIONS} TLS connections opened 64 at a time to a fresh `neo4j-webhook serve --no-cluster`, each sending one review and staying open. Bounds \"defaults\": `--max-connections 512` (a new connection at the cap evicts an idle one) and a 30 s idle timeout; \"roomy\": `--max-connections` above the count and `--idle-timeout 300s --header-read-timeout 120s`, so none is closed while the others are opened. Open on the server: `neo4j_webhook_connections` once all were opened; RSS 1 s after the last was opened, then 3 s after the client closed them all:\n\n"));
+        out.push_str(&format!("\nMany idle connections: {IDLE_CONNECTIONS} TLS connections opened 64 at a time to a fresh `neo4j-webhook serve --no-cluster`, each sending one review and staying open. Bounds \"defaults\": `--max-connections 256` (a new connection at the cap evicts an idle one) and a 30 s idle timeout; \"roomy\": `--max-connections` above the count and `--idle-timeout 300s --header-read-timeout 120s`, so none is closed while the others are opened. Open on the server: `neo4j_webhook_connections` once all were opened; RSS 1 s after the last was opened, then 3 s after the client closed them all:\n\n"));
         out.push_str("| HTTP | bounds | opened (failed) | open on the server | opened in | RSS before | RSS with all open | a new review | RSS 3 s after closing them |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|\n");
         for r in idle_rows {
             out.push_str(&format!(

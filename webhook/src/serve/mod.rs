@@ -73,7 +73,7 @@ pub struct Args {
     /// Open connections on the admission port at most (lowered to fit the open-file limit).
     /// At the cap a new connection evicts an idle one (one that never sent a request first),
     /// or is closed when none is idle.
-    #[arg(long, env = "NEO4J_WEBHOOK_MAX_CONNECTIONS", default_value_t = 512)]
+    #[arg(long, env = "NEO4J_WEBHOOK_MAX_CONNECTIONS", default_value_t = 256)]
     pub max_connections: usize,
     /// A connection with no request in flight for this long is closed (HTTP/2: GOAWAY).
     #[arg(long, env = "NEO4J_WEBHOOK_IDLE_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
