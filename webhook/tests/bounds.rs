@@ -383,3 +383,31 @@ async fn a_denial_lists_at_most_the_cap_of_findings_and_cuts_long_lines() {
     );
     assert!(message.len() < 64 * 1024, "{} bytes", message.len());
 }
+
+#[tokio::test]
+async fn a_review_over_the_inline_size_is_answered_like_the_same_review_small() {
+    let state = state();
+    let inline = state.limits.inline_body_max;
+    for path in ["/mutate", "/validate"] {
+        let object = object(Kind::Cluster, "graph", json!({"topology": {"servers": 1}}));
+        let small = review("uid-large", "CREATE", &object, None).to_string();
+        // The same review with trailing whitespace past the size decoded on the connection's
+        // own task: it goes through the separate thread for large reviews.
+        let mut large = small.clone();
+        large.extend(std::iter::repeat_n(' ', inline + 1));
+        let mut answers = Vec::new();
+        for body in [small, large] {
+            let answer = call(
+                neo4j_webhook::serve::admission::router(state.clone()),
+                "POST",
+                path,
+                Some("application/json"),
+                axum::body::Body::from(body),
+            )
+            .await;
+            answers.push((answer.status, answer.text()));
+        }
+        assert_eq!(answers[0], answers[1], "{path}");
+        assert_eq!(answers[0].0.as_u16(), 200, "{path}: {}", answers[0].1);
+    }
+}

@@ -486,3 +486,16 @@ where
         self.graceful_shutdown();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_connection_cap_fits_the_open_file_limit() {
+        let limit = soft_nofile_limit().expect("Linux has /proc/self/limits");
+        let fit = usize::try_from(limit.saturating_sub(FD_RESERVE).max(1)).unwrap_or(usize::MAX);
+        assert_eq!(effective_max_connections(usize::MAX), fit);
+        assert_eq!(effective_max_connections(1), 1);
+    }
+}
