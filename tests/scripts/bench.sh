@@ -25,4 +25,7 @@ if [[ -f controller/benches/controller.rs ]]; then
   APISERVER_ARGS="--service-cluster-ip-range=10.0.0.0/16" KCM_ARGS="--service-cluster-ip-range=10.0.0.0/16" \
     bash "$ROOT/tests/scripts/cluster-up.sh" "$STATE"
   E2E_STATE_DIR="$STATE" "$CARGO" bench --locked -p neo4j-controller --bench controller
+  echo "== admission through the API server (dry-run creates with and without our webhooks)"
+  E2E_STATE_DIR="$STATE" NEO4J_WEBHOOK_BIN="$ROOT/target/release/neo4j-webhook" \
+    "$CARGO" bench --locked -p neo4j-e2e --bench apiserver
 fi
