@@ -136,14 +136,25 @@ fn the_recorded_review_agrees_and_takes_the_fast_way() {
             .join("benches/fixtures/cluster-update-review.json"),
     )
     .expect("fixture");
-    assert!(
-        both(&state, text.as_bytes(), "indented fixture"),
-        "not taken the fast way"
-    );
-    let review: Value = serde_json::from_str(&text).expect("JSON");
+    // The fixture is an UPDATE: validated the exact way (whether its spec changed is compared
+    // as JSON, as the matchConditions do), mutated the fast way; the same answer either way.
+    let updated = |body: &[u8], what: &str| {
+        assert!(!agree(&state, Webhook::Validate, body, what));
+        assert!(
+            agree(&state, Webhook::Mutate, body, what),
+            "{what}: not mutated the fast way"
+        );
+    };
+    updated(text.as_bytes(), "indented fixture");
+    let mut review: Value = serde_json::from_str(&text).expect("JSON");
     let compact = apiserver_json(&review);
+    updated(compact.as_bytes(), "compact fixture");
+    // The same object created: the fast way for both webhooks.
+    review["request"]["operation"] = json!("CREATE");
+    review["request"]["oldObject"] = Value::Null;
+    let created = apiserver_json(&review);
     assert!(
-        both(&state, compact.as_bytes(), "compact fixture"),
+        both(&state, created.as_bytes(), "created fixture"),
         "not taken the fast way"
     );
     // Sorted keys put `object` before `operation`: declined, still the same answer.

@@ -367,6 +367,12 @@ impl<'de> Visitor<'de> for RequestSeed<'_> {
                 if operation == Operation::Update && !old_shape_ok {
                     return Err(bail("old object of the wrong type"));
                 }
+                // An UPDATE is validated only when its spec changed, compared as JSON as the
+                // webhook configurations' matchConditions do (`engine::spec_changed`): the exact
+                // way, which has both objects as sent.
+                if operation == Operation::Update && self.webhook == Webhook::Validate {
+                    return Err(bail("an update (its spec is compared the exact way)"));
+                }
                 match self.webhook {
                     Webhook::Validate => Target::Validate {
                         new,
