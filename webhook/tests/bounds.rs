@@ -164,7 +164,8 @@ async fn idle_connections_beyond_the_cap_do_not_lock_out_a_valid_review() {
     let metrics = running.metrics.clone();
     eventually(
         "the open connections to come down to the cap",
-        Duration::from_secs(10),
+        // Generous: evicted connections' tasks close on a loaded machine's schedule.
+        Duration::from_secs(30),
         || {
             let open = metrics.connections.get();
             async move { usize::try_from(open).is_ok_and(|n| n <= CAP) }
