@@ -1,10 +1,12 @@
 //! The state every reconcile shares: the client, the child caches, the event recorder, the
 //! metrics and the per-object failure counts that drive the backoff.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use kube::Client;
 use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::reflector::Store;
+use neo4j_shared::types::Neo4jRestore;
 
 use crate::backoff::Failures;
 use crate::cache::Caches;
@@ -16,6 +18,9 @@ pub struct Context {
     pub metrics: Arc<Metrics>,
     pub recorder: Recorder,
     pub failures: Failures,
+    /// The restores' watch cache, once started: a restore's step decides whether its
+    /// standalone runs (`Instance::render_in`).
+    pub restores: OnceLock<Store<Neo4jRestore>>,
 }
 
 impl Context {
@@ -35,6 +40,7 @@ impl Context {
             caches,
             metrics,
             failures: Failures::default(),
+            restores: OnceLock::new(),
         }
     }
 }

@@ -14,6 +14,8 @@ use neo4j_shared::render::{DesiredObject, RenderError};
 use neo4j_shared::status::Observed;
 use serde::Serialize;
 
+use crate::context::Context;
+
 /// A Neo4j instance kind the controller materializes. `KIND.name()` is the `kind` metric label
 /// and log field; `KIND.plural()` the `resource` label of writes to the object itself.
 pub trait Instance:
@@ -36,6 +38,12 @@ pub trait Instance:
     }
 
     fn render(&self) -> Result<Vec<DesiredObject>, RenderError>;
+    /// The objects to apply: [`Self::render`], adjusted for what another kind asks of this
+    /// one through its status (a restore holding a standalone stopped). The adjustment is
+    /// made here, by the object's own controller, so each child keeps one writer.
+    fn render_in(&self, _ctx: &Context) -> Result<Vec<DesiredObject>, RenderError> {
+        self.render()
+    }
     fn statefulset_name(&self) -> String;
     fn certificate_name(&self) -> String;
     fn retention_policy(&self) -> Option<&str>;

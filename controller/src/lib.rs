@@ -1,9 +1,10 @@
-//! `neo4j-controller`: a slim controller for Neo4jEnterpriseCluster and
-//! Neo4jEnterpriseStandalone. Policy (defaults, validation, rendering, status) lives in
+//! `neo4j-controller`: a slim controller for Neo4jEnterpriseCluster, Neo4jEnterpriseStandalone,
+//! Neo4jBackup and Neo4jRestore. Policy (defaults, validation, rendering, status) lives in
 //! `neo4j-shared`; this crate watches, applies by server-side apply, and reports.
 
 pub mod apply;
 pub mod backoff;
+pub mod backup;
 pub mod cache;
 pub mod cluster;
 pub mod config;
@@ -14,7 +15,9 @@ pub mod http;
 pub mod instance;
 pub mod leader;
 pub mod metrics;
+pub mod ops;
 pub mod reconcile;
+pub mod restore;
 pub mod standalone;
 
 use std::future::Future;
@@ -25,12 +28,17 @@ use std::time::Duration;
 use anyhow::Context as _;
 use futures_util::StreamExt;
 use futures_util::future;
+use k8s_openapi::api::batch::v1::Job;
 use kube::Client;
 use kube::api::Api;
 use kube::runtime::controller::{self, Controller};
+use kube::runtime::reflector::ObjectRef;
 use kube::runtime::reflector::{self, Store};
 use kube::runtime::{Predicate, WatchStreamExt, predicates, watcher};
-use neo4j_shared::types::{Neo4jEnterpriseCluster, Neo4jEnterpriseStandalone};
+use neo4j_shared::names::{APP_INSTANCE, APP_NAME, DEFAULT_CLUSTER_DOMAIN};
+use neo4j_shared::types::{
+    Kind, Neo4jBackup, Neo4jEnterpriseCluster, Neo4jEnterpriseStandalone, Neo4jRestore,
+};
 use tokio::task::JoinSet;
 
 pub use config::{Config, LogFormat};
@@ -40,6 +48,7 @@ use crate::context::Context;
 use crate::http::Health;
 use crate::instance::Instance;
 use crate::metrics::Metrics;
+use crate::ops::{OpsContext, OpsWatches};
 use crate::reconcile::{error_policy, reconcile};
 
 /// Builds the API client from `--kubeconfig`, else in-cluster / $KUBECONFIG / ~/.kube/config.
@@ -168,6 +177,24 @@ async fn lead(
         metrics.clone(),
         Some(config.identity()),
     ));
+    let OpsWatches {
+        jobs,
+        cronjobs,
+        backups,
+        restores,
+        job_triggers: (backup_jobs, restore_jobs),
+        cronjob_trigger,
+        backup_trigger,
+        restore_triggers: (restore_trigger, standalone_restores),
+        drivers: ops_drivers,
+    } = OpsWatches::new(&client, namespace);
+    for d in ops_drivers {
+        tasks.spawn(async move {
+            d.await;
+            Ok(())
+        });
+    }
+    let _ = ctx.restores.set(restores.clone());
     let ChildTriggers {
         statefulsets,
         services,
@@ -186,6 +213,12 @@ async fn lead(
         .owns_shared_stream(service_accounts.cluster)
         .owns_shared_stream(pdbs.cluster);
     let mut standalone_ctl = standalone_ctl
+        // A restore's step decides whether its standalone runs.
+        .watches_shared_stream(standalone_restores, |r: Arc<Neo4jRestore>| {
+            let ns = r.metadata.namespace.clone()?;
+            let target = r.spec.instance_ref.clone().filter(|t| !t.is_empty())?;
+            Some(ObjectRef::<Neo4jEnterpriseStandalone>::new(&target).within(&ns))
+        })
         .owns_shared_stream(statefulsets.standalone)
         .owns_shared_stream(services.standalone)
         .owns_shared_stream(config_maps.standalone)
@@ -200,21 +233,60 @@ async fn lead(
         standalone_ctl = standalone_ctl.owns_shared_stream(standalone);
     }
 
+    let ops_ctx = Arc::new(OpsContext::new(
+        ctx.clone(),
+        jobs,
+        cronjobs,
+        backups.clone(),
+        restores.clone(),
+        cluster_store.clone(),
+        standalone_store.clone(),
+        // The servers' DNS names end in `.svc.<domain>`.
+        DEFAULT_CLUSTER_DOMAIN.to_string(),
+    ));
+    let backup_ctl = Controller::for_shared_stream(backup_trigger, backups.clone())
+        .owns_shared_stream(cronjob_trigger)
+        .watches_shared_stream(backup_jobs, |j: Arc<Job>| {
+            labelled_owner(&j, "neo4j-backup")
+        })
+        .with_config(controller_config());
+    let restore_ctl = Controller::for_shared_stream(restore_trigger, restores.clone())
+        .watches_shared_stream(restore_jobs, |j: Arc<Job>| {
+            labelled_owner(&j, "neo4j-restore")
+        })
+        .with_config(controller_config());
+
     // The controllers start once every child cache has its initial list: a decision made on an
     // empty cache would re-apply everything. (The main stores are awaited by each Controller.)
     {
         let caches = caches.clone();
         let health = health.clone();
         let ctx = ctx.clone();
+        let ops_ctx = ops_ctx.clone();
         tasks.spawn(async move {
             caches.ready().await.context("child caches")?;
+            ops_ctx.ready().await.context("backup and restore caches")?;
             health.synced.store(true, Ordering::Relaxed);
             tracing::info!("caches synced; reconciling");
-            let (a, b) = futures_util::join!(
+            let (a, b, c, d) = futures_util::join!(
                 run_controller(cluster_ctl, ctx.clone()),
-                run_controller(standalone_ctl, ctx)
+                run_controller(standalone_ctl, ctx),
+                run_ops_controller(
+                    backup_ctl,
+                    ops_ctx.clone(),
+                    backup::reconcile,
+                    backup::error_policy,
+                    Kind::Backup
+                ),
+                run_ops_controller(
+                    restore_ctl,
+                    ops_ctx,
+                    restore::reconcile,
+                    restore::error_policy,
+                    Kind::Restore
+                ),
             );
-            a.and(b)
+            a.and(b).and(c).and(d)
         });
     }
     {
@@ -225,6 +297,12 @@ async fn lead(
                 tick.tick().await;
                 count_phases(&metrics, &cluster_store);
                 count_phases(&metrics, &standalone_store);
+                ops::count_phases(&metrics, Kind::Backup, &backups, |b: &Neo4jBackup| {
+                    b.status.as_ref().and_then(|s| s.phase.clone())
+                });
+                ops::count_phases(&metrics, Kind::Restore, &restores, |r: &Neo4jRestore| {
+                    r.status.as_ref().and_then(|s| s.phase.clone())
+                });
             }
         });
     }
@@ -285,15 +363,63 @@ fn controller_for<K: Instance>(
             predicates::generation.combine(predicates::finalizers),
             Default::default(),
         );
-    let ctl = Controller::for_stream(stream, reader.clone()).with_config(
-        controller::Config::default()
-            // Coalesce the burst of child events that follows an apply into one reconcile.
-            .debounce(Duration::from_millis(500))
-            // Bounded parallelism: after a restart a thousand objects queue up at once, and
-            // unbounded fan-out would hold a thousand requests' buffers in memory together.
-            .concurrency(RECONCILE_CONCURRENCY),
-    );
+    let ctl = Controller::for_stream(stream, reader.clone()).with_config(controller_config());
     (reader, ctl)
+}
+
+fn controller_config() -> controller::Config {
+    controller::Config::default()
+        // Coalesce the burst of child events that follows an apply into one reconcile.
+        .debounce(Duration::from_millis(500))
+        // Bounded parallelism: after a restart a thousand objects queue up at once, and
+        // unbounded fan-out would hold a thousand requests' buffers in memory together.
+        .concurrency(RECONCILE_CONCURRENCY)
+}
+
+/// The backup or restore (`app.kubernetes.io/name` = `name`) a Job belongs to, by its labels:
+/// the Jobs a CronJob makes are owned by the CronJob, not by the backup.
+fn labelled_owner<K>(job: &Job, name: &str) -> Option<ObjectRef<K>>
+where
+    K: kube::Resource<DynamicType = ()>,
+{
+    let labels = job.metadata.labels.as_ref()?;
+    if labels.get(APP_NAME).map(String::as_str) != Some(name) {
+        return None;
+    }
+    let owner = labels.get(APP_INSTANCE)?;
+    let ns = job.metadata.namespace.as_deref()?;
+    Some(ObjectRef::new(owner).within(ns))
+}
+
+async fn run_ops_controller<K, R, E, F>(
+    ctl: Controller<K>,
+    ctx: Arc<OpsContext>,
+    reconcile: R,
+    error_policy: E,
+    kind: Kind,
+) -> anyhow::Result<()>
+where
+    K: kube::Resource<DynamicType = ()>
+        + Clone
+        + std::fmt::Debug
+        + serde::de::DeserializeOwned
+        + Send
+        + Sync
+        + 'static,
+    R: FnMut(Arc<K>, Arc<OpsContext>) -> F,
+    F: Future<Output = Result<kube::runtime::controller::Action, crate::error::Error>>
+        + Send
+        + 'static,
+    E: Fn(Arc<K>, &crate::error::Error, Arc<OpsContext>) -> kube::runtime::controller::Action,
+{
+    ctl.run(reconcile, error_policy, ctx)
+        .for_each(|res| async move {
+            if let Err(e) = res {
+                tracing::debug!(kind = kind.name(), error = %e, "reconcile error");
+            }
+        })
+        .await;
+    Err(anyhow::anyhow!("{} controller stopped", kind.name()))
 }
 
 async fn run_controller<K: Instance>(ctl: Controller<K>, ctx: Arc<Context>) -> anyhow::Result<()> {

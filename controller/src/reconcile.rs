@@ -146,7 +146,7 @@ async fn reconcile_object<K: Instance>(obj: &K, ctx: &Context) -> Result<(Action
         Step::DeletePvcsThenRemove | Step::Nothing => {}
     }
 
-    let desired = match defaulted.render() {
+    let desired = match defaulted.render_in(ctx) {
         Ok(d) => d,
         Err(e) => {
             // Permanent for this generation (admission refuses every such spec).

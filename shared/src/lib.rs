@@ -13,6 +13,8 @@ pub mod names;
 pub mod policy;
 pub mod render;
 pub mod status;
+pub mod status_backup;
+pub mod status_restore;
 pub mod text;
 pub mod topology;
 pub mod types;

@@ -61,7 +61,7 @@ pub struct Owner {
 
 impl Owner {
     /// Built from constants and metadata, never from TypeMeta.
-    fn new(kind: Kind, meta: &ObjectMeta) -> Result<Owner, RenderError> {
+    pub(crate) fn new(kind: Kind, meta: &ObjectMeta) -> Result<Owner, RenderError> {
         let name = meta
             .name
             .clone()
@@ -141,6 +141,16 @@ pub enum RenderError {
     Memory(#[from] MemoryError),
     #[error("internal error serializing {kind}: {message}")]
     Serialize { kind: &'static str, message: String },
+    /// A generated name Kubernetes would refuse.
+    #[error("{name:?} has more than the {max} characters a {kind} name may have")]
+    NameTooLong {
+        kind: &'static str,
+        name: String,
+        max: usize,
+    },
+    /// The spec asks for something this operator version does not do.
+    #[error("{field}: {why}")]
+    Unsupported { field: &'static str, why: String },
 }
 
 impl RenderError {
@@ -154,6 +164,8 @@ impl RenderError {
             RenderError::UnsupportedImageTag { .. } => "UnsupportedImageTag",
             RenderError::Memory(_) => "MemoryLimitTooSmall",
             RenderError::Serialize { .. } => "InternalError",
+            RenderError::NameTooLong { .. } => "NameTooLong",
+            RenderError::Unsupported { .. } => "Unsupported",
         }
     }
 }
@@ -263,7 +275,7 @@ pub(crate) fn statefulset(
 }
 
 /// Recomputes the hash over the object without its hash annotation, and stores it there.
-fn rehash(d: &mut DesiredObject) {
+pub(crate) fn rehash(d: &mut DesiredObject) {
     set_hash_annotation(&mut d.object, None);
     d.hash = content_hash(&d.object);
     set_hash_annotation(&mut d.object, Some(&d.hash));
