@@ -89,6 +89,7 @@ fn prunes_on_delete(b: &Neo4jBackup) -> bool {
 }
 
 async fn reconcile_backup(b: &Neo4jBackup, ctx: &OpsContext) -> Result<Action> {
+    ctx.targets_ready().await?;
     let namespace = b.namespace().ok_or(Error::MissingField("namespace"))?;
     let name = b.name_any();
     let mut defaulted = b.clone();

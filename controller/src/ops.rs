@@ -227,14 +227,25 @@ impl OpsContext {
         recent.contains(&key)
     }
 
-    /// Waits until every store this context reads has its initial list.
+    /// Waits until the stores of the operation kinds and their Jobs have their initial list.
+    /// (The clusters' and standalones' stores fill once their controllers run: see
+    /// [`Self::targets_ready`].)
     pub async fn ready(&self) -> std::result::Result<(), reflector::store::WriterDropped> {
         crate::cache::ready(&self.jobs).await?;
         crate::cache::ready(&self.cronjobs).await?;
         crate::cache::ready(&self.backups).await?;
         crate::cache::ready(&self.restores).await?;
-        crate::cache::ready(&self.clusters).await?;
-        crate::cache::ready(&self.standalones).await?;
+        Ok(())
+    }
+
+    /// Waits until the clusters' and standalones' stores have their initial list, so a
+    /// target is never reported missing only because the cache is still empty.
+    pub async fn targets_ready(&self) -> Result<()> {
+        let dropped = |_| Error::MissingField("a cluster or standalone cache");
+        crate::cache::ready(&self.clusters).await.map_err(dropped)?;
+        crate::cache::ready(&self.standalones)
+            .await
+            .map_err(dropped)?;
         Ok(())
     }
 

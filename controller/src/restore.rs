@@ -154,6 +154,7 @@ fn job_run(ctx: &OpsContext, namespace: &str, name: &str) -> Option<JobRun> {
 }
 
 async fn reconcile_restore(r: &Neo4jRestore, ctx: &OpsContext) -> Result<Action> {
+    ctx.targets_ready().await?;
     let namespace = r.namespace().ok_or(Error::MissingField("namespace"))?;
     let name = r.name_any();
     let mut defaulted = r.clone();

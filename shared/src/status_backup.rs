@@ -446,3 +446,263 @@ pub fn backup(
         observed_generation: b.metadata.generation,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn at(seconds: i64) -> Time {
+        Time(k8s_openapi::jiff::Timestamp::from_second(seconds).expect("valid timestamp"))
+    }
+
+    fn backup(spec: serde_json::Value) -> Neo4jBackup {
+        let mut b: Neo4jBackup = serde_json::from_value(json!({
+            "apiVersion": "neo4j.neo4j.com/v1beta1", "kind": "Neo4jBackup",
+            "metadata": {"name": "nightly", "namespace": "db", "generation": 2},
+            "spec": spec,
+        }))
+        .expect("manifest");
+        crate::defaults::backup(&mut b.spec);
+        b
+    }
+
+    fn one_shot() -> Neo4jBackup {
+        backup(
+            json!({"instanceRef": "graph", "database": "sales", "storage": {"type": "pvc", "pvc": {"name": "b"}}}),
+        )
+    }
+
+    fn run(name: &str, start: Option<i64>, end: Option<i64>, outcome: JobOutcome) -> JobRun {
+        JobRun {
+            name: name.into(),
+            start: start.map(at),
+            end: end.map(at),
+            outcome,
+        }
+    }
+
+    fn observed(runs: Vec<JobRun>) -> BackupObserved {
+        BackupObserved {
+            target_found: true,
+            runs,
+            ..Default::default()
+        }
+    }
+
+    fn failed() -> JobOutcome {
+        JobOutcome::Failed {
+            reason: "BackoffLimitExceeded".into(),
+            message: "Job has reached the specified backoff limit".into(),
+        }
+    }
+
+    #[test]
+    fn a_one_shot_backup_runs_then_succeeds_with_its_times() {
+        let b = one_shot();
+        let v = Verdict::default();
+        let running = super::backup(
+            &b,
+            &observed(vec![run(
+                "nightly-backup",
+                Some(100),
+                None,
+                JobOutcome::Active,
+            )]),
+            &v,
+            None,
+            at(101),
+        );
+        assert_eq!(running.phase.as_deref(), Some("Running"));
+        assert_eq!(running.last_run_time, Some(at(100)));
+        assert!(
+            running.history.is_none(),
+            "a running Job is not history yet"
+        );
+        let done = super::backup(
+            &b,
+            &observed(vec![run(
+                "nightly-backup",
+                Some(100),
+                Some(165),
+                JobOutcome::Succeeded,
+            )]),
+            &v,
+            Some(&running),
+            at(170),
+        );
+        assert_eq!(done.phase.as_deref(), Some("Succeeded"));
+        assert_eq!(done.last_success_time, Some(at(165)));
+        assert_eq!(
+            done.stats.as_ref().and_then(|s| s.duration.as_deref()),
+            Some("1m5s")
+        );
+        let conditions = done.conditions.clone().unwrap_or_default();
+        assert_eq!(
+            (conditions[0].type_.as_str(), conditions[0].status.as_str()),
+            ("Ready", "True")
+        );
+        assert_eq!(conditions[0].last_transition_time, at(170));
+        let history = done.history.clone().unwrap_or_default();
+        assert_eq!(history.len(), 1);
+        assert_eq!(history[0].status.as_deref(), Some("Succeeded"));
+        assert_eq!(history[0].backups_path.as_deref(), Some("nightly"));
+        // The same observation later yields the same status: nothing to write.
+        let again = super::backup(
+            &b,
+            &observed(vec![run(
+                "nightly-backup",
+                Some(100),
+                Some(165),
+                JobOutcome::Succeeded,
+            )]),
+            &v,
+            Some(&done),
+            at(9_999),
+        );
+        assert_eq!(again, done);
+        // The Job deleted by hand: the outcome stands.
+        let gone = super::backup(&b, &observed(vec![]), &v, Some(&done), at(10_000));
+        assert_eq!(gone, done);
+    }
+
+    #[test]
+    fn a_failure_carries_the_jobs_reason_and_the_pods_message() {
+        let b = one_shot();
+        let mut o = observed(vec![run("nightly-backup", Some(100), Some(130), failed())]);
+        o.failure_detail = Some("backup: Backup failed: database sales not found".into());
+        let s = super::backup(&b, &o, &Verdict::default(), None, at(131));
+        assert_eq!(s.phase.as_deref(), Some("Failed"));
+        let message = s.message.clone().unwrap_or_default();
+        for part in [
+            "nightly-backup",
+            "BackoffLimitExceeded",
+            "database sales not found",
+        ] {
+            assert!(message.contains(part), "{part} missing in {message}");
+        }
+        assert_eq!(
+            s.conditions.as_ref().map(|c| c[0].reason.as_str()),
+            Some("BackupFailed")
+        );
+        // Read once: the next reconcile has no detail and keeps it.
+        let later = super::backup(
+            &b,
+            &observed(vec![run("nightly-backup", Some(100), Some(130), failed())]),
+            &Verdict::default(),
+            Some(&s),
+            at(500),
+        );
+        assert_eq!(later, s);
+        assert!(failure_to_explain(&o.runs, Some(&s)).is_none());
+        assert!(failure_to_explain(&o.runs, None).is_some());
+    }
+
+    #[test]
+    fn a_one_shot_job_deleted_while_running_is_lost() {
+        let b = one_shot();
+        let running = super::backup(
+            &b,
+            &observed(vec![run(
+                "nightly-backup",
+                Some(100),
+                None,
+                JobOutcome::Active,
+            )]),
+            &Verdict::default(),
+            None,
+            at(101),
+        );
+        let lost = super::backup(
+            &b,
+            &observed(vec![]),
+            &Verdict::default(),
+            Some(&running),
+            at(200),
+        );
+        assert_eq!(lost.phase.as_deref(), Some("Failed"));
+        assert_eq!(
+            lost.conditions.as_ref().map(|c| c[0].reason.as_str()),
+            Some("JobLost")
+        );
+    }
+
+    #[test]
+    fn waiting_for_the_target_and_validation_failures() {
+        let b = one_shot();
+        let o = BackupObserved::default();
+        let s = super::backup(&b, &o, &Verdict::default(), None, at(1));
+        assert_eq!(s.phase.as_deref(), Some("Pending"));
+        assert_eq!(
+            s.conditions.as_ref().map(|c| c[0].reason.as_str()),
+            Some("TargetNotFound")
+        );
+        let mut v = Verdict::default();
+        v.error("backup-scope-required", "spec.database", "no scope");
+        let s = super::backup(&b, &o, &v, None, at(1));
+        assert_eq!(s.phase.as_deref(), Some("Failed"));
+        assert!(
+            s.message
+                .unwrap_or_default()
+                .contains("backup-scope-required")
+        );
+    }
+
+    #[test]
+    fn a_schedule_has_a_next_run_until_suspended_and_keeps_ten_runs() {
+        let mut b = backup(json!({"instanceRef": "graph", "database": "sales",
+            "storage": {"type": "pvc", "pvc": {"name": "b"}}, "schedule": "0 * * * *"}));
+        let mut o = observed(vec![]);
+        o.cron_observed = true;
+        let now = 1_767_225_600 + 1_800; // 2026-01-01T00:30:00Z
+        let s = super::backup(&b, &o, &Verdict::default(), None, at(now));
+        assert_eq!(s.phase.as_deref(), Some("Pending"));
+        assert_eq!(s.next_run_time, Some(at(1_767_225_600 + 3_600)));
+        let runs: Vec<JobRun> = (0..12)
+            .map(|i| {
+                let start = 1_767_225_600 - i * 3_600;
+                let outcome = if i == 0 {
+                    failed()
+                } else {
+                    JobOutcome::Succeeded
+                };
+                run(
+                    &format!("nightly-backup-cron-{i:02}"),
+                    Some(start),
+                    Some(start + 60),
+                    outcome,
+                )
+            })
+            .collect();
+        o.runs = runs;
+        let s = super::backup(&b, &o, &Verdict::default(), None, at(now));
+        let history = s.history.clone().unwrap_or_default();
+        assert_eq!(history.len(), HISTORY_MAX);
+        assert_eq!(history[0].run_id.as_deref(), Some("nightly-backup-cron-00"));
+        assert_eq!(s.phase.as_deref(), Some("Failed"), "the newest run failed");
+        assert_eq!(s.last_success_time, Some(at(1_767_225_600 - 3_600 + 60)));
+        b.spec.suspend = Some(true);
+        let s = super::backup(&b, &o, &Verdict::default(), None, at(now));
+        assert_eq!(s.next_run_time, None);
+    }
+
+    #[test]
+    fn go_durations() {
+        assert_eq!(go_duration(5), "5s");
+        assert_eq!(go_duration(65), "1m5s");
+        assert_eq!(go_duration(7_203), "2h0m3s");
+    }
+
+    #[test]
+    fn a_replication_source_publishes_its_chain() {
+        let b = backup(
+            json!({"instanceRef": "graph", "database": "sales", "mode": "replication-source",
+            "schedule": "@hourly", "storage": {"type": "s3", "bucket": "b", "cloud": {"provider": "aws"}}}),
+        );
+        assert_eq!(
+            replication_pull_uri(&b).as_deref(),
+            Some("s3://b/backups/nightly/")
+        );
+        assert_eq!(replication_pull_uri(&one_shot()), None);
+    }
+}

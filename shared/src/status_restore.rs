@@ -575,3 +575,266 @@ fn leak_reason(reason: &str) -> Option<&'static str> {
     ];
     REASONS.into_iter().find(|r| *r == reason)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn at(seconds: i64) -> Time {
+        Time(k8s_openapi::jiff::Timestamp::from_second(seconds).expect("valid timestamp"))
+    }
+
+    fn restore_of(target: &str) -> Neo4jRestore {
+        serde_json::from_value(json!({
+            "apiVersion": "neo4j.neo4j.com/v1beta1", "kind": "Neo4jRestore",
+            "metadata": {"name": "back", "namespace": "db", "generation": 1},
+            "spec": {"instanceRef": target, "database": "sales", "stopCluster": true,
+                "source": {"type": "backup", "backupRef": "nightly"}},
+        }))
+        .expect("manifest")
+    }
+
+    fn plan() -> Resolution {
+        Resolution::Ready(Box::new(SourcePlan {
+            storage: serde_json::from_value(json!({"type": "pvc", "pvc": {"name": "b"}}))
+                .expect("storage"),
+            path: "nightly".into(),
+            source_database: "sales".into(),
+            backup_ref: Some("nightly".into()),
+        }))
+    }
+
+    fn observed(kind: InstanceKind) -> RestoreObserved {
+        RestoreObserved {
+            target: Some(kind),
+            source: plan(),
+            blocked_by: None,
+            statefulset: Some(StsState {
+                desired: 1,
+                current: true,
+                pods: 1,
+                ready: 1,
+            }),
+            restore_job: None,
+            create_job: None,
+            failure_detail: None,
+            render_error: None,
+        }
+    }
+
+    fn job(name: &str, outcome: JobOutcome) -> Option<JobRun> {
+        Some(JobRun {
+            name: name.into(),
+            start: Some(at(10)),
+            end: None,
+            outcome,
+        })
+    }
+
+    /// Runs `restore` with the previous status and returns the decision, storing its status
+    /// on the object as the API server would.
+    fn step(r: &mut Neo4jRestore, o: &RestoreObserved, now: i64) -> RestoreDecision {
+        let d = restore(r, o, &Verdict::default(), r.status.as_ref(), at(now));
+        r.status = Some(d.status.clone());
+        d
+    }
+
+    #[test]
+    fn a_standalone_restore_walks_its_steps_in_order() {
+        let mut r = restore_of("solo");
+        let mut o = observed(InstanceKind::Standalone);
+        let mut seen = Vec::new();
+
+        let d = step(&mut r, &o, 100);
+        assert_eq!((d.step, d.job, d.poll), (Step::Stopping, None, true));
+        assert!(holds(&r, "db", "solo"), "the standalone is held stopped");
+        assert_eq!(
+            r.status.as_ref().and_then(|s| s.start_time.clone()),
+            Some(at(100))
+        );
+        seen.push(d.step);
+        // Still running: stay.
+        assert_eq!(step(&mut r, &o, 101).step, Step::Stopping);
+        o.statefulset = Some(StsState {
+            desired: 0,
+            current: true,
+            pods: 0,
+            ready: 0,
+        });
+        let d = step(&mut r, &o, 102);
+        assert_eq!((d.step, d.job), (Step::Restoring, Some(StepJob::Restore)));
+        seen.push(d.step);
+        o.restore_job = job("back-restore", JobOutcome::Active);
+        let d = step(&mut r, &o, 103);
+        assert_eq!((d.step, d.job), (Step::Restoring, Some(StepJob::Restore)));
+        o.restore_job = job("back-restore", JobOutcome::Succeeded);
+        let d = step(&mut r, &o, 104);
+        assert_eq!(d.step, Step::Starting);
+        assert!(!holds(&r, "db", "solo"), "released once restored");
+        seen.push(d.step);
+        o.statefulset = Some(StsState {
+            desired: 1,
+            current: true,
+            pods: 1,
+            ready: 1,
+        });
+        let d = step(&mut r, &o, 105);
+        assert_eq!((d.step, d.job), (Step::Creating, Some(StepJob::Create)));
+        seen.push(d.step);
+        o.create_job = job("back-create", JobOutcome::Succeeded);
+        let d = step(&mut r, &o, 106);
+        assert_eq!(d.step, Step::Succeeded);
+        seen.push(d.step);
+        assert_eq!(
+            seen,
+            [
+                Step::Stopping,
+                Step::Restoring,
+                Step::Starting,
+                Step::Creating,
+                Step::Succeeded
+            ]
+        );
+        let s = r.status.clone().unwrap_or_default();
+        assert_eq!(s.phase.as_deref(), Some("Succeeded"));
+        assert_eq!(s.completion_time, Some(at(106)));
+        assert_eq!(s.stats.and_then(|x| x.duration).as_deref(), Some("6s"));
+        let resolved = s.resolved_source.unwrap_or_default();
+        assert_eq!(resolved.backup_path.as_deref(), Some("nightly"));
+        assert_eq!(resolved.resolved_at, Some(at(100)), "pinned at the start");
+        // Final: steady.
+        let before = r.status.clone();
+        let d = step(&mut r, &o, 999);
+        assert_eq!((d.step, d.job, d.poll), (Step::Succeeded, None, false));
+        assert_eq!(r.status, before);
+    }
+
+    #[test]
+    fn a_restore_resumes_from_the_step_in_its_status() {
+        let mut r = restore_of("solo");
+        let mut o = observed(InstanceKind::Standalone);
+        o.statefulset = Some(StsState {
+            desired: 0,
+            current: true,
+            pods: 0,
+            ready: 0,
+        });
+        step(&mut r, &o, 1);
+        step(&mut r, &o, 2);
+        assert_eq!(step_of(r.status.as_ref()), Step::Restoring);
+        // A new process reads only the status: the pinned source and the step.
+        assert_eq!(
+            pinned_plan(r.status.as_ref()).map(|p| p.path),
+            Some("nightly".to_string())
+        );
+        let fresh = RestoreObserved {
+            source: Resolution::Ready(Box::new(pinned_plan(r.status.as_ref()).expect("pinned"))),
+            ..o.clone()
+        };
+        let d = restore(&r, &fresh, &Verdict::default(), r.status.as_ref(), at(3));
+        assert_eq!((d.step, d.job), (Step::Restoring, Some(StepJob::Restore)));
+    }
+
+    #[test]
+    fn a_failed_restore_releases_the_standalone_with_the_reason() {
+        let mut r = restore_of("solo");
+        let mut o = observed(InstanceKind::Standalone);
+        o.statefulset = Some(StsState {
+            desired: 0,
+            current: true,
+            pods: 0,
+            ready: 0,
+        });
+        step(&mut r, &o, 1);
+        step(&mut r, &o, 2);
+        o.restore_job = job(
+            "back-restore",
+            JobOutcome::Failed {
+                reason: "BackoffLimitExceeded".into(),
+                message: String::new(),
+            },
+        );
+        o.failure_detail = Some("restore: The database 'sales' already exists".into());
+        let d = step(&mut r, &o, 3);
+        assert_eq!(d.step, Step::Failed);
+        assert!(!holds(&r, "db", "solo"));
+        let message = r
+            .status
+            .as_ref()
+            .and_then(|s| s.message.clone())
+            .unwrap_or_default();
+        assert!(message.contains("already exists"), "{message}");
+        assert_eq!(
+            r.status.as_ref().and_then(|s| s.phase.clone()).as_deref(),
+            Some("Failed")
+        );
+    }
+
+    #[test]
+    fn a_job_deleted_while_running_is_not_run_again() {
+        let mut r = restore_of("graph");
+        let mut o = observed(InstanceKind::Cluster);
+        assert_eq!(step(&mut r, &o, 1).step, Step::Seeding);
+        o.restore_job = job("back-restore", JobOutcome::Active);
+        assert_eq!(step(&mut r, &o, 2).step, Step::Seeding);
+        o.restore_job = None;
+        let d = step(&mut r, &o, 3);
+        assert_eq!((d.step, d.job), (Step::Failed, None));
+    }
+
+    #[test]
+    fn a_cluster_restore_seeds_once_and_waits_its_turn() {
+        let mut r = restore_of("graph");
+        let mut o = observed(InstanceKind::Cluster);
+        o.blocked_by = Some("earlier".into());
+        let d = step(&mut r, &o, 1);
+        assert_eq!((d.step, d.job, d.poll), (Step::Waiting, None, true));
+        assert!(
+            r.status
+                .as_ref()
+                .and_then(|s| s.message.clone())
+                .unwrap_or_default()
+                .contains("earlier")
+        );
+        o.blocked_by = None;
+        let d = step(&mut r, &o, 2);
+        assert_eq!((d.step, d.job), (Step::Seeding, Some(StepJob::Seed)));
+        o.restore_job = job("back-restore", JobOutcome::Succeeded);
+        assert_eq!(step(&mut r, &o, 3).step, Step::Succeeded);
+    }
+
+    #[test]
+    fn waits_for_target_and_source_and_fails_on_an_unusable_one() {
+        let mut r = restore_of("solo");
+        let mut o = observed(InstanceKind::Standalone);
+        o.target = None;
+        let d = step(&mut r, &o, 1);
+        assert_eq!((d.step, d.poll), (Step::Waiting, true));
+        o.target = Some(InstanceKind::Standalone);
+        o.source = Resolution::Wait("waiting for Neo4jBackup".into());
+        assert_eq!(step(&mut r, &o, 2).step, Step::Waiting);
+        o.source = Resolution::Fail("source.type pitr is not implemented".into());
+        let d = step(&mut r, &o, 3);
+        assert_eq!(d.step, Step::Failed);
+        assert!(
+            r.status
+                .as_ref()
+                .and_then(|s| s.start_time.clone())
+                .is_none(),
+            "never started"
+        );
+    }
+
+    #[test]
+    fn the_holder_is_found_by_step() {
+        let mut r = restore_of("solo");
+        let o = observed(InstanceKind::Standalone);
+        assert_eq!(holder([&r], "db", "solo"), None);
+        step(&mut r, &o, 1);
+        assert_eq!(holder([&r], "db", "solo"), Some("back".to_string()));
+        assert_eq!(holder([&r], "other", "solo"), None);
+        assert_eq!(exclusion_key(&r, InstanceKind::Cluster), "db/solo/sales");
+        assert_eq!(exclusion_key(&r, InstanceKind::Standalone), "db/solo");
+    }
+}

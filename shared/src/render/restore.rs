@@ -148,12 +148,13 @@ fn restore_until(r: &Neo4jRestore) -> Option<String> {
 /// was given with `--from-path` set to it. Fixed text.
 pub const PICK_LATEST_SCRIPT: &str = r#"set -eu
 export LC_ALL=C
+log="${TERMINATION_LOG:-/dev/termination-log}"
 latest=
 for f in "$BACKUP_DIR"/"$SOURCE_DATABASE"-[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T*.backup; do
   if [ -e "$f" ]; then latest="$f"; fi
 done
 if [ -z "$latest" ]; then
-  echo "no backup of database $SOURCE_DATABASE in $BACKUP_DIR" | tee /dev/termination-log
+  echo "no backup of database $SOURCE_DATABASE in $BACKUP_DIR" | tee "$log"
   exit 1
 fi
 echo "restoring $latest"
@@ -344,8 +345,9 @@ pub fn restore_job(
 /// The shell of the Cypher Jobs: posts `$REQUEST_BODY` to `$NEO4J_URL` with the admin
 /// credentials and fails, writing Neo4j's message as the termination message, unless the
 /// answer has no error and no row with `success: false`. Fixed text; needs `wget` and `jq`,
-/// which the Neo4j images carry.
+/// which the Neo4j images carry. (`TERMINATION_LOG` is for tests; pods never set it.)
 pub const CYPHER_SCRIPT: &str = r#"set -eu
+log="${TERMINATION_LOG:-/dev/termination-log}"
 out=/tmp/neo4j-response.json
 set -- -q -O "$out" --content-on-error --auth-no-challenge \
   --header=Content-Type:application/json --header=Accept:application/json \
@@ -356,14 +358,14 @@ wget "$@" "$NEO4J_URL" || rc=$?
 cat "$out" 2>/dev/null || true
 echo
 if [ "$rc" -ne 0 ]; then
-  echo "HTTP request to $NEO4J_URL failed (wget exit code $rc)" | tee /dev/termination-log
-  jq -r '.errors[]?.message' "$out" >> /dev/termination-log 2>/dev/null || true
+  echo "HTTP request to $NEO4J_URL failed (wget exit code $rc)" | tee "$log"
+  jq -r '.errors[]?.message' "$out" >> "$log" 2>/dev/null || true
   exit 1
 fi
 ok='(.errors | length) == 0 and ([.results[]? | .columns as $c | .data[]? | .row as $r | ($c | index("success")) as $i | if $i == null then true else $r[$i] != false end] | all)'
 if ! jq -e "$ok" "$out" >/dev/null; then
-  jq -r '[.errors[]?.message] + [.results[]? | .columns as $c | .data[]? | .row as $r | ($c | index("message")) as $m | select($m != null) | $r[$m] | strings] | join("; ")' "$out" > /dev/termination-log 2>/dev/null || echo "Neo4j refused the statement" > /dev/termination-log
-  cat /dev/termination-log
+  jq -r '[.errors[]?.message] + [.results[]? | .columns as $c | .data[]? | .row as $r | ($c | index("message")) as $m | select($m != null) | $r[$m] | strings] | join("; ")' "$out" > "$log" 2>/dev/null || echo "Neo4j refused the statement" > "$log"
+  cat "$log"
   exit 1
 fi
 "#;

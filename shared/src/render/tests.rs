@@ -5,6 +5,7 @@
 
 mod neo4j_conf;
 mod objects;
+mod operations;
 mod pods;
 mod rollout;
 
