@@ -195,9 +195,7 @@ async fn reconcile_backup(b: &Neo4jBackup, ctx: &OpsContext) -> Result<Action> {
         }
     }
     if let Some(failed) = failure_to_explain(&observed.runs, previous) {
-        observed.failure_detail = ctx
-            .failure_detail(Kind::Backup.name(), &namespace, &failed.name)
-            .await;
+        observed.failure_detail = ctx.failure_detail(&namespace, &failed.name).await;
     }
 
     let status = status_backup::backup(&defaulted, &observed, &verdict, previous, now());

@@ -369,14 +369,8 @@ impl OpsContext {
     /// Why the pods of Job `job` failed: the termination message of the last container that
     /// ended with an error (the end of its log: containers say
     /// `terminationMessagePolicy: FallbackToLogsOnError`). One LIST, made once per failed run.
-    pub async fn failure_detail(
-        &self,
-        owner_kind: &'static str,
-        namespace: &str,
-        job: &str,
-    ) -> Option<String> {
+    pub async fn failure_detail(&self, namespace: &str, job: &str) -> Option<String> {
         let pods: Api<Pod> = Api::namespaced(self.base.client.clone(), namespace);
-        let _ = owner_kind;
         let list = match pods
             .list(&ListParams::default().labels(&format!("{LABEL_JOB_NAME}={job}")))
             .await

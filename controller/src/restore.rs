@@ -234,10 +234,7 @@ async fn reconcile_restore(r: &Neo4jRestore, ctx: &OpsContext) -> Result<Action>
         _ => None,
     };
     let failure_detail = match failed_job {
-        Some(job) => {
-            ctx.failure_detail(Kind::Restore.name(), &namespace, &job)
-                .await
-        }
+        Some(job) => ctx.failure_detail(&namespace, &job).await,
         None => None,
     };
     let mut observed = RestoreObserved {

@@ -221,22 +221,21 @@ async fn one_shot_backup_runs_once_succeeds_and_stays_write_free() {
         .unwrap();
     let ctl = start(&env, |_| {}).await;
     wait_ready(&ctl).await;
+    // A reconcile is counted when it has finished, so any Job it made exists by then.
     wait_for("the restarted controller's reconcile", T, || async {
-        (ctl.metric("neo4j_controller_reconciles_total", &[("kind", BACKUP)]) >= 1.0).then_some(())
+        (ctl.metric(
+            "neo4j_controller_reconciles_total",
+            &[("kind", BACKUP), ("result", "ok")],
+        ) >= 1.0)
+            .then_some(())
     })
     .await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
     assert!(
         api::<Job>(&env)
             .get_opt("once-backup")
             .await
             .unwrap()
-            .is_none()
-            || api::<Job>(&env)
-                .get_opt("once-backup")
-                .await
-                .unwrap()
-                .is_some_and(|j| j.metadata.deletion_timestamp.is_some()),
+            .is_none_or(|j| j.metadata.deletion_timestamp.is_some()),
         "the Job was created again"
     );
     assert_eq!(backup_status(&env, "once").await["phase"], "Succeeded");
@@ -613,6 +612,60 @@ async fn a_standalone_restore_walks_its_steps_in_order_across_a_controller_resta
             .get(HELD_BY_ANNOTATION),
         None
     );
+
+    // A second reconcile of the finished restore (a metadata-only change triggers one) writes
+    // nothing: neither its Jobs nor its status.
+    let job_versions = || async {
+        let mut v = Vec::new();
+        for name in ["back-restore", "back-create"] {
+            v.push(
+                api::<Job>(&env)
+                    .get_opt(name)
+                    .await
+                    .unwrap()
+                    .map(|j| j.resource_version()),
+            );
+        }
+        v
+    };
+    let before = job_versions().await;
+    let settled = restore_status(&env, "back").await;
+    let writes = ctl.metric("neo4j_controller_api_writes_total", &[("kind", RESTORE)]);
+    let reconciles = ctl.metric(
+        "neo4j_controller_reconciles_total",
+        &[("kind", RESTORE), ("result", "ok")],
+    );
+    api::<Neo4jRestore>(&env)
+        .patch(
+            "back",
+            &PatchParams::apply("someone-else"),
+            &Patch::Apply(
+                json!({"apiVersion": "neo4j.neo4j.com/v1beta1", "kind": "Neo4jRestore",
+                "metadata": {"name": "back", "annotations": {"example.com/touched": "yes"}}}),
+            ),
+        )
+        .await
+        .unwrap();
+    wait_for("a reconcile after the touch", T, || async {
+        (ctl.metric(
+            "neo4j_controller_reconciles_total",
+            &[("kind", RESTORE), ("result", "ok")],
+        ) > reconciles)
+            .then_some(())
+    })
+    .await;
+    assert_eq!(
+        ctl.metric("neo4j_controller_api_writes_total", &[("kind", RESTORE)]),
+        writes,
+        "{}",
+        ctl.metrics()
+    );
+    assert_eq!(job_versions().await, before, "a Job was written");
+    assert_eq!(
+        restore_status(&env, "back").await,
+        settled,
+        "status rewritten"
+    );
     assert_eq!(
         ctl.metric(
             "neo4j_controller_reconciles_total",
@@ -708,5 +761,84 @@ async fn two_restores_of_one_cluster_database_never_seed_at_once() {
     )
     .await;
     wait_step(&env, waiting, "Succeeded", &mut Vec::new()).await;
+    ctl.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_a_backup_with_retention_leaves_a_cleanup_job_on_its_pvc() {
+    let env = setup("ctl-backup-retention").await;
+    let _node = fake_node(&env.client).await;
+    let ctl = start(&env, |_| {}).await;
+    wait_ready(&ctl).await;
+    create::<Neo4jEnterpriseStandalone>(&env, standalone_manifest("solo", "Delete")).await;
+    let backup: Neo4jBackup = create(
+        &env,
+        backup_manifest(
+            "pruned",
+            json!({"instanceRef": "solo", "database": "neo4j", "schedule": "0 3 1 1 *",
+                "storage": {"type": "pvc", "pvc": {"name": "backups"}},
+                "retention": {"maxAge": "7d", "maxCount": 5}}),
+        ),
+    )
+    .await;
+    wait_for("the retention finalizer", T, || async {
+        let b = api::<Neo4jBackup>(&env).get("pruned").await.ok()?;
+        b.finalizers()
+            .iter()
+            .any(|f| f == "neo4j.neo4j.com/backup-finalizer")
+            .then_some(())
+    })
+    .await;
+    api::<Neo4jBackup>(&env)
+        .delete("pruned", &Default::default())
+        .await
+        .unwrap();
+    let suffix: String = backup
+        .uid()
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| *c != '-')
+        .take(8)
+        .collect();
+    let cleanup = wait_job(&env, &format!("pruned-cleanup-{suffix}")).await;
+    assert!(
+        cleanup.owner_references().is_empty(),
+        "the cleanup Job outlives the backup"
+    );
+    let pod = serde_json::to_value(cleanup.spec.map(|s| s.template.spec)).unwrap_or_default();
+    let c = &pod["containers"][0];
+    assert_eq!(strings(&c["command"])[..2], ["/bin/sh", "-c"]);
+    let env_vars: Vec<(String, String)> = c["env"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| {
+            (
+                e["name"].as_str().unwrap_or_default().to_string(),
+                e["value"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        env_vars,
+        [
+            ("BACKUP_DIR".to_string(), "/backup/pruned".to_string()),
+            ("MAX_COUNT".into(), "5".into()),
+            ("MAX_AGE_MINUTES".into(), "10080".into()),
+        ]
+    );
+    assert_eq!(
+        pod["volumes"][0]["persistentVolumeClaim"]["claimName"],
+        "backups"
+    );
+    wait_for("the backup gone", T, || async {
+        api::<Neo4jBackup>(&env)
+            .get_opt("pruned")
+            .await
+            .ok()?
+            .is_none()
+            .then_some(())
+    })
+    .await;
     ctl.stop().await;
 }

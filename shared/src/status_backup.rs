@@ -384,13 +384,19 @@ pub fn backup(
         (
             OpPhase::Pending,
             "Suspended",
-            "the schedule is suspended".into(),
+            format!(
+                "the schedule of CronJob {} is suspended",
+                names::backup_cronjob(&name)
+            ),
         )
     } else if schedule.is_some() {
         (
             OpPhase::Pending,
             "Scheduled",
-            "waiting for the first scheduled run".into(),
+            format!(
+                "CronJob {} waits for its first scheduled run",
+                names::backup_cronjob(&name)
+            ),
         )
     } else {
         (
@@ -658,6 +664,10 @@ mod tests {
         let s = super::backup(&b, &o, &Verdict::default(), None, at(now));
         assert_eq!(s.phase.as_deref(), Some("Pending"));
         assert_eq!(s.next_run_time, Some(at(1_767_225_600 + 3_600)));
+        assert_eq!(
+            s.message.as_deref(),
+            Some("CronJob nightly-backup-cron waits for its first scheduled run")
+        );
         let runs: Vec<JobRun> = (0..12)
             .map(|i| {
                 let start = 1_767_225_600 - i * 3_600;
@@ -684,6 +694,12 @@ mod tests {
         b.spec.suspend = Some(true);
         let s = super::backup(&b, &o, &Verdict::default(), None, at(now));
         assert_eq!(s.next_run_time, None);
+        o.runs.clear();
+        let s = super::backup(&b, &o, &Verdict::default(), None, at(now));
+        assert_eq!(
+            s.message.as_deref(),
+            Some("the schedule of CronJob nightly-backup-cron is suspended")
+        );
     }
 
     #[test]
