@@ -6,7 +6,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 ROOT := $(shell pwd)
 
-.PHONY: all run test deps fmt-check clippy structure unit crds rules-doc bench fuzz controlplane cluster-up cluster-down e2e clean
+.PHONY: all run test deps prebuild fmt-check clippy structure unit crds rules-doc bench fuzz controlplane tools cluster-up cluster-down e2e install-e2e dashboard-preview clean
 
 all: test
 
@@ -20,8 +20,17 @@ run: deps
 	bash tests/scripts/run.sh
 
 ## test: formatting, lints, unit/property/integration tests, then the end-to-end tests against
-## a local control plane built from the official Kubernetes Go modules.
-test: deps fmt-check clippy structure unit e2e
+## a local control plane built from the official Kubernetes Go modules, then the install tests
+## (manifests, Helm chart, real cert-manager and Prometheus).
+test: deps prebuild fmt-check clippy structure unit e2e install-e2e
+
+## prebuild: start the Go builds (control plane, then tools) in the background, so they use the
+## cores the Rust build leaves idle; the scripts hold a lock, so a later step waits for them.
+prebuild:
+	@mkdir -p target
+	@echo "prebuild: Go builds in the background (logs: target/prebuild-*.log)"
+	@( bash tests/controlplane/build.sh >target/prebuild-controlplane.log 2>&1; \
+	   bash tests/tools/build.sh >target/prebuild-tools.log 2>&1 ) </dev/null &
 
 ## structure: no import circle between modules or files of shared, controller and webhook.
 structure:
@@ -41,6 +50,7 @@ unit:
 ## crds: regenerate manifests/crds from the Rust types (a test fails when they drift).
 crds:
 	$(CARGO) run -q -p neo4j-shared --bin crdgen -- manifests/crds
+	cp manifests/crds/*.yaml manifests/helm/neo4j-operator/crds/
 
 ## rules-doc: regenerate docs/rules.md from the rule catalogue (a test fails when it drifts).
 rules-doc:
@@ -51,6 +61,10 @@ rules-doc:
 controlplane:
 	bash tests/controlplane/build.sh
 
+## tools: cert-manager, helm, prometheus and promtool from their Go modules (cached).
+tools:
+	bash tests/tools/build.sh
+
 cluster-up:
 	bash tests/scripts/cluster-up.sh
 
@@ -60,6 +74,17 @@ cluster-down:
 ## e2e: end-to-end tests with real kubectl against the local control plane.
 e2e:
 	bash tests/scripts/e2e.sh
+
+## install-e2e: kubectl apply -k manifests/ and the Helm chart on their own control plane, with
+## real cert-manager (issuing, injecting, rotating), two webhook replicas and Prometheus.
+install-e2e:
+	bash tests/scripts/install-e2e.sh
+
+## dashboard-preview: docs/dashboard.png, every panel of the Grafana dashboard rendered from the
+## Prometheus of the install tests after their traffic (needs fonts-dejavu-core).
+dashboard-preview:
+	$(CARGO) build --locked -p neo4j-dashboard-preview
+	DASHBOARD_PREVIEW_OUT=$(ROOT)/docs/dashboard.png INSTALL_E2E_TESTS=observability bash tests/scripts/install-e2e.sh
 
 ## bench: benchmarks; results go to BENCHMARKS.md.
 bench:

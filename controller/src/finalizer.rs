@@ -25,10 +25,11 @@ pub enum Step {
     DeletePvcsThenRemove,
 }
 
-/// Whether the retention policy asks for the PVCs to be deleted (the default is `Delete`,
-/// filled in by the shared defaults before this is called).
+/// Whether the retention policy asks for the PVCs to be deleted: only an explicit `Delete`
+/// (the default is `Retain`, filled in by the shared defaults before this is called; an object
+/// stored without one keeps its data too).
 pub fn deletes_pvcs(retention_policy: Option<&str>) -> bool {
-    matches!(retention_policy, Some("Delete") | None)
+    retention_policy == Some("Delete")
 }
 
 pub fn step(deleting: bool, has_finalizer: bool, retention_policy: Option<&str>) -> Step {
@@ -136,8 +137,8 @@ mod tests {
             (true, true, Some("Retain"), Remove),
             (true, false, Some("Delete"), Nothing),
             (true, false, Some("Retain"), Nothing),
-            (false, false, None, Add),
-            (true, true, None, DeletePvcsThenRemove),
+            (false, false, None, Nothing),
+            (true, true, None, Remove),
         ];
         for (deleting, has, policy, want) in table {
             assert_eq!(
@@ -178,8 +179,8 @@ mod tests {
     }
 
     #[test]
-    fn retention_default_is_delete() {
-        assert!(deletes_pvcs(None));
+    fn retention_default_is_retain() {
+        assert!(!deletes_pvcs(None));
         assert!(deletes_pvcs(Some("Delete")));
         assert!(!deletes_pvcs(Some("Retain")));
     }

@@ -21,13 +21,35 @@ fn or_set_str(slot: &mut Option<String>, value: &str) {
     }
 }
 
+/// An image the manifest leaves out stays left out, so the webhook can say it is missing.
 fn image(i: &mut ImageSpec) {
-    or_set_str(&mut i.pull_policy, "IfNotPresent");
+    if !i.is_unset() {
+        or_set_str(&mut i.pull_policy, "IfNotPresent");
+    }
 }
 
+/// Retain unless the user asks for Delete: deleting the object keeps its volumes and data (the
+/// reference defaults to Delete; Kubernetes' StatefulSets and Neo4j's Helm chart keep them).
+/// Storage the manifest leaves out stays left out, so the webhook can say it is missing.
 fn storage(s: &mut StorageSpec) {
-    // Delete matches the reference; Retain must be asked for.
-    or_set_str(&mut s.retention_policy, "Delete");
+    if !s.is_unset() {
+        or_set_str(&mut s.retention_policy, "Retain");
+    }
+}
+
+/// The provider a storage location of type `s3`, `gcs` or `azure` can only have, when the
+/// manifest gives none (the reference's examples leave it out; its validator requires it).
+fn storage_location(l: &mut StorageLocation) {
+    let provider = match l.type_.as_str() {
+        "s3" => "aws",
+        "gcs" => "gcp",
+        "azure" => "azure",
+        _ => return,
+    };
+    or_set_str(
+        &mut l.cloud.get_or_insert_with(Default::default).provider,
+        provider,
+    );
 }
 
 fn external_secrets(e: &mut ExternalSecretsConfig) {
@@ -202,12 +224,28 @@ pub fn backup(spec: &mut Neo4jBackupSpec) {
     if let Some(r) = spec.retention.as_mut() {
         or_set_str(&mut r.delete_policy, "Delete");
     }
+    if let Some(l) = spec.storage.as_mut() {
+        storage_location(l);
+    }
 }
 
 /// Defaults of a Neo4jRestore.
 pub fn restore(spec: &mut Neo4jRestoreSpec) {
     // How long a cluster restore waits for every server to bring the database online.
     or_set_str(&mut spec.timeout, "5m");
+    if let Some(source) = spec.source.as_mut() {
+        if let Some(l) = source.storage.as_mut() {
+            storage_location(l);
+        }
+        if let Some(pitr) = source.pitr.as_mut() {
+            if let Some(l) = pitr.log_storage.as_mut() {
+                storage_location(l);
+            }
+            if let Some(l) = pitr.base_backup.as_mut().and_then(|b| b.storage.as_mut()) {
+                storage_location(l);
+            }
+        }
+    }
 }
 
 /// Defaults of a Neo4jDatabase.
@@ -215,6 +253,9 @@ pub fn database(spec: &mut Neo4jDatabaseSpec) {
     // Written explicitly so an explicit `false` is never confused with "unset".
     or_set(&mut spec.wait, true);
     or_set(&mut spec.if_not_exists, true);
+    if let Some(l) = spec.initial_data.as_mut().and_then(|d| d.storage.as_mut()) {
+        storage_location(l);
+    }
 }
 
 /// Defaults of a Neo4jPlugin.
@@ -277,7 +318,13 @@ mod tests {
         check_table::<Neo4jEnterpriseClusterSpec>(
             &[
                 (c(json!({})), "/image/pullPolicy", json!("IfNotPresent")),
-                (c(json!({})), "/storage/retentionPolicy", json!("Delete")),
+                // Retain unless Delete is asked for (deleting the object keeps the data).
+                (c(json!({})), "/storage/retentionPolicy", json!("Retain")),
+                (
+                    c(json!({"storage": {"size": "1Gi", "retentionPolicy": "Delete"}})),
+                    "/storage/retentionPolicy",
+                    json!("Delete"),
+                ),
                 (
                     c(json!({})),
                     "/topology/serverModeConstraint",
@@ -372,6 +419,12 @@ mod tests {
             ],
             cluster,
         );
+        // A missing image or storage stays missing, so the webhook can say so (image-required,
+        // storage-required) instead of finding empty defaults.
+        let bare =
+            defaulted::<Neo4jEnterpriseClusterSpec>(json!({"topology": {"servers": 3}}), cluster);
+        assert_eq!(bare.pointer("/image"), None, "{bare}");
+        assert_eq!(bare.pointer("/storage"), None, "{bare}");
     }
 
     #[test]
@@ -384,7 +437,12 @@ mod tests {
         check_table::<Neo4jEnterpriseStandaloneSpec>(
             &[
                 (s(json!({})), "/image/pullPolicy", json!("IfNotPresent")),
-                (s(json!({})), "/storage/retentionPolicy", json!("Delete")),
+                (s(json!({})), "/storage/retentionPolicy", json!("Retain")),
+                (
+                    s(json!({"storage": {"size": "1Gi", "retentionPolicy": "Delete"}})),
+                    "/storage/retentionPolicy",
+                    json!("Delete"),
+                ),
                 (s(json!({"tls": {}})), "/tls/mode", json!("cert-manager")),
                 (
                     s(json!({"service": {}})),
@@ -427,15 +485,51 @@ mod tests {
                     "/retention/deletePolicy",
                     json!("Delete"),
                 ),
+                // A bucket type names its one provider; the reference's examples leave it out.
+                (
+                    json!({"storage": {"type": "s3", "bucket": "b"}}),
+                    "/storage/cloud/provider",
+                    json!("aws"),
+                ),
+                (
+                    json!({"storage": {"type": "gcs", "bucket": "b", "cloud": {"credentialsSecretRef": "c"}}}),
+                    "/storage/cloud",
+                    json!({"provider": "gcp", "credentialsSecretRef": "c"}),
+                ),
+                (
+                    json!({"storage": {"type": "azure", "bucket": "b"}}),
+                    "/storage/cloud/provider",
+                    json!("azure"),
+                ),
+                // Near misses: a provider given is kept (a contradiction is the validator's), and
+                // a PVC gets no cloud block.
+                (
+                    json!({"storage": {"type": "s3", "bucket": "b", "cloud": {"provider": "gcp"}}}),
+                    "/storage/cloud/provider",
+                    json!("gcp"),
+                ),
+                (json!({"storage": storage}), "/storage", storage.clone()),
             ],
             backup,
         );
         check_table::<Neo4jRestoreSpec>(
-            &[(
-                json!({"source": {"type": "backup"}}),
-                "/timeout",
-                json!("5m"),
-            )],
+            &[
+                (
+                    json!({"source": {"type": "backup"}}),
+                    "/timeout",
+                    json!("5m"),
+                ),
+                (
+                    json!({"source": {"type": "storage", "storage": {"type": "s3", "bucket": "b"}}}),
+                    "/source/storage/cloud/provider",
+                    json!("aws"),
+                ),
+                (
+                    json!({"source": {"type": "pitr", "pitr": {"logStorage": {"type": "gcs", "bucket": "l"}, "baseBackup": {"type": "storage", "storage": {"type": "azure", "bucket": "b"}}}}}),
+                    "/source/pitr",
+                    json!({"logStorage": {"type": "gcs", "bucket": "l", "cloud": {"provider": "gcp"}}, "baseBackup": {"type": "storage", "storage": {"type": "azure", "bucket": "b", "cloud": {"provider": "azure"}}}}),
+                ),
+            ],
             restore,
         );
         check_table::<Neo4jDatabaseSpec>(
@@ -454,6 +548,11 @@ mod tests {
                     json!({"clusterRef": "c", "name": "d", "wait": false}),
                     "/wait",
                     json!(false),
+                ),
+                (
+                    json!({"clusterRef": "c", "name": "d", "initialData": {"source": "dump", "storage": {"type": "s3", "bucket": "b"}}}),
+                    "/initialData/storage/cloud/provider",
+                    json!("aws"),
                 ),
             ],
             database,

@@ -104,9 +104,13 @@ fn merge_preserving(target: &mut Value, typed: &Value) {
 
 /// HTTP-style status of a decision, as the validating webhook reports it.
 pub const CODE_ALLOWED: u16 = 200;
+/// The API server refuses the request before admission: a field the schema does not have
+/// (strict field validation). Only `check` reports it; the webhook never sees such an object.
+pub const CODE_BAD_REQUEST: u16 = 400;
 /// A policy violation.
 pub const CODE_FORBIDDEN: u16 = 403;
-/// The object cannot be decoded as its kind.
+/// The object cannot be decoded as its kind (the webhook), or breaks the CRD schema (the API
+/// server's refusal that `check` predicts).
 pub const CODE_UNPROCESSABLE: u16 = 422;
 
 /// The validating webhook's answer.
@@ -211,6 +215,11 @@ pub fn validate(
     } else {
         None
     };
+    // The webhook configurations' matchConditions keep an UPDATE that leaves `spec` as it was
+    // (labels, annotations, finalizers) away from the webhooks; judged here anyway, it passes.
+    if old.is_some_and(|old| !spec_changed(old, object)) {
+        return AdmissionDecision::from_verdict(Verdict::default());
+    }
     match kind {
         Kind::Cluster => validate_as::<Neo4jEnterpriseCluster>(old, object, inventory),
         Kind::Standalone => validate_as::<Neo4jEnterpriseStandalone>(old, object, inventory),
@@ -231,16 +240,171 @@ fn validate_as<P: Policy>(
         Err(e) => return AdmissionDecision::undecodable(e),
     };
     new.apply_defaults();
-    let mut verdict = match old.map(decode::<P>) {
+    let namespace = namespace_of(object);
+    let old = match old.map(decode::<P>) {
         Some(Ok(mut old)) => {
             old.apply_defaults();
-            P::update(&old, &new)
+            Some(old)
         }
         // An old object that no longer decodes cannot be compared; judge the new one alone.
-        Some(Err(_)) | None => new.create(),
+        Some(Err(_)) | None => None,
     };
-    verdict.extend(new.cross(&namespace_of(object), inventory));
+    let mut verdict = match &old {
+        Some(old) => P::update(old, &new),
+        None => new.create(),
+    };
+    verdict.extend(new.cross(&namespace, inventory));
+    if let Some(old) = &old {
+        let mut before = old.create();
+        before.extend(old.cross(&namespace, inventory));
+        verdict = ratchet(verdict, &before, &as_json(old), &as_json(&new));
+    }
     AdmissionDecision::from_verdict(verdict)
+}
+
+/// What the API server answers to a `kubectl apply` of `object` with our CRDs installed and our
+/// webhooks registered: an UPDATE of `old` when given, a CREATE otherwise. This is what
+/// `neo4j-webhook check` reports.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Review {
+    pub decision: AdmissionDecision,
+    /// The mutating webhook's defaults (empty when it is not called, or has none to add).
+    pub patch: json_patch::Patch,
+}
+
+/// Runs the API server's steps in its order: the envelope (kubectl's own refusals), strict field
+/// validation, the mutating webhook (when the matchConditions call it), the schema's defaults and
+/// validation (ratcheted on UPDATE), and the validating webhook (again when called).
+pub fn review(
+    kind: Kind,
+    old: Option<&Value>,
+    object: &Value,
+    inventory: &dyn Inventory,
+) -> Review {
+    let refused = |decision: AdmissionDecision| Review {
+        decision,
+        patch: json_patch::Patch(Vec::new()),
+    };
+    let envelope = envelope(object);
+    if !envelope.allowed() {
+        return refused(AdmissionDecision::from_verdict(envelope));
+    }
+    let schema = crate::schema::of(kind);
+    let unknown = schema.unknown_fields(object);
+    if !unknown.is_empty() {
+        return refused(AdmissionDecision {
+            allowed: false,
+            code: CODE_BAD_REQUEST,
+            errors: unknown,
+            warnings: Vec::new(),
+        });
+    }
+    let called = old.is_none_or(|old| spec_changed(old, object));
+    // The mutating webhook admits an object it cannot decode unchanged (the schema refuses it).
+    let mutated = |o: &Value| mutate(kind, o).ok();
+    let (patch, defaulted) = match called.then(|| mutated(object)).flatten() {
+        Some(m) => (m.patch, m.defaulted),
+        None => (json_patch::Patch(Vec::new()), object.clone()),
+    };
+    let stored = |o: &Value| {
+        let mut o = mutated(o).map_or_else(|| o.clone(), |m| m.defaulted);
+        schema.default(&mut o);
+        o
+    };
+    let mut candidate = defaulted.clone();
+    schema.default(&mut candidate);
+    let old_stored = old.map(stored);
+    let errors = schema.validate(&candidate, old_stored.as_ref());
+    if !errors.is_empty() {
+        return Review {
+            decision: AdmissionDecision {
+                allowed: false,
+                code: CODE_UNPROCESSABLE,
+                errors,
+                warnings: Vec::new(),
+            },
+            patch,
+        };
+    }
+    let decision = if called {
+        let operation = if old.is_some() {
+            Operation::Update
+        } else {
+            Operation::Create
+        };
+        validate(kind, operation, old_stored.as_ref(), &candidate, inventory)
+    } else {
+        AdmissionDecision::from_verdict(Verdict::default())
+    };
+    Review { decision, patch }
+}
+
+fn as_json<T: Serialize>(t: &T) -> Value {
+    serde_json::to_value(t).unwrap_or_default()
+}
+
+/// Whether an UPDATE changes `spec` (what the webhook configurations' matchConditions ask before
+/// calling the webhooks: `object.spec != oldObject.spec`, or either has none).
+pub fn spec_changed(old: &Value, new: &Value) -> bool {
+    match (old.get("spec"), new.get("spec")) {
+        (Some(a), Some(b)) => a != b,
+        _ => true,
+    }
+}
+
+/// Ratcheting of an UPDATE: an error the stored object already had — same rule, same field, and
+/// that field's value unchanged (or, where the path names no single value, the same message) —
+/// is not the update's doing, so it becomes a warning saying the object was already invalid.
+/// Errors the update introduces stay errors.
+pub fn ratchet(mut verdict: Verdict, before: &Verdict, old: &Value, new: &Value) -> Verdict {
+    let errors = std::mem::take(&mut verdict.errors);
+    for e in errors {
+        let already = before.errors.iter().any(|b| {
+            b.rule == e.rule
+                && b.field == e.field
+                && match (value_at(old, &e.field), value_at(new, &e.field)) {
+                    (None, None) => b.message == e.message,
+                    (a, b) => a == b,
+                }
+        });
+        if already {
+            verdict.warnings.push(Finding::new(
+                e.rule,
+                e.field.clone(),
+                format!(
+                    "already invalid before this update, which does not change it, so it is not refused; fix it when you can: {}",
+                    e.message
+                ),
+            ));
+        } else {
+            verdict.errors.push(e);
+        }
+    }
+    verdict
+}
+
+/// The value at a finding's field path (`spec.config[db.format]`, `spec.env[0].name`).
+pub fn value_at<'a>(object: &'a Value, path: &str) -> Option<&'a Value> {
+    let mut current = object;
+    let mut rest = path;
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix('[') {
+            let end = after.find(']')?;
+            let key = &after[..end];
+            current = match current {
+                Value::Array(items) => items.get(key.parse::<usize>().ok()?)?,
+                Value::Object(map) => map.get(key)?,
+                _ => return None,
+            };
+            rest = &after[end + 1..];
+        } else {
+            let rest_trimmed = rest.strip_prefix('.').unwrap_or(rest);
+            let end = rest_trimmed.find(['.', '[']).unwrap_or(rest_trimmed.len());
+            current = current.get(&rest_trimmed[..end])?;
+            rest = &rest_trimmed[end..];
+        }
+    }
+    Some(current)
 }
 
 #[cfg(test)]

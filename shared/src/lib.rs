@@ -12,6 +12,7 @@ pub mod memory;
 pub mod names;
 pub mod policy;
 pub mod render;
+pub mod schema;
 pub mod status;
 pub mod status_backup;
 pub mod status_restore;

@@ -42,7 +42,9 @@ fn crds_serve_one_version_with_status_and_the_schema_invariants() {
         .pointer("/openAPIV3Schema/properties/spec/properties/topology/properties/servers")
         .cloned()
         .unwrap_or_default();
-    assert_eq!(servers["minimum"], 2.0);
+    // The floor of 2 servers is the webhook's (cluster-min-servers, with its hint); the schema
+    // keeps the ceiling (docs/rules.md, who owns each constraint).
+    assert_eq!(servers.get("minimum"), None);
     assert_eq!(servers["maximum"], 100.0);
     let topo = schema
         .pointer("/openAPIV3Schema/properties/spec/properties/topology")

@@ -175,6 +175,105 @@ fn delete_and_connect_are_allowed_without_checks() {
     }
 }
 
+/// A cluster stored before `config-db-format` existed (the rule refuses it on CREATE now).
+fn stored_before_the_rule() -> Value {
+    json!({"apiVersion": "neo4j.neo4j.com/v1beta1", "kind": "Neo4jEnterpriseCluster",
+        "metadata": {"name": "graph", "namespace": "db"},
+        "spec": {"acceptLicenseAgreement": "yes", "image": {"repo": "neo4j", "tag": "5.26.0-enterprise"},
+            "topology": {"servers": 3}, "storage": {"size": "10Gi"}, "config": {"db.format": "block"}}})
+}
+
+fn update(old: &Value, new: &Value) -> engine::AdmissionDecision {
+    engine::validate(
+        Kind::Cluster,
+        Operation::Update,
+        Some(old),
+        new,
+        &NoInventory,
+    )
+}
+
+#[test]
+fn an_update_is_refused_only_for_errors_it_introduces() {
+    let old = stored_before_the_rule();
+    let created = engine::validate(Kind::Cluster, Operation::Create, None, &old, &NoInventory);
+    assert_eq!(
+        created.errors.iter().map(|f| f.rule).collect::<Vec<_>>(),
+        ["config-db-format"]
+    );
+    // Relabelled, a finalizer removed: spec unchanged, nothing to judge.
+    let mut relabelled = old.clone();
+    relabelled["metadata"]["labels"] = json!({"team": "graph"});
+    relabelled["metadata"]["finalizers"] = json!([]);
+    let d = update(&old, &relabelled);
+    assert!(
+        d.allowed && d.errors.is_empty() && d.warnings.is_empty(),
+        "{d:?}"
+    );
+    // Another spec field changed: admitted; the old error comes back as a warning that says the
+    // object was already invalid, under the same rule id, with what to do.
+    let mut other = old.clone();
+    other["spec"]["config"]["server.logs.debug.level"] = json!("INFO");
+    let d = update(&old, &other);
+    assert!(d.allowed, "{d:?}");
+    assert_eq!(d.warnings.len(), 1, "{d:?}");
+    assert_eq!(d.warnings[0].rule, "config-db-format");
+    assert_eq!(d.warnings[0].field, "spec.config[db.format]");
+    assert!(
+        d.warnings[0]
+            .message
+            .starts_with("already invalid before this update"),
+        "{:?}",
+        d.warnings[0]
+    );
+    // Near misses: the update changes the offending value (to another bad one), or breaks a
+    // rule the stored object kept: refused.
+    let mut changed = old.clone();
+    changed["spec"]["config"]["db.format"] = json!("standard");
+    let d = update(&old, &changed);
+    assert!(
+        !d.allowed && d.errors[0].rule == "config-db-format",
+        "{d:?}"
+    );
+    let mut broken = other.clone();
+    broken["spec"]["topology"]["servers"] = json!(1);
+    let d = update(&old, &broken);
+    assert!(!d.allowed, "{d:?}");
+    assert_eq!(
+        d.errors.iter().map(|f| f.rule).collect::<Vec<_>>(),
+        ["cluster-min-servers", "cluster-scale-down-floor"]
+    );
+    assert_eq!(
+        d.warnings.iter().map(|f| f.rule).collect::<Vec<_>>(),
+        ["config-db-format"]
+    );
+}
+
+#[test]
+fn spec_changed_is_what_the_webhook_configurations_match() {
+    let old = stored_before_the_rule();
+    let mut relabelled = old.clone();
+    relabelled["metadata"]["labels"] = json!({"a": "b"});
+    assert!(!engine::spec_changed(&old, &relabelled));
+    let mut changed = old.clone();
+    changed["spec"]["topology"]["servers"] = json!(5);
+    assert!(engine::spec_changed(&old, &changed));
+    assert!(engine::spec_changed(&json!({}), &old));
+    // Both shipped webhook configurations carry the same condition.
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../manifests/webhook/webhooks.yaml");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{e}"));
+    let expression = "expression: \"request.operation != 'UPDATE' || !has(object.spec) || !has(oldObject.spec) || object.spec != oldObject.spec\"";
+    let hooks: Vec<&str> = text.split("\n---\n").collect();
+    assert_eq!(hooks.len(), 2);
+    for hook in hooks {
+        assert!(
+            hook.contains("matchConditions:") && hook.contains(expression),
+            "{hook}"
+        );
+    }
+}
+
 fn opt<T: std::fmt::Debug + Clone + 'static>(
     s: impl Strategy<Value = T> + 'static,
 ) -> BoxedStrategy<Option<T>> {

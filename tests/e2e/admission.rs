@@ -61,7 +61,8 @@ fn valid_cluster_is_stored_with_every_default() {
         .unwrap_or_else(|| panic!("not stored"));
     let spec = &stored["spec"];
     assert_eq!(spec["image"]["pullPolicy"], "IfNotPresent");
-    assert_eq!(spec["storage"]["retentionPolicy"], "Delete");
+    // Retain unless Delete is asked for: deleting the object keeps its data.
+    assert_eq!(spec["storage"]["retentionPolicy"], "Retain");
     assert_eq!(spec["topology"]["serverModeConstraint"], "NONE");
     assert_eq!(spec["tls"]["mode"], "disabled");
     assert_eq!(spec["auth"]["authenticationProviders"], json!(["native"]));
@@ -123,11 +124,29 @@ fn updates_are_checked_against_the_stored_object() {
     let cp = namespace("e2e-update");
     let out = apply(cp, &cluster("e2e-update", "graph", 5), &[]);
     assert!(out.status.success(), "{}", stderr(&out));
-    // 5 → 2 drops below the 3 system primaries the cluster formed with.
-    let out = apply(cp, &cluster("e2e-update", "graph", 2), &[]);
+    // 5 → 2 drops below the 3 system primaries the cluster formed with: admitted (dry run),
+    // with the warning that explains the risk; below 2 servers it is refused.
+    let out = apply(
+        cp,
+        &cluster("e2e-update", "graph", 2),
+        &["--dry-run=server"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        warnings(&out.stderr)
+            .iter()
+            .any(|w| w.starts_with("cluster-scale-below-system-primaries: ")),
+        "{}",
+        stderr(&out)
+    );
+    let out = apply(
+        cp,
+        &cluster("e2e-update", "graph", 1),
+        &["--dry-run=server"],
+    );
     assert!(!out.status.success());
     assert!(
-        stderr(&out).contains("cluster-scale-below-system-primaries"),
+        stderr(&out).contains("cluster-min-servers"),
         "{}",
         stderr(&out)
     );

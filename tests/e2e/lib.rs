@@ -20,6 +20,8 @@ use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{Api, ObjectMeta, PostParams};
 use serde_json::{Value, json};
 
+pub mod corpus_support;
+
 /// Repository root (the tests crate lives in `tests/`).
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")

@@ -1,6 +1,9 @@
-//! `neo4j-webhook check`: runs exactly what the API server runs through the webhook — defaults
-//! (mutating) first, then validation (create, or update against `--old`) — over manifest files,
-//! so the same verdicts can gate a GitOps pipeline before anything reaches a cluster.
+//! `neo4j-webhook check`: predicts what `kubectl apply` gets from an API server with our CRDs
+//! installed and our webhooks registered — strict field validation, the defaults of the mutating
+//! webhook, the CRD schema and its CEL rules, then the validating webhook (a CREATE, or an UPDATE
+//! against `--old`) — over manifest files, so the same verdicts can gate a GitOps pipeline before
+//! anything reaches a cluster (`neo4j_shared::engine::review`). Exit 2 only for input that cannot
+//! be read or is not YAML/JSON.
 
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
@@ -9,7 +12,7 @@ use std::process::ExitCode;
 
 use neo4j_shared::engine::{self, AdmissionDecision};
 use neo4j_shared::inventory::{self, MapInventory};
-use neo4j_shared::types::{Kind, Operation};
+use neo4j_shared::types::Kind;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -282,7 +285,7 @@ pub fn check_documents(docs: &[Document], old: &[Document]) -> Outcome {
         .map(|d| (identity(&d.object), &d.object))
         .collect();
     // First pass: defaults, so objects of the run see each other as the API server would store them.
-    let mut mutated = Vec::new();
+    let mut ours = Vec::new();
     let mut inventory = MapInventory::default();
     for doc in docs {
         let (kind_name, _, _) = identity(&doc.object);
@@ -297,27 +300,17 @@ pub fn check_documents(docs: &[Document], old: &[Document]) -> Outcome {
                 .or_default() += 1;
             continue;
         };
-        match engine::mutate(kind, &doc.object) {
-            Ok(m) => {
-                inventory.insert_object(&m.defaulted);
-                mutated.push((doc, kind, m));
-            }
-            Err(e) => outcome.errors.push(InputError::Unparsable {
-                file: doc.file.display().to_string(),
-                index: doc.index,
-                reason: e.to_string(),
-            }),
+        // An object that does not decode is left to the schema, as the API server does.
+        if let Ok(m) = engine::mutate(kind, &doc.object) {
+            inventory.insert_object(&m.defaulted);
         }
+        ours.push((doc, kind));
     }
-    for (doc, kind, m) in mutated {
+    for (doc, kind) in ours {
         let id = identity(&doc.object);
         let old = olds.get(&id).copied();
-        let op = if old.is_some() {
-            Operation::Update
-        } else {
-            Operation::Create
-        };
-        let decision: AdmissionDecision = engine::validate(kind, op, old, &m.defaulted, &inventory);
+        let review = engine::review(kind, old, &doc.object, &inventory);
+        let decision: AdmissionDecision = review.decision;
         let (_, namespace, name) = id;
         outcome.reports.push(Report {
             kind: kind.name().to_string(),
@@ -331,7 +324,7 @@ pub fn check_documents(docs: &[Document], old: &[Document]) -> Outcome {
                 .map(neo4j_shared::Finding::warning_line)
                 .collect(),
             reasons: decision.errors,
-            patch: m.patch,
+            patch: review.patch,
         });
     }
     outcome

@@ -23,6 +23,8 @@ enum Command {
     /// message and what to do. Ids are stable: metric labels, event reasons and dashboards
     /// use them.
     Rules(neo4j_webhook::rules::Args),
+    /// Write a CA, a serving certificate, its Secret and the caBundle patch (no cert-manager).
+    Certs(neo4j_webhook::certs::Args),
 }
 
 fn main() -> ExitCode {
@@ -31,5 +33,6 @@ fn main() -> ExitCode {
         Command::Serve(args) => neo4j_webhook::serve::run(args),
         Command::Check(args) => neo4j_webhook::check::run(args),
         Command::Rules(args) => neo4j_webhook::rules::run(args),
+        Command::Certs(args) => neo4j_webhook::certs::run(args),
     }
 }

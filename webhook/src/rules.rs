@@ -161,12 +161,47 @@ The same list is printed by `neo4j-webhook rules` (`--output text`, `json` or `m
   and UPDATE against other objects (the webhook's watch cache of clusters and standalones, or
   the other documents of a `check` run) or the object's namespace; without a view of the
   cluster the checks that need other objects are skipped, with `cross-check-skipped`.
-  `admission` is checked by the engine for every kind before the kind's own rules.
+  `admission` is checked by the engine for every kind before the kind's own rules. `schema`
+  is checked by the API server before any webhook is called; only `check` reports it.
+- **UPDATE**: an update that leaves `spec` as it was (labels, annotations, finalizers) is not
+  sent to the webhooks at all (their `matchConditions`). Otherwise an update is refused only
+  for errors it introduces: an error the stored object already had, on a field the update
+  does not change, is reported as a warning under the same id, saying the object was already
+  invalid (and the API server ratchets its schema checks the same way).
 - **fields**: the field paths the finding names; `*` stands for a map key or a list index
   (`spec.config[*]`, `spec.extraVolumes[*].name`).
 - **message**: the shape of the message; `{…}` stands for a value taken from the object, and
   ` | ` separates the variants of one rule.
 ";
+
+/// The record of which constraints the CRD schema owns and which the webhook.
+fn ownership() -> String {
+    let mut out = String::from(
+        "\n## Schema or webhook: who refuses what\n\n\
+         The API server checks the CRD schema before it calls the webhooks, so a constraint both \
+         could check is refused by the schema, with the schema's message and no rule id. For \
+         the mistakes users make most, the schema leaves the constraint out and the webhook \
+         (`failurePolicy: Fail`, so nothing is lost while it runs) refuses the object with its \
+         rule id and hint. Where the schema's own message already names the field and the \
+         bound or the allowed values, the schema keeps the constraint and the webhook rule stays \
+         as a second line for objects stored before. A test holds this table to the generated \
+         CRDs.\n\n\
+         | field | kinds | constraint | owner | rule | why |\n|---|---|---|---|---|---|\n",
+    );
+    for o in catalog::schema::OWNERSHIP {
+        let kinds: Vec<&str> = o.kinds.iter().map(|k| k.name()).collect();
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} |\n",
+            code(o.field),
+            kinds.join(", "),
+            escaped(&o.constraint.describe()),
+            o.owner.as_str(),
+            code(o.rule),
+            escaped(o.why)
+        ));
+    }
+    out
+}
 
 fn markdown() -> String {
     let mut out = String::from(INTRO);
@@ -202,6 +237,7 @@ fn markdown() -> String {
             ));
         }
     }
+    out.push_str(&ownership());
     out
 }
 
@@ -259,11 +295,17 @@ mod tests {
                 "{id} in markdown"
             );
         }
-        assert!(markdown.contains(&format!("{} rules in 9 tables", ids.len())));
+        assert!(markdown.contains(&format!("{} rules in 10 tables", ids.len())));
+        // The record of who owns each duplicated constraint, one row per decision.
+        let owned = markdown
+            .lines()
+            .filter(|l| l.starts_with("| `spec"))
+            .count();
+        assert_eq!(owned, catalog::schema::OWNERSHIP.len());
     }
 
     #[test]
-    fn markdown_rows_have_seven_cells() {
+    fn markdown_rows_have_their_cells() {
         for line in render(OutputFormat::Markdown)
             .lines()
             .filter(|l| l.starts_with("| `"))
@@ -272,7 +314,9 @@ mod tests {
                 .char_indices()
                 .filter(|(i, c)| *c == '|' && (*i == 0 || &line[i - 1..*i] != "\\"))
                 .count();
-            assert_eq!(unescaped_pipes, 8, "{line}");
+            // Rule rows have seven cells; the ownership table's rows (a field first) six.
+            let cells = if line.starts_with("| `spec") { 6 } else { 7 };
+            assert_eq!(unescaped_pipes, cells + 1, "{line}");
         }
     }
 }

@@ -222,19 +222,105 @@ fn yaml_syntax_error_exits_2_with_file_and_document() {
 }
 
 #[test]
-fn wrong_type_exits_2_with_the_field_path() {
+fn wrong_type_is_a_verdict_with_the_field_path_not_exit_2() {
     let dir = temp_dir("type");
     let f = write(
         &dir,
         "c.yaml",
         &cluster("graph", 3).replace("servers: 3", "servers: three"),
     );
-    let out = check_file(&f);
-    assert_eq!(out.status.code(), Some(2));
-    let err = stderr(&out);
+    let out = run(&["check", "--output", "json", f.to_str().unwrap_or_default()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let r = &json_lines(&out)[0];
+    assert_eq!(r["code"], 422);
+    assert_eq!(r["reasons"][0]["rule"], "schema-type", "{r}");
+    assert_eq!(r["reasons"][0]["field"], "spec.topology.servers");
+    assert_eq!(
+        r["reasons"][0]["message"],
+        "spec.topology.servers: Invalid value: \"string\": spec.topology.servers in body must be of type integer: \"string\""
+    );
+}
+
+#[test]
+fn unknown_fields_are_refused_as_strict_field_validation_does() {
+    let dir = temp_dir("unknown");
+    let f = write(
+        &dir,
+        "c.yaml",
+        &format!("{}  replicas: 3\n", cluster("graph", 3)),
+    );
+    let out = run(&["check", "--output", "json", f.to_str().unwrap_or_default()]);
+    assert_eq!(out.status.code(), Some(1));
+    let r = &json_lines(&out)[0];
+    assert_eq!(r["code"], 400);
+    assert_eq!(rules(r, "reasons"), ["unknown-field"]);
+    assert_eq!(r["reasons"][0]["field"], "spec.replicas");
+    // Near miss: the same object without the extra field is admitted.
+    let ok = write(&dir, "ok.yaml", &cluster("graph", 3));
+    assert_eq!(check_file(&ok).status.code(), Some(0));
+}
+
+#[test]
+fn an_update_leaving_spec_unchanged_is_not_judged_and_old_errors_are_warnings() {
+    let dir = temp_dir("ratchet");
+    // Stored before `config-db-format` existed: the webhook refuses it on CREATE.
+    let stored = format!("{}  config:\n    db.format: block\n", cluster("graph", 3));
+    let old = write(&dir, "old.yaml", &stored);
+    let update = |name: &str, text: &str| {
+        let new = write(&dir, name, text);
+        run(&[
+            "check",
+            "--output",
+            "json",
+            "--old",
+            old.to_str().unwrap_or_default(),
+            new.to_str().unwrap_or_default(),
+        ])
+    };
+    // Relabelled: the webhooks are not called (matchConditions), no default, no finding.
+    let relabelled = stored.replace(
+        "  name: graph\n",
+        "  name: graph\n  labels:\n    team: graph\n",
+    );
+    let out = update("relabel.yaml", &relabelled);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let r = &json_lines(&out)[0];
+    assert_eq!(r["warnings"], serde_json::json!([]));
+    assert_eq!(r["patch"], serde_json::json!([]));
+    // Another field changed: admitted, the old error is a warning saying so.
+    let out = update(
+        "other.yaml",
+        &stored.replace(
+            "db.format: block",
+            "db.format: block\n    server.logs.debug.level: INFO",
+        ),
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let r = &json_lines(&out)[0];
+    assert_eq!(rules(r, "warnings"), ["config-db-format"], "{r}");
     assert!(
-        err.contains("spec.topology.servers: invalid type: string \"three\""),
-        "{err}"
+        r["warnings"][0]
+            .as_str()
+            .unwrap_or_default()
+            .contains("already invalid before this update"),
+        "{r}"
+    );
+    // Near miss: the update introduces an error of its own, which is refused.
+    let out = update("worse.yaml", &stored.replace("servers: 3", "servers: 1"));
+    assert_eq!(out.status.code(), Some(1));
+    let r = &json_lines(&out)[0];
+    assert!(
+        rules(r, "reasons").contains(&"cluster-min-servers".to_string()),
+        "{r}"
+    );
+    assert!(
+        !rules(r, "reasons").contains(&"config-db-format".to_string()),
+        "{r}"
     );
 }
 

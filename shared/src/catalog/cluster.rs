@@ -108,12 +108,12 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         id: "cluster-scale-below-system-primaries",
-        severity: Error,
+        severity: Warning,
         kinds: CLUSTER,
         operation: Update,
         fields: &["spec.topology.servers"],
-        message: "spec.topology.servers is {n}, below the {m} system primaries the cluster was formed with",
-        hint: "keep at least as many servers as the system primaries the cluster formed with",
+        message: "spec.topology.servers is {n} (was {old}), below the {m} system primaries the cluster was formed with: losing one more server can leave the system database without a majority (a warning from 2 servers up; fewer than 2 is refused by cluster-min-servers and cluster-scale-down-floor)",
+        hint: "scale back to at least as many servers as the system primaries the cluster was formed with when you can",
     },
     Rule {
         id: "cluster-scale-down-floor",

@@ -53,6 +53,7 @@ pub const RULES: &[Rule] = &[
             "spec.options.preRestore",
             "spec.options.postRestore",
             "spec.options.tempStorage",
+            "spec.security.securityPolicy",
         ],
         message: "{field} is accepted and kept, but this operator version does not act on it yet | {field} is accepted and kept, but this operator version does not act on it: {what happens instead} | {kind} objects are validated and stored, but this operator version does not run them yet (every Neo4jDatabase and Neo4jPlugin, on spec)",
         hint: "expect no effect from the field (or no controller for the kind) in this version; the object is stored unchanged",

@@ -1,12 +1,34 @@
 //! Rules Neo4jEnterpriseCluster and Neo4jEnterpriseStandalone share (`validate/instance.rs`).
-//! Rows naming one kind are the shared checks whose id or condition differs by kind.
+//! Rows naming one kind are the shared checks whose id or condition differs by kind. The
+//! `resources-…` rows also apply to the `resources` blocks of backups, restores and plugins
+//! (`validate/quantities.rs`).
 
 use super::rule::Severity::*;
 use super::rule::Stage::*;
 use super::rule::{CLUSTER, INSTANCE, Rule, STANDALONE};
+use crate::types::Kind;
 
 /// The free-form neo4j.conf maps the config rules read (the second one a cluster's only).
 const CONFIG_MAPS: &[&str] = &["spec.config[*]", "spec.propertySharding.config[*]"];
+/// Every kind with a Kubernetes `resources` block: the servers (and their MCP server), and the
+/// Jobs of a backup or restore.
+const RESOURCES: &[Kind] = &[Kind::Cluster, Kind::Standalone, Kind::Backup, Kind::Restore];
+/// The same, and the plugin's own `spec.resources` (memoryLimit, cpuLimit).
+const RESOURCES_AND_PLUGIN: &[Kind] = &[
+    Kind::Cluster,
+    Kind::Standalone,
+    Kind::Backup,
+    Kind::Restore,
+    Kind::Plugin,
+];
+const RESOURCE_QUANTITIES: &[&str] = &[
+    "spec.resources.limits[*]",
+    "spec.resources.requests[*]",
+    "spec.mcp.resources.limits[*]",
+    "spec.mcp.resources.requests[*]",
+    "spec.options.resources.limits[*]",
+    "spec.options.resources.requests[*]",
+];
 const PROVIDER_LISTS: &[&str] = &[
     "spec.auth.authenticationProviders[*]",
     "spec.auth.authorizationProviders[*]",
@@ -443,6 +465,15 @@ pub const RULES: &[Rule] = &[
         hint: "give the image repository, e.g. neo4j",
     },
     Rule {
+        id: "image-required",
+        severity: Error,
+        kinds: INSTANCE,
+        operation: CreateUpdate,
+        fields: &["spec.image"],
+        message: "spec.image is not set (no repo, no tag)",
+        hint: "give the Neo4j Enterprise image, e.g. image: {repo: neo4j, tag: 5.26.0-enterprise}",
+    },
+    Rule {
         id: "image-tag-label-safe",
         severity: Error,
         kinds: INSTANCE,
@@ -559,22 +590,44 @@ pub const RULES: &[Rule] = &[
     Rule {
         id: "resources-quantity-format",
         severity: Error,
-        kinds: INSTANCE,
+        kinds: RESOURCES,
         operation: CreateUpdate,
-        fields: &["spec.resources.limits[*]", "spec.resources.requests[*]"],
-        message: "spec.resources.{limits|requests}[{resource}] is {value}, not a Kubernetes quantity",
+        fields: RESOURCE_QUANTITIES,
+        message: "{block}.{limits|requests}[{resource}] is {value}, not a Kubernetes quantity",
         hint: "use a quantity such as 4Gi for memory or 500m for CPU",
+    },
+    Rule {
+        id: "resources-quantity-positive",
+        severity: Error,
+        kinds: RESOURCES_AND_PLUGIN,
+        operation: CreateUpdate,
+        fields: &[
+            "spec.resources.limits[*]",
+            "spec.resources.requests[*]",
+            "spec.mcp.resources.limits[*]",
+            "spec.mcp.resources.requests[*]",
+            "spec.options.resources.limits[*]",
+            "spec.options.resources.requests[*]",
+            "spec.resources.memoryLimit",
+            "spec.resources.cpuLimit",
+        ],
+        message: "{field} is {value} (negative | zero); a container needs a positive amount (zero is refused for memory and cpu, a negative amount for every resource)",
+        hint: "give a positive quantity such as 4Gi for memory or 500m for CPU, or remove the entry",
     },
     Rule {
         id: "resources-request-le-limit",
         severity: Error,
-        kinds: INSTANCE,
+        kinds: RESOURCES,
         operation: CreateUpdate,
         fields: &[
             "spec.resources.requests[memory]",
             "spec.resources.requests[cpu]",
+            "spec.mcp.resources.requests[memory]",
+            "spec.mcp.resources.requests[cpu]",
+            "spec.options.resources.requests[memory]",
+            "spec.options.resources.requests[cpu]",
         ],
-        message: "spec.resources.requests[{resource}] is {request}, above the limit {limit}",
+        message: "{block}.requests[{resource}] is {request}, above the limit {limit}",
         hint: "lower the request or raise the limit",
     },
     Rule {
@@ -651,6 +704,24 @@ pub const RULES: &[Rule] = &[
         fields: &["spec.storage.className"],
         message: "spec.storage.className is {new}, but the volumes were created with {old}; the storage class cannot change after creation",
         hint: "restore the previous storage class",
+    },
+    Rule {
+        id: "storage-required",
+        severity: Error,
+        kinds: INSTANCE,
+        operation: CreateUpdate,
+        fields: &["spec.storage"],
+        message: "spec.storage is not set",
+        hint: "give the data volume, e.g. storage: {size: 10Gi} (and className for a StorageClass other than the default)",
+    },
+    Rule {
+        id: "storage-retention-delete",
+        severity: Warning,
+        kinds: INSTANCE,
+        operation: CreateUpdate,
+        fields: &["spec.storage.retentionPolicy"],
+        message: "spec.storage.retentionPolicy is Delete: deleting this object deletes its volumes and every database on them",
+        hint: "remove the field (Retain, the default) to keep the data after a deletion, or keep Delete for data you can lose",
     },
     Rule {
         id: "storage-retention-enum",

@@ -9,7 +9,9 @@
 //! the code can still report it. `docs/rules.md` is generated from these tables
 //! (`neo4j-webhook rules --output markdown`, `make rules-doc`).
 //!
-//! The tables follow the code that reports the rules: [`envelope`] for the engine itself
+//! The tables follow the code that reports the rules: [`schema`] for what the API server
+//! refuses before the webhooks (predicted by `check`, with the record of which constraints the
+//! schema owns and which the webhook), [`envelope`] for the engine itself
 //! (every kind), [`instance`] for the rules Neo4jEnterpriseCluster and
 //! Neo4jEnterpriseStandalone share (a few of them report a kind-specific id), [`cluster`],
 //! [`memory`] (cluster memory sizing) and [`standalone`] for what only one of the two has, and
@@ -27,6 +29,7 @@ pub mod memory;
 pub mod plugin;
 pub mod restore;
 mod rule;
+pub mod schema;
 pub mod standalone;
 #[cfg(test)]
 mod tests;
@@ -38,6 +41,7 @@ pub use rule::{Rule, Severity, Stage};
 /// One table of the catalogue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Table {
+    Schema,
     Envelope,
     Instance,
     Cluster,
@@ -51,7 +55,8 @@ pub enum Table {
 
 impl Table {
     /// Every table, in the order they are printed.
-    pub const ALL: [Table; 9] = [
+    pub const ALL: [Table; 10] = [
+        Table::Schema,
         Table::Envelope,
         Table::Instance,
         Table::Cluster,
@@ -65,6 +70,7 @@ impl Table {
 
     pub fn rules(self) -> &'static [Rule] {
         match self {
+            Table::Schema => schema::RULES,
             Table::Envelope => envelope::RULES,
             Table::Instance => instance::RULES,
             Table::Cluster => cluster::RULES,
@@ -80,6 +86,7 @@ impl Table {
     /// Short name, as in `--output json` and the module name.
     pub fn name(self) -> &'static str {
         match self {
+            Table::Schema => "schema",
             Table::Envelope => "envelope",
             Table::Instance => "instance",
             Table::Cluster => "cluster",
@@ -95,6 +102,7 @@ impl Table {
     /// Heading of the table.
     pub fn title(self) -> &'static str {
         match self {
+            Table::Schema => "Every kind: the API server, before the webhooks",
             Table::Envelope => "Every kind: envelope and engine",
             Table::Instance => "Neo4jEnterpriseCluster and Neo4jEnterpriseStandalone",
             Table::Cluster => "Neo4jEnterpriseCluster",
@@ -110,11 +118,14 @@ impl Table {
     /// One paragraph on what the table holds.
     pub fn about(self) -> &'static str {
         match self {
+            Table::Schema => {
+                "Refused by the API server before any webhook is called: fields the CRD schema does not have (kubectl's strict field validation), the schema's constraints and its CEL rules. The webhook never reports these; neo4j-webhook check does, with the API server's message, so that its verdict is the one kubectl apply gets. On UPDATE the API server ratchets them: a value the update leaves unchanged is not refused again."
+            }
             Table::Envelope => {
                 "Checked by the admission engine for every kind: the API version and name, decoding, the not-implemented notice, and the notice that a cross-object check was skipped."
             }
             Table::Instance => {
-                "The rules both server kinds share. Where the two kinds differ, the row names the one kind it applies to; a few shared checks report a kind-specific id."
+                "The rules both server kinds share. Where the two kinds differ, the row names the one kind it applies to; a few shared checks report a kind-specific id. The resources rows also apply to the resources blocks of backups, restores and plugins."
             }
             Table::Cluster => {
                 "Topology, property sharding and the update rules only a cluster has, besides the shared rules and the memory rules."
@@ -170,11 +181,13 @@ pub fn ids_on(kind: Kind, operation: Stage) -> Vec<&'static str> {
 }
 
 /// Every id the validators of `kind` can report (its create, update and cross rules, with
-/// `field-not-implemented` and `cross-check-skipped`), leaving out the engine's admission
-/// checks that run before them.
+/// `field-not-implemented` and `cross-check-skipped`), leaving out the API server's and the
+/// engine's checks that run before them.
 pub fn ids_for(kind: Kind) -> Vec<&'static str> {
     all()
-        .filter(|(_, r)| r.operation != Stage::Admission && r.kinds.contains(&kind))
+        .filter(|(_, r)| {
+            !matches!(r.operation, Stage::Admission | Stage::Schema) && r.kinds.contains(&kind)
+        })
         .map(|(_, r)| r.id)
         .collect()
 }
@@ -188,6 +201,12 @@ pub mod coverage {
     /// The engine's admission checks: `catalog::tests::envelope_rules_table`.
     pub fn envelope() -> Vec<&'static str> {
         ids(Table::Envelope, Stage::Admission)
+    }
+
+    /// The API server's checks that `check` predicts: `schema` tests,
+    /// `every_schema_rule_has_a_hit_and_a_near_miss`.
+    pub fn schema() -> Vec<&'static str> {
+        ids(Table::Schema, Stage::Schema)
     }
 
     /// The shared create rules (and the not-implemented notice they report):

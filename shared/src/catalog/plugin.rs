@@ -171,8 +171,8 @@ pub const RULES: &[Rule] = &[
         kinds: PLUGIN,
         operation: CreateUpdate,
         fields: &["spec.security.securityPolicy"],
-        message: "{value} is not a policy",
-        hint: "use strict, moderate or permissive",
+        message: "{value} is not a policy (strict, moderate, permissive, open or restricted are admitted, with a field-not-implemented warning while nothing acts on the policy)",
+        hint: "use strict, moderate, permissive, open or restricted",
     },
     Rule {
         id: "plugin-source-type",
@@ -254,6 +254,15 @@ pub const RULES: &[Rule] = &[
         fields: &["spec.version"],
         message: "{version} is below {minimum}, the oldest {plugin} known to work with Neo4j 5.26 and later",
         hint: "check compatibility, or use {minimum} or later",
+    },
+    Rule {
+        id: "plugin-version-format",
+        severity: Error,
+        kinds: PLUGIN,
+        operation: CreateUpdate,
+        fields: &["spec.version"],
+        message: "{value} ({n} characters) is not a version; use letters, digits, '.', '-' and '+' only, at most 64 characters",
+        hint: "write a version such as 5.26.0, v2.13.4 or 5.26.0-rc.1+build.7; the version names an artifact and must carry no shell or path syntax",
     },
     Rule {
         id: "plugin-version-required",

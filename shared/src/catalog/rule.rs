@@ -29,6 +29,9 @@ impl Severity {
 /// When a rule is checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Stage {
+    /// By the API server before any webhook is called (strict field validation, the CRD schema
+    /// and its CEL rules); only `neo4j-webhook check` reports these, predicting the refusal.
+    Schema,
     /// By the engine on every CREATE and UPDATE of every kind, before the kind's rules
     /// (decoding also on the mutating call).
     Admission,
@@ -46,6 +49,7 @@ pub enum Stage {
 impl Stage {
     pub fn as_str(self) -> &'static str {
         match self {
+            Stage::Schema => "schema",
             Stage::Admission => "admission",
             Stage::CreateUpdate => "create, update",
             Stage::Update => "update",

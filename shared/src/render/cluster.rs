@@ -564,14 +564,15 @@ fn claim_template(
     }
 }
 
-/// `whenDeleted` from `spec.storage.retentionPolicy` (default Delete, as the reference).
+/// `whenDeleted` from `spec.storage.retentionPolicy`: Delete only when asked for; the default
+/// is Retain (the reference defaults to Delete; keeping the data is the safer default).
 fn retention_policy(
     retention: Option<&str>,
     when_scaled: &str,
 ) -> appsv1::StatefulSetPersistentVolumeClaimRetentionPolicy {
     let when_deleted = match retention {
-        Some("Retain") => "Retain",
-        _ => "Delete",
+        Some("Delete") => "Delete",
+        _ => "Retain",
     };
     appsv1::StatefulSetPersistentVolumeClaimRetentionPolicy {
         when_deleted: Some(when_deleted.into()),

@@ -40,9 +40,9 @@
 //!   for 3 and more). A quorum derived from `servers/2 + 1` alone would let a 6-server cluster
 //!   lose two of its three system primaries. Two servers cannot lose one and keep a majority, so
 //!   their budget allows none (a node drain then waits for an operator).
-//! - **PVC retention follows `spec.storage.retentionPolicy`** (`whenDeleted`), so deleting the
-//!   resource removes or keeps the volumes through the StatefulSet controller, with no finalizer;
-//!   `whenScaled: Delete` as in the reference.
+//! - **PVC retention follows `spec.storage.retentionPolicy`** (`whenDeleted`; `Retain` unless the
+//!   user writes `Delete`), so deleting the resource removes or keeps the volumes through the
+//!   StatefulSet controller; `whenScaled: Delete` as in the reference.
 //! - **TLS** (cert-manager mode): one Certificate per instance, mounted at `/ssl`; with strict peer
 //!   validation (the default) the CA is also mounted as `/ssl/trusted/ca.crt` and the cluster
 //!   policy requires and verifies peer certificates. The Certificate's DNS names grow with the

@@ -46,16 +46,21 @@ use super::common::{
 )]
 #[serde(rename_all = "camelCase")]
 pub struct Neo4jEnterpriseClusterSpec {
-    /// The Neo4j Enterprise image.
+    /// The Neo4j Enterprise image. Required: the webhook refuses an object without one
+    /// (`image-required`), so the schema leaves it optional and the user sees that rule.
+    #[serde(default, skip_serializing_if = "ImageSpec::is_unset")]
     pub image: ImageSpec,
     /// Number of servers and their role constraints.
     pub topology: TopologyConfiguration,
-    /// Data volume of each server.
+    /// Data volume of each server. Required: the webhook refuses an object without one
+    /// (`storage-required`).
+    #[serde(default, skip_serializing_if = "StorageSpec::is_unset")]
     pub storage: StorageSpec,
     /// Acceptance of the Neo4j Enterprise license: `yes` (commercial) or `eval` (30-day
-    /// evaluation). The operator refuses to deploy until it is set.
+    /// evaluation). The operator refuses to deploy until it is set. The values are checked by
+    /// the webhook (`license-required`, `license-value`), not by a schema enum, so a refusal
+    /// names the rule and what to write.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("enum" = ["yes", "eval"]))]
     pub accept_license_agreement: Option<String>,
     /// Resources of the Neo4j containers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -128,8 +133,10 @@ pub struct Neo4jEnterpriseClusterSpec {
 #[serde(rename_all = "camelCase")]
 #[schemars(extend("x-kubernetes-validations" = [{"rule": "!has(self.minSystemPrimaries) || self.minSystemPrimaries <= self.servers", "message": "minSystemPrimaries must not exceed servers"}, {"rule": "!has(self.serverRoles) || self.serverRoles.all(r, r.serverIndex < self.servers)", "message": "serverRoles[].serverIndex must be below servers"}, {"rule": "!has(self.serverRoles) || size(self.serverRoles) < self.servers || self.serverRoles.exists(r, r.modeConstraint != 'SECONDARY')", "message": "at least one server must be able to host primaries"}]))]
 pub struct TopologyConfiguration {
-    /// Number of Neo4j servers (2..=100).
-    #[schemars(range(min = 2, max = 100))]
+    /// Number of Neo4j servers (2..=100). The floor of 2 is the webhook's
+    /// (`cluster-min-servers`, whose message says to use a standalone for one server); the
+    /// schema keeps the ceiling.
+    #[schemars(range(max = 100))]
     pub servers: i32,
     /// `dbms.cluster.minimum_initial_system_primaries_count` (default `min(3, servers)`).
     #[serde(default, skip_serializing_if = "Option::is_none")]

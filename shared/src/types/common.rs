@@ -24,13 +24,17 @@ use serde::{Deserialize, Serialize};
 // Image, storage, scheduling helpers
 // ---------------------------------------------------------------------------------------------
 
-/// The Neo4j (or MCP server) container image.
+/// The Neo4j container image.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ImageSpec {
-    /// Image repository, e.g. `neo4j`.
+    /// Image repository, e.g. `neo4j`. Required: the webhook refuses an empty one
+    /// (`image-repo-required`), so the schema leaves it optional and the user sees that rule.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub repo: String,
-    /// Image tag, e.g. `5.26-enterprise` or `2025.01.0-enterprise`.
+    /// Image tag, e.g. `5.26-enterprise` or `2025.01.0-enterprise`. Required: the webhook
+    /// refuses an empty one (`image-tag-required`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub tag: String,
     /// Image pull policy (default `IfNotPresent`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -40,6 +44,31 @@ pub struct ImageSpec {
     pub pull_secrets: Option<Vec<String>>,
 }
 
+/// The MCP server's image. Unlike the Neo4j image (whose missing parts the webhook reports by
+/// rule id), the schema requires both parts: no webhook rule checks them while the MCP server is
+/// not run.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MCPImageSpec {
+    /// Image repository, e.g. `mcp/neo4j`.
+    pub repo: String,
+    /// Image tag.
+    pub tag: String,
+    /// Image pull policy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pull_policy: Option<String>,
+    /// Names of image pull Secrets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pull_secrets: Option<Vec<String>>,
+}
+
+impl ImageSpec {
+    /// Nothing given: the `spec.image` a manifest without one decodes to.
+    pub fn is_unset(&self) -> bool {
+        *self == ImageSpec::default()
+    }
+}
+
 /// Storage of the data volume of each Neo4j server.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -47,12 +76,22 @@ pub struct StorageSpec {
     /// StorageClass of the data PVCs; omitted or empty means the cluster's default class.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub class_name: Option<String>,
-    /// Size of each data PVC, e.g. `10Gi`.
+    /// Size of each data PVC, e.g. `10Gi`. Required: the webhook refuses an empty one
+    /// (`storage-size-required`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub size: String,
-    /// What happens to the PVCs when the resource is deleted: `Delete` (default) or `Retain`.
+    /// What happens to the PVCs when the resource is deleted: `Retain` (default; the volumes
+    /// and their data stay) or `Delete`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("enum" = ["Delete", "Retain"]))]
     pub retention_policy: Option<String>,
+}
+
+impl StorageSpec {
+    /// Nothing given: the `spec.storage` a manifest without one decodes to.
+    pub fn is_unset(&self) -> bool {
+        *self == StorageSpec::default()
+    }
 }
 
 /// A Secret holding a PEM CA certificate that Neo4j-the-server trusts for outgoing TLS.
@@ -806,7 +845,7 @@ pub struct MCPServerSpec {
     pub enabled: Option<bool>,
     /// Image (default `mcp/neo4j:latest`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image: Option<ImageSpec>,
+    pub image: Option<MCPImageSpec>,
     /// `http` (default) or `stdio`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transport: Option<String>,

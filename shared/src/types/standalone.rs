@@ -42,14 +42,19 @@ use super::common::{
 )]
 #[serde(rename_all = "camelCase")]
 pub struct Neo4jEnterpriseStandaloneSpec {
-    /// The Neo4j Enterprise image.
+    /// The Neo4j Enterprise image. Required: the webhook refuses an object without one
+    /// (`image-required`), so the schema leaves it optional and the user sees that rule.
+    #[serde(default, skip_serializing_if = "ImageSpec::is_unset")]
     pub image: ImageSpec,
-    /// Data volume of the server.
+    /// Data volume of the server. Required: the webhook refuses an object without one
+    /// (`storage-required`).
+    #[serde(default, skip_serializing_if = "StorageSpec::is_unset")]
     pub storage: StorageSpec,
     /// Acceptance of the Neo4j Enterprise license: `yes` (commercial) or `eval` (30-day
-    /// evaluation). The operator refuses to deploy until it is set.
+    /// evaluation). The operator refuses to deploy until it is set. The values are checked by
+    /// the webhook (`license-required`, `license-value`), not by a schema enum, so a refusal
+    /// names the rule and what to write.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("enum" = ["yes", "eval"]))]
     pub accept_license_agreement: Option<String>,
     /// Resources of the Neo4j container.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -237,6 +237,7 @@ pub fn create(obj: &Neo4jBackup) -> Verdict {
     }
     if let Some(o) = &s.options {
         options(&mut v, o);
+        super::quantities::resources("spec.options.resources", o.resources.as_ref(), &mut v);
     }
     if let Some(parent) = set(&s.chain_from_backup) {
         if Some(parent) == obj.metadata.name.as_deref() {
@@ -756,7 +757,8 @@ mod tests {
             hit("backup-storage-provider", json!({"storage": {"pvc": null}})),
             hit("backup-storage-provider", json!({"storage": {"pvc": {"name": " "}}})),
             hit("backup-storage-provider", json!({"storage": {"type": "s3", "pvc": null, "cloud": {"provider": "aws"}}})),
-            hit("backup-storage-provider", json!({"storage": {"type": "s3", "bucket": "b", "pvc": null}})),
+            // A bucket without a provider gets the one its type names (defaults), so it passes.
+            miss("backup-storage-provider", json!({"storage": {"type": "s3", "bucket": "b", "pvc": null}})),
             hit("backup-storage-provider", json!({"storage": {"type": "gcs", "bucket": "b", "pvc": null, "cloud": {"provider": "aws"}}})),
             hit("backup-storage-provider", json!({"storage": {"type": "azure", "pvc": null, "cloud": {"provider": "azure"}}})),
             miss("backup-storage-provider", json!({"storage": {"type": "azure", "bucket": "c", "pvc": null, "cloud": {"provider": "azure"}}})),
@@ -807,6 +809,12 @@ mod tests {
             hit("backup-retention-criterion", json!({"retention": {"maxAge": "", "maxCount": 0}}))
                 .warnings(&["backup-retention-on-delete", "backup-retention-diff"]),
             miss("backup-retention-criterion", json!({"retention": {"maxCount": 1}})).warnings(&["backup-retention-on-delete", "backup-retention-diff"]),
+            hit("resources-quantity-format", json!({"options": {"resources": {"limits": {"memory": "lots"}}}})),
+            miss("resources-quantity-format", json!({"options": {"resources": {"limits": {"memory": "2Gi"}}}})),
+            hit("resources-quantity-positive", json!({"options": {"resources": {"limits": {"memory": "-4Gi"}}}})),
+            miss("resources-quantity-positive", json!({"options": {"resources": {"limits": {"memory": "4Gi"}}}})),
+            hit("resources-request-le-limit", json!({"options": {"resources": {"requests": {"cpu": "2"}, "limits": {"cpu": "1"}}}})),
+            miss("resources-request-le-limit", json!({"options": {"resources": {"requests": {"cpu": "1"}, "limits": {"cpu": "1"}}}})),
             hit("backup-retention-on-delete", json!({"retention": {"maxCount": 3}, "options": {"backupType": "FULL"}})).warning(),
             miss("backup-retention-on-delete", json!({"options": {"backupType": "DIFF"}})),
             hit("backup-retention-diff", json!({"retention": {"maxCount": 3}, "options": {"backupType": "DIFF"}}))

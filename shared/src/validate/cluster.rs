@@ -78,12 +78,14 @@ pub fn update(old: &Neo4jEnterpriseCluster, new: &Neo4jEnterpriseCluster) -> Ver
             format!("spec.topology.servers is {after} (was {before}); a cluster cannot scale below {MIN_SERVERS} servers"),
         );
     }
+    // Below the system primaries the cluster formed with, but not below two servers: admitted
+    // (the reference allows it), with the risk spelled out. Fewer than two is refused above.
     let floor = effective_system_primaries(&o.topology);
-    if after < floor {
-        v.error(
+    if after < floor && after >= MIN_SERVERS {
+        v.warn(
             "cluster-scale-below-system-primaries",
             field,
-            format!("spec.topology.servers is {after}, below the {floor} system primaries the cluster was formed with; keep at least {floor} servers"),
+            format!("spec.topology.servers is {after} (was {before}), below the {floor} system primaries the cluster was formed with: the system database keeps fewer members than it was formed with, so losing one more server can leave it without a majority (no database can then be created, started or changed); scale back to {floor} or more servers when you can"),
         );
     }
     if let Some(why) = upgrade_refusal(&o.image.tag, &n.image.tag) {

@@ -24,7 +24,7 @@ pub use self::config::{config, env, env_conf_key};
 use self::fields::{DNS_LABEL_MAX, external_secrets_enabled};
 pub use self::identity::{image, license, name};
 pub use self::integrations::{fleet, mcp};
-pub use self::pods::{resources, upgrade_strategy};
+pub use self::pods::upgrade_strategy;
 pub use self::services::{monitoring, service};
 pub use self::storage::{storage, storage_update};
 pub use self::tls::tls;
@@ -151,7 +151,12 @@ impl<'a> Common<'a> {
         extra_volumes(self.extra_volumes, v);
         extra_volume_mounts(self.extra_volume_mounts, v);
         env(self.kind, self.env, version, &self.image.tag, v);
-        resources(self.resources, v);
+        crate::validate::quantities::resources("spec.resources", self.resources, v);
+        crate::validate::quantities::resources(
+            "spec.mcp.resources",
+            self.mcp.and_then(|m| m.resources.as_ref()),
+            v,
+        );
         service(self.service, v);
         monitoring(self.monitoring, v);
         upgrade_strategy(self.upgrade_strategy, v);

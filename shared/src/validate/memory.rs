@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use crate::memory::{
     DEFAULT_LIMIT, GI, HEAP_INITIAL_KEY, HEAP_MAX_KEY, MAX_HEAP, MI, MIN_CONTAINER, MIN_HEAP,
-    MIN_PAGE_CACHE, PAGECACHE_KEY, TX_MAX_KEY, TX_TOTAL_KEY, explicit_keys, parse_tx_base, plan,
-    render_size,
+    MIN_PAGE_CACHE, PAGECACHE_KEY, TX_MAX_KEY, TX_TOTAL_KEY, explicit_keys, os_reserve,
+    parse_tx_base, plan, render_size,
 };
 use crate::units::{human_bytes, lenient_memory_bytes, neo4j_bytes};
 use crate::verdict::Verdict;
@@ -98,12 +98,23 @@ pub fn check_cluster(
         {
             v.error("memory-heap-initial-le-max", field_of(HEAP_INITIAL_KEY), format!("initial heap ({}) is larger than the maximum heap ({}); the JVM refuses to start", human_bytes(init), human_bytes(h)));
         }
-        if heap.is_some() || pc.is_some() || parsed.contains_key(TX_TOTAL_KEY) {
-            let overhead = (l / 4).max(512 * MI);
-            let used = heap.unwrap_or(0).saturating_add(pc.unwrap_or(0));
-            if used.saturating_add(overhead) > l {
-                v.error("memory-exceeds-limit", if heap.is_some() { field_of(HEAP_MAX_KEY) } else { field_of(PAGECACHE_KEY) },
-                    format!("heap + page cache ({}) plus {} system overhead exceed the {} container limit; lower them or raise {limit_field}", human_bytes(used), human_bytes(overhead), human_bytes(l)));
+        // With an explicit heap, the page cache that runs is the explicit one or half the heap
+        // (`memory::plan`); without one, sizing is automatic and always fits.
+        if let Some(h) = heap {
+            let page_cache = pc.unwrap_or_else(|| (h / 2).max(MIN_PAGE_CACHE) / MI * MI);
+            let used = h.saturating_add(page_cache);
+            let reserve = os_reserve(l);
+            let shown_pc = if pc.is_some() {
+                human_bytes(page_cache)
+            } else {
+                format!("{} (half the heap)", human_bytes(page_cache))
+            };
+            if used.saturating_add(reserve) > l {
+                v.error("memory-exceeds-limit", field_of(HEAP_MAX_KEY),
+                    format!("heap {} + page cache {shown_pc} + the {} the JVM and the OS need outside them exceed the {} container limit, so the server cannot fit; lower them or raise {limit_field}", human_bytes(h), human_bytes(reserve), human_bytes(l)));
+            } else if is_thin(l, l - used) {
+                v.warn("memory-headroom-thin", field_of(HEAP_MAX_KEY),
+                    format!("heap {} + page cache {shown_pc} leave {} of the {} container limit for the JVM's own memory, off-heap buffers and the OS; that fits, but less than {} is thin — lower them a little or raise {limit_field}", human_bytes(h), human_bytes(l - used), human_bytes(l), human_bytes(thin_below(l))));
             }
         }
         if let Some(h) = heap.filter(|h| *h > 0 && *h < MIN_HEAP) {
@@ -174,6 +185,20 @@ pub fn check_cluster(
     }
 }
 
+/// Headroom below this share of the limit is thin (it matters from 20Gi up).
+const THIN_PERCENT: u64 = 5;
+
+/// The least headroom that is not thin: twice the OS reserve (512Mi up to a 2Gi limit, 1Gi
+/// above), or 5 % of the limit when that is more.
+pub fn thin_below(limit: u64) -> u64 {
+    (2 * os_reserve(limit)).max(limit / 100 * THIN_PERCENT)
+}
+
+/// Whether `headroom` bytes left in a container of `limit` bytes are thin ([`thin_below`]).
+pub fn is_thin(limit: u64, headroom: u64) -> bool {
+    headroom < thin_below(limit)
+}
+
 fn heap_missing_with_orphans(keys: &BTreeMap<&'static str, &str>) -> bool {
     !keys.contains_key(HEAP_MAX_KEY)
         && (keys.contains_key(PAGECACHE_KEY) || keys.contains_key(HEAP_INITIAL_KEY))
@@ -191,6 +216,37 @@ mod tests {
         let mut v = Verdict::default();
         check_cluster(limit, servers, Some(&map), None, &mut v);
         v
+    }
+
+    proptest::proptest! {
+        /// Our own automatic split, written back as explicit settings, is admitted: whatever
+        /// the limit (1Gi to 1Ti), heap + page cache + reserve fit.
+        #[test]
+        fn every_default_split_written_back_is_admitted(limit in GI..=(1024 * GI)) {
+            let split = crate::memory::split(limit).unwrap_or_else(|e| panic!("{e}"));
+            let heap = render_size(split.heap).to_ascii_lowercase();
+            let pc = render_size(split.page_cache).to_ascii_lowercase();
+            let v = check(Some(limit), 3, &[(HEAP_MAX_KEY, &heap), (PAGECACHE_KEY, &pc)]);
+            proptest::prop_assert!(v.errors.is_empty(), "limit {limit}: {heap} + {pc}: {:?}", v.errors);
+        }
+
+        /// The plain 60/30 split of a limit is admitted wherever its 10 % remainder holds the
+        /// OS reserve (from 5Gi up), with no thin-headroom warning from 20Gi up.
+        #[test]
+        fn the_60_30_split_is_admitted(mib in (5u64 * 1024)..=(1024 * 1024)) {
+            let limit = mib * MI;
+            let heap = format!("{}m", mib * 6 / 10);
+            let pc = format!("{}m", mib * 3 / 10);
+            let v = check(Some(limit), 3, &[(HEAP_MAX_KEY, &heap), (PAGECACHE_KEY, &pc)]);
+            proptest::prop_assert!(v.errors.is_empty(), "{limit}: {:?}", v.errors);
+            if limit >= 20 * GI {
+                proptest::prop_assert!(
+                    !v.warning_rules().contains(&"memory-headroom-thin"),
+                    "{limit}: {:?}",
+                    v.warnings
+                );
+            }
+        }
     }
 
     #[test]
@@ -225,8 +281,34 @@ mod tests {
             (
                 Some(8 * GI),
                 3,
-                &[(HEAP_MAX_KEY, "5g"), (PAGECACHE_KEY, "2g")],
+                &[(HEAP_MAX_KEY, "6g"), (PAGECACHE_KEY, "2g")],
                 &["memory-exceeds-limit"],
+            ),
+            // 5g + 2g + the 512Mi reserve fit in 8Gi: admitted, 1Gi left.
+            (
+                Some(8 * GI),
+                3,
+                &[(HEAP_MAX_KEY, "5g"), (PAGECACHE_KEY, "2g")],
+                &[],
+            ),
+            // Half the heap is the page cache when none is given: 6g + 3g do not fit in 8Gi.
+            (
+                Some(8 * GI),
+                3,
+                &[(HEAP_MAX_KEY, "6g")],
+                &["memory-exceeds-limit"],
+            ),
+            (
+                Some(8 * GI),
+                3,
+                &[(HEAP_MAX_KEY, "5g"), (PAGECACHE_KEY, "2560m")],
+                &["memory-headroom-thin"],
+            ),
+            (
+                Some(5 * GI),
+                3,
+                &[(HEAP_MAX_KEY, "3g"), (PAGECACHE_KEY, "1536m")],
+                &["memory-headroom-thin"],
             ),
             (
                 Some(8 * GI),
@@ -303,7 +385,19 @@ mod tests {
                 "memory-exceeds-limit",
                 Some(8 * GI),
                 3,
-                &[(HEAP_MAX_KEY, "4g"), (PAGECACHE_KEY, "2g")],
+                &[(HEAP_MAX_KEY, "5g"), (PAGECACHE_KEY, "2560m")],
+            ),
+            (
+                "memory-headroom-thin",
+                Some(8 * GI),
+                3,
+                &[(HEAP_MAX_KEY, "5g"), (PAGECACHE_KEY, "2g")],
+            ),
+            (
+                "memory-headroom-thin",
+                Some(20 * GI),
+                3,
+                &[(HEAP_MAX_KEY, "12g"), (PAGECACHE_KEY, "6g")],
             ),
             (
                 "memory-heap-format",

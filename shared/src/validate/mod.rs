@@ -10,6 +10,7 @@ pub mod database;
 pub mod instance;
 pub mod memory;
 pub mod plugin;
+pub mod quantities;
 pub mod restore;
 pub mod standalone;
 #[cfg(test)]

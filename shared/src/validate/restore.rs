@@ -141,6 +141,7 @@ pub fn create(obj: &Neo4jRestore) -> Verdict {
     }
     if let Some(o) = &s.options {
         options(&mut v, o);
+        super::quantities::resources("spec.options.resources", o.resources.as_ref(), &mut v);
     }
     v
 }
@@ -598,6 +599,30 @@ mod tests {
             miss("restore-timeout", json!({"timeout": "1h30m"})),
             miss("restore-timeout", json!({"timeout": ""})),
             // Options.
+            hit(
+                "resources-quantity-format",
+                json!({"options": {"resources": {"requests": {"cpu": "a lot"}}}}),
+            ),
+            miss(
+                "resources-quantity-format",
+                json!({"options": {"resources": {"requests": {"cpu": "500m"}}}}),
+            ),
+            hit(
+                "resources-quantity-positive",
+                json!({"options": {"resources": {"requests": {"cpu": "0"}}}}),
+            ),
+            miss(
+                "resources-quantity-positive",
+                json!({"options": {"resources": {"requests": {"cpu": "100m"}}}}),
+            ),
+            hit(
+                "resources-request-le-limit",
+                json!({"options": {"resources": {"requests": {"memory": "2Gi"}, "limits": {"memory": "1Gi"}}}}),
+            ),
+            miss(
+                "resources-request-le-limit",
+                json!({"options": {"resources": {"requests": {"memory": "1Gi"}, "limits": {"memory": "2Gi"}}}}),
+            ),
             hit(
                 "restore-temp-path",
                 json!({"options": {"tempPath": "relative/dir"}}),

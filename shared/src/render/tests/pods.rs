@@ -22,7 +22,7 @@ fn statefulset_has_this_shape() {
     );
     assert_eq!(
         sts["persistentVolumeClaimRetentionPolicy"],
-        json!({"whenDeleted": "Delete", "whenScaled": "Delete"})
+        json!({"whenDeleted": "Retain", "whenScaled": "Delete"})
     );
     let claim = &sts["volumeClaimTemplates"][0];
     assert_eq!(claim["metadata"]["name"], "data");

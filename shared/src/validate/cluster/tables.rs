@@ -107,11 +107,13 @@ fn cases() -> Vec<Case> {
         hit("field-not-implemented", topology(json!({"placement": {"nodeSelector": {"disk": "ssd"}, "requiredDuringScheduling": true}}))).warning().warnings(&["field-not-implemented", "field-not-implemented"]),
         miss("field-not-implemented", topology(json!({"placement": {"nodeSelector": {}, "requiredDuringScheduling": false, "antiAffinity": {"enabled": true}}}))),
         // Update rules.
-        hit("cluster-scale-down-floor", servers(1)).errors(&["cluster-scale-down-floor", "cluster-scale-below-system-primaries", "cluster-min-servers"]).updated_from(servers(3)),
-        miss("cluster-scale-down-floor", servers(1)).errors(&["cluster-scale-below-system-primaries", "cluster-min-servers"]).updated_from(servers(1)),
+        hit("cluster-scale-down-floor", servers(1)).errors(&["cluster-scale-down-floor", "cluster-min-servers"]).updated_from(servers(3)),
+        miss("cluster-scale-down-floor", servers(1)).errors(&["cluster-min-servers"]).updated_from(servers(1)),
         miss("cluster-scale-down-floor", servers(3)).updated_from(servers(5)),
-        hit("cluster-scale-below-system-primaries", servers(2)).warnings(&["cluster-even-servers", "cluster-two-servers"]).updated_from(servers(3)),
-        hit("cluster-scale-below-system-primaries", servers(4)).warnings(&["cluster-even-servers", "cluster-min-system-primaries-immutable"]).updated_from(topology(json!({"servers": 5, "minSystemPrimaries": 5}))),
+        hit("cluster-scale-below-system-primaries", servers(2)).errors(&[]).warnings(&["cluster-scale-below-system-primaries", "cluster-even-servers", "cluster-two-servers"]).updated_from(servers(3)),
+        hit("cluster-scale-below-system-primaries", servers(4)).errors(&[]).warnings(&["cluster-scale-below-system-primaries", "cluster-even-servers", "cluster-min-system-primaries-immutable"]).updated_from(topology(json!({"servers": 5, "minSystemPrimaries": 5}))),
+        // Below two servers other rules refuse the update; this one says nothing more.
+        miss("cluster-scale-below-system-primaries", servers(1)).errors(&["cluster-scale-down-floor", "cluster-min-servers"]).updated_from(servers(3)),
         miss("cluster-scale-below-system-primaries", servers(2)).warnings(&["cluster-even-servers", "cluster-two-servers", "cluster-min-system-primaries-immutable"]).updated_from(topology(json!({"servers": 4, "minSystemPrimaries": 2}))),
         miss("cluster-scale-below-system-primaries", servers(3)).updated_from(servers(7)),
         hit("cluster-version-upgrade", tag("5.26.1")).updated_from(tag("5.26.3")),

@@ -3,8 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
-
 use crate::types::ExternalSecretsConfig;
 use crate::validate::{has_control_chars, key_path, shown};
 use crate::verdict::Verdict;
@@ -53,13 +51,6 @@ pub(super) fn single_lines(base: &str, fields: &[(&str, Option<&str>)], v: &mut 
     for (field, value) in fields {
         single_line(&format!("{base}.{field}"), *value, v);
     }
-}
-
-pub(super) fn entry<'q>(
-    map: Option<&'q BTreeMap<String, Quantity>>,
-    resource: &str,
-) -> Option<&'q str> {
-    map.and_then(|m| m.get(resource)).map(|q| q.0.as_str())
 }
 
 pub(super) const MCP_LOG_LEVELS: [&str; 8] = [

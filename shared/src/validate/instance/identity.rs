@@ -98,6 +98,16 @@ const PULL_POLICIES: [&str; 3] = ["Always", "Never", "IfNotPresent"];
 /// standalone under their own ids (`standalone-image-community`, `standalone-image-pull-policy`).
 pub fn image(kind: InstanceKind, image: &ImageSpec, v: &mut Verdict) {
     let tag = image.tag.as_str();
+    // `image-required`: the schema does not require spec.image, so that this rule and its hint
+    // reach the user; nothing else about an image that is not there is worth saying.
+    if is_blank(&image.repo) && tag.is_empty() {
+        v.error(
+            "image-required",
+            "spec.image",
+            "spec.image is not set (no repo, no tag); give the Neo4j Enterprise image, e.g. image: {repo: neo4j, tag: 5.26.0-enterprise}",
+        );
+        return;
+    }
     if is_blank(&image.repo) {
         v.error(
             "image-repo-required",

@@ -1,5 +1,6 @@
-//! The data volume: a size that is a positive quantity, a known retention policy, and on update
-//! a size that never shrinks and a storage class that never changes.
+//! The data volume: present, a size that is a positive quantity, a known retention policy (a
+//! warning when it deletes the data with the object), and on update a size that never shrinks
+//! and a storage class that never changes.
 
 use std::sync::LazyLock;
 
@@ -14,11 +15,28 @@ use crate::verdict::Verdict;
 
 static STORAGE_SIZE: LazyLock<Regex> = LazyLock::new(|| regex(r"^\d+([KMGT]i?)?$"));
 
-/// `storage-size-required`, `storage-size-format`, `storage-size-quantity` and
-/// `storage-retention-enum`.
+/// `storage-required`, `storage-size-required`, `storage-size-format`, `storage-size-quantity`,
+/// `storage-retention-enum`, and the `storage-retention-delete` warning.
 pub fn storage(kind: InstanceKind, storage: &StorageSpec, v: &mut Verdict) {
     let size = storage.size.as_str();
     let field = "spec.storage.size";
+    // `storage-required`: the schema does not require spec.storage, so that this rule and its
+    // hint reach the user.
+    if storage.is_unset() {
+        v.error(
+            "storage-required",
+            "spec.storage",
+            "spec.storage is not set; give the data volume, e.g. storage: {size: 10Gi} (and className for a StorageClass other than the default)",
+        );
+        return;
+    }
+    if let Some("Delete") = storage.retention_policy.as_deref() {
+        v.warn(
+            "storage-retention-delete",
+            "spec.storage.retentionPolicy",
+            "spec.storage.retentionPolicy is Delete: deleting this object deletes its volumes and every database on them; remove the field (Retain, the default) to keep the data after a deletion",
+        );
+    }
     if is_blank(size) {
         v.error(
             "storage-size-required",

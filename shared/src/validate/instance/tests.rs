@@ -52,6 +52,9 @@ fn cases() -> Vec<Case> {
         hit("license-value", json!({"acceptLicenseAgreement": "YES"})),
         miss("license-value", json!({"acceptLicenseAgreement": "yes"})),
         // Image.
+        hit("image-required", json!({"image": null})),
+        hit("image-required", json!({"image": {"repo": "", "tag": "", "pullPolicy": "Always"}})),
+        miss("image-required", json!({"image": {"repo": "", "tag": "5.26.0-enterprise"}})).errors(&["image-repo-required"]),
         hit("image-repo-required", json!({"image": {"repo": ""}})),
         miss("image-repo-required", json!({"image": {"repo": "registry.example.com/neo4j"}})),
         hit("image-tag-required", json!({"image": {"tag": ""}})).on(Cluster),
@@ -73,7 +76,12 @@ fn cases() -> Vec<Case> {
         hit("image-tag-label-safe", json!({"image": {"tag": format!("5.26.0-{}", long(57))}})),
         miss("image-tag-label-safe", json!({"image": {"tag": format!("5.26.0-{}", long(56))}})),
         // Storage.
-        hit("storage-size-required", json!({"storage": {"size": ""}})),
+        hit("storage-required", json!({"storage": null})),
+        hit("storage-required", json!({"storage": {"size": ""}})),
+        miss("storage-required", json!({"storage": {"size": "", "className": "standard"}})).errors(&["storage-size-required"]),
+        hit("storage-size-required", json!({"storage": {"size": "", "retentionPolicy": "Retain"}})),
+        hit("storage-retention-delete", json!({"storage": {"retentionPolicy": "Delete"}})).warning(),
+        miss("storage-retention-delete", json!({"storage": {"retentionPolicy": "Retain"}})),
         miss("storage-size-required", json!({"storage": {"size": "1Ti"}})),
         hit("storage-size-format", json!({"storage": {"size": "1.5Gi"}})).on(Cluster),
         hit("storage-size-format", json!({"storage": {"size": "100k"}})).on(Cluster),
@@ -205,6 +213,13 @@ fn cases() -> Vec<Case> {
         miss("resources-request-le-limit", json!({"resources": {"requests": {"memory": "2Gi", "cpu": "1"}, "limits": {"memory": "2Gi", "cpu": "1000m"}}})),
         hit("resources-quantity-format", json!({"resources": {"limits": {"memory": "lots"}}})),
         miss("resources-quantity-format", json!({"resources": {"limits": {"memory": "2Gi", "nvidia.com/gpu": "1"}}})),
+        hit("resources-quantity-positive", json!({"resources": {"limits": {"memory": "-4Gi"}}})),
+        hit("resources-quantity-positive", json!({"resources": {"requests": {"cpu": "0"}, "limits": {"memory": "4Gi"}}})),
+        hit("resources-quantity-positive", json!({"resources": {"limits": {"ephemeral-storage": "-1"}}})),
+        hit("resources-quantity-positive", json!({"mcp": {"resources": {"requests": {"memory": "0"}}}})),
+        // Zero is refused for memory and CPU only; other resources may be zero.
+        miss("resources-quantity-positive", json!({"resources": {"requests": {"cpu": "1m", "nvidia.com/gpu": "0"}, "limits": {"memory": "4Gi"}}})),
+        hit("resources-request-le-limit", json!({"mcp": {"resources": {"requests": {"cpu": "2"}, "limits": {"cpu": "1"}}}})),
         // MCP.
         hit("mcp-transport-enum", mcp(json!({"enabled": true, "transport": "grpc"}))).warnings(FNI),
         miss("mcp-transport-enum", mcp(json!({"enabled": false, "transport": "grpc"}))),
