@@ -6,7 +6,16 @@ SHELL := /bin/bash
 CARGO ?= cargo
 ROOT := $(shell pwd)
 
-.PHONY: all run test deps prebuild fmt-check clippy structure unit crds rules-doc bench fuzz controlplane tools cluster-up cluster-down e2e install-e2e dashboard-preview clean
+.PHONY: all run test deps prebuild fmt-check clippy structure unit crds rules-doc bench fuzz controlplane tools cluster-up cluster-down e2e chaos install-e2e dashboard-preview clean
+.PHONY: neo4j-check settings-catalogue settings-catalogue-check settings-migrations
+
+# Neo4j's own checks of what we render (tests/neo4j, Maven). The local repository is Maven's
+# usual one so downloads (about 170 MB cold) survive `make clean` and fresh clones.
+MVN ?= mvn
+MAVEN_REPO ?= $(HOME)/.m2/repository
+NEO4J_CONFS := $(ROOT)/target/neo4j-confs
+NEO4J_REPORTS := $(ROOT)/target/neo4j-check
+SETTINGS_CATALOGUE := $(ROOT)/shared/data/neo4j-settings
 
 all: test
 
@@ -19,10 +28,11 @@ deps:
 run: deps
 	bash tests/scripts/run.sh
 
-## test: formatting, lints, unit/property/integration tests, then the end-to-end tests against
-## a local control plane built from the official Kubernetes Go modules, then the install tests
-## (manifests, Helm chart, real cert-manager and Prometheus).
-test: deps prebuild fmt-check clippy structure unit e2e install-e2e
+## test: formatting, lints, unit/property/integration tests, Neo4j's own checks of the rendered
+## configuration, then the end-to-end tests against a local control plane built from the
+## official Kubernetes Go modules, then the install tests (manifests, Helm chart, real
+## cert-manager and Prometheus).
+test: deps prebuild fmt-check clippy structure unit neo4j-check e2e install-e2e
 
 ## prebuild: start the Go builds (control plane, then tools) in the background, so they use the
 ## cores the Rust build leaves idle; the scripts hold a lock, so a later step waits for them.
@@ -46,6 +56,7 @@ clippy:
 unit:
 	$(CARGO) test --workspace --locked --exclude neo4j-e2e --exclude neo4j-controller
 	$(CARGO) test --locked -p neo4j-controller --lib --bins
+	python3 -B -m unittest discover -s scripts/neo4j-settings
 
 ## crds: regenerate manifests/crds from the Rust types (a test fails when they drift).
 crds:
@@ -74,6 +85,48 @@ cluster-down:
 ## e2e: end-to-end tests with real kubectl against the local control plane.
 e2e:
 	bash tests/scripts/e2e.sh
+
+## chaos: fault tests (API server restart, etcd pause, controller and leader killed, a paused
+## leader, deletion while the webhook is down, churn) against a control plane of their own;
+## figures in target/chaos/figures.md (see RELIABILITY.md).
+chaos:
+	bash tests/scripts/chaos.sh
+
+## neo4j-check: render neo4j.conf for a matrix of clusters and standalones, then with Neo4j 5.26
+## (Maven Central artifacts, Java 17): the 5.26 settings catalogue against every setting Neo4j
+## declares, every file through Neo4j's configuration parser (strict validation), and a real
+## Community server started from each file answering Bolt. Reports: target/neo4j-check/.
+neo4j-check:
+	rm -rf $(NEO4J_CONFS) $(NEO4J_REPORTS)
+	# The same build as tests/scripts/e2e.sh, so the two share their artifacts.
+	$(CARGO) build -q --locked -p neo4j-webhook -p neo4j-controller -p neo4j-e2e --bins
+	$(ROOT)/target/debug/render-confs $(NEO4J_CONFS)
+	$(MVN) -q -B -Dmaven.repo.local=$(MAVEN_REPO) -f tests/neo4j/pom.xml test \
+		-Dneo4j.catalogue=$(SETTINGS_CATALOGUE)/5.26.json \
+		-Dneo4j.catalogue.calver=$(SETTINGS_CATALOGUE)/calver.json -Dneo4j.confs=$(NEO4J_CONFS) \
+		-Dneo4j.migrations=$(SETTINGS_CATALOGUE)/5.26-migrations.json \
+		-Dneo4j.reports=$(NEO4J_REPORTS)
+	@cat $(NEO4J_REPORTS)/*.summary
+
+## settings-migrations: rewrite shared/data/neo4j-settings/5.26-migrations.json from what Neo4j
+## 5.26's own setting migrators do (make neo4j-check fails when the committed file differs).
+settings-migrations:
+	mkdir -p $(NEO4J_REPORTS)
+	$(MVN) -q -B -Dmaven.repo.local=$(MAVEN_REPO) -f tests/neo4j/pom.xml test -Dtest=MigrationsTest \
+		-Dneo4j.migrations=$(SETTINGS_CATALOGUE)/5.26-migrations.json -Dneo4j.migrations.write=true \
+		-Dneo4j.reports=$(NEO4J_REPORTS)
+
+## settings-catalogue: regenerate shared/data/neo4j-settings/ from a local copy of the
+## neo4j/docs-operations git repository: make settings-catalogue NEO4J_DOCS_OPERATIONS=<path>.
+settings-catalogue:
+	@test -n "$${NEO4J_DOCS_OPERATIONS:-}" || { echo "set NEO4J_DOCS_OPERATIONS to a neo4j/docs-operations git repository" >&2; exit 2; }
+	python3 scripts/neo4j-settings/generate.py --docs "$${NEO4J_DOCS_OPERATIONS}" --out $(SETTINGS_CATALOGUE)
+
+## settings-catalogue-check: fail when the committed catalogue differs from what the docs
+## generate. Needs the docs repository (NEO4J_DOCS_OPERATIONS), so it is not part of `make test`.
+settings-catalogue-check:
+	@test -n "$${NEO4J_DOCS_OPERATIONS:-}" || { echo "set NEO4J_DOCS_OPERATIONS to a neo4j/docs-operations git repository" >&2; exit 2; }
+	python3 scripts/neo4j-settings/generate.py --docs "$${NEO4J_DOCS_OPERATIONS}" --out $(SETTINGS_CATALOGUE) --check
 
 ## install-e2e: kubectl apply -k manifests/ and the Helm chart on their own control plane, with
 ## real cert-manager (issuing, injecting, rotating), two webhook replicas and Prometheus.

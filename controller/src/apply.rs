@@ -1,5 +1,12 @@
 //! Server-side apply of desired objects, and the two pure decisions around it: skip an apply
-//! whose hash the cached object already carries, and never change an immutable StatefulSet field.
+//! only when the live child already holds what would be applied, and never change an immutable
+//! StatefulSet field.
+//!
+//! "Already holds" is judged by content: the desired-hash annotation says the child was last
+//! applied from the same rendering, and the digest of the fields the controller owns on the
+//! live child (`owned.rs`) equals the digest of the body about to be sent. An edit of any owned
+//! field, a removed field, a deleted child all fail the second test, so drift is applied back
+//! (one apply, for that child only); fields other managers own never enter it.
 
 use k8s_openapi::api::apps::v1::StatefulSet;
 use kube::api::{Api, ApiResource, DynamicObject, Patch, PatchParams};
@@ -10,6 +17,7 @@ use serde_json::Value;
 use crate::cache::Cached;
 use crate::context::Context;
 use crate::error::{Error, Result, is_conflict};
+use crate::owned::{self, Digest};
 
 /// Fields of a StatefulSet's spec the API server refuses to change after creation.
 pub const IMMUTABLE_STATEFULSET_FIELDS: [&str; 4] = [
@@ -22,16 +30,36 @@ pub const IMMUTABLE_STATEFULSET_FIELDS: [&str; 4] = [
 /// Whether to send an apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {
-    /// The cached object already carries the desired hash: nothing would change.
+    /// The live child holds the desired content: nothing would change.
     Skip,
     Apply,
 }
 
-/// The hash-skip rule: skip only when the cache holds the object with exactly this hash.
-pub fn decide(cached: &Cached, desired_hash: &str) -> Decision {
-    match cached {
-        Cached::Present(Some(h)) | Cached::Uncached(Some(h)) if h == desired_hash => Decision::Skip,
-        _ => Decision::Apply,
+/// The skip rule: skip only when the cached child carries exactly this hash and its owned
+/// fields hold exactly the desired content (`desired`, the digest of the body to send), or
+/// what the API server made of that content last time (`equivalent`). A kind without a cache
+/// falls back to the hash this process applied.
+pub fn decide(
+    cached: &Cached,
+    desired_hash: &str,
+    desired: &Digest,
+    equivalent: impl Fn(&Digest) -> bool,
+) -> Decision {
+    let skip = match cached {
+        Cached::Present(child) => {
+            child.hash.as_deref() == Some(desired_hash)
+                && child
+                    .owned
+                    .as_ref()
+                    .is_some_and(|live| live == desired || equivalent(live))
+        }
+        Cached::Uncached(Some(h)) => h == desired_hash,
+        Cached::Absent | Cached::Uncached(None) => false,
+    };
+    if skip {
+        Decision::Skip
+    } else {
+        Decision::Apply
     }
 }
 
@@ -72,7 +100,7 @@ pub fn api_resource(d: &DesiredObject) -> ApiResource {
     }
 }
 
-/// Applies one desired object unless the cache says it is already there. Returns whether a
+/// Applies one desired object unless the live child already holds it. Returns whether a
 /// write was sent.
 pub async fn apply(
     ctx: &Context,
@@ -80,12 +108,7 @@ pub async fn apply(
     namespace: &str,
     desired: &DesiredObject,
 ) -> Result<bool> {
-    let cached = ctx.caches.lookup(desired.kind, namespace, &desired.name);
-    if decide(&cached, &desired.hash) == Decision::Skip {
-        ctx.metrics.skipped(owner_kind, desired.plural);
-        return Ok(false);
-    }
-    if desired.kind == "Certificate" && ctx.caches.certificates.is_none() {
+    if desired.kind == "Certificate" && !ctx.caches.watches("Certificate") {
         return Err(Error::CertManagerMissing);
     }
     let live = if desired.kind == "StatefulSet" {
@@ -93,19 +116,54 @@ pub async fn apply(
     } else {
         None
     };
-    let object = body(desired, live.as_deref());
+    let object = body(desired, live.as_ref());
+    let wanted = owned::digest(&object);
+    let cached = ctx.caches.lookup(desired.kind, namespace, &desired.name);
+    let equivalent = |live: &Digest| {
+        ctx.caches
+            .is_equivalent(desired.kind, namespace, &desired.name, &wanted, live)
+    };
+    if decide(&cached, &desired.hash, &wanted, equivalent) == Decision::Skip {
+        ctx.metrics.skipped(owner_kind, desired.plural);
+        return Ok(false);
+    }
+    let existed = matches!(&cached, Cached::Present(_));
+    let drift =
+        matches!(&cached, Cached::Present(c) if c.hash.as_deref() == Some(desired.hash.as_str()));
     let api: Api<DynamicObject> =
         Api::namespaced_with(ctx.client.clone(), namespace, &api_resource(desired));
     let params = PatchParams::apply(FIELD_MANAGER).force();
+    ctx.fence.check()?;
     ctx.metrics.wrote(owner_kind, desired.plural, "apply");
     match api
         .patch(&desired.name, &params, &Patch::Apply(&object))
         .await
     {
-        Ok(_) => {
+        Ok(stored) => {
             ctx.caches
                 .remember(desired.kind, namespace, &desired.name, &desired.hash);
-            tracing::debug!(kind = desired.kind, name = %desired.name, "applied");
+            if let Ok(json) = serde_json::to_value(&stored)
+                && let Some(read_back) = owned::owned_digest(&json, &stored.metadata, FIELD_MANAGER)
+            {
+                // A new StatefulSet is sent without the server defaults of its claim
+                // templates (nothing to pin yet); any other difference is worth knowing.
+                if read_back != wanted && existed {
+                    tracing::warn!(kind = desired.kind, name = %desired.name,
+                        "the API server stores the applied object differently from how it was sent");
+                }
+                ctx.caches.remember_equivalent(
+                    desired.kind,
+                    namespace,
+                    &desired.name,
+                    wanted,
+                    read_back,
+                );
+            }
+            if drift {
+                tracing::info!(kind = desired.kind, name = %desired.name, "restored fields changed by someone else");
+            } else {
+                tracing::debug!(kind = desired.kind, name = %desired.name, "applied");
+            }
             Ok(true)
         }
         Err(e) => {
@@ -122,20 +180,42 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn present(hash: Option<&str>, owned: Option<Digest>) -> Cached {
+        Cached::Present(std::sync::Arc::new(crate::cache::Child {
+            hash: hash.map(str::to_string),
+            owned,
+            ..Default::default()
+        }))
+    }
+
     #[test]
-    fn skips_only_on_an_equal_cached_hash() {
+    fn skips_only_when_hash_and_owned_content_both_match() {
+        let want = [7u8; 32];
+        let drifted = [8u8; 32];
         let table = [
-            (Cached::Present(Some("abc".into())), Decision::Skip),
-            (Cached::Present(Some("old".into())), Decision::Apply),
-            (Cached::Present(None), Decision::Apply),
+            (present(Some("abc"), Some(want)), Decision::Skip),
+            (present(Some("abc"), Some(drifted)), Decision::Apply),
+            (present(Some("abc"), None), Decision::Apply),
+            (present(Some("old"), Some(want)), Decision::Apply),
+            (present(None, Some(want)), Decision::Apply),
             (Cached::Absent, Decision::Apply),
             (Cached::Uncached(None), Decision::Apply),
             (Cached::Uncached(Some("abc".into())), Decision::Skip),
             (Cached::Uncached(Some("old".into())), Decision::Apply),
         ];
-        for (cached, want) in table {
-            assert_eq!(decide(&cached, "abc"), want, "{cached:?}");
+        for (cached, expected) in table {
+            assert_eq!(
+                decide(&cached, "abc", &want, |_| false),
+                expected,
+                "{cached:?}"
+            );
         }
+        // What the API server made of the same content last time counts as in place.
+        assert_eq!(
+            decide(&present(Some("abc"), Some(drifted)), "abc", &want, |d| *d
+                == drifted),
+            Decision::Skip
+        );
     }
 
     fn statefulset_desired(spec: Value) -> DesiredObject {

@@ -1,5 +1,9 @@
 //! Per-object exponential backoff for transient errors: 1 s · 2^n, capped at 5 minutes, reset by
 //! the first successful reconcile. Healthy objects are never requeued on a timer.
+//!
+//! An object being deleted retries with the lower cap [`DELETION_CAP`]: its deletion waits on
+//! the controller (the finalizer), so once the API server accepts the finalizer's removal again
+//! (a webhook back, a permission granted) the deletion completes within seconds.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -7,11 +11,18 @@ use std::time::Duration;
 
 pub const BASE: Duration = Duration::from_secs(1);
 pub const CAP: Duration = Duration::from_secs(300);
+/// The cap for an object being deleted.
+pub const DELETION_CAP: Duration = Duration::from_secs(4);
 
 /// The delay before retry number `failures` (1 for the first failure).
 pub fn delay(failures: u32) -> Duration {
+    delay_capped(failures, CAP)
+}
+
+/// [`delay`] with the cap `cap`.
+pub fn delay_capped(failures: u32, cap: Duration) -> Duration {
     let exp = failures.saturating_sub(1).min(16);
-    BASE.saturating_mul(1 << exp).min(CAP)
+    BASE.saturating_mul(1 << exp).min(cap)
 }
 
 /// Consecutive failures per object, keyed by `kind/namespace/name`.
@@ -23,10 +34,15 @@ pub struct Failures {
 impl Failures {
     /// Records one more failure and returns the delay before the next attempt.
     pub fn fail(&self, key: &str) -> Duration {
+        self.fail_capped(key, CAP)
+    }
+
+    /// [`Failures::fail`] with the cap `cap`.
+    pub fn fail_capped(&self, key: &str, cap: Duration) -> Duration {
         let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
         let n = counts.entry(key.to_string()).or_insert(0);
         *n = n.saturating_add(1);
-        delay(*n)
+        delay_capped(*n, cap)
     }
 
     pub fn succeed(&self, key: &str) {
@@ -79,5 +95,14 @@ mod tests {
         assert_eq!(f.count("a"), 0);
         assert_eq!(f.count("b"), 1);
         assert_eq!(f.fail("a"), Duration::from_secs(1));
+    }
+
+    #[test]
+    fn a_deletion_retries_within_seconds() {
+        let f = Failures::default();
+        let delays: Vec<u64> = (0..6)
+            .map(|_| f.fail_capped("d", DELETION_CAP).as_secs())
+            .collect();
+        assert_eq!(delays, [1, 2, 4, 4, 4, 4]);
     }
 }

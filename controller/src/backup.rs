@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use k8s_openapi::api::batch::v1::{CronJob, Job};
+use k8s_openapi::api::batch::v1::CronJob;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::runtime::controller::Action;
 use kube::{Resource, ResourceExt};
@@ -184,13 +184,8 @@ async fn reconcile_backup(b: &Neo4jBackup, ctx: &OpsContext) -> Result<Action> {
         Some(_) => {
             if let Some(cron) = ctx.cronjob(&namespace, &cron_name) {
                 observed.cron_observed = true;
-                let jobs: Vec<Arc<Job>> = ctx
-                    .jobs
-                    .state()
-                    .into_iter()
-                    .filter(|j| j.namespace().as_deref() == Some(namespace.as_str()))
-                    .collect();
-                observed.runs = cronjob_runs(&cron, jobs.iter().map(|j| &**j));
+                let jobs = ctx.jobs_in(&namespace);
+                observed.runs = cronjob_runs(&cron, jobs.iter());
             }
         }
     }

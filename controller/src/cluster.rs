@@ -1,11 +1,12 @@
 //! Neo4jEnterpriseCluster: which renderer and status function the reconcile uses, and how the
 //! cluster names its StatefulSet and PVCs (defaults and rules come with its `Policy`).
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::ResourceExt;
 use neo4j_shared::Verdict;
 use neo4j_shared::names::{ClusterNames, VOLUME_CLAIM_DATA};
-use neo4j_shared::render::{self, DesiredObject, RenderError};
+use neo4j_shared::render::{self, DesiredObject, RenderError, Site};
+use neo4j_shared::secrets::Needs;
 use neo4j_shared::status::{self, Observed};
 use neo4j_shared::types::{Neo4jEnterpriseCluster, Neo4jEnterpriseClusterStatus};
 
@@ -18,8 +19,11 @@ impl Instance for Neo4jEnterpriseCluster {
     const FINALIZER: &'static str = FINALIZER;
     const CLAIM_TEMPLATE: &'static str = VOLUME_CLAIM_DATA;
 
-    fn render(&self) -> Result<Vec<DesiredObject>, RenderError> {
-        render::cluster(self)
+    fn render(&self, site: &Site) -> Result<Vec<DesiredObject>, RenderError> {
+        render::cluster_in(self, site)
+    }
+    fn secret_needs(&self) -> Needs {
+        Needs::of_cluster(self)
     }
     fn statefulset_name(&self) -> String {
         ClusterNames::new(&self.name_any()).statefulset()
@@ -41,5 +45,8 @@ impl Instance for Neo4jEnterpriseCluster {
     }
     fn phase(status: &Self::Status) -> Option<&str> {
         status.phase.as_deref()
+    }
+    fn conditions(status: &Self::Status) -> &[Condition] {
+        status.conditions.as_deref().unwrap_or_default()
     }
 }

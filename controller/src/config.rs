@@ -38,6 +38,15 @@ pub struct Config {
     /// Watch only this namespace (default: all namespaces).
     #[arg(long, env = "NEO4J_CONTROLLER_NAMESPACE")]
     pub namespace: Option<String>,
+    /// DNS domain of the Kubernetes cluster, in every in-cluster name the operator renders
+    /// (discovery, advertised addresses, certificate names, status endpoints).
+    #[arg(
+        long,
+        env = "NEO4J_CONTROLLER_CLUSTER_DOMAIN",
+        default_value = neo4j_shared::names::DEFAULT_CLUSTER_DOMAIN,
+        value_parser = cluster_domain
+    )]
+    pub cluster_domain: String,
     /// Elect a leader through a coordination.k8s.io Lease, so several replicas can run.
     #[arg(long, env = "NEO4J_CONTROLLER_LEADER_ELECT", default_value_t = false)]
     pub leader_elect: bool,
@@ -66,7 +75,26 @@ pub struct Config {
     pub retry_period_seconds: u64,
 }
 
+/// `--cluster-domain`: a DNS subdomain (a trailing dot is dropped).
+pub fn cluster_domain(s: &str) -> Result<String, String> {
+    let d = s.trim().trim_end_matches('.').to_ascii_lowercase();
+    if neo4j_shared::names::valid_cluster_domain(&d) {
+        Ok(d)
+    } else {
+        Err(format!(
+            "{s:?} is not a DNS domain (lower-case labels of letters, digits and '-', separated by dots)"
+        ))
+    }
+}
+
 impl Config {
+    /// What the rendered objects depend on besides the resources.
+    pub fn site(&self) -> neo4j_shared::render::Site {
+        neo4j_shared::render::Site {
+            cluster_domain: self.cluster_domain.clone(),
+        }
+    }
+
     /// The configuration with every default, as if run without flags (for in-process runs).
     pub fn defaults() -> Config {
         Config::parse_from(["neo4j-controller"])
@@ -128,6 +156,19 @@ mod tests {
         assert!(!c.leader_elect);
         assert_eq!(c.leader_election_name, "neo4j-controller");
         assert!(c.namespace.is_none());
+        assert_eq!(c.cluster_domain, "cluster.local");
+    }
+
+    #[test]
+    fn the_cluster_domain_must_be_a_dns_domain() {
+        let c = Config::parse_from(["neo4j-controller", "--cluster-domain", "Corp.Example."]);
+        assert_eq!(c.site().cluster_domain, "corp.example");
+        for bad in ["", "a_b.local", "-x.local", "a..b"] {
+            assert!(
+                Config::try_parse_from(["neo4j-controller", "--cluster-domain", bad]).is_err(),
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]

@@ -72,6 +72,7 @@ pub async fn set<K: Instance>(ctx: &Context, obj: &K, present: bool) -> Result<(
         "kind": K::kind(&()),
         "metadata": metadata,
     });
+    ctx.fence.check()?;
     ctx.metrics.wrote(K::KIND.name(), K::KIND.plural(), "apply");
     let params = PatchParams::apply(FIELD_MANAGER).force();
     match api::<K>(ctx, &namespace)
@@ -109,6 +110,7 @@ pub async fn delete_pvcs<K: Instance>(ctx: &Context, obj: &K) -> Result<usize> {
         {
             continue;
         }
+        ctx.fence.check()?;
         ctx.metrics
             .wrote(K::KIND.name(), "persistentvolumeclaims", "delete");
         match pvcs.delete(&pvc_name, &DeleteParams::default()).await {

@@ -1,8 +1,8 @@
 //! The plain HTTP side port: `/metrics` (Prometheus text), `/healthz` (the process serves) and
-//! `/readyz` (leading with synced caches, or a healthy standby).
+//! `/readyz` (a standby, or a leader with synced caches whose watches all work: see
+//! `health.rs`).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::Router;
 use axum::extract::State;
@@ -10,23 +10,8 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 
+use crate::health::Health;
 use crate::metrics::Metrics;
-
-/// Readiness facts, flipped by `run`.
-#[derive(Debug, Default)]
-pub struct Health {
-    /// This replica is the leader (always, without leader election).
-    pub leading: AtomicBool,
-    /// The leader's caches have their initial lists.
-    pub synced: AtomicBool,
-}
-
-impl Health {
-    pub fn ready(&self) -> bool {
-        // A standby is ready to take over; a leader is ready once it can decide on a full cache.
-        !self.leading.load(Ordering::Relaxed) || self.synced.load(Ordering::Relaxed)
-    }
-}
 
 #[derive(Clone)]
 struct AppState {
@@ -53,9 +38,8 @@ async fn metrics_handler(State(s): State<AppState>) -> impl IntoResponse {
 }
 
 async fn readyz(State(s): State<AppState>) -> impl IntoResponse {
-    if s.health.ready() {
-        (StatusCode::OK, "ok")
-    } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "caches not synced")
+    match s.health.ready() {
+        Ok(()) => (StatusCode::OK, "ok".to_string()),
+        Err(why) => (StatusCode::SERVICE_UNAVAILABLE, why),
     }
 }

@@ -6,11 +6,12 @@
 use std::fmt::Debug;
 
 use k8s_openapi::NamespaceResourceScope;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::Resource;
 use neo4j_shared::Verdict;
 use neo4j_shared::policy::Policy;
-use neo4j_shared::render::{DesiredObject, RenderError};
+use neo4j_shared::render::{DesiredObject, RenderError, Site};
+use neo4j_shared::secrets::Needs;
 use neo4j_shared::status::Observed;
 use serde::Serialize;
 
@@ -37,13 +38,15 @@ pub trait Instance:
         self.create()
     }
 
-    fn render(&self) -> Result<Vec<DesiredObject>, RenderError>;
+    fn render(&self, site: &Site) -> Result<Vec<DesiredObject>, RenderError>;
     /// The objects to apply: [`Self::render`], adjusted for what another kind asks of this
     /// one through its status (a restore holding a standalone stopped). The adjustment is
     /// made here, by the object's own controller, so each child keeps one writer.
-    fn render_in(&self, _ctx: &Context) -> Result<Vec<DesiredObject>, RenderError> {
-        self.render()
+    fn render_in(&self, ctx: &Context) -> Result<Vec<DesiredObject>, RenderError> {
+        self.render(&ctx.site)
     }
+    /// The Secrets the pods need, which the reconcile checks.
+    fn secret_needs(&self) -> Needs;
     fn statefulset_name(&self) -> String;
     fn certificate_name(&self) -> String;
     fn retention_policy(&self) -> Option<&str>;
@@ -51,4 +54,5 @@ pub trait Instance:
     fn compute_status(&self, observed: &Observed, verdict: &Verdict, now: Time) -> Self::Status;
     fn observed_generation(status: &Self::Status) -> Option<i64>;
     fn phase(status: &Self::Status) -> Option<&str>;
+    fn conditions(status: &Self::Status) -> &[Condition];
 }

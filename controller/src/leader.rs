@@ -5,7 +5,12 @@
 //!
 //! Expiry is judged on the local clock from when this process last saw the record change
 //! (as client-go does), never by comparing another machine's timestamps with ours.
+//!
+//! Every successful acquisition or renewal extends the [`Fence`] to the start of that attempt
+//! plus the renew deadline: the holder stops writing before any standby can take over
+//! (`fence.rs`).
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
@@ -13,6 +18,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
 use kube::api::{Api, PostParams};
 
 use crate::error::{Error, Result, is_conflict};
+use crate::fence::Fence;
 
 #[derive(Debug, Clone)]
 pub struct LeaseConfig {
@@ -59,6 +65,7 @@ pub struct Elector {
     api: Api<Lease>,
     config: LeaseConfig,
     seen: Option<(Seen, Instant)>,
+    fence: Option<Arc<Fence>>,
 }
 
 fn now() -> MicroTime {
@@ -71,6 +78,20 @@ impl Elector {
             api: Api::namespaced(client, &config.namespace),
             config,
             seen: None,
+            fence: None,
+        }
+    }
+
+    /// Extends `fence` on every successful acquisition or renewal.
+    pub fn with_fence(mut self, fence: Arc<Fence>) -> Self {
+        self.fence = Some(fence);
+        self
+    }
+
+    /// This process holds the lease as of an attempt started at `started`.
+    fn held_since(&self, started: Instant) {
+        if let Some(f) = &self.fence {
+            f.extend(started + self.config.renew_deadline);
         }
     }
 
@@ -94,6 +115,15 @@ impl Elector {
 
     /// One attempt to acquire or renew; true when this process holds the lease afterwards.
     pub async fn try_acquire_or_renew(&mut self) -> Result<bool> {
+        let started = Instant::now();
+        let held = self.attempt().await;
+        if matches!(held, Ok(true)) {
+            self.held_since(started);
+        }
+        held
+    }
+
+    async fn attempt(&mut self) -> Result<bool> {
         let name = self.config.name.clone();
         let current = self
             .api
@@ -176,8 +206,9 @@ impl Elector {
         let mut last_renewed = Instant::now();
         loop {
             tokio::time::sleep(self.config.retry_period).await;
+            let started = Instant::now();
             match self.try_acquire_or_renew().await {
-                Ok(true) => last_renewed = Instant::now(),
+                Ok(true) => last_renewed = started,
                 Ok(false) => {
                     tracing::error!("lease taken by another candidate");
                     return;

@@ -10,14 +10,18 @@ pub mod cluster;
 pub mod config;
 pub mod context;
 pub mod error;
+pub mod fence;
 pub mod finalizer;
+pub mod health;
 pub mod http;
 pub mod instance;
 pub mod leader;
 pub mod metrics;
 pub mod ops;
+pub mod owned;
 pub mod reconcile;
 pub mod restore;
+pub mod secrets;
 pub mod standalone;
 
 use std::future::Future;
@@ -26,46 +30,63 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use futures_util::StreamExt;
 use futures_util::future;
-use k8s_openapi::api::batch::v1::Job;
+use futures_util::{Stream, StreamExt};
 use kube::Client;
 use kube::api::Api;
+use kube::client::ClientBuilder;
 use kube::runtime::controller::{self, Controller};
-use kube::runtime::reflector::ObjectRef;
 use kube::runtime::reflector::{self, Store};
-use kube::runtime::{Predicate, WatchStreamExt, predicates, watcher};
-use neo4j_shared::names::{APP_INSTANCE, APP_NAME, DEFAULT_CLUSTER_DOMAIN};
+use kube::runtime::{Predicate, WatchStreamExt, predicates};
 use neo4j_shared::types::{
     Kind, Neo4jBackup, Neo4jEnterpriseCluster, Neo4jEnterpriseStandalone, Neo4jRestore,
 };
+use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 pub use config::{Config, LogFormat};
 
-use crate::cache::{Caches, ChildTriggers, Triggers};
+use crate::cache::{Caches, ChildKind, Router};
 use crate::context::Context;
-use crate::http::Health;
+use crate::fence::{Fence, FenceLayer};
+use crate::health::Health;
 use crate::instance::Instance;
 use crate::metrics::Metrics;
-use crate::ops::{OpsContext, OpsWatches};
+use crate::ops::OpsContext;
 use crate::reconcile::{error_policy, reconcile};
 
-/// Builds the API client from `--kubeconfig`, else in-cluster / $KUBECONFIG / ~/.kube/config.
-pub async fn client(config: &Config) -> anyhow::Result<Client> {
-    let kube_config = match &config.kubeconfig {
+/// The client configuration from `--kubeconfig`, else in-cluster / $KUBECONFIG /
+/// ~/.kube/config.
+pub async fn kube_config(config: &Config) -> anyhow::Result<kube::Config> {
+    match &config.kubeconfig {
         Some(path) => {
             let kubeconfig = kube::config::Kubeconfig::read_from(path)
                 .with_context(|| format!("reading {}", path.display()))?;
             kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
                 .await
-                .context("loading the kubeconfig")?
+                .context("loading the kubeconfig")
         }
         None => kube::Config::infer()
             .await
-            .context("no kubeconfig and not in a cluster")?,
-    };
-    Client::try_from(kube_config).context("building the API client")
+            .context("no kubeconfig and not in a cluster"),
+    }
+}
+
+/// Builds the API client from `--kubeconfig`, else in-cluster / $KUBECONFIG / ~/.kube/config.
+pub async fn client(config: &Config) -> anyhow::Result<Client> {
+    Client::try_from(kube_config(config).await?).context("building the API client")
+}
+
+/// A client whose write requests pass only while `fence` is open (`fence.rs`).
+pub fn fenced_client(
+    config: kube::Config,
+    fence: Arc<Fence>,
+    metrics: Arc<Metrics>,
+) -> anyhow::Result<Client> {
+    Ok(ClientBuilder::try_from(config)
+        .context("building the API client")?
+        .with_layer(&FenceLayer::new(fence, metrics))
+        .build())
 }
 
 /// Whether the cert-manager Certificate API is served (checked once, at start).
@@ -103,6 +124,53 @@ async fn shutdown_signal() {
     }
 }
 
+/// Creates at 0 every metric series of the instance kinds (`Metrics::init_kind`).
+fn init_series<K: Instance>(metrics: &Metrics) {
+    let children = cache::instance_child_kinds(true);
+    let mut writes: Vec<(&'static str, &'static str)> =
+        children.iter().map(|k| (k.plural, "apply")).collect();
+    writes.extend([
+        ("persistentvolumeclaims", "delete"),
+        ("events", "create"),
+        (K::KIND.plural(), "apply"),
+        (reconcile::status_resource::<K>(), "apply"),
+    ]);
+    let skippable: Vec<&'static str> = children.iter().map(|k| k.plural).collect();
+    for watch in children.iter().map(|k| k.kind).chain([K::KIND.name()]) {
+        let _ = metrics.watch_error_counter(watch);
+    }
+    metrics.init_kind(
+        K::KIND.name(),
+        &reconcile::result_labels(),
+        &writes,
+        &skippable,
+    );
+}
+
+/// Creates at 0 every metric series of the operation kinds.
+fn init_ops_series(metrics: &Metrics, kind: Kind) {
+    let children = cache::ops_child_kinds();
+    let mut writes: Vec<(&'static str, &'static str)> =
+        children.iter().map(|k| (k.plural, "apply")).collect();
+    writes.extend([
+        ("jobs", "delete"),
+        ("events", "create"),
+        (kind.plural(), "apply"),
+        (ops::status_label(kind), "apply"),
+    ]);
+    if kind == Kind::Backup {
+        writes.extend([("cronjobs", "delete"), ("persistentvolumeclaims", "apply")]);
+    }
+    let skippable: Vec<&'static str> = children.iter().map(|k| k.plural).collect();
+    let _ = metrics.watch_error_counter(kind.name());
+    metrics.init_kind(
+        kind.name(),
+        &reconcile::result_labels(),
+        &writes,
+        &skippable,
+    );
+}
+
 /// Runs until `shutdown` resolves. Everything it starts lives inside this future: dropping it
 /// (a test "killing" the controller) stops every watch, controller and the HTTP server.
 pub async fn run_until(
@@ -111,9 +179,13 @@ pub async fn run_until(
 ) -> anyhow::Result<()> {
     // One crypto provider in the tree (ring); ignore "already installed".
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let client = client(&config).await?;
+    let kube_config = kube_config(&config).await?;
     let metrics = Arc::new(Metrics::new());
-    let health = Arc::new(Health::default());
+    init_series::<Neo4jEnterpriseCluster>(&metrics);
+    init_series::<Neo4jEnterpriseStandalone>(&metrics);
+    init_ops_series(&metrics, Kind::Backup);
+    init_ops_series(&metrics, Kind::Restore);
+    let health = Arc::new(Health::new(metrics.clone()));
     let mut tasks: JoinSet<anyhow::Result<()>> = JoinSet::new();
 
     let listener = tokio::net::TcpListener::bind(config.metrics_listen)
@@ -124,11 +196,19 @@ pub async fn run_until(
 
     let mut shutdown = Box::pin(shutdown);
     let identity = config.identity();
+    let fence = if config.leader_elect {
+        Fence::leased()
+    } else {
+        Fence::always()
+    };
+    // Everything that acts on Neo4j objects uses the fenced client; the Lease does not.
+    let client = fenced_client(kube_config.clone(), fence.clone(), metrics.clone())?;
     let mut elector = None;
     if config.leader_elect {
         let (lease_duration, renew_deadline, retry_period) = config.lease_durations();
+        let plain = Client::try_from(kube_config).context("building the API client")?;
         let mut e = leader::Elector::new(
-            client.clone(),
+            plain,
             leader::LeaseConfig {
                 name: config.leader_election_name.clone(),
                 namespace: config.lease_namespace(),
@@ -137,124 +217,129 @@ pub async fn run_until(
                 renew_deadline,
                 retry_period,
             },
-        );
+        )
+        .with_fence(fence.clone());
         tracing::info!(identity = %identity, "waiting for leadership");
         tokio::select! {
             () = e.acquire() => {},
             () = &mut shutdown => return Ok(()),
         }
         elector = Some(e);
-    } else {
-        health.leading.store(true, Ordering::Relaxed);
     }
-    lead(config, client, metrics, health, tasks, elector, shutdown).await
+    lead(
+        Lead {
+            config,
+            client,
+            fence,
+            metrics,
+            health,
+        },
+        tasks,
+        elector,
+        shutdown,
+    )
+    .await
+}
+
+/// What the leader runs with.
+struct Lead {
+    config: Config,
+    client: Client,
+    fence: Arc<Fence>,
+    metrics: Arc<Metrics>,
+    health: Arc<Health>,
 }
 
 async fn lead(
-    config: Config,
-    client: Client,
-    metrics: Arc<Metrics>,
-    health: Arc<Health>,
+    l: Lead,
     mut tasks: JoinSet<anyhow::Result<()>>,
     elector: Option<leader::Elector>,
     shutdown: std::pin::Pin<Box<impl Future<Output = ()> + Send + 'static>>,
 ) -> anyhow::Result<()> {
+    let Lead {
+        config,
+        client,
+        fence,
+        metrics,
+        health,
+    } = l;
     health.leading.store(true, Ordering::Relaxed);
     metrics.leader.set(1);
     let namespace = config.namespace.as_deref();
     let cert_manager = cert_manager_installed(&client).await;
     tracing::info!(cert_manager, namespace = ?namespace, "starting controllers");
-    let (caches, triggers, drivers) = Caches::new(&client, namespace, cert_manager);
+    let router = Arc::new(Router::default());
+    // The Jobs and CronJobs of backups and restores are children like the instances' own.
+    let mut kinds: Vec<ChildKind> = cache::instance_child_kinds(cert_manager);
+    kinds.extend(cache::ops_child_kinds());
+    let (caches, drivers) = Caches::new(&client, namespace, &kinds, router.clone(), &health);
     for d in drivers {
         tasks.spawn(async move {
             d.await;
             Ok(())
         });
     }
-    let ctx = Arc::new(Context::new(
-        client.clone(),
-        caches.clone(),
-        metrics.clone(),
-        Some(config.identity()),
+    let ctx = Arc::new(
+        Context::new(
+            client.clone(),
+            caches.clone(),
+            fence.clone(),
+            metrics.clone(),
+            Some(config.identity()),
+        )
+        .with_site(config.site()),
+    );
+    // Bumped whenever every watch is healthy again after some were not: the controllers then
+    // look at every object once, so nothing waits out a backoff taken during the outage.
+    let (recovered, recovered_rx) = watch::channel(0u64);
+    let kit = Kit {
+        client: &client,
+        namespace,
+        health: &health,
+        router: &router,
+        recovered: &recovered_rx,
+    };
+    let (cluster_store, cluster_ctl) = controller_for::<Neo4jEnterpriseCluster>(&kit);
+    let (standalone_store, standalone_ctl) = controller_for::<Neo4jEnterpriseStandalone>(&kit);
+
+    // Backups and restores: their own watches drive their controllers; their Jobs and
+    // CronJobs reach them through the router, like any child.
+    let (backups, backup_driver) = ops::watch::<Neo4jBackup>(
+        &client,
+        namespace,
+        &health,
+        ops::route_self::<Neo4jBackup>(router.clone()),
+    );
+    let (restores, restore_driver) = ops::watch::<Neo4jRestore>(
+        &client,
+        namespace,
+        &health,
+        ops::route_restore(router.clone()),
+    );
+    let _ = ctx.restores.set(restores.clone());
+    let ops_ctx = Arc::new(OpsContext::new(
+        ctx.clone(),
+        backups.clone(),
+        restores.clone(),
+        cluster_store.clone(),
+        standalone_store.clone(),
     ));
-    let OpsWatches {
-        jobs,
-        cronjobs,
-        backups,
-        restores,
-        job_triggers: (backup_jobs, restore_jobs),
-        cronjob_trigger,
-        backup_trigger,
-        restore_triggers: (restore_trigger, standalone_restores),
-        drivers: ops_drivers,
-    } = OpsWatches::new(&client, namespace);
-    for d in ops_drivers {
+    // Every trigger, the objects' own changes included, comes through the router.
+    let backup_ctl = Controller::for_stream(no_trigger(), backups.clone())
+        .reconcile_on(router.subscribe::<Neo4jBackup>())
+        .reconcile_all_on(changes(recovered_rx.clone()))
+        .with_config(controller_config());
+    let restore_ctl = Controller::for_stream(no_trigger(), restores.clone())
+        .reconcile_on(router.subscribe::<Neo4jRestore>())
+        .reconcile_all_on(changes(recovered_rx.clone()))
+        .with_config(controller_config());
+    // Driven only now that both kinds are subscribed: the first list triggers every object.
+    for d in [backup_driver, restore_driver] {
         tasks.spawn(async move {
             d.await;
             Ok(())
         });
     }
-    let _ = ctx.restores.set(restores.clone());
-    let ChildTriggers {
-        statefulsets,
-        services,
-        config_maps,
-        service_accounts,
-        pdbs,
-        certificates,
-    } = triggers;
-    let (cluster_store, cluster_ctl) = controller_for::<Neo4jEnterpriseCluster>(&client, namespace);
-    let (standalone_store, standalone_ctl) =
-        controller_for::<Neo4jEnterpriseStandalone>(&client, namespace);
-    let mut cluster_ctl = cluster_ctl
-        .owns_shared_stream(statefulsets.cluster)
-        .owns_shared_stream(services.cluster)
-        .owns_shared_stream(config_maps.cluster)
-        .owns_shared_stream(service_accounts.cluster)
-        .owns_shared_stream(pdbs.cluster);
-    let mut standalone_ctl = standalone_ctl
-        // A restore's step decides whether its standalone runs.
-        .watches_shared_stream(standalone_restores, |r: Arc<Neo4jRestore>| {
-            let ns = r.metadata.namespace.clone()?;
-            let target = r.spec.instance_ref.clone().filter(|t| !t.is_empty())?;
-            Some(ObjectRef::<Neo4jEnterpriseStandalone>::new(&target).within(&ns))
-        })
-        .owns_shared_stream(statefulsets.standalone)
-        .owns_shared_stream(services.standalone)
-        .owns_shared_stream(config_maps.standalone)
-        .owns_shared_stream(service_accounts.standalone)
-        .owns_shared_stream(pdbs.standalone);
-    if let Some(Triggers {
-        cluster,
-        standalone,
-    }) = certificates
-    {
-        cluster_ctl = cluster_ctl.owns_shared_stream(cluster);
-        standalone_ctl = standalone_ctl.owns_shared_stream(standalone);
-    }
-
-    let ops_ctx = Arc::new(OpsContext::new(
-        ctx.clone(),
-        jobs,
-        cronjobs,
-        backups.clone(),
-        restores.clone(),
-        cluster_store.clone(),
-        standalone_store.clone(),
-        // The servers' DNS names end in `.svc.<domain>`.
-        DEFAULT_CLUSTER_DOMAIN.to_string(),
-    ));
-    let backup_ctl = Controller::for_shared_stream(backup_trigger, backups.clone())
-        .owns_shared_stream(cronjob_trigger)
-        .watches_shared_stream(backup_jobs, |j: Arc<Job>| {
-            labelled_owner(&j, "neo4j-backup")
-        })
-        .with_config(controller_config());
-    let restore_ctl = Controller::for_shared_stream(restore_trigger, restores.clone())
-        .watches_shared_stream(restore_jobs, |j: Arc<Job>| {
-            labelled_owner(&j, "neo4j-restore")
-        })
-        .with_config(controller_config());
 
     // The controllers start once every child cache has its initial list: a decision made on an
     // empty cache would re-apply everything. (The main stores are awaited by each Controller.)
@@ -264,7 +349,7 @@ async fn lead(
         let ctx = ctx.clone();
         let ops_ctx = ops_ctx.clone();
         tasks.spawn(async move {
-            caches.ready().await.context("child caches")?;
+            caches.ready().await;
             ops_ctx.ready().await.context("backup and restore caches")?;
             health.synced.store(true, Ordering::Relaxed);
             tracing::info!("caches synced; reconciling");
@@ -291,18 +376,32 @@ async fn lead(
     }
     {
         let metrics = metrics.clone();
+        let health = health.clone();
         tasks.spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(2));
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            let mut blind = false;
+            let mut n: u64 = 0;
             loop {
                 tick.tick().await;
-                count_phases(&metrics, &cluster_store);
-                count_phases(&metrics, &standalone_store);
-                ops::count_phases(&metrics, Kind::Backup, &backups, |b: &Neo4jBackup| {
-                    b.status.as_ref().and_then(|s| s.phase.clone())
-                });
-                ops::count_phases(&metrics, Kind::Restore, &restores, |r: &Neo4jRestore| {
-                    r.status.as_ref().and_then(|s| s.phase.clone())
-                });
+                n += 1;
+                if n.is_multiple_of(2) {
+                    count_phases(&metrics, &cluster_store);
+                    count_phases(&metrics, &standalone_store);
+                    ops::count_phases(&metrics, Kind::Backup, &backups, |b: &Neo4jBackup| {
+                        b.status.as_ref().and_then(|s| s.phase.clone())
+                    });
+                    ops::count_phases(&metrics, Kind::Restore, &restores, |r: &Neo4jRestore| {
+                        r.status.as_ref().and_then(|s| s.phase.clone())
+                    });
+                }
+                health.export();
+                // Only after the first sync: the start is not a recovery.
+                let now_blind = health.synced.load(Ordering::Relaxed) && !health.blind().is_empty();
+                if blind && !now_blind {
+                    tracing::info!("every watch works again; re-checking every object");
+                    recovered.send_modify(|v| *v += 1);
+                }
+                blind = now_blind;
             }
         });
     }
@@ -327,11 +426,14 @@ async fn lead(
     let outcome = tokio::select! {
         () = shutdown => Ok(()),
         () = lost => Err(anyhow::anyhow!("lost leadership")),
+        () = fence.closed() => Err(anyhow::anyhow!("the lease was not renewed in time; stopped writing")),
         e = failed => Err(e),
     };
     // Stop acting before giving the lease away.
+    fence.revoke();
     tasks.abort_all();
     metrics.leader.set(0);
+    health.leading.store(false, Ordering::Relaxed);
     if outcome.is_ok()
         && let Some(e) = elector.as_mut()
     {
@@ -343,19 +445,47 @@ async fn lead(
 /// Reconciles running at once per kind.
 const RECONCILE_CONCURRENCY: u16 = 8;
 
+/// What every kind's controller is built from.
+struct Kit<'a> {
+    client: &'a Client,
+    namespace: Option<&'a str>,
+    health: &'a Health,
+    router: &'a Router,
+    recovered: &'a watch::Receiver<u64>,
+}
+
+/// `()` every time `rx` changes.
+fn changes(rx: watch::Receiver<u64>) -> impl Stream<Item = ()> + Send + 'static {
+    futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.changed().await.ok()?;
+        Some(((), rx))
+    })
+}
+
 /// A Controller for `K` whose main watch ignores status-only updates (its own status writes):
-/// a new generation, or a finalizer change, triggers; children trigger through owner refs.
-fn controller_for<K: Instance>(
-    client: &Client,
-    namespace: Option<&str>,
-) -> (Store<K>, Controller<K>) {
-    let api: Api<K> = match namespace {
-        Some(ns) => Api::namespaced(client.clone(), ns),
-        None => Api::all(client.clone()),
+/// a new generation, or a finalizer change, triggers; so does any change of a child (through
+/// the [`Router`]) and every object once when the watches recover from an outage.
+fn controller_for<K: Instance>(kit: &Kit<'_>) -> (Store<K>, Controller<K>) {
+    let api: Api<K> = match kit.namespace {
+        Some(ns) => Api::namespaced(kit.client.clone(), ns),
+        None => Api::all(kit.client.clone()),
     };
     let (reader, writer) = reflector::store::<K>();
-    let stream = watcher(api, cache::watch_config())
-        .default_backoff()
+    let health = kit.health.watch(K::KIND.name());
+    let stream = cache::relisting_watcher(api, cache::watch_config())
+        .backoff(cache::watch_backoff())
+        .inspect(move |item| {
+            let was_healthy = health.healthy();
+            health.observe(item);
+            if let Err(e) = item {
+                // Once per outage at warn; the retries (at most 2 s apart) at debug.
+                if was_healthy {
+                    tracing::warn!(error = %e, kind = K::KIND.name(), "watch failed; retrying");
+                } else {
+                    tracing::debug!(error = %e, kind = K::KIND.name(), "watch still failing");
+                }
+            }
+        })
         .modify(cache::slim_instance::<K>)
         .reflect(writer)
         .applied_objects()
@@ -363,8 +493,20 @@ fn controller_for<K: Instance>(
             predicates::generation.combine(predicates::finalizers),
             Default::default(),
         );
-    let ctl = Controller::for_stream(stream, reader.clone()).with_config(controller_config());
+    let ctl = Controller::for_stream(stream, reader.clone())
+        .reconcile_on(kit.router.subscribe::<K>())
+        .reconcile_all_on(changes(kit.recovered.clone()))
+        .with_config(controller_config());
     (reader, ctl)
+}
+
+/// A main trigger stream that never yields nor ends (the operation kinds are triggered through
+/// the router).
+fn no_trigger<K>() -> impl Stream<Item = Result<K, kube::runtime::watcher::Error>> + Send + 'static
+where
+    K: Send + 'static,
+{
+    futures_util::stream::pending()
 }
 
 fn controller_config() -> controller::Config {
@@ -374,21 +516,6 @@ fn controller_config() -> controller::Config {
         // Bounded parallelism: after a restart a thousand objects queue up at once, and
         // unbounded fan-out would hold a thousand requests' buffers in memory together.
         .concurrency(RECONCILE_CONCURRENCY)
-}
-
-/// The backup or restore (`app.kubernetes.io/name` = `name`) a Job belongs to, by its labels:
-/// the Jobs a CronJob makes are owned by the CronJob, not by the backup.
-fn labelled_owner<K>(job: &Job, name: &str) -> Option<ObjectRef<K>>
-where
-    K: kube::Resource<DynamicType = ()>,
-{
-    let labels = job.metadata.labels.as_ref()?;
-    if labels.get(APP_NAME).map(String::as_str) != Some(name) {
-        return None;
-    }
-    let owner = labels.get(APP_INSTANCE)?;
-    let ns = job.metadata.namespace.as_deref()?;
-    Some(ObjectRef::new(owner).within(ns))
 }
 
 async fn run_ops_controller<K, R, E, F>(

@@ -46,6 +46,11 @@ pub struct ResourceLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct WatchLabels {
+    pub watch: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct PhaseLabels {
     pub kind: &'static str,
     pub phase: String,
@@ -67,6 +72,9 @@ pub struct Metrics {
     pub conflicts: Family<ResourceLabels, Counter>,
     pub objects: Family<PhaseLabels, Gauge>,
     pub leader: Gauge,
+    pub fenced: Counter,
+    pub watch_errors: Family<WatchLabels, Counter>,
+    pub watch_healthy: Family<WatchLabels, Gauge>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -105,7 +113,7 @@ impl Metrics {
         let apply_skipped = Family::<SkipLabels, Counter>::default();
         registry.register(
             "apply_skipped",
-            "Applies skipped because the cached object already carries the desired hash",
+            "Applies skipped because the live child already holds the desired hash and, in every field the controller owns, the desired content",
             apply_skipped.clone(),
         );
         let conflicts = Family::<ResourceLabels, Counter>::default();
@@ -126,8 +134,29 @@ impl Metrics {
             "1 while this replica holds the lease and runs the controllers",
             leader.clone(),
         );
+        let fenced = Counter::default();
+        registry.register(
+            "fenced_writes",
+            "Write requests refused before sending because this replica did not hold the lease with margin",
+            fenced.clone(),
+        );
+        let watch_errors = Family::<WatchLabels, Counter>::default();
+        registry.register(
+            "watch_errors",
+            "Errors of each watch (one per watched kind); each is retried within 2 s",
+            watch_errors.clone(),
+        );
+        let watch_healthy = Family::<WatchLabels, Gauge>::default();
+        registry.register(
+            "watch_healthy",
+            "1 while the watch of a kind has its initial list and is not failing",
+            watch_healthy.clone(),
+        );
         Metrics {
             leader,
+            fenced,
+            watch_errors,
+            watch_healthy,
             registry,
             reconciles,
             reconcile_duration,
@@ -136,6 +165,56 @@ impl Metrics {
             conflicts,
             objects,
         }
+    }
+
+    /// Creates, at 0, every series `kind` can produce: one per reconcile result, per
+    /// `(resource, verb)` it writes, per child resource it can skip, and per written resource's
+    /// conflicts. `increase()` over a series that appears with its first event misses that
+    /// event, so every counter is exported from start-up.
+    pub fn init_kind(
+        &self,
+        kind: &'static str,
+        results: &[&'static str],
+        writes: &[(&'static str, &'static str)],
+        skippable: &[&'static str],
+    ) {
+        for result in results {
+            let _ = self
+                .reconciles
+                .get_or_create(&ReconcileLabels { kind, result });
+        }
+        let _ = self.reconcile_duration.get_or_create(&KindLabels { kind });
+        for (resource, verb) in writes {
+            let _ = self.api_writes.get_or_create(&WriteLabels {
+                kind,
+                resource,
+                verb,
+            });
+            let _ = self.conflicts.get_or_create(&ResourceLabels { resource });
+        }
+        for resource in skippable {
+            let _ = self
+                .apply_skipped
+                .get_or_create(&SkipLabels { kind, resource });
+        }
+        self.set_objects(kind, []);
+    }
+
+    /// The error counter of the watch `watch`, created at 0. (Its `watch_healthy` gauge
+    /// appears once the watch runs, on the leader: a standby has no watch to report.)
+    pub fn watch_error_counter(&self, watch: &str) -> Counter {
+        let labels = WatchLabels {
+            watch: watch.to_string(),
+        };
+        self.watch_errors.get_or_create(&labels).clone()
+    }
+
+    pub fn set_watch_healthy(&self, watch: &str, healthy: bool) {
+        self.watch_healthy
+            .get_or_create(&WatchLabels {
+                watch: watch.to_string(),
+            })
+            .set(i64::from(healthy));
     }
 
     pub fn reconciled(&self, kind: &'static str, result: &'static str, took: Duration) {
@@ -234,6 +313,30 @@ mod tests {
             "neo4j_controller_conflicts_total{resource=\"statefulsets\"} 1",
             "neo4j_controller_objects{kind=\"Neo4jEnterpriseCluster\",phase=\"Ready\"} 2",
             "neo4j_controller_objects{kind=\"Neo4jEnterpriseCluster\",phase=\"Failed\"} 0",
+            "neo4j_controller_fenced_writes_total 0",
+        ] {
+            assert!(text.contains(name), "missing {name} in\n{text}");
+        }
+    }
+
+    #[test]
+    fn every_series_of_a_kind_is_exported_at_zero_before_its_first_event() {
+        let m = Metrics::new();
+        m.init_kind(
+            "Neo4jEnterpriseStandalone",
+            &["ok", "kube_error"],
+            &[("statefulsets", "apply"), ("events", "create")],
+            &["statefulsets"],
+        );
+        let _ = m.watch_error_counter("StatefulSet");
+        let text = m.encode();
+        for name in [
+            "neo4j_controller_reconciles_total{kind=\"Neo4jEnterpriseStandalone\",result=\"kube_error\"} 0",
+            "neo4j_controller_api_writes_total{kind=\"Neo4jEnterpriseStandalone\",resource=\"events\",verb=\"create\"} 0",
+            "neo4j_controller_apply_skipped_total{kind=\"Neo4jEnterpriseStandalone\",resource=\"statefulsets\"} 0",
+            "neo4j_controller_conflicts_total{resource=\"statefulsets\"} 0",
+            "neo4j_controller_watch_errors_total{watch=\"StatefulSet\"} 0",
+            "neo4j_controller_objects{kind=\"Neo4jEnterpriseStandalone\",phase=\"Ready\"} 0",
         ] {
             assert!(text.contains(name), "missing {name} in\n{text}");
         }

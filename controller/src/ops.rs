@@ -1,11 +1,15 @@
-//! What the controllers of Neo4jBackup and Neo4jRestore share: the watch caches of the Jobs
-//! and CronJobs they make (and of the backups and restores themselves, which each reads of
-//! the other), the [`OpsContext`] handed to their reconciles, and the few API calls they make:
-//! server-side apply of a child unless the cache already holds its hash, status by
-//! server-side apply on the status subresource, the finalizer, and reading why a Job's pod
-//! failed.
+//! What the controllers of Neo4jBackup and Neo4jRestore share: the watches of the backups
+//! and restores themselves (each reads the other's, and a restore's step decides whether its
+//! standalone runs), the [`OpsContext`] handed to their reconciles, and the few API calls
+//! they make: server-side apply of a child through the same path as the instance kinds
+//! (`apply::apply`: fenced, skipped when the cache holds it), status by server-side apply on
+//! the status subresource, the finalizer, and reading why a Job's pod failed.
+//!
+//! Their Jobs and CronJobs are child kinds of the shared caches (`cache::ops_child_kinds`):
+//! every change of one, deletions included, reaches the backup or restore it belongs to
+//! through the [`Router`].
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::fmt::Debug;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -14,16 +18,14 @@ use futures_util::StreamExt;
 use k8s_openapi::NamespaceResourceScope;
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::Pod;
-use kube::api::{
-    Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PropagationPolicy,
-};
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PropagationPolicy};
 use kube::runtime::controller::Action;
 use kube::runtime::events::{Event, EventType};
-use kube::runtime::reflector::{self, ObjectRef, ReflectHandle, Store};
+use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Client, Resource, ResourceExt};
 use neo4j_shared::names::{FIELD_MANAGER, LABEL_JOB_NAME};
-use neo4j_shared::render::{DESIRED_HASH_ANNOTATION, DesiredObject};
+use neo4j_shared::render::DesiredObject;
 use neo4j_shared::text::one_line;
 use neo4j_shared::types::{
     Kind, Neo4jBackup, Neo4jEnterpriseCluster, Neo4jEnterpriseStandalone, Neo4jRestore,
@@ -32,51 +34,26 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
-use crate::apply::{self, Decision, api_resource};
-use crate::cache::{Cached, Driver, watch_config};
+use crate::cache::{self, Driver, Owner, Router};
 use crate::context::Context;
 use crate::error::{Error, Result, is_conflict, is_not_found};
-
-/// Buffer of each shared store's fan-out (as the child caches have).
-const SUBSCRIBER_BUFFER: usize = 1024;
+use crate::health::Health;
 
 /// Longest failure reason read from a pod.
 const DETAIL_MAX_CHARS: usize = 600;
 
-/// Drops what no decision reads from a cached Job or CronJob: managed fields, annotations but
-/// the desired hash, and the pod template (the hash says whether it is current). Labels stay:
-/// they map a Job to its backup or restore.
-fn slim_job(job: &mut Job) {
-    job.managed_fields_mut().clear();
-    job.annotations_mut()
-        .retain(|k, _| k == DESIRED_HASH_ANNOTATION);
-    if let Some(spec) = job.spec.as_mut() {
-        spec.template = Default::default();
-    }
-}
-
-fn slim_cronjob(cron: &mut CronJob) {
-    cron.managed_fields_mut().clear();
-    cron.annotations_mut()
-        .retain(|k, _| k == DESIRED_HASH_ANNOTATION);
-    if let Some(spec) = cron.spec.as_mut() {
-        spec.job_template = Default::default();
-    }
-}
-
-/// The custom resources as the other caches keep them: whole, without managed fields.
-fn slim_resource<K: Resource>(obj: &mut K) {
-    crate::cache::slim_instance(obj);
-}
-
-/// A shared watch of `K` in `namespace` (or everywhere): its store, `subscribers` trigger
-/// streams, and the future driving it.
-pub fn shared<K>(
+/// The watch of an operation kind `K`: its store, and the future driving it. Every event,
+/// deletions included, is handed to `route` once the store holds it: the controllers of the
+/// operation kinds are triggered through the [`Router`] (their own objects as well as their
+/// Jobs), and the restores' watch also asks for a reconcile of the standalone a restore
+/// names. Driven on its own (not by a controller), so the store can be awaited before any
+/// controller starts.
+pub fn watch<K>(
     client: &Client,
     namespace: Option<&str>,
-    slim: fn(&mut K),
-    subscribers: usize,
-) -> (Store<K>, Vec<ReflectHandle<K>>, Driver)
+    health: &Health,
+    route: impl Fn(&K) + Send + 'static,
+) -> (Store<K>, Driver)
 where
     K: Resource<DynamicType = (), Scope = NamespaceResourceScope>
         + Clone
@@ -90,80 +67,79 @@ where
         Some(ns) => Api::namespaced(client.clone(), ns),
         None => Api::all(client.clone()),
     };
-    let (reader, writer) = reflector::store_shared::<K>(SUBSCRIBER_BUFFER);
-    let subs = (0..subscribers)
-        .map(|_| {
-            writer
-                .subscribe()
-                .unwrap_or_else(|| unreachable!("store_shared writers always subscribe"))
-        })
-        .collect();
-    let driver = watcher(api, watch_config())
-        .default_backoff()
-        .modify(slim)
-        .reflect_shared(writer)
-        .for_each(|event| async move {
-            if let Err(e) = event {
-                tracing::warn!(error = %e, kind = %K::kind(&()), "watch error");
+    let (reader, writer) = reflector::store::<K>();
+    let kind = K::kind(&()).into_owned();
+    let health = health.watch(&kind);
+    let events = cache::relisting_watcher(api, cache::watch_config())
+        .backoff(cache::watch_backoff())
+        .inspect(move |item| {
+            let was_healthy = health.healthy();
+            health.observe(item);
+            if let Err(e) = item {
+                // Once per outage at warn; the retries (at most 2 s apart) at debug.
+                if was_healthy {
+                    tracing::warn!(error = %e, kind = %kind, "watch failed; retrying");
+                } else {
+                    tracing::debug!(error = %e, kind = %kind, "watch still failing");
+                }
             }
-        });
-    (reader, subs, Box::pin(driver))
+        })
+        .modify(cache::slim_instance::<K>)
+        .reflect(writer);
+    let driver = events.for_each(move |item| {
+        if let Ok(
+            watcher::Event::Apply(o) | watcher::Event::InitApply(o) | watcher::Event::Delete(o),
+        ) = &item
+        {
+            route(o);
+        }
+        futures_util::future::ready(())
+    });
+    (reader, Box::pin(driver))
 }
 
-/// The watches of the operation kinds, and who is triggered by them.
-pub struct OpsWatches {
-    pub jobs: Store<Job>,
-    pub cronjobs: Store<CronJob>,
-    pub backups: Store<Neo4jBackup>,
-    pub restores: Store<Neo4jRestore>,
-    /// Jobs → the backup controller; Jobs → the restore controller.
-    pub job_triggers: (ReflectHandle<Job>, ReflectHandle<Job>),
-    pub cronjob_trigger: ReflectHandle<CronJob>,
-    pub backup_trigger: ReflectHandle<Neo4jBackup>,
-    /// Restores → the restore controller; restores → the standalone controller (a restore's
-    /// step decides whether its standalone runs).
-    pub restore_triggers: (ReflectHandle<Neo4jRestore>, ReflectHandle<Neo4jRestore>),
-    pub drivers: Vec<Driver>,
+/// Routes every change of a backup or restore to its own controller.
+pub fn route_self<K: Resource<DynamicType = ()>>(
+    router: Arc<Router>,
+) -> impl Fn(&K) + Send + 'static {
+    move |obj: &K| {
+        if let (Some(ns), Some(name)) = (obj.meta().namespace.as_deref(), &obj.meta().name) {
+            router.send(
+                ns,
+                &Owner {
+                    kind: K::kind(&()).into_owned(),
+                    name: name.clone(),
+                },
+            );
+        }
+    }
 }
 
-impl OpsWatches {
-    pub fn new(client: &Client, namespace: Option<&str>) -> OpsWatches {
-        fn pop<T>(v: &mut Vec<T>) -> T {
-            v.pop()
-                .unwrap_or_else(|| unreachable!("as many handles were subscribed"))
-        }
-        let mut drivers = Vec::new();
-        let (jobs, mut job_subs, d) = shared::<Job>(client, namespace, slim_job, 2);
-        drivers.push(d);
-        let (cronjobs, mut cron_subs, d) = shared::<CronJob>(client, namespace, slim_cronjob, 1);
-        drivers.push(d);
-        let (backups, mut backup_subs, d) =
-            shared::<Neo4jBackup>(client, namespace, slim_resource::<Neo4jBackup>, 1);
-        drivers.push(d);
-        let (restores, mut restore_subs, d) =
-            shared::<Neo4jRestore>(client, namespace, slim_resource::<Neo4jRestore>, 2);
-        drivers.push(d);
-        let job_triggers = (pop(&mut job_subs), pop(&mut job_subs));
-        let restore_triggers = (pop(&mut restore_subs), pop(&mut restore_subs));
-        OpsWatches {
-            jobs,
-            cronjobs,
-            backups,
-            restores,
-            job_triggers,
-            cronjob_trigger: pop(&mut cron_subs),
-            backup_trigger: pop(&mut backup_subs),
-            restore_triggers,
-            drivers,
-        }
+/// A restore's changes reach its own controller and, since a restore's step decides whether
+/// its standalone runs, the standalone it names (its deletion included).
+pub fn route_restore(router: Arc<Router>) -> impl Fn(&Neo4jRestore) + Send + 'static {
+    let own = route_self::<Neo4jRestore>(router.clone());
+    move |r: &Neo4jRestore| {
+        own(r);
+        let (Some(ns), Some(target)) = (
+            r.metadata.namespace.as_deref(),
+            r.spec.instance_ref.as_deref().filter(|t| !t.is_empty()),
+        ) else {
+            return;
+        };
+        router.send(
+            ns,
+            &Owner {
+                kind: "Neo4jEnterpriseStandalone".to_string(),
+                name: target.to_string(),
+            },
+        );
     }
 }
 
 /// What every backup and restore reconcile shares.
 pub struct OpsContext {
     pub base: Arc<Context>,
-    pub jobs: Store<Job>,
-    pub cronjobs: Store<CronJob>,
     pub backups: Store<Neo4jBackup>,
     pub restores: Store<Neo4jRestore>,
     pub clusters: Store<Neo4jEnterpriseCluster>,
@@ -174,36 +150,40 @@ pub struct OpsContext {
     /// steps recorded in status this keeps two restores of one database (or one standalone)
     /// from ever running at once, even when their reconciles run in parallel.
     pub claims: Mutex<BTreeMap<String, (String, String)>>,
-    /// Hashes applied to kinds without a cache (a backup's staging PVC).
-    applied: Mutex<HashMap<String, String>>,
     /// Jobs this process applied that the cache has not shown yet.
     recent_jobs: Mutex<HashSet<String>>,
 }
 
+/// Waits until `store` has its initial list.
+async fn store_ready<K>(store: &Store<K>) -> Result<()>
+where
+    K: Resource<DynamicType = ()> + Clone + 'static,
+{
+    store
+        .wait_until_ready()
+        .await
+        .map_err(|_| Error::MissingField("a watch cache"))
+}
+
 impl OpsContext {
-    /// Reads the stores of the operation kinds, their Jobs, and the clusters and standalones.
-    #[allow(clippy::too_many_arguments)] // one store per argument, each named at the call
+    /// Reads the Jobs and CronJobs from the child caches of `base`, and the stores of the
+    /// operation kinds, the clusters and the standalones.
     pub fn new(
         base: Arc<Context>,
-        jobs: Store<Job>,
-        cronjobs: Store<CronJob>,
         backups: Store<Neo4jBackup>,
         restores: Store<Neo4jRestore>,
         clusters: Store<Neo4jEnterpriseCluster>,
         standalones: Store<Neo4jEnterpriseStandalone>,
-        domain: String,
     ) -> OpsContext {
+        let domain = base.site.cluster_domain.clone();
         OpsContext {
             base,
-            jobs,
-            cronjobs,
             backups,
             restores,
             clusters,
             standalones,
             domain,
             claims: Mutex::new(BTreeMap::new()),
-            applied: Mutex::new(HashMap::new()),
             recent_jobs: Mutex::new(HashSet::new()),
         }
     }
@@ -227,34 +207,31 @@ impl OpsContext {
         recent.contains(&key)
     }
 
-    /// Waits until the stores of the operation kinds and their Jobs have their initial list.
-    /// (The clusters' and standalones' stores fill once their controllers run: see
-    /// [`Self::targets_ready`].)
-    pub async fn ready(&self) -> std::result::Result<(), reflector::store::WriterDropped> {
-        crate::cache::ready(&self.jobs).await?;
-        crate::cache::ready(&self.cronjobs).await?;
-        crate::cache::ready(&self.backups).await?;
-        crate::cache::ready(&self.restores).await?;
-        Ok(())
+    /// Waits until the stores of the operation kinds have their initial list (the child
+    /// caches, Jobs and CronJobs included, are awaited too before any controller starts).
+    pub async fn ready(&self) -> Result<()> {
+        store_ready(&self.backups).await?;
+        store_ready(&self.restores).await
     }
 
     /// Waits until the clusters' and standalones' stores have their initial list, so a
     /// target is never reported missing only because the cache is still empty.
     pub async fn targets_ready(&self) -> Result<()> {
-        let dropped = |_| Error::MissingField("a cluster or standalone cache");
-        crate::cache::ready(&self.clusters).await.map_err(dropped)?;
-        crate::cache::ready(&self.standalones)
-            .await
-            .map_err(dropped)?;
-        Ok(())
+        store_ready(&self.clusters).await?;
+        store_ready(&self.standalones).await
     }
 
-    pub fn job(&self, namespace: &str, name: &str) -> Option<Arc<Job>> {
-        self.jobs.get(&ObjectRef::new(name).within(namespace))
+    pub fn job(&self, namespace: &str, name: &str) -> Option<Job> {
+        self.base.caches.job(namespace, name)
     }
 
-    pub fn cronjob(&self, namespace: &str, name: &str) -> Option<Arc<CronJob>> {
-        self.cronjobs.get(&ObjectRef::new(name).within(namespace))
+    /// Every cached Job in `namespace`.
+    pub fn jobs_in(&self, namespace: &str) -> Vec<Job> {
+        self.base.caches.jobs_in(namespace)
+    }
+
+    pub fn cronjob(&self, namespace: &str, name: &str) -> Option<CronJob> {
+        self.base.caches.cronjob(namespace, name)
     }
 
     pub fn cluster(&self, namespace: &str, name: &str) -> Option<Arc<Neo4jEnterpriseCluster>> {
@@ -270,66 +247,16 @@ impl OpsContext {
             .get(&ObjectRef::new(name).within(namespace))
     }
 
-    fn lookup(&self, kind: &str, namespace: &str, name: &str) -> Cached {
-        fn hash_of<K: Resource<DynamicType = ()> + Clone>(o: Option<Arc<K>>) -> Cached {
-            match o {
-                Some(o) => Cached::Present(o.annotations().get(DESIRED_HASH_ANNOTATION).cloned()),
-                None => Cached::Absent,
-            }
-        }
-        match kind {
-            "Job" => hash_of(self.job(namespace, name)),
-            "CronJob" => hash_of(self.cronjob(namespace, name)),
-            _ => {
-                let applied = self.applied.lock().unwrap_or_else(|p| p.into_inner());
-                Cached::Uncached(applied.get(&format!("{kind}/{namespace}/{name}")).cloned())
-            }
-        }
-    }
-
-    /// Server-side applies `desired` unless the cache holds it with the same hash. Returns
-    /// whether a write was sent.
+    /// Server-side applies `desired` unless the cache holds it with the same hash and owned
+    /// content: the instance kinds' path (`apply::apply`), fenced. Returns whether a write
+    /// was sent.
     pub async fn apply(
         &self,
         owner_kind: &'static str,
         namespace: &str,
         desired: &DesiredObject,
     ) -> Result<bool> {
-        let metrics = &self.base.metrics;
-        let cached = self.lookup(desired.kind, namespace, &desired.name);
-        if apply::decide(&cached, &desired.hash) == Decision::Skip {
-            metrics.skipped(owner_kind, desired.plural);
-            return Ok(false);
-        }
-        let api: Api<DynamicObject> =
-            Api::namespaced_with(self.base.client.clone(), namespace, &api_resource(desired));
-        metrics.wrote(owner_kind, desired.plural, "apply");
-        match api
-            .patch(
-                &desired.name,
-                &PatchParams::apply(FIELD_MANAGER).force(),
-                &Patch::Apply(&desired.object),
-            )
-            .await
-        {
-            Ok(_) => {
-                if matches!(cached, Cached::Uncached(_)) {
-                    let mut applied = self.applied.lock().unwrap_or_else(|p| p.into_inner());
-                    applied.insert(
-                        format!("{}/{namespace}/{}", desired.kind, desired.name),
-                        desired.hash.clone(),
-                    );
-                }
-                tracing::debug!(kind = desired.kind, name = %desired.name, "applied");
-                Ok(true)
-            }
-            Err(e) => {
-                if is_conflict(&e) {
-                    metrics.conflict(desired.plural);
-                }
-                Err(Error::kube("apply", desired.plural, &desired.name, e))
-            }
-        }
+        crate::apply::apply(&self.base, owner_kind, namespace, desired).await
     }
 
     /// Deletes a child (gone already is fine); `foreground` waits for its pods.
@@ -356,6 +283,7 @@ impl OpsContext {
             }),
             ..Default::default()
         };
+        self.base.fence.check()?;
         self.base
             .metrics
             .wrote(owner_kind, plural_label(&plural), "delete");
@@ -429,6 +357,9 @@ impl OpsContext {
             action: "Reconcile".to_string(),
             secondary: None,
         };
+        if self.base.fence.check().is_err() {
+            return;
+        }
         self.base.metrics.wrote(kind.name(), "events", "create");
         if let Err(e) = self
             .base
@@ -480,6 +411,7 @@ where
     });
     let api: Api<K> = Api::namespaced(ctx.base.client.clone(), &namespace);
     let resource = status_label(kind);
+    ctx.base.fence.check()?;
     ctx.base.metrics.wrote(kind.name(), resource, "apply");
     match api
         .patch_status(
@@ -499,7 +431,7 @@ where
     }
 }
 
-fn status_label(kind: Kind) -> &'static str {
+pub fn status_label(kind: Kind) -> &'static str {
     match kind {
         Kind::Backup => "neo4jbackups/status",
         Kind::Restore => "neo4jrestores/status",
@@ -530,6 +462,7 @@ where
     }
     let patch =
         json!({"apiVersion": K::api_version(&()), "kind": K::kind(&()), "metadata": metadata});
+    ctx.base.fence.check()?;
     ctx.base.metrics.wrote(kind.name(), kind.plural(), "apply");
     let api: Api<K> = Api::namespaced(ctx.base.client.clone(), &namespace);
     match api

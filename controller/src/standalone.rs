@@ -1,11 +1,12 @@
 //! Neo4jEnterpriseStandalone: which renderer and status function the reconcile uses, and how the
 //! standalone names its StatefulSet and PVC (defaults and rules come with its `Policy`).
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::ResourceExt;
 use neo4j_shared::Verdict;
 use neo4j_shared::names::{StandaloneNames, VOLUME_CLAIM_STANDALONE_DATA};
-use neo4j_shared::render::{self, DesiredObject, RenderError};
+use neo4j_shared::render::{self, DesiredObject, RenderError, Site};
+use neo4j_shared::secrets::Needs;
 use neo4j_shared::status::{self, Observed};
 use neo4j_shared::status_restore::holder;
 use neo4j_shared::types::{Neo4jEnterpriseStandalone, Neo4jEnterpriseStandaloneStatus};
@@ -20,12 +21,15 @@ impl Instance for Neo4jEnterpriseStandalone {
     const FINALIZER: &'static str = FINALIZER;
     const CLAIM_TEMPLATE: &'static str = VOLUME_CLAIM_STANDALONE_DATA;
 
-    fn render(&self) -> Result<Vec<DesiredObject>, RenderError> {
-        render::standalone(self)
+    fn render(&self, site: &Site) -> Result<Vec<DesiredObject>, RenderError> {
+        render::standalone_in(self, site)
+    }
+    fn secret_needs(&self) -> Needs {
+        Needs::of_standalone(self)
     }
     /// Stopped (0 replicas) while a Neo4jRestore is at a step that needs it so.
     fn render_in(&self, ctx: &Context) -> Result<Vec<DesiredObject>, RenderError> {
-        let mut objects = self.render()?;
+        let mut objects = self.render(&ctx.site)?;
         if let (Some(restores), Some(namespace)) = (ctx.restores.get(), self.namespace()) {
             let all = restores.state();
             let name = self.name_any();
@@ -55,5 +59,8 @@ impl Instance for Neo4jEnterpriseStandalone {
     }
     fn phase(status: &Self::Status) -> Option<&str> {
         status.phase.as_deref()
+    }
+    fn conditions(status: &Self::Status) -> &[Condition] {
+        status.conditions.as_deref().unwrap_or_default()
     }
 }

@@ -293,11 +293,7 @@ async fn three_server_cluster_gets_every_child_becomes_ready_and_stays_write_fre
         .unwrap()
         .resource_version();
 
-    // Another writer touches a child: the controller reconciles (owner trigger) and writes nothing.
-    let reconciles_before = ctl.metric(
-        "neo4j_controller_reconciles_total",
-        &[("kind", CLUSTER), ("result", "ok")],
-    );
+    // Another writer touches a field the controller does not own: nothing to restore, no write.
     Api::<Service>::namespaced(env.client.clone(), &env.ns)
         .patch(
             &n.client_service(),
@@ -307,19 +303,12 @@ async fn three_server_cluster_gets_every_child_becomes_ready_and_stays_write_fre
         )
         .await
         .unwrap();
-    wait_for("a reconcile after the child event", T, || async {
-        (ctl.metric(
-            "neo4j_controller_reconciles_total",
-            &[("kind", CLUSTER), ("result", "ok")],
-        ) > reconciles_before)
-            .then_some(())
-    })
-    .await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // Observed for a while: the foreign annotation is never written over.
+    tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(
         ctl.metric("neo4j_controller_api_writes_total", &[]),
         writes,
-        "a no-op reconcile wrote"
+        "a change of a foreign field caused a write"
     );
     let mut after = resource_versions(&env, &desired).await;
     after.remove(&format!("Service/{}", n.client_service()));
@@ -996,45 +985,7 @@ async fn controller_runs_with_exactly_the_rbac_table() {
     let rules = rbac_rules();
     assert!(rules.len() >= 8, "RBAC.md table not found: {rules:?}");
     let user = format!("rbac-{}", env.ns);
-    let roles: Api<DynamicObject> = Api::all_with(
-        env.client.clone(),
-        &kube::api::ApiResource::erase::<k8s_openapi::api::rbac::v1::ClusterRole>(&()),
-    );
-    roles
-        .patch(
-            &user,
-            &PatchParams::apply("ctl-test"),
-            &Patch::Apply(
-                json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
-                "metadata": {"name": user}, "rules": rules}),
-            ),
-        )
-        .await
-        .unwrap();
-    let bindings: Api<DynamicObject> = Api::all_with(
-        env.client.clone(),
-        &kube::api::ApiResource::erase::<k8s_openapi::api::rbac::v1::ClusterRoleBinding>(&()),
-    );
-    bindings
-        .patch(
-            &user,
-            &PatchParams::apply("ctl-test"),
-            &Patch::Apply(json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
-                "metadata": {"name": user},
-                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": user},
-                "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": user}]})),
-        )
-        .await
-        .unwrap();
-    // A kubeconfig that impersonates the user (admin credentials, the user's permissions).
-    let mut kc = kube::config::Kubeconfig::read_from(&env.plane.kubeconfig).unwrap();
-    for a in &mut kc.auth_infos {
-        if let Some(info) = a.auth_info.as_mut() {
-            info.impersonate = Some(user.clone());
-        }
-    }
-    let path = std::env::temp_dir().join(format!("{user}.kubeconfig"));
-    std::fs::write(&path, serde_json::to_vec(&kc).unwrap()).unwrap();
+    let path = impersonating_kubeconfig(&env, &user, &rules).await;
     let lease_ns = env.ns.clone();
     let ctl = start(&env, |c| {
         c.kubeconfig = Some(path.clone());
@@ -1103,22 +1054,115 @@ async fn controller_runs_with_exactly_the_rbac_table() {
         "least",
     )
     .await;
-    assert_eq!(
-        ctl.metric(
+    for result in ["kube_error", "rejected"] {
+        assert_eq!(
+            ctl.metric("neo4j_controller_reconciles_total", &[("result", result)]),
+            0.0,
+            "a call was refused:\n{}",
+            ctl.metrics()
+        );
+    }
+    ctl.stop().await;
+    let _ = std::fs::remove_file(&path);
+}
+
+/// A deletion whose finalizer cannot finish (here: the controller may not delete PVCs) shows
+/// in the status — phase `Terminating`, `Ready=False` reason `DeletionBlocked` with the API
+/// server's message — with one event; once the API server accepts the work (the permission
+/// granted), the deletion completes within seconds (the retry backoff of a deletion is capped).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blocked_deletion_shows_in_status_and_completes_within_seconds_once_allowed() {
+    let env = setup("ctl-stuck").await;
+    let full = rbac_rules();
+    let without_pvc_delete: Vec<Value> = full
+        .iter()
+        .map(|r| {
+            let mut r = r.clone();
+            if r["resources"] == json!(["persistentvolumeclaims"]) {
+                r["verbs"] = json!(["list"]);
+            }
+            r
+        })
+        .collect();
+    assert_ne!(full, without_pvc_delete, "the PVC rule is in RBAC.md");
+    let user = format!("stuck-{}", env.ns);
+    let path = impersonating_kubeconfig(&env, &user, &without_pvc_delete).await;
+    let ctl = start(&env, |c| c.kubeconfig = Some(path.clone())).await;
+    let c = create_cluster(&env, cluster_manifest("stuck", 2, "Delete")).await;
+    wait_cluster_children(&env, &c).await;
+    wait_pvcs(&env, &names::instance_pvc_selector("stuck"), 2).await;
+    wait_for("the finalizer", T, || async {
+        let c = clusters(&env).get("stuck").await.ok()?;
+        (!c.finalizers().is_empty()).then_some(())
+    })
+    .await;
+    delete_named(&clusters(&env), "stuck").await;
+    let status = wait_for("Terminating with DeletionBlocked", T, || async {
+        let c = clusters(&env).get_opt("stuck").await.ok()??;
+        let s = serde_json::to_value(c.status?).ok()?;
+        let blocked = conditions(&Some(s.clone())).iter().any(|c| {
+            c["type"] == "Ready" && c["status"] == "False" && c["reason"] == "DeletionBlocked"
+        });
+        blocked.then_some(s)
+    })
+    .await;
+    assert_eq!(status["phase"], "Terminating");
+    let ready = conditions(&Some(status.clone()))
+        .into_iter()
+        .find(|c| c["type"] == "Ready")
+        .unwrap();
+    assert!(
+        ready["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("persistentvolumeclaims") && m.contains("forbidden")),
+        "the API server's message: {ready}"
+    );
+    let events: Api<Event> = Api::namespaced(env.client.clone(), &env.ns);
+    let blocked_events = || async {
+        events
+            .list(&ListParams::default())
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .filter(|e| is_about(e, "stuck") && e.reason.as_deref() == Some("DeletionBlocked"))
+            .collect::<Vec<Event>>()
+    };
+    wait_for("a DeletionBlocked event", T, || async {
+        (!blocked_events().await.is_empty()).then_some(())
+    })
+    .await;
+    // Several retries later, still one event.
+    wait_for("a few retries", T, || async {
+        (ctl.metric(
             "neo4j_controller_reconciles_total",
-            &[("result", "kube_error")]
-        ),
-        0.0,
-        "a call was refused:\n{}",
-        ctl.metrics()
+            &[("result", "rejected")],
+        ) >= 4.0)
+            .then_some(())
+    })
+    .await;
+    let once = blocked_events().await;
+    assert_eq!(once.len(), 1, "{once:?}");
+    assert_eq!(once[0].series.as_ref().map(|s| s.count), None, "repeated");
+
+    // The permission granted: the next retry (at most 4 s away) finishes the deletion.
+    impersonating_kubeconfig(&env, &user, &full).await;
+    let granted = Instant::now();
+    wait_gone("the deleted cluster", &clusters(&env), "stuck").await;
+    neo4j_e2e::record_figure(
+        "deletion",
+        "blocked deletion completes after the API server accepts the finalizer's work",
+        &format!("{} ms", granted.elapsed().as_millis()),
     );
     ctl.stop().await;
     let _ = std::fs::remove_file(&path);
 }
 
-/// cert-manager mode: the controller materializes a Certificate naming every pod and Service
-/// (12 + 9·N DNS names), mounts its Secret, and the cluster becomes Ready once the certificate
-/// is issued (cert-manager is simulated: its CRDs are real, its controller is this test).
+/// cert-manager mode: the controller materializes a Certificate naming every Service and, by
+/// wildcard, every server (15 DNS names whatever the server count), mounts its Secret, reports a
+/// Secret the pods cannot mount (no `ca.crt`) as a condition, becomes Ready once the certificate
+/// is issued, and restarts the servers when it is renewed (cert-manager is simulated: its CRDs
+/// are real, its controller is this test).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls_cluster_gets_a_certificate_for_every_server_and_becomes_ready_once_issued() {
     assert!(
@@ -1161,10 +1205,14 @@ async fn tls_cluster_gets_a_certificate_for_every_server_and_becomes_ready_once_
         .flatten()
         .filter_map(|d| d.as_str().map(str::to_string))
         .collect();
-    assert_eq!(dns.len(), 12 + 9 * 3, "{dns:?}");
+    assert_eq!(dns.len(), 12 + 3, "{dns:?}");
     for i in 0..3 {
         let fqdn = n.pod_fqdn(i, &env.ns);
-        assert!(dns.contains(&fqdn), "{fqdn} missing from {dns:?}");
+        let covered = dns.iter().any(|d| {
+            d.strip_prefix("*.")
+                .is_some_and(|rest| fqdn.split_once('.').is_some_and(|(_, tail)| tail == rest))
+        });
+        assert!(covered, "{fqdn} not covered by {dns:?}");
     }
     assert!(
         dns.contains(&n.client_fqdn(&env.ns)),
@@ -1187,29 +1235,120 @@ async fn tls_cluster_gets_a_certificate_for_every_server_and_becomes_ready_once_
         n.tls_secret()
     );
 
-    // Play cert-manager: issue the Secret and mark the Certificate Ready.
     let secrets: Api<k8s_openapi::api::core::v1::Secret> =
         Api::namespaced(env.client.clone(), &env.ns);
-    let secret = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": n.tls_secret()}, "type": "kubernetes.io/tls",
-        "stringData": {"tls.crt": "test-certificate", "tls.key": "test-key", "ca.crt": "test-ca"}});
-    secrets
-        .patch(
-            &n.tls_secret(),
-            &PatchParams::apply("cert-manager-sim").force(),
-            &Patch::Apply(&secret),
-        )
-        .await
-        .expect("issue the Secret");
-    let status = json!({"apiVersion": "cert-manager.io/v1", "kind": "Certificate", "status": {"conditions": [
-        {"type": "Ready", "status": "True", "reason": "Ready", "message": "issued by the test", "lastTransitionTime": "2026-01-01T00:00:00Z"}]}});
-    certs
-        .patch_status(
-            &n.certificate(),
-            &PatchParams::apply("cert-manager-sim").force(),
-            &Patch::Apply(&status),
-        )
-        .await
-        .expect("Certificate status");
+    let put_secret = |name: String, data: Value| {
+        let secrets = secrets.clone();
+        async move {
+            let secret = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name}, "stringData": data});
+            secrets
+                .patch(
+                    &name,
+                    &PatchParams::apply("secret-sim").force(),
+                    &Patch::Apply(&secret),
+                )
+                .await
+                .expect("Secret");
+        }
+    };
+    let secrets_condition = |want_status: &'static str, want_reason: &'static str| {
+        let env = &env;
+        async move {
+            wait_for(
+                &format!("SecretsReady {want_status} {want_reason}"),
+                T,
+                || async {
+                    let c = clusters(env).get("secure").await.ok()?;
+                    let status = serde_json::to_value(&c.status).ok()?;
+                    conditions(&Some(status)).into_iter().find(|c| {
+                        c["type"] == "SecretsReady"
+                            && c["status"] == want_status
+                            && c["reason"] == want_reason
+                    })
+                },
+            )
+            .await
+        }
+    };
+    // No admin Secret yet: the pods could not start, and the status says why.
+    let missing = secrets_condition("False", "AdminSecretMissing").await;
+    assert!(
+        missing["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("neo4j-admin-secret"),
+        "{missing}"
+    );
+    put_secret(
+        "neo4j-admin-secret".into(),
+        json!({"username": "neo4j", "password": "correct-horse-battery"}),
+    )
+    .await;
+    // Play an issuer that writes no CA: strict peer validation could not mount ca.crt.
+    put_secret(
+        n.tls_secret(),
+        json!({"tls.crt": "test-certificate", "tls.key": "test-key"}),
+    )
+    .await;
+    let incomplete = secrets_condition("False", "TLSSecretIncomplete").await;
+    assert!(
+        incomplete["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("ca.crt"),
+        "{incomplete}"
+    );
+    assert!(!incomplete.to_string().contains("correct-horse-battery"));
+
+    // Play cert-manager: issue the Secret and mark the Certificate Ready.
+    put_secret(
+        n.tls_secret(),
+        json!({"tls.crt": "test-certificate", "tls.key": "test-key", "ca.crt": "test-ca"}),
+    )
+    .await;
+    let issue = |revision: i64| {
+        let certs = certs.clone();
+        let name = n.certificate();
+        async move {
+            let status = json!({"apiVersion": "cert-manager.io/v1", "kind": "Certificate", "status": {"revision": revision, "conditions": [
+                {"type": "Ready", "status": "True", "reason": "Ready", "message": "issued by the test", "lastTransitionTime": "2026-01-01T00:00:00Z"}]}});
+            certs
+                .patch_status(
+                    &name,
+                    &PatchParams::apply("cert-manager-sim").force(),
+                    &Patch::Apply(&status),
+                )
+                .await
+                .expect("Certificate status");
+        }
+    };
+    issue(1).await;
+    drive_cluster_ready(&env, "secure", 3).await;
+    secrets_condition("True", "SecretsUsable").await;
+    let tls_revision = |sts: &StatefulSet| {
+        sts.spec
+            .as_ref()
+            .and_then(|s| s.template.metadata.as_ref())
+            .and_then(|m| m.annotations.as_ref())
+            .and_then(|a| a.get(render::TLS_REVISION_ANNOTATION).cloned())
+    };
+    let first = sts_api(&env).get(&n.statefulset()).await.unwrap();
+    assert_eq!(
+        tls_revision(&first).as_deref(),
+        Some("1"),
+        "the first issue restarts nothing"
+    );
+    // Renewal: the pod template follows, so the StatefulSet replaces the servers one by one.
+    issue(2).await;
+    wait_for(
+        "the servers restarted for the renewed certificate",
+        T,
+        || async {
+            let sts = sts_api(&env).get(&n.statefulset()).await.ok()?;
+            (tls_revision(&sts).as_deref() == Some("2")).then_some(())
+        },
+    )
+    .await;
     drive_cluster_ready(&env, "secure", 3).await;
     let ready = clusters(&env).get("secure").await.unwrap();
     let bolt = ready

@@ -2,7 +2,6 @@
 //! Job and CronJob controllers run the Jobs' lifecycles); the fake kubelet finishes Job pods
 //! when a test says so. Each test has its own namespace and in-process controller.
 
-#[allow(dead_code)] // shared support of the controller's test binaries; this one uses part of it
 mod support;
 
 use std::time::Duration;

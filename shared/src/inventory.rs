@@ -83,6 +83,29 @@ pub trait Inventory {
     fn available(&self) -> bool;
     /// The cluster or standalone `name` in `namespace` (a cluster is looked up first).
     fn instance(&self, namespace: &str, name: &str) -> Option<InstanceSummary>;
+    /// The DNS domain of the Kubernetes cluster (`--cluster-domain`), in which the operator's
+    /// names are checked.
+    fn cluster_domain(&self) -> &str {
+        crate::names::DEFAULT_CLUSTER_DOMAIN
+    }
+}
+
+/// `inner`, in a Kubernetes cluster whose DNS domain is `domain`.
+pub struct InDomain<'a> {
+    pub inner: &'a dyn Inventory,
+    pub domain: &'a str,
+}
+
+impl Inventory for InDomain<'_> {
+    fn available(&self) -> bool {
+        self.inner.available()
+    }
+    fn instance(&self, namespace: &str, name: &str) -> Option<InstanceSummary> {
+        self.inner.instance(namespace, name)
+    }
+    fn cluster_domain(&self) -> &str {
+        self.domain
+    }
 }
 
 /// No view of other objects (the webhook without a cluster connection).

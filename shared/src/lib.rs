@@ -13,6 +13,8 @@ pub mod names;
 pub mod policy;
 pub mod render;
 pub mod schema;
+pub mod secrets;
+pub mod settings;
 pub mod status;
 pub mod status_backup;
 pub mod status_restore;

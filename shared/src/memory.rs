@@ -137,32 +137,18 @@ pub fn render_size(bytes: u64) -> String {
     }
 }
 
-/// Renders transaction memory as the reference does: `Ng`, `N.Ng`, `Nm`, `N.Nm`, `Nk`, bytes.
+/// Renders transaction memory in whole units, rounded down: `Ng` for whole GiB, else `Nm`
+/// (`Nk` below a MiB), so no value carries a decimal (the reference wrote `716.8m`).
 fn render_tx(bytes: u64) -> String {
-    let f = bytes as f64;
-    if bytes >= GI {
-        if bytes.is_multiple_of(GI) {
-            format!("{}g", bytes / GI)
-        } else {
-            trim_decimal(f / GI as f64, "g")
-        }
+    if bytes >= GI && bytes.is_multiple_of(GI) {
+        format!("{}g", bytes / GI)
     } else if bytes >= MI {
-        if bytes.is_multiple_of(MI) {
-            format!("{}m", bytes / MI)
-        } else {
-            trim_decimal(f / MI as f64, "m")
-        }
+        format!("{}m", bytes / MI)
     } else if bytes >= KI {
         format!("{}k", bytes / KI)
     } else {
         format!("{bytes}")
     }
-}
-
-fn trim_decimal(v: f64, unit: &str) -> String {
-    let s = format!("{v:.1}");
-    let s = s.strip_suffix(".0").unwrap_or(&s);
-    format!("{s}{unit}")
 }
 
 /// The reference's transaction-memory parser: `g`/`m`/`k` suffixes (any case, fractions), or bytes.
@@ -306,12 +292,12 @@ mod tests {
     #[test]
     fn worked_examples_match_the_reference() {
         let cases = [
-            (GI, "512M", "256M", "358.4m", "256m"),
-            (2 * GI, "1G", "512M", "716.8m", "256m"),
-            (4 * GI, "2G", "1G", "1.4g", "256m"),
-            (8 * GI, "5G", "2G", "3.5g", "358.4m"),
-            (16 * GI, "10G", "5G", "7g", "716.8m"),
-            (64 * GI, "31G", "19G", "21.7g", "2.2g"),
+            (GI, "512M", "256M", "358m", "256m"),
+            (2 * GI, "1G", "512M", "716m", "256m"),
+            (4 * GI, "2G", "1G", "1433m", "256m"),
+            (8 * GI, "5G", "2G", "3584m", "358m"),
+            (16 * GI, "10G", "5G", "7g", "716m"),
+            (64 * GI, "31G", "19G", "22220m", "2222m"),
         ];
         for (limit, heap, pc, total, per) in cases {
             assert_eq!(
@@ -365,7 +351,7 @@ mod tests {
             ),
             ("4g", "4g", "2G")
         );
-        assert_eq!((p.tx_total.as_str(), p.tx_max.as_str()), ("2.8g", "286.7m"));
+        assert_eq!((p.tx_total.as_str(), p.tx_max.as_str()), ("2867m", "286m"));
         assert_eq!(p.split, None);
     }
 

@@ -27,12 +27,34 @@ pub const FIELD_MANAGER: &str = "neo4j-controller";
 /// Value of `app.kubernetes.io/managed-by` on generated objects (the reference's, kept so
 /// existing selectors and dashboards keep matching).
 pub const MANAGED_BY: &str = "neo4j-operator";
-/// The DNS domain of the Kubernetes cluster, when nothing else is configured: in-cluster names
-/// end in `.svc.<domain>`.
-pub const DEFAULT_CLUSTER_DOMAIN: &str = "cluster.local";
 /// Pod-template annotation carrying the hash of the rendered configuration; the only thing
 /// that rolls pods.
 pub const CONFIG_HASH_ANNOTATION: &str = "neo4j.com/config-hash";
+
+/// The DNS domain of a Kubernetes cluster unless told otherwise (`--cluster-domain`).
+pub const DEFAULT_CLUSTER_DOMAIN: &str = "cluster.local";
+
+/// The in-cluster DNS name `<service>.<namespace>.svc.<domain>` (also for a pod behind a
+/// headless Service: `<pod>.<service>`).
+pub fn service_fqdn(service: &str, namespace: &str, domain: &str) -> String {
+    format!("{service}.{namespace}.svc.{domain}")
+}
+
+/// Whether `domain` can be a cluster's DNS domain: a DNS-1123 subdomain of at most 253
+/// characters, without a trailing dot.
+pub fn valid_cluster_domain(domain: &str) -> bool {
+    domain.len() <= 253
+        && !domain.is_empty()
+        && domain.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        })
+}
 
 /// Names of the objects generated for one Neo4jEnterpriseCluster.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,25 +132,29 @@ impl ClusterNames {
     pub fn service_monitor(&self) -> String {
         self.with("-monitoring")
     }
-    /// In-cluster DNS name of pod `i` behind the headless Service.
+    /// In-cluster DNS name of pod `i` behind the headless Service (in `cluster.local`).
     pub fn pod_fqdn(&self, index: u32, namespace: &str) -> String {
         self.pod_fqdn_in(index, namespace, DEFAULT_CLUSTER_DOMAIN)
     }
-    /// [`Self::pod_fqdn`] in a cluster whose DNS domain is `domain`.
+    /// In-cluster DNS name of pod `i` behind the headless Service, in `domain`.
     pub fn pod_fqdn_in(&self, index: u32, namespace: &str, domain: &str) -> String {
-        format!(
-            "{}.{}.{namespace}.svc.{domain}",
-            self.pod(index),
-            self.headless_service()
+        service_fqdn(
+            &format!("{}.{}", self.pod(index), self.headless_service()),
+            namespace,
+            domain,
         )
     }
-    /// [`Self::client_fqdn`] in a cluster whose DNS domain is `domain`.
-    pub fn client_fqdn_in(&self, namespace: &str, domain: &str) -> String {
-        format!("{}.{namespace}.svc.{domain}", self.client_service())
-    }
-    /// In-cluster DNS name of the client Service.
+    /// In-cluster DNS name of the client Service (in `cluster.local`).
     pub fn client_fqdn(&self, namespace: &str) -> String {
-        format!("{}.{namespace}.svc.cluster.local", self.client_service())
+        self.client_fqdn_in(namespace, DEFAULT_CLUSTER_DOMAIN)
+    }
+    /// In-cluster DNS name of the client Service, in `domain`.
+    pub fn client_fqdn_in(&self, namespace: &str, domain: &str) -> String {
+        service_fqdn(&self.client_service(), namespace, domain)
+    }
+    /// In-cluster DNS name of the headless Service, in `domain`.
+    pub fn headless_fqdn_in(&self, namespace: &str, domain: &str) -> String {
+        service_fqdn(&self.headless_service(), namespace, domain)
     }
 
     /// Base label set (`getLabelsForEnterprise`): every generated object carries it, with a
@@ -245,19 +271,17 @@ impl StandaloneNames {
         self.with("-monitoring")
     }
     pub fn client_fqdn(&self, namespace: &str) -> String {
-        format!("{}.{namespace}.svc.cluster.local", self.client_service())
+        self.client_fqdn_in(namespace, DEFAULT_CLUSTER_DOMAIN)
     }
-    /// [`Self::client_fqdn`] in a cluster whose DNS domain is `domain`.
     pub fn client_fqdn_in(&self, namespace: &str, domain: &str) -> String {
-        format!("{}.{namespace}.svc.{domain}", self.client_service())
+        service_fqdn(&self.client_service(), namespace, domain)
     }
-    /// In-cluster DNS name of the server pod behind the headless Service, in a cluster whose
-    /// DNS domain is `domain`.
+    /// In-cluster DNS name of the server pod behind the headless Service, in `domain`.
     pub fn pod_fqdn_in(&self, namespace: &str, domain: &str) -> String {
-        format!(
-            "{}.{}.{namespace}.svc.{domain}",
-            self.pod(),
-            self.headless_service()
+        service_fqdn(
+            &format!("{}.{}", self.pod(), self.headless_service()),
+            namespace,
+            domain,
         )
     }
     /// Pod selector of the standalone StatefulSet and Services.

@@ -13,15 +13,23 @@
 //!   set) is replacing pods: the StatefulSet's `updateRevision` differs from its
 //!   `currentRevision` (an image change, or a configuration change rolled by the config hash).
 //! - `Ready`: every desired server is ready on the current revision; `version` becomes the tag.
+//! - `Failed` also when the API server refuses what the controller applies, or its writes keep
+//!   failing ([`WriteFailure`]): the `Ready` condition carries the reason and the API server's
+//!   message.
+//! - `Terminating`: the object is being deleted and the deletion cannot finish yet (its
+//!   finalizer's work keeps failing); the `Ready` condition says why.
 //!
 //! Conditions, in this order: `Ready`, `Valid`, `Progressing`, `Degraded` (fewer than a
-//! majority of the servers ready on an established instance).
+//! majority of the servers ready on an established instance), and `SecretsReady` once the
+//! controller has checked the Secrets the pods need (`crate::secrets`). A Secret problem also
+//! becomes the reason of `Ready` while the instance is not ready: it is why.
 
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 
 use crate::names::{ClusterNames, StandaloneNames};
 use crate::render::{RenderError, cert_manager_tls};
+use crate::secrets::SecretProblem;
 use crate::text::one_line;
 use crate::types::{
     ConnectionExamples, EndpointStatus, InternalEndpoints, Neo4jEnterpriseCluster,
@@ -38,15 +46,17 @@ pub enum Phase {
     Ready,
     Upgrading,
     Failed,
+    Terminating,
 }
 
 impl Phase {
-    pub const ALL: [Phase; 5] = [
+    pub const ALL: [Phase; 6] = [
         Phase::Pending,
         Phase::Initializing,
         Phase::Ready,
         Phase::Upgrading,
         Phase::Failed,
+        Phase::Terminating,
     ];
 
     /// The phase as it appears in `status.phase` (and the `phase` metric label).
@@ -57,6 +67,7 @@ impl Phase {
             Phase::Ready => "Ready",
             Phase::Upgrading => "Upgrading",
             Phase::Failed => "Failed",
+            Phase::Terminating => "Terminating",
         }
     }
 }
@@ -74,14 +85,16 @@ pub enum ConditionType {
     Valid,
     Progressing,
     Degraded,
+    SecretsReady,
 }
 
 impl ConditionType {
-    pub const ALL: [ConditionType; 4] = [
+    pub const ALL: [ConditionType; 5] = [
         ConditionType::Ready,
         ConditionType::Valid,
         ConditionType::Progressing,
         ConditionType::Degraded,
+        ConditionType::SecretsReady,
     ];
 
     /// The condition's `type` as written to the status.
@@ -91,12 +104,44 @@ impl ConditionType {
             ConditionType::Valid => "Valid",
             ConditionType::Progressing => "Progressing",
             ConditionType::Degraded => "Degraded",
+            ConditionType::SecretsReady => "SecretsReady",
         }
     }
 }
 
 /// Longest condition message; the list of findings is cut there.
 const MESSAGE_MAX_CHARS: usize = 1000;
+
+/// Why the controller's writes for an object fail, as its status reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    /// The API server (or an admission step) refused an apply: it fails again until the object
+    /// or what refused it changes. Reason `ApplyRejected`.
+    Rejected,
+    /// Writes keep failing (the API server unreachable, timing out, answering 5xx). Reason
+    /// `ApiError`.
+    Unavailable,
+    /// The object is being deleted and its finalizer's work keeps failing. Reason
+    /// `DeletionBlocked`.
+    DeletionBlocked,
+}
+
+impl FailureKind {
+    pub const fn reason(self) -> &'static str {
+        match self {
+            FailureKind::Rejected => "ApplyRejected",
+            FailureKind::Unavailable => "ApiError",
+            FailureKind::DeletionBlocked => "DeletionBlocked",
+        }
+    }
+}
+
+/// A write failure the status reports: its kind and the API server's message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriteFailure {
+    pub kind: FailureKind,
+    pub message: String,
+}
 
 /// What the controller observed of an instance's children, all optional.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -109,6 +154,23 @@ pub struct Observed {
     pub certificate_ready: Option<bool>,
     /// Rendering failed, so nothing was applied.
     pub render_error: Option<RenderError>,
+    /// The controller's writes for the object fail (refused, or failing for a while).
+    pub write_failure: Option<WriteFailure>,
+    /// The object is being deleted.
+    pub deleting: bool,
+    /// What keeps the Secrets the pods need from working (`crate::secrets`); `None` when they
+    /// were not checked (then no `SecretsReady` condition is written).
+    pub secrets: Option<Vec<SecretProblem>>,
+    /// The cluster's DNS domain, for the endpoints (`None`: `cluster.local`).
+    pub cluster_domain: Option<String>,
+}
+
+impl Observed {
+    fn domain(&self) -> &str {
+        self.cluster_domain
+            .as_deref()
+            .unwrap_or(crate::names::DEFAULT_CLUSTER_DOMAIN)
+    }
 }
 
 /// The status of a cluster. `now` stamps conditions that change.
@@ -128,6 +190,9 @@ pub fn cluster(
         statefulset: observed.statefulset.as_ref(),
         certificate_ready: observed.certificate_ready,
         render_error: observed.render_error.as_ref(),
+        write_failure: observed.write_failure.as_ref(),
+        deleting: observed.deleting,
+        secrets: observed.secrets.as_deref(),
         validation,
         previous_conditions: previous.and_then(|p| p.conditions.as_deref()),
         previous_version: previous.and_then(|p| p.version.as_deref()),
@@ -136,13 +201,10 @@ pub fn cluster(
     });
     let endpoints = c.metadata.namespace.as_deref().and_then(|ns| {
         let names = c.metadata.name.as_deref().map(ClusterNames::new)?;
-        let client = names.client_fqdn(ns);
+        let client = names.client_fqdn_in(ns, observed.domain());
         let mut e = endpoints(&client, &names.client_service(), ns, o.tls);
         e.internal = Some(InternalEndpoints {
-            headless: Some(format!(
-                "{}.{ns}.svc.cluster.local",
-                names.headless_service()
-            )),
+            headless: Some(names.headless_fqdn_in(ns, observed.domain())),
             client: Some(client),
         });
         Some(e)
@@ -185,6 +247,9 @@ pub fn standalone(
         statefulset: observed.statefulset.as_ref(),
         certificate_ready: observed.certificate_ready,
         render_error: observed.render_error.as_ref(),
+        write_failure: observed.write_failure.as_ref(),
+        deleting: observed.deleting,
+        secrets: observed.secrets.as_deref(),
         validation,
         previous_conditions: previous.and_then(|p| p.conditions.as_deref()),
         previous_version: previous.and_then(|p| p.version.as_deref()),
@@ -194,7 +259,7 @@ pub fn standalone(
     let endpoints = s.metadata.namespace.as_deref().and_then(|ns| {
         let names = s.metadata.name.as_deref().map(StandaloneNames::new)?;
         Some(endpoints(
-            &names.client_fqdn(ns),
+            &names.client_fqdn_in(ns, observed.domain()),
             &names.client_service(),
             ns,
             o.tls,
@@ -252,6 +317,9 @@ struct Inputs<'a> {
     statefulset: Option<&'a StatefulSet>,
     certificate_ready: Option<bool>,
     render_error: Option<&'a RenderError>,
+    write_failure: Option<&'a WriteFailure>,
+    deleting: bool,
+    secrets: Option<&'a [SecretProblem]>,
     validation: &'a Verdict,
     previous_conditions: Option<&'a [Condition]>,
     previous_version: Option<&'a str>,
@@ -332,6 +400,23 @@ fn evaluate(i: &Inputs<'_>) -> Evaluation {
         )
     } else if let Some(e) = i.render_error {
         (Phase::Failed, "RenderFailed", e.to_string())
+    } else if i.deleting {
+        if let Some(sts) = i.statefulset {
+            ready_servers = rollout(sts, desired).ready;
+        }
+        match i.write_failure {
+            Some(f) => (Phase::Terminating, f.kind.reason(), f.message.clone()),
+            None => (
+                Phase::Terminating,
+                "Deleting",
+                "the object is being deleted".to_string(),
+            ),
+        }
+    } else if let Some(f) = i.write_failure {
+        if let Some(sts) = i.statefulset {
+            ready_servers = rollout(sts, desired).ready;
+        }
+        (Phase::Failed, f.kind.reason(), f.message.clone())
     } else if let Some(sts) = i.statefulset {
         let r = rollout(sts, desired);
         ready_servers = r.ready;
@@ -371,24 +456,33 @@ fn evaluate(i: &Inputs<'_>) -> Evaluation {
             "waiting for the StatefulSet to be created".to_string(),
         )
     };
-    let standing = Standing {
+    let mut standing = Standing {
         phase,
         reason,
         message,
     };
+    // A Secret that stops the pods is why an instance is not ready.
+    if let Some(first) = i.secrets.and_then(|p| p.first())
+        && !matches!(standing.phase, Phase::Ready | Phase::Failed)
+    {
+        standing.reason = first.reason;
+        standing.message = first.message.clone();
+    }
 
     let conditions = [
-        ready_condition(&standing),
-        valid_condition(i.validation),
-        progressing_condition(&standing),
-        degraded_condition(
+        Some(ready_condition(&standing)),
+        Some(valid_condition(i.validation)),
+        Some(progressing_condition(&standing)),
+        Some(degraded_condition(
             established && i.statefulset.is_some(),
             ready_servers,
             desired,
             unit,
-        ),
+        )),
+        i.secrets.map(secrets_condition),
     ]
     .into_iter()
+    .flatten()
     .map(|c| stamp(c, i.generation, i.previous_conditions, i.now))
     .collect();
     Evaluation {
@@ -454,7 +548,7 @@ fn progressing_condition(s: &Standing) -> Draft {
             "Complete",
             "the StatefulSet runs the current spec on every pod".to_string(),
         ),
-        Phase::Failed => (false, s.reason, s.message.clone()),
+        Phase::Failed | Phase::Terminating => (false, s.reason, s.message.clone()),
         Phase::Pending | Phase::Initializing | Phase::Upgrading => {
             (true, s.reason, s.message.clone())
         }
@@ -487,6 +581,28 @@ fn degraded_condition(watched: bool, ready: i32, desired: i32, unit: &str) -> Dr
             reason: "AsExpected",
             message: format!("{ready}/{desired} {unit} ready"),
         }
+    }
+}
+
+/// `SecretsReady`: the Secrets the pods need exist and hold what the pods read.
+fn secrets_condition(problems: &[SecretProblem]) -> Draft {
+    match problems.first() {
+        None => Draft {
+            type_: ConditionType::SecretsReady,
+            status: true,
+            reason: "SecretsUsable",
+            message: "the Secrets the servers need are present and usable".to_string(),
+        },
+        Some(first) => Draft {
+            type_: ConditionType::SecretsReady,
+            status: false,
+            reason: first.reason,
+            message: problems
+                .iter()
+                .map(|p| p.message.as_str())
+                .collect::<Vec<_>>()
+                .join("; "),
+        },
     }
 }
 
@@ -878,10 +994,20 @@ mod tests {
         let phases: Vec<&str> = Phase::ALL.iter().map(|p| p.as_str()).collect();
         assert_eq!(
             phases,
-            ["Pending", "Initializing", "Ready", "Upgrading", "Failed"]
+            [
+                "Pending",
+                "Initializing",
+                "Ready",
+                "Upgrading",
+                "Failed",
+                "Terminating"
+            ]
         );
         let types: Vec<&str> = ConditionType::ALL.iter().map(|c| c.as_str()).collect();
-        assert_eq!(types, ["Ready", "Valid", "Progressing", "Degraded"]);
+        assert_eq!(
+            types,
+            ["Ready", "Valid", "Progressing", "Degraded", "SecretsReady"]
+        );
     }
 
     #[test]
@@ -1067,5 +1193,150 @@ mod tests {
                 .map(|c| c.last_transition_time.clone())
         };
         assert_eq!(valid(&ready), Some(at(1)));
+    }
+
+    #[test]
+    fn refused_and_failing_writes_and_blocked_deletions_show_in_ready() {
+        let ready_sts = || Some(sts(2, 3, 3, 3, ("r1", "r1")));
+        let failure = |kind| WriteFailure {
+            kind,
+            message: "apply services/graph-client: Service \"graph-client\" is invalid".into(),
+        };
+        let cases = [
+            (
+                "apply refused",
+                Observed {
+                    statefulset: ready_sts(),
+                    write_failure: Some(failure(FailureKind::Rejected)),
+                    ..Default::default()
+                },
+                Phase::Failed,
+                "ApplyRejected",
+            ),
+            (
+                "writes failing",
+                Observed {
+                    statefulset: ready_sts(),
+                    write_failure: Some(failure(FailureKind::Unavailable)),
+                    ..Default::default()
+                },
+                Phase::Failed,
+                "ApiError",
+            ),
+            (
+                "deletion blocked",
+                Observed {
+                    statefulset: ready_sts(),
+                    write_failure: Some(failure(FailureKind::DeletionBlocked)),
+                    deleting: true,
+                    ..Default::default()
+                },
+                Phase::Terminating,
+                "DeletionBlocked",
+            ),
+            (
+                "deleting",
+                Observed {
+                    statefulset: ready_sts(),
+                    deleting: true,
+                    ..Default::default()
+                },
+                Phase::Terminating,
+                "Deleting",
+            ),
+        ];
+        for (case, obs, phase, reason) in cases {
+            let st = cluster(&plain(), &obs, &Verdict::default(), None, at(5));
+            assert_eq!(st.phase.as_deref(), Some(phase.as_str()), "{case}");
+            assert_eq!(st.ready, Some(false), "{case}");
+            let ready = condition(&st, "Ready");
+            assert_eq!(
+                (ready.status.as_str(), ready.reason.as_str()),
+                ("False", reason),
+                "{case}"
+            );
+            if let Some(f) = &obs.write_failure {
+                assert_eq!(ready.message, f.message, "{case}: the API server's message");
+            }
+            assert_eq!(condition(&st, "Progressing").status, "False", "{case}");
+            assert_eq!(
+                st.replicas.as_ref().and_then(|r| r.ready),
+                Some(3),
+                "{case}"
+            );
+        }
+        // Near miss: the same observation without a failure is Ready.
+        let fine = Observed {
+            statefulset: ready_sts(),
+            ..Default::default()
+        };
+        let st = cluster(&plain(), &fine, &Verdict::default(), None, at(5));
+        assert_eq!(st.phase.as_deref(), Some(Phase::Ready.as_str()));
+        // Validation still comes first: an invalid spec is not reported as a refused apply.
+        let obs = Observed {
+            write_failure: Some(failure(FailureKind::Rejected)),
+            ..Default::default()
+        };
+        let st = cluster(&plain(), &obs, &invalid(), None, at(5));
+        assert_eq!(condition(&st, "Ready").reason, "ValidationFailed");
+    }
+
+    #[test]
+    fn secret_problems_become_a_condition_and_the_reason_not_to_be_ready() {
+        let problem = SecretProblem {
+            reason: "AdminSecretMissing",
+            message: "the admin Secret creds does not exist".into(),
+        };
+        let forming = Observed {
+            statefulset: Some(sts(2, 3, 0, 3, ("r", "r"))),
+            secrets: Some(vec![problem.clone()]),
+            ..Default::default()
+        };
+        let s = cluster(&plain(), &forming, &Verdict::default(), None, at(1));
+        let secrets = condition(&s, "SecretsReady");
+        assert_eq!(
+            (secrets.status.as_str(), secrets.reason.as_str()),
+            ("False", "AdminSecretMissing")
+        );
+        let ready = condition(&s, "Ready");
+        assert_eq!(ready.reason, "AdminSecretMissing");
+        assert_eq!(ready.message, problem.message);
+        // Fixed: the condition turns True; unchecked: no condition at all.
+        let fine = Observed {
+            secrets: Some(vec![]),
+            ..forming.clone()
+        };
+        let s = cluster(&plain(), &fine, &Verdict::default(), None, at(2));
+        assert_eq!(condition(&s, "SecretsReady").status, "True");
+        assert_eq!(condition(&s, "Ready").reason, "Forming");
+        let unchecked = Observed {
+            secrets: None,
+            ..forming
+        };
+        let s = cluster(&plain(), &unchecked, &Verdict::default(), None, at(3));
+        assert!(
+            s.conditions
+                .iter()
+                .flatten()
+                .all(|c| c.type_ != "SecretsReady")
+        );
+    }
+
+    #[test]
+    fn endpoints_follow_the_cluster_domain() {
+        let obs = Observed {
+            cluster_domain: Some("corp.example".into()),
+            ..Default::default()
+        };
+        let s = cluster(&plain(), &obs, &Verdict::default(), None, at(1));
+        let e = s.endpoints.unwrap_or_default();
+        assert_eq!(
+            e.bolt.as_deref(),
+            Some("bolt://graph-client.db.svc.corp.example:7687")
+        );
+        assert_eq!(
+            e.internal.and_then(|i| i.headless).as_deref(),
+            Some("graph-headless.db.svc.corp.example")
+        );
     }
 }

@@ -213,7 +213,7 @@ fn an_update_is_refused_only_for_errors_it_introduces() {
     // Another spec field changed: admitted; the old error comes back as a warning that says the
     // object was already invalid, under the same rule id, with what to do.
     let mut other = old.clone();
-    other["spec"]["config"]["server.logs.debug.level"] = json!("INFO");
+    other["spec"]["config"]["db.transaction.timeout"] = json!("30s");
     let d = update(&old, &other);
     assert!(d.allowed, "{d:?}");
     assert_eq!(d.warnings.len(), 1, "{d:?}");

@@ -77,7 +77,7 @@ fn an_object_stored_before_a_rule_existed_can_be_relabelled_edited_and_deleted()
     // Another spec field changed: admitted, with the old error as a warning.
     let out = patch(
         &cp,
-        json!({"spec": {"config": {"server.logs.debug.level": "INFO"}}}),
+        json!({"spec": {"config": {"db.transaction.timeout": "30s"}}}),
     );
     assert!(out.status.success(), "{}", stderr(&out));
     let w = warnings(&out.stderr);

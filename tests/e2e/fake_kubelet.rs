@@ -98,13 +98,60 @@ fn statefulset_becomes_ready_and_job_completes() {
         .next()
         .map(str::to_string);
     assert_eq!(message.as_deref(), Some("disk full"));
-    let node = cp
-        .get_json("", "node", "fake-node-test")
-        .unwrap_or_default();
-    let ready = node["status"]["conditions"]
+    let node_ready = || {
+        let node = cp
+            .get_json("", "node", "fake-node-test")
+            .unwrap_or_default();
+        condition_true(&node, "Ready")
+    };
+    assert!(node_ready(), "node not Ready");
+
+    // What the node lifecycle controller does when a node stops reporting: the node's Ready
+    // condition Unknown, its pods' Ready False. The kubelet reports both again.
+    let not_ready = |kind: &str, name: &str, ns: Option<&str>, status: &str, reason: &str| {
+        let patch = json!({"status": {"conditions": [{"type": "Ready", "status": status, "reason": reason,
+            "lastTransitionTime": "2026-01-01T00:00:00Z"}]}});
+        let mut args = vec![
+            "patch",
+            kind,
+            name,
+            "--subresource=status",
+            "--type=strategic",
+            "--field-manager=node-lifecycle-sim",
+        ];
+        if let Some(ns) = ns {
+            args.extend(["-n", ns]);
+        }
+        let p = patch.to_string();
+        args.extend(["-p", &p]);
+        cp.kubectl_ok(&args);
+    };
+    not_ready("pod", "web-0", Some("e2e-kubelet"), "False", "NodeNotReady");
+    not_ready(
+        "node",
+        "fake-node-test",
+        None,
+        "Unknown",
+        "NodeStatusUnknown",
+    );
+    wait_for(
+        "pod web-0 reported Ready again",
+        Duration::from_secs(60),
+        || {
+            let pod = cp.get_json("e2e-kubelet", "pod", "web-0")?;
+            condition_true(&pod, "Ready").then_some(())
+        },
+    );
+    wait_for("node reported Ready again", Duration::from_secs(60), || {
+        node_ready().then_some(())
+    });
+}
+
+/// Whether the object's condition `type_` is True.
+fn condition_true(obj: &serde_json::Value, type_: &str) -> bool {
+    obj["status"]["conditions"]
         .as_array()
         .into_iter()
         .flatten()
-        .any(|c| c["type"] == "Ready" && c["status"] == "True");
-    assert!(ready, "node not Ready: {node}");
+        .any(|c| c["type"] == type_ && c["status"] == "True")
 }

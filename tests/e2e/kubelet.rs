@@ -4,6 +4,11 @@
 //! pod's [`OUTCOME_ANNOTATION`] says (`Failed`, with [`MESSAGE_ANNOTATION`] as the container's
 //! termination message, or `Running` to leave it running). No container ever runs.
 //!
+//! Under faults it behaves like a kubelet: when the node lifecycle controller has marked the
+//! node not Ready (its lease went stale while the API server or etcd was away) the node's
+//! status is posted again, and a running pod whose Ready condition it turned False is reported
+//! Ready again. The `fake-kubelet` binary retries its pod watch with a capped backoff.
+//!
 //! The `fake-kubelet` binary runs this continuously over a pod watch; the controller's tests
 //! call [`mark_pods_ready`], [`start_job_pods`], [`finish_job_pods`] and
 //! [`finish_terminating`] at the moment they want a pod to move.
@@ -89,11 +94,31 @@ pub async fn register_node(client: &Client, name: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Whether the Node `name` reports Ready=True (`None`: could not tell).
+async fn node_ready(client: &Client, name: &str) -> Option<bool> {
+    let node = Api::<Node>::all(client.clone()).get(name).await.ok()?;
+    let ready = node
+        .status?
+        .conditions?
+        .into_iter()
+        .find(|c| c.type_ == "Ready")
+        .map(|c| c.status == "True");
+    Some(ready.unwrap_or(false))
+}
+
 /// Renews the node's Lease forever: with a fresh lease the node lifecycle controller keeps the
-/// node Ready and never taints or evicts.
+/// node Ready and never taints or evicts. When it has marked the node not Ready anyway (the
+/// lease could not be renewed for a while), the node's status is posted again, as a kubelet
+/// does once it reaches the API server again.
 pub async fn keep_lease(client: Client, node: String) {
-    let leases: Api<Lease> = Api::namespaced(client, "kube-node-lease");
+    let leases: Api<Lease> = Api::namespaced(client.clone(), "kube-node-lease");
     loop {
+        if node_ready(&client, &node).await == Some(false) {
+            match register_node(&client, &node).await {
+                Ok(()) => eprintln!("fake-kubelet: node {node} reported Ready again"),
+                Err(e) => eprintln!("fake-kubelet: node status: {e:#}"),
+            }
+        }
         let lease = Lease {
             metadata: ObjectMeta {
                 name: Some(node.clone()),
@@ -157,13 +182,28 @@ pub async fn handle(
     }
     match bound_to(pod) {
         None => bind(&pods, pod, node).await,
-        Some(n) if n == node && !never_ready && is_pending(pod) => report_started(&pods, pod).await,
+        Some(n) if n == node && !never_ready && (is_pending(pod) || lost_ready(pod)) => {
+            report_started(&pods, pod).await
+        }
         Some(_) => Ok(()),
     }
 }
 
-/// Binds every pod matching `selector` in `ns` that is not bound yet to `node`, and reports
-/// every Pending one started. Returns how many were reported.
+/// A running pod (not of a Job) whose Ready condition is not True: the node lifecycle
+/// controller marks pods so when their node stops reporting. A kubelet reports them again.
+pub fn lost_ready(pod: &Pod) -> bool {
+    let status = pod.status.as_ref();
+    let running = status.and_then(|s| s.phase.as_deref()) == Some("Running");
+    let ready = status
+        .and_then(|s| s.conditions.as_ref())
+        .into_iter()
+        .flatten()
+        .any(|c| c.type_ == "Ready" && c.status == "True");
+    running && !owned_by_job(pod) && !ready
+}
+
+/// Binds every pod matching `selector` in `ns` that is not bound yet to `node`, reports every
+/// Pending one started, and removes every one being deleted. Returns how many were reported.
 pub async fn mark_pods_ready(
     client: &Client,
     ns: &str,
@@ -177,10 +217,23 @@ pub async fn mark_pods_ready(
         .context("listing pods")?;
     let mut reported = 0;
     for pod in list.items {
+        // Being deleted (a rolling update replaces it): confirm the shutdown, as `handle` does.
+        if pod.metadata.deletion_timestamp.is_some() {
+            let _ = pods
+                .delete(
+                    &pod.name_any(),
+                    &DeleteParams {
+                        grace_period_seconds: Some(0),
+                        ..Default::default()
+                    },
+                )
+                .await;
+            continue;
+        }
         if bound_to(&pod).is_none() {
             bind(&pods, &pod, node).await?;
         }
-        if is_pending(&pod) {
+        if is_pending(&pod) || lost_ready(&pod) {
             report_started(&pods, &pod).await?;
             reported += 1;
         }
@@ -198,6 +251,36 @@ fn is_pending(pod: &Pod) -> bool {
         .and_then(|s| s.phase.as_deref())
         .unwrap_or("Pending")
         == "Pending"
+}
+
+/// The pauses of a failing watch: 250 ms doubling to 5 s, reset by the next event (what
+/// client-go's reflector does, with a lower cap so tests recover quickly).
+#[derive(Debug, Clone)]
+pub struct WatchBackoff {
+    next: Duration,
+}
+
+impl Default for WatchBackoff {
+    fn default() -> Self {
+        WatchBackoff {
+            next: Duration::from_millis(250),
+        }
+    }
+}
+
+impl Iterator for WatchBackoff {
+    type Item = Duration;
+    fn next(&mut self) -> Option<Duration> {
+        let pause = self.next;
+        self.next = (pause * 2).min(Duration::from_secs(5));
+        Some(pause)
+    }
+}
+
+impl kube::runtime::utils::Backoff for WatchBackoff {
+    fn reset(&mut self) {
+        *self = WatchBackoff::default();
+    }
 }
 
 fn owned_by_job(pod: &Pod) -> bool {
@@ -389,8 +472,14 @@ async fn report(pods: &Api<Pod>, pod: &Pod, outcome: Option<&JobPodOutcome>) -> 
         Some(JobPodOutcome::Succeeded) => "Succeeded",
         Some(JobPodOutcome::Failed(_)) => "Failed",
     };
+    // A pod reported again keeps its address.
+    let ip = pod
+        .status
+        .as_ref()
+        .and_then(|s| s.pod_ip.clone())
+        .unwrap_or_else(next_pod_ip);
     let mut status = json!({"phase": phase, "conditions": conditions,
-        "podIP": next_pod_ip(), "hostIP": "10.243.0.1", "startTime": now,
+        "podIP": ip, "hostIP": "10.243.0.1", "startTime": now,
         "containerStatuses": statuses});
     if !init_statuses.is_empty() {
         status["initContainerStatuses"] = json!(init_statuses);
@@ -404,4 +493,41 @@ async fn report(pods: &Api<Pod>, pod: &Pod, outcome: Option<&JobPodOutcome>) -> 
     .await
     .with_context(|| format!("status of {name}"))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pod(phase: &str, ready: Option<&str>, job: bool) -> Pod {
+        let mut v = json!({"metadata": {"name": "p"}, "status": {"phase": phase}});
+        if let Some(r) = ready {
+            v["status"]["conditions"] = json!([{"type": "Ready", "status": r}]);
+        }
+        if job {
+            v["metadata"]["ownerReferences"] =
+                json!([{"apiVersion": "batch/v1", "kind": "Job", "name": "j", "uid": "u"}]);
+        }
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn only_running_pods_that_lost_ready_are_reported_again() {
+        assert!(lost_ready(&pod("Running", Some("False"), false)));
+        assert!(lost_ready(&pod("Running", None, false)));
+        assert!(!lost_ready(&pod("Running", Some("True"), false)));
+        assert!(!lost_ready(&pod("Pending", Some("False"), false)));
+        assert!(!lost_ready(&pod("Succeeded", Some("False"), true)));
+        assert!(!lost_ready(&pod("Running", Some("False"), true)));
+    }
+
+    #[test]
+    fn the_watch_backoff_doubles_to_five_seconds_and_resets() {
+        use kube::runtime::utils::Backoff;
+        let mut b = WatchBackoff::default();
+        let pauses: Vec<u64> = (&mut b).take(7).map(|d| d.as_millis() as u64).collect();
+        assert_eq!(pauses, [250, 500, 1000, 2000, 4000, 5000, 5000]);
+        b.reset();
+        assert_eq!(b.next(), Some(Duration::from_millis(250)));
+    }
 }

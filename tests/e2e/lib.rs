@@ -281,6 +281,27 @@ where
     }
 }
 
+/// Records a measured figure: printed, and appended as a tab-separated line
+/// `section<TAB>what<TAB>value` to the file `$E2E_FIGURES` when it is set (the `make chaos`
+/// run collects them into `target/chaos/figures.md`). Figures are reported, never asserted.
+pub fn record_figure(section: &str, what: &str, value: &str) {
+    println!("figure: {section}: {what}: {value}");
+    if let Some(path) = std::env::var_os("E2E_FIGURES") {
+        let line = format!("{section}\t{what}\t{value}\n");
+        let written = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .and_then(|mut f| f.write_all(line.as_bytes()));
+        if let Err(e) = written {
+            eprintln!(
+                "figure not recorded in {}: {e}",
+                PathBuf::from(path).display()
+            );
+        }
+    }
+}
+
 /// A free loopback port (bound and released; good enough for tests on one machine).
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")

@@ -74,5 +74,5 @@ if [[ -n "$DATA_DIR" && -d "$DATA_DIR" ]]; then
   esac
 fi
 
-rm -f -- "$STATE_DIR/kubeconfig" "$STATE_DIR/kcm.kubeconfig" "$STATE_DIR/ca.crt" "$ENV_FILE"
+rm -f -- "$STATE_DIR/kubeconfig" "$STATE_DIR/kcm.kubeconfig" "$STATE_DIR/ca.crt" "$STATE_DIR/apiserver.cmd" "$ENV_FILE"
 log "stopped (logs kept in $STATE_DIR/logs)"

@@ -238,32 +238,34 @@ wait_for etcd "$ETCD_PID" "$LOG_DIR/etcd.log" curl -sf "$ETCD_URL/health"
 # Endpoints API rejects, so the "kubernetes" Service (10.0.0.1) is created but
 # gets no endpoints (nothing runs in-cluster here anyway). Admission webhooks
 # with a url: https://127.0.0.1:PORT/... clientConfig are called directly.
-# shellcheck disable=SC2086
-"$BIN/kube-apiserver" \
-  --bind-address=127.0.0.1 \
-  --advertise-address=127.0.0.1 \
-  --secure-port="$APISERVER_PORT" \
-  --cert-dir="$DATA_DIR/apiserver-certs" \
-  --etcd-servers="$ETCD_URL" \
-  --authorization-mode=Node,RBAC \
-  --client-ca-file="$PKI/ca.crt" \
-  --tls-cert-file="$PKI/apiserver.crt" \
-  --tls-private-key-file="$PKI/apiserver.key" \
-  --service-account-issuer=https://kubernetes.default.svc.cluster.local \
-  --service-account-key-file="$PKI/sa.pub" \
-  --service-account-signing-key-file="$PKI/sa.key" \
-  --service-cluster-ip-range="$SERVICE_CIDR" \
-  --allow-privileged=true \
-  --endpoint-reconciler-type=none \
-  --requestheader-client-ca-file="$PKI/front-proxy-ca.crt" \
-  --requestheader-allowed-names=front-proxy-client \
-  --requestheader-username-headers=X-Remote-User \
-  --requestheader-group-headers=X-Remote-Group \
-  --requestheader-extra-headers-prefix=X-Remote-Extra- \
-  --proxy-client-cert-file="$PKI/front-proxy-client.crt" \
-  --proxy-client-key-file="$PKI/front-proxy-client.key" \
-  ${APISERVER_ARGS:-} \
-  </dev/null >"$LOG_DIR/kube-apiserver.log" 2>&1 &
+read -r -a apiserver_extra <<< "${APISERVER_ARGS:-}"
+apiserver_cmd=("$BIN/kube-apiserver"
+  --bind-address=127.0.0.1
+  --advertise-address=127.0.0.1
+  --secure-port="$APISERVER_PORT"
+  --cert-dir="$DATA_DIR/apiserver-certs"
+  --etcd-servers="$ETCD_URL"
+  --authorization-mode=Node,RBAC
+  --client-ca-file="$PKI/ca.crt"
+  --tls-cert-file="$PKI/apiserver.crt"
+  --tls-private-key-file="$PKI/apiserver.key"
+  --service-account-issuer=https://kubernetes.default.svc.cluster.local
+  --service-account-key-file="$PKI/sa.pub"
+  --service-account-signing-key-file="$PKI/sa.key"
+  --service-cluster-ip-range="$SERVICE_CIDR"
+  --allow-privileged=true
+  --endpoint-reconciler-type=none
+  --requestheader-client-ca-file="$PKI/front-proxy-ca.crt"
+  --requestheader-allowed-names=front-proxy-client
+  --requestheader-username-headers=X-Remote-User
+  --requestheader-group-headers=X-Remote-Group
+  --requestheader-extra-headers-prefix=X-Remote-Extra-
+  --proxy-client-cert-file="$PKI/front-proxy-client.crt"
+  --proxy-client-key-file="$PKI/front-proxy-client.key"
+  "${apiserver_extra[@]}")
+# The exact command line, so tests/scripts/apiserver-restart.sh can start it again.
+printf '%q ' "${apiserver_cmd[@]}" > "$STATE_DIR/apiserver.cmd"
+"${apiserver_cmd[@]}" </dev/null >"$LOG_DIR/kube-apiserver.log" 2>&1 &
 APISERVER_PID=$!
 write_env
 wait_for kube-apiserver "$APISERVER_PID" "$LOG_DIR/kube-apiserver.log" \

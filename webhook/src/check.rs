@@ -26,6 +26,10 @@ pub struct Args {
     /// Output format; JSON lines by default when stdout is not a terminal.
     #[arg(long, value_enum)]
     pub output: Option<OutputFormat>,
+    /// DNS domain of the Kubernetes cluster the objects are meant for, in which the names the
+    /// operator derives are checked (as the webhook's `--cluster-domain`).
+    #[arg(long, default_value = neo4j_shared::names::DEFAULT_CLUSTER_DOMAIN, value_parser = cluster_domain)]
+    pub cluster_domain: String,
     /// YAML or JSON files (multi-document) or directories (searched recursively for
     /// .yaml, .yml and .json files).
     #[arg(required = true, value_name = "PATH")]
@@ -277,8 +281,26 @@ fn is_our_group(object: &Value) -> bool {
         .is_some_and(|v| v.split('/').next() == Some(neo4j_shared::types::GROUP))
 }
 
-/// Checks `docs` (with `old` as the previous versions) and returns every verdict.
+/// `--cluster-domain`: a DNS subdomain (a trailing dot is dropped).
+pub fn cluster_domain(s: &str) -> Result<String, String> {
+    let d = s.trim().trim_end_matches('.').to_ascii_lowercase();
+    if neo4j_shared::names::valid_cluster_domain(&d) {
+        Ok(d)
+    } else {
+        Err(format!(
+            "{s:?} is not a DNS domain (lower-case labels of letters, digits and '-', separated by dots)"
+        ))
+    }
+}
+
+/// Checks `docs` (with `old` as the previous versions) and returns every verdict, for a
+/// cluster whose DNS domain is `cluster.local`.
 pub fn check_documents(docs: &[Document], old: &[Document]) -> Outcome {
+    check_documents_in(docs, old, neo4j_shared::names::DEFAULT_CLUSTER_DOMAIN)
+}
+
+/// [`check_documents`] for a cluster whose DNS domain is `domain`.
+pub fn check_documents_in(docs: &[Document], old: &[Document], domain: &str) -> Outcome {
     let mut outcome = Outcome::default();
     let olds: BTreeMap<(String, String, String), &Value> = old
         .iter()
@@ -309,7 +331,11 @@ pub fn check_documents(docs: &[Document], old: &[Document]) -> Outcome {
     for (doc, kind) in ours {
         let id = identity(&doc.object);
         let old = olds.get(&id).copied();
-        let review = engine::review(kind, old, &doc.object, &inventory);
+        let in_domain = inventory::InDomain {
+            inner: &inventory,
+            domain,
+        };
+        let review = engine::review(kind, old, &doc.object, &in_domain);
         let decision: AdmissionDecision = review.decision;
         let (_, namespace, name) = id;
         outcome.reports.push(Report {
@@ -390,7 +416,7 @@ pub fn run(args: Args) -> ExitCode {
         }
         None => Vec::new(),
     };
-    let mut outcome = check_documents(&docs, &old);
+    let mut outcome = check_documents_in(&docs, &old, &args.cluster_domain);
     outcome.errors.splice(0..0, errors);
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

@@ -2,6 +2,8 @@
 //! `tests/scripts/cluster-up.sh` (its `env` file in `$E2E_STATE_DIR`). The harness (control
 //! plane, client, waits, HTTP, fake kubelet) is the `neo4j-e2e` crate's; what is here is the
 //! controller's own: the controller runs in-process, scoped to the test's own namespace.
+// Shared by several test binaries, each of which uses only part of it.
+#![allow(dead_code)]
 
 use std::path::Path;
 use std::sync::OnceLock;
@@ -191,4 +193,116 @@ pub async fn mark_pods_ready(client: &Client, ns: &str, selector: &str) -> usize
     kubelet::mark_pods_ready(client, ns, selector, NODE)
         .await
         .unwrap_or_else(|e| panic!("marking pods ready: {e:#}"))
+}
+
+/// The objects the renderer wants for the stored cluster (defaults applied as the controller
+/// does).
+pub fn rendered_cluster(
+    c: &neo4j_shared::types::Neo4jEnterpriseCluster,
+) -> Vec<neo4j_shared::render::DesiredObject> {
+    let mut d = c.clone();
+    neo4j_shared::defaults::cluster(&mut d.spec);
+    neo4j_shared::render::cluster(&d).expect("render")
+}
+
+/// An API for the kind of a rendered object, in `ns`.
+pub fn child_api(
+    client: &Client,
+    ns: &str,
+    d: &neo4j_shared::render::DesiredObject,
+) -> kube::Api<kube::api::DynamicObject> {
+    kube::Api::namespaced_with(
+        client.clone(),
+        ns,
+        &neo4j_controller::apply::api_resource(d),
+    )
+}
+
+/// Waits until the controller has sent no write for `quiet` in a row; returns its write count.
+pub async fn settle(r: &Running, quiet: Duration) -> f64 {
+    let mut last = r.metric("neo4j_controller_api_writes_total", &[]);
+    let mut since = std::time::Instant::now();
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let now = r.metric("neo4j_controller_api_writes_total", &[]);
+        if now != last {
+            last = now;
+            since = std::time::Instant::now();
+        } else if since.elapsed() >= quiet {
+            return now;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "controller never went quiet"
+        );
+    }
+}
+
+/// Polls `check` every 20 ms (finer than [`wait_for`], for latency figures) until it yields
+/// `Some`, or panics with `what` after `timeout`; returns the value and the time it took.
+pub async fn time_until<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> (T, Duration)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(v) = check().await {
+            return (v, started.elapsed());
+        }
+        assert!(
+            started.elapsed() < timeout,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Grants `user` exactly `rules` (a ClusterRole and its binding, replaced when they exist) and
+/// returns a kubeconfig that impersonates `user` (admin credentials, the user's permissions).
+pub async fn impersonating_kubeconfig(
+    env: &TestEnv,
+    user: &str,
+    rules: &[Value],
+) -> std::path::PathBuf {
+    let roles: kube::Api<kube::api::DynamicObject> = kube::Api::all_with(
+        env.client.clone(),
+        &kube::api::ApiResource::erase::<k8s_openapi::api::rbac::v1::ClusterRole>(&()),
+    );
+    roles
+        .patch(
+            user,
+            &kube::api::PatchParams::apply("ctl-test").force(),
+            &kube::api::Patch::Apply(
+                json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+                "metadata": {"name": user}, "rules": rules}),
+            ),
+        )
+        .await
+        .unwrap();
+    let bindings: kube::Api<kube::api::DynamicObject> = kube::Api::all_with(
+        env.client.clone(),
+        &kube::api::ApiResource::erase::<k8s_openapi::api::rbac::v1::ClusterRoleBinding>(&()),
+    );
+    bindings
+        .patch(
+            user,
+            &kube::api::PatchParams::apply("ctl-test").force(),
+            &kube::api::Patch::Apply(json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+                "metadata": {"name": user},
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": user},
+                "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": user}]})),
+        )
+        .await
+        .unwrap();
+    let mut kc = kube::config::Kubeconfig::read_from(&env.plane.kubeconfig).unwrap();
+    for a in &mut kc.auth_infos {
+        if let Some(info) = a.auth_info.as_mut() {
+            info.impersonate = Some(user.to_string());
+        }
+    }
+    let path = std::env::temp_dir().join(format!("{user}.kubeconfig"));
+    std::fs::write(&path, serde_json::to_vec(&kc).unwrap()).unwrap();
+    path
 }

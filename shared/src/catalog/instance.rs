@@ -10,6 +10,8 @@ use crate::types::Kind;
 
 /// The free-form neo4j.conf maps the config rules read (the second one a cluster's only).
 const CONFIG_MAPS: &[&str] = &["spec.config[*]", "spec.propertySharding.config[*]"];
+/// Where a setting the catalogue checks comes from: `spec.config`, or a `NEO4J_*` variable.
+const SETTING_FIELDS: &[&str] = &["spec.config[*]", "spec.env[*].name"];
 /// Every kind with a Kubernetes `resources` block: the servers (and their MCP server), and the
 /// Jobs of a backup or restore.
 const RESOURCES: &[Kind] = &[Kind::Cluster, Kind::Standalone, Kind::Backup, Kind::Restore];
@@ -162,6 +164,15 @@ pub const RULES: &[Rule] = &[
         hint: "give a domain such as core.windows.net",
     },
     Rule {
+        id: "config-catalogue-version",
+        severity: Warning,
+        kinds: INSTANCE,
+        operation: CreateUpdate,
+        fields: &["spec.image.tag"],
+        message: "spec.image.tag {tag} names no supported Neo4j release, so settings were checked against the newest catalogue (CalVer, documented up to {release})",
+        hint: "use a 5.26.x or CalVer (2025.01+) tag; the settings catalogue of its release line is then used",
+    },
+    Rule {
         id: "config-db-format",
         severity: Error,
         kinds: INSTANCE,
@@ -172,12 +183,12 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         id: "config-deprecated-key",
-        severity: Error,
-        kinds: CLUSTER,
+        severity: Warning,
+        kinds: INSTANCE,
         operation: CreateUpdate,
-        fields: CONFIG_MAPS,
-        message: "{key} is deprecated (dbms.default_database, dbms.integrations.cloud_storage.s3.region) | was renamed (dbms.logs.query.enabled)",
-        hint: "use the replacement the message names: the dbms.setDefaultDatabase procedure, the newer cloud-storage settings, or db.logs.query.enabled",
+        fields: SETTING_FIELDS,
+        message: "{setting} is deprecated since Neo4j {release}; use {replacement} instead | {setting} is the Neo4j 4.x name of {replacement}, which Neo4j 5.26 still reads with a warning | {setting} was removed in Neo4j 5.0 and has no effect: Neo4j 5.26 drops it with a warning",
+        hint: "rename the key to the replacement the message names (the settings catalogue, shared/data/neo4j-settings/, records it); a deprecated key without one will be removed by Neo4j, so plan to drop it",
     },
     Rule {
         id: "config-discovery-managed",
@@ -216,6 +227,24 @@ pub const RULES: &[Rule] = &[
         hint: "start the key with a letter or digit and use letters, digits, '_', '.' and '-' only",
     },
     Rule {
+        id: "config-plugin-key",
+        severity: Warning,
+        kinds: INSTANCE,
+        operation: CreateUpdate,
+        fields: SETTING_FIELDS,
+        message: "{setting} is a setting of the {plugin} plugin, not of Neo4j; Neo4j refuses it at start unless that plugin is installed",
+        hint: "install the plugin (Neo4jPlugin, or its jar in /plugins) or remove the key; gds.*, dbms.bloom.*, genai.*, n10s.*, streams.* and kafka.* stay in neo4j.conf, where the plugin declares them; apoc.* goes to apoc.conf and draws no finding",
+    },
+    Rule {
+        id: "config-removed-key",
+        severity: Error,
+        kinds: INSTANCE,
+        operation: CreateUpdate,
+        fields: SETTING_FIELDS,
+        message: "{setting} was removed in Neo4j {release} and the image is {version}; use {replacement} instead | {setting} is a Neo4j 4.x name that Neo4j 5.26 still read, but the CalVer releases do not document it",
+        hint: "use the replacement the message names, or remove the key (Neo4j refuses removed settings at start)",
+    },
+    Rule {
         id: "config-runtime-managed",
         severity: Error,
         kinds: CLUSTER,
@@ -232,6 +261,33 @@ pub const RULES: &[Rule] = &[
         fields: CONFIG_MAPS,
         message: "{key} is managed through spec.tls (dbms.ssl.policy.*, server.bolt.tls_level, server.directories.certificates)",
         hint: "remove the key and configure TLS in spec.tls (for trust-all peer TLS on a cluster, spec.tls.strictPeerValidation: false)",
+    },
+    Rule {
+        id: "config-unknown-key",
+        severity: Error,
+        kinds: INSTANCE,
+        operation: CreateUpdate,
+        fields: SETTING_FIELDS,
+        message: "{setting} is not a setting of Neo4j {line} (image {version}); did you mean {closest}? | {setting} was introduced in Neo4j {release}, after the image's {version}",
+        hint: "fix the name (the suggestion is the documented name closest to it: same last two segments, or a small edit distance), or use an image that has the setting; Neo4j refuses unknown keys at start under strict validation",
+    },
+    Rule {
+        id: "config-unverified-key",
+        severity: Warning,
+        kinds: INSTANCE,
+        operation: CreateUpdate,
+        fields: SETTING_FIELDS,
+        message: "{setting} is not a setting of Neo4j {line} (image {version}); internal settings are not documented | strict validation is off, so Neo4j only logs a warning and ignores it | the image is newer than the settings catalogue, so it may exist",
+        hint: "check the name against the image's own documentation; Neo4j refuses an unknown key at start while server.config.strict_validation.enabled is true",
+    },
+    Rule {
+        id: "config-value",
+        severity: Error,
+        kinds: INSTANCE,
+        operation: CreateUpdate,
+        fields: SETTING_FIELDS,
+        message: "{setting} has the value {value} which is not {type} | is out of range ({min} to {max}) | is below the minimum {min} | is above the maximum {max}",
+        hint: "give a value of the setting's type within its range, as the message says (Neo4j byte sizes are 512m, 4g or 1GiB, not Kubernetes' 4Gi; durations 30s, 5m, 1h30m); a cluster's memory keys are checked by the memory rules instead",
     },
     Rule {
         id: "config-value-control-chars",
@@ -278,13 +334,31 @@ pub const RULES: &[Rule] = &[
         hint: "type: ClusterIP, NodePort or LoadBalancer; externalTrafficPolicy: Cluster or Local; route termination: edge, reencrypt or passthrough; insecureEdgeTerminationPolicy: None, Allow or Redirect",
     },
     Rule {
+        id: "env-entrypoint-override",
+        severity: Warning,
+        kinds: INSTANCE,
+        operation: CreateUpdate,
+        fields: &["spec.env[*].name"],
+        message: "spec.env[{i}].name {name} repeats spec.acceptLicenseAgreement | is {value} but spec.acceptLicenseAgreement is {license}; the spec's value is used | is not read: the operator sets the initial password from the admin Secret | is set by the operator | does nothing here | breaks the rendered paths | downloads plugins whose settings are not read",
+        hint: "remove the variable and use the spec field the message names (spec.acceptLicenseAgreement, spec.auth.adminSecret, spec.config, Neo4jPlugin); NEO4J_DEBUG and NEO4J_DEPRECATION_WARNING are read by the image and draw no finding",
+    },
+    Rule {
         id: "env-no-neo4j-setting-override",
         severity: Error,
         kinds: INSTANCE,
         operation: CreateUpdate,
         fields: &["spec.env[*].name"],
-        message: "spec.env[{i}].name is NEO4J_AUTH (or NEO4J_ACCEPT_LICENSE_AGREEMENT), which the operator sets | spec.env[{i}].name is {name}, which the image turns into the setting {key}; that setting {reason} ({config rule id})",
-        hint: "use spec.auth.adminSecret or spec.acceptLicenseAgreement for the two control variables; otherwise fix or drop the setting as the config rule named in the message says",
+        message: "spec.env[{i}].name is {name}, which the image turns into the setting {key}; that setting {reason} ({config rule id})",
+        hint: "fix or drop the setting as the config rule named in the message says",
+    },
+    Rule {
+        id: "env-overrides-config",
+        severity: Warning,
+        kinds: INSTANCE,
+        operation: CreateUpdate,
+        fields: &["spec.env[*].name"],
+        message: "spec.env[{i}].name {name} sets {key}, which spec.config also sets; the spec.env value is used",
+        hint: "keep the setting in one place: spec.env wins over spec.config, as the image's environment overrides neo4j.conf",
     },
     Rule {
         id: "extra-mount-name-required",
@@ -586,6 +660,15 @@ pub const RULES: &[Rule] = &[
         fields: &["metadata.name"],
         message: "metadata.name is {name}; it names Services",
         hint: "use lower-case letters, digits and '-', starting with a letter and ending with a letter or digit",
+    },
+    Rule {
+        id: "name-fqdn-length",
+        severity: Error,
+        kinds: INSTANCE,
+        operation: Cross,
+        fields: &["metadata.name"],
+        message: "the in-cluster DNS name {fqdn} has {n} characters, over the 253 a DNS name may have (namespace {namespace}, cluster domain {domain})",
+        hint: "use a shorter name or namespace; the cluster domain is the webhook's and check's --cluster-domain (cluster.local by default)",
     },
     Rule {
         id: "resources-quantity-format",

@@ -14,7 +14,7 @@ use crate::names::{
     APP_INSTANCE, APP_NAME, ClusterNames, LABEL_CLUSTER, LABEL_CLUSTERING, LABEL_SERVER_NAME,
     LABEL_SERVICE_TYPE, Labels, VOLUME_CLAIM_DATA,
 };
-use crate::topology::effective_system_primaries;
+use crate::topology::{default_primaries, effective_system_primaries};
 use crate::types::{
     Neo4jEnterpriseCluster, Neo4jEnterpriseClusterSpec, PlacementConfig, StorageSpec,
 };
@@ -27,11 +27,18 @@ use super::object::{
     desired, service, service_ports, strict_peer_validation,
 };
 use super::pod::{self, container_port, empty_dir, exec_probe, mount};
+use super::site::Site;
 use super::tls::{self, CertificateInput, service_names};
 
 /// ConfigMap keys that change what a running server does; their hash rolls the pods.
-pub(crate) const HASHED_KEYS: [&str; 4] =
-    ["neo4j.conf", "startup.sh", "health.sh", "truststore.sh"];
+pub(crate) const HASHED_KEYS: [&str; 6] = [
+    "neo4j.conf",
+    "apoc.conf",
+    "env-settings",
+    "startup.sh",
+    "health.sh",
+    "truststore.sh",
+];
 /// Long enough for Neo4j to checkpoint and leave the cluster cleanly (the reference's 30 s
 /// was not).
 pub(crate) const TERMINATION_GRACE_SECONDS: i64 = 120;
@@ -51,6 +58,7 @@ const INTERNAL_PORTS: [(&str, i32); 7] = [
 
 /// Everything the objects of one cluster are derived from.
 struct Ctx<'a> {
+    site: &'a Site,
     owner: Owner,
     names: ClusterNames,
     spec: &'a Neo4jEnterpriseClusterSpec,
@@ -77,18 +85,19 @@ impl Ctx<'_> {
         Labels::from([(LABEL_CLUSTER.to_string(), self.names.cluster().to_string())])
     }
     fn headless_fqdn(&self) -> String {
-        format!(
-            "{}.{}.svc.cluster.local",
-            self.names.headless_service(),
-            self.ns()
-        )
+        self.names
+            .headless_fqdn_in(self.ns(), &self.site.cluster_domain)
     }
 }
 
-pub(super) fn render(c: &Neo4jEnterpriseCluster) -> Result<Vec<DesiredObject>, RenderError> {
+pub(super) fn render(
+    c: &Neo4jEnterpriseCluster,
+    site: &Site,
+) -> Result<Vec<DesiredObject>, RenderError> {
     let owner = Owner::of_cluster(c)?;
     let spec = &c.spec;
     let cx = Ctx {
+        site,
         names: ClusterNames::new(&owner.name),
         owner,
         spec,
@@ -126,7 +135,7 @@ fn config_map(cx: &Ctx<'_>) -> Result<(DesiredObject, String), RenderError> {
         memory::container_limit(spec.resources.as_ref()),
         &memory::explicit_keys(spec.config.as_ref(), sharding),
     )?;
-    let neo4j_conf = conf::cluster_conf(&ClusterConfInput {
+    let files = conf::cluster_conf(&ClusterConfInput {
         headless_fqdn: cx.headless_fqdn(),
         version,
         memory: &plan,
@@ -134,10 +143,17 @@ fn config_map(cx: &Ctx<'_>) -> Result<(DesiredObject, String), RenderError> {
         monitoring: spec.monitoring.as_ref(),
         auth: spec.auth.as_ref(),
         config: spec.config.as_ref(),
+        env: spec.env.as_deref(),
         trusted_cas: !cx.cas.is_empty(),
     });
-    let data = BTreeMap::from([
-        ("neo4j.conf".to_string(), neo4j_conf),
+    // The user's own value stays in neo4j.conf.
+    let default_primaries = (!spec
+        .config
+        .as_ref()
+        .is_some_and(|c| c.contains_key(conf::DEFAULT_PRIMARIES_KEY)))
+    .then(|| default_primaries(&spec.topology));
+    let mut data = BTreeMap::from([
+        ("neo4j.conf".to_string(), files.neo4j),
         (
             "startup.sh".to_string(),
             conf::CLUSTER_STARTUP_SH.to_string(),
@@ -146,13 +162,22 @@ fn config_map(cx: &Ctx<'_>) -> Result<(DesiredObject, String), RenderError> {
         ("truststore.sh".to_string(), conf::TRUSTSTORE_SH.to_string()),
         (
             "bootstrap.conf".to_string(),
-            conf::bootstrap_conf(effective_system_primaries(&spec.topology)),
+            conf::bootstrap_conf(
+                effective_system_primaries(&spec.topology),
+                default_primaries,
+            ),
         ),
         (
             "server-modes.conf".to_string(),
             conf::server_modes(&spec.topology),
         ),
     ]);
+    if let Some(apoc) = files.apoc {
+        data.insert("apoc.conf".to_string(), apoc);
+    }
+    if let Some(env) = files.env_settings {
+        data.insert("env-settings".to_string(), env);
+    }
     object::config_map(
         &cx.owner,
         cx.names.config_map(),
@@ -298,23 +323,26 @@ fn metrics_service(cx: &Ctx<'_>) -> Result<DesiredObject, RenderError> {
     )
 }
 
-/// DNS names of the cluster certificate: 12 for the Services, 9 per server.
-pub(crate) fn certificate_dns_names(names: &ClusterNames, ns: &str, servers: i32) -> Vec<String> {
+/// DNS names of the cluster certificate: the four names of each of the three Services, and for
+/// the servers one wildcard per form of the headless Service's name (`*.<c>-headless.<ns>.svc.
+/// <domain>` and its shorter forms). A server's name is `<pod>.<c>-headless…`, which the wildcard
+/// covers whatever the server count: a scaled-up server is in the certificate before it starts,
+/// and scaling changes neither the names nor the certificate.
+pub(crate) fn certificate_dns_names(names: &ClusterNames, ns: &str, domain: &str) -> Vec<String> {
     let mut out: Vec<String> = [
         names.client_service(),
         names.internals_service(),
         names.headless_service(),
     ]
     .iter()
-    .flat_map(|s| service_names(s, ns))
+    .flat_map(|s| service_names(s, ns, domain))
     .collect();
-    for i in 0..u32::try_from(servers).unwrap_or(0) {
-        let pod = names.pod(i);
-        out.push(pod.clone());
-        for svc in [names.internals_service(), names.headless_service()] {
-            out.extend(service_names(&format!("{pod}.{svc}"), ns));
-        }
-    }
+    out.extend(
+        service_names(&names.headless_service(), ns, domain)
+            .into_iter()
+            .skip(1)
+            .map(|n| format!("*.{n}")),
+    );
     out
 }
 
@@ -326,10 +354,39 @@ fn certificate(cx: &Ctx<'_>) -> Result<DesiredObject, RenderError> {
         secret_name: cx.names.tls_secret(),
         labels: cx.names.base_labels(cx.tag(), Some("tls")),
         common_name: Some(cx.names.cluster().to_string()),
-        dns_names: certificate_dns_names(&cx.names, cx.ns(), cx.spec.topology.servers),
+        dns_names: certificate_dns_names(&cx.names, cx.ns(), &cx.site.cluster_domain),
         tls: cx.spec.tls.as_ref().unwrap_or(&default_tls),
         dns_name: cx.spec.service.as_ref().and_then(|s| s.dns_name.as_deref()),
     })
+}
+
+/// Period of the startup probe, in seconds.
+const STARTUP_PROBE_PERIOD: i32 = 10;
+/// The startup probe's smallest budget, in seconds: the official Helm chart's.
+const STARTUP_BUDGET_MIN: u64 = 5_000;
+/// Seconds of budget per GiB of storage above that: a large store may replay a long
+/// transaction log or rebuild indexes before it opens the HTTP port.
+const STARTUP_SECONDS_PER_GIB: u64 = 6;
+
+/// The startup probe's failure threshold: a budget of max(5,000 s, 6 s per GiB of
+/// `spec.storage.size`) after its 30 s initial delay, so a server recovering a large store is
+/// not killed while it starts (liveness and readiness begin only after it).
+pub(crate) fn startup_failure_threshold(storage: &StorageSpec) -> i32 {
+    let gib = crate::units::quantity_bytes(storage.size.trim()).unwrap_or(0) >> 30;
+    let budget = STARTUP_BUDGET_MIN.max(gib.saturating_mul(STARTUP_SECONDS_PER_GIB));
+    i32::try_from(budget.div_ceil(STARTUP_PROBE_PERIOD as u64)).unwrap_or(i32::MAX)
+}
+
+/// The startup probe running `args`.
+pub(crate) fn startup_probe(args: &[&str], storage: &StorageSpec) -> corev1::Probe {
+    exec_probe(
+        args,
+        30,
+        STARTUP_PROBE_PERIOD,
+        5,
+        startup_failure_threshold(storage),
+        Some(1),
+    )
 }
 
 /// Voluntary disruptions allowed at once: one, or none for two servers (see the module docs).
@@ -646,7 +703,7 @@ fn statefulset(cx: &Ctx<'_>, config_hash: &str) -> Result<DesiredObject, RenderE
         env_from: spec.extra_env_from.clone().filter(|e| !e.is_empty()),
         ports: Some(ports),
         resources: Some(resources(spec)),
-        startup_probe: Some(exec_probe(&health("startup"), 30, 10, 5, 60, Some(1))),
+        startup_probe: Some(startup_probe(&health("startup"), &spec.storage)),
         readiness_probe: Some(exec_probe(&health("readiness"), 45, 15, 5, 8, None)),
         liveness_probe: Some(exec_probe(&health("liveness"), 120, 60, 10, 3, None)),
         security_context: Some(security),

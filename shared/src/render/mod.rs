@@ -11,7 +11,8 @@
 //! decisions):
 //!
 //! - **Discovery by DNS SRV.** Every server's neo4j.conf names one endpoint,
-//!   `_tcp-tx._tcp.<c>-headless.<ns>.svc.cluster.local:0`, with `resolver_type=SRV`. Kubernetes
+//!   `_tcp-tx._tcp.<c>-headless.<ns>.svc.<domain>:0` (`<domain>` is `--cluster-domain`,
+//!   `cluster.local` by default), with `resolver_type=SRV`. Kubernetes
 //!   publishes for a headless Service one SRV record per pod (not-ready pods included, as the
 //!   Service sets `publishNotReadyAddresses`), whose target is the pod's FQDN — the same name the
 //!   server advertises and its certificate carries, so strict TLS hostname checks hold. The
@@ -45,8 +46,10 @@
 //!   StatefulSet controller; `whenScaled: Delete` as in the reference.
 //! - **TLS** (cert-manager mode): one Certificate per instance, mounted at `/ssl`; with strict peer
 //!   validation (the default) the CA is also mounted as `/ssl/trusted/ca.crt` and the cluster
-//!   policy requires and verifies peer certificates. The Certificate's DNS names grow with the
-//!   servers; the Secret it writes is mounted without `subPath`, so renewals reach running pods.
+//!   policy requires and verifies peer certificates. The Certificate names the servers by one
+//!   wildcard per form of the headless Service's name, so scaling never changes it; the Secret it
+//!   writes is mounted without `subPath`, and a renewal restarts the servers one at a time
+//!   ([`TLS_REVISION_ANNOTATION`]).
 //! - **No Service links.** Kubernetes would inject `<SERVICE>_PORT…` variables into the pods,
 //!   and for a Service named `neo4j-…` those are `NEO4J_…` names, which the image turns into
 //!   settings that strict validation refuses.
@@ -62,6 +65,7 @@ pub mod ops;
 mod pod;
 pub mod restore;
 pub mod sha256;
+mod site;
 mod standalone;
 mod tls;
 
@@ -70,22 +74,103 @@ use serde_json::Value;
 
 use crate::types::{Neo4jEnterpriseCluster, Neo4jEnterpriseStandalone};
 
-pub(crate) use object::cert_manager_tls;
 pub use object::{
     DESIRED_HASH_ANNOTATION, DesiredObject, Owner, RenderError, canonical_json, content_hash,
 };
+pub(crate) use object::{cert_manager_tls, strict_peer_validation};
+pub(crate) use pod::admin_secret as admin_secret_name;
+pub use site::Site;
 
 /// Every object of a cluster, in apply order: ConfigMap, ServiceAccount, Services,
-/// Certificate (cert-manager mode), PodDisruptionBudget, StatefulSet.
+/// Certificate (cert-manager mode), PodDisruptionBudget, StatefulSet. For a cluster whose DNS
+/// domain is `cluster.local`; see [`cluster_in`].
 pub fn cluster(c: &Neo4jEnterpriseCluster) -> Result<Vec<DesiredObject>, RenderError> {
-    cluster::render(c)
+    cluster::render(c, &Site::default())
+}
+
+/// [`cluster`] for the Kubernetes cluster `site` describes.
+pub fn cluster_in(
+    c: &Neo4jEnterpriseCluster,
+    site: &Site,
+) -> Result<Vec<DesiredObject>, RenderError> {
+    cluster::render(c, site)
 }
 
 /// Every object of a standalone, in apply order: ConfigMap, Services, Certificate
 /// (cert-manager mode), StatefulSet. No PodDisruptionBudget: one server has no quorum to keep,
-/// and a budget of zero would only block node drains.
+/// and a budget of zero would only block node drains. For `cluster.local`; see
+/// [`standalone_in`].
 pub fn standalone(s: &Neo4jEnterpriseStandalone) -> Result<Vec<DesiredObject>, RenderError> {
-    standalone::render(s)
+    standalone::render(s, &Site::default())
+}
+
+/// [`standalone`] for the Kubernetes cluster `site` describes.
+pub fn standalone_in(
+    s: &Neo4jEnterpriseStandalone,
+    site: &Site,
+) -> Result<Vec<DesiredObject>, RenderError> {
+    standalone::render(s, site)
+}
+
+/// Pod-template annotation of a StatefulSet in cert-manager TLS mode: the revision of the
+/// Certificate (cert-manager's `status.revision`, 1 for the first issue) the servers run with.
+/// Neo4j reads its certificate only at start (a reload needs a procedure call on each server,
+/// which the controller does not make), so a renewed certificate must restart the servers: a
+/// new value changes the pod template, and the StatefulSet replaces one pod at a time, each
+/// only after the previous one is Ready (`docs/design.md`, TLS renewal).
+pub const TLS_REVISION_ANNOTATION: &str = "neo4j.com/tls-revision";
+
+/// The Certificate revision the pods should run with: `running` (the annotation of the live
+/// StatefulSet, `None` when there is none yet) until cert-manager has `issued` a newer one and
+/// every server is ready on the current pod template (`live` settled), so the restart of one
+/// server never overlaps another one's absence; a new StatefulSet starts with the issued
+/// revision (1 before the first issue, which is the same certificate).
+pub fn tls_revision(running: Option<i64>, issued: Option<i64>, live: Option<&StatefulSet>) -> i64 {
+    let issued = issued.unwrap_or(1).max(1);
+    match running {
+        None => issued,
+        Some(r) if issued > r && live.is_some_and(settled) => issued,
+        Some(r) => r,
+    }
+}
+
+/// Whether every pod of `sts` is ready and runs its current template.
+fn settled(sts: &StatefulSet) -> bool {
+    let Some(status) = sts.status.as_ref() else {
+        return false;
+    };
+    let desired = sts.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
+    let seen = match (sts.metadata.generation, status.observed_generation) {
+        (Some(g), Some(o)) => o >= g,
+        _ => false,
+    };
+    seen && status.replicas == desired
+        && status.ready_replicas.unwrap_or(0) == desired
+        && status.updated_replicas.unwrap_or(0) == desired
+        && status.current_revision.is_some()
+        && status.current_revision == status.update_revision
+}
+
+/// Writes [`TLS_REVISION_ANNOTATION`] into the pod template of the rendered StatefulSet, when the
+/// objects hold a Certificate (cert-manager TLS), and re-hashes it.
+pub fn set_tls_revision(objects: &mut [DesiredObject], revision: i64) {
+    if !objects.iter().any(|o| o.kind == "Certificate") {
+        return;
+    }
+    for d in objects.iter_mut().filter(|o| o.kind == "StatefulSet") {
+        let Some(annotations) = d
+            .object
+            .pointer_mut("/spec/template/metadata/annotations")
+            .and_then(Value::as_object_mut)
+        else {
+            continue;
+        };
+        annotations.insert(
+            TLS_REVISION_ANNOTATION.to_string(),
+            Value::String(revision.to_string()),
+        );
+        object::rehash(d);
+    }
 }
 
 /// Replaces the immutable fields of a desired StatefulSet (`selector`, `serviceName`,

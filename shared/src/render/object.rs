@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::sha256;
 use crate::memory::MemoryError;
-use crate::names::Labels;
+use crate::names::{APP_MANAGED_BY, Labels, MANAGED_BY};
 use crate::types::{API_VERSION, Kind, Neo4jEnterpriseCluster, Neo4jEnterpriseStandalone, TLSSpec};
 
 /// Annotation holding [`DesiredObject::hash`] on every rendered object.
@@ -106,8 +106,13 @@ impl Owner {
         }
     }
 
-    /// Metadata of a child: name, namespace, labels, annotations, owner reference.
-    pub(crate) fn meta(&self, name: String, labels: Labels, annotations: Labels) -> ObjectMeta {
+    /// Metadata of a child: name, namespace, labels, annotations, owner reference. Every child
+    /// carries `app.kubernetes.io/managed-by: neo4j-operator`: the controller watches its
+    /// children by that label.
+    pub(crate) fn meta(&self, name: String, mut labels: Labels, annotations: Labels) -> ObjectMeta {
+        labels
+            .entry(APP_MANAGED_BY.to_string())
+            .or_insert_with(|| MANAGED_BY.to_string());
         ObjectMeta {
             name: Some(name),
             namespace: Some(self.namespace.clone()),

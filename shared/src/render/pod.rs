@@ -112,8 +112,18 @@ pub(crate) fn admin_secret(auth: Option<&AuthSpec>) -> &str {
         .unwrap_or(DEFAULT_ADMIN_SECRET)
 }
 
-/// User variables the operator sets itself, or that belong to typed fields.
-const RESERVED_ENV: [&str; 2] = ["NEO4J_AUTH", "NEO4J_ACCEPT_LICENSE_AGREEMENT"];
+/// User variables the operator sets itself, that belong to typed fields, or that the image
+/// would read in their place (`NEO4J_AUTH_PATH`, and the `_FILE` forms it reads first). Dropped;
+/// the webhook warns about each (`env-entrypoint-override`).
+const RESERVED_ENV: [&str; 7] = [
+    "NEO4J_AUTH",
+    "NEO4J_AUTH_FILE",
+    "NEO4J_AUTH_PATH",
+    "NEO4J_ACCEPT_LICENSE_AGREEMENT",
+    "NEO4J_ACCEPT_LICENSE_AGREEMENT_FILE",
+    "NEO4J_EDITION_FILE",
+    "NEO4J_CONF",
+];
 
 /// The environment of the Neo4j container, in order: edition, licence, packaging, the admin
 /// credentials as Secret references (never in clear), `NEO4J_AUTH` built from them by the

@@ -12,7 +12,7 @@ use crate::version::parse_tag;
 
 use super::cluster::{
     TERMINATION_GRACE_SECONDS, certs_volume, client_annotations, client_service_spec,
-    config_volume, statefulset_spec,
+    config_volume, startup_probe, statefulset_spec,
 };
 use super::conf::{self, StandaloneConfInput};
 use super::object::{
@@ -20,11 +20,20 @@ use super::object::{
     RenderError, cert_manager_tls, service, service_ports,
 };
 use super::pod::{self, container_port, empty_dir, exec_probe, mount};
+use super::site::Site;
 use super::tls::{self, CertificateInput, service_names};
 
-const HASHED_KEYS: [&str; 3] = ["neo4j.conf", "health.sh", "truststore.sh"];
+const HASHED_KEYS: [&str; 6] = [
+    "neo4j.conf",
+    "apoc.conf",
+    "env-settings",
+    "startup.sh",
+    "health.sh",
+    "truststore.sh",
+];
 
 struct Ctx<'a> {
+    site: &'a Site,
     owner: Owner,
     names: StandaloneNames,
     spec: &'a Neo4jEnterpriseStandaloneSpec,
@@ -35,14 +44,19 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn client_fqdn(&self) -> String {
-        self.names.client_fqdn(&self.owner.namespace)
+        self.names
+            .client_fqdn_in(&self.owner.namespace, &self.site.cluster_domain)
     }
 }
 
-pub(super) fn render(s: &Neo4jEnterpriseStandalone) -> Result<Vec<DesiredObject>, RenderError> {
+pub(super) fn render(
+    s: &Neo4jEnterpriseStandalone,
+    site: &Site,
+) -> Result<Vec<DesiredObject>, RenderError> {
     let owner = Owner::of_standalone(s)?;
     let spec = &s.spec;
     let cx = Ctx {
+        site,
         names: StandaloneNames::new(&owner.name),
         owner,
         spec,
@@ -62,23 +76,34 @@ pub(super) fn render(s: &Neo4jEnterpriseStandalone) -> Result<Vec<DesiredObject>
 
 fn config_map(cx: &Ctx<'_>) -> Result<(DesiredObject, String), RenderError> {
     let spec = cx.spec;
-    let neo4j_conf = conf::standalone_conf(&StandaloneConfInput {
+    let files = conf::standalone_conf(&StandaloneConfInput {
         client_fqdn: cx.client_fqdn(),
         version: parse_tag(&spec.image.tag),
         tls: spec.tls.as_ref(),
         monitoring: spec.monitoring.as_ref(),
         auth: spec.auth.as_ref(),
         config: spec.config.as_ref(),
+        env: spec.env.as_deref(),
         trusted_cas: !cx.cas.is_empty(),
     });
-    let data = BTreeMap::from([
-        ("neo4j.conf".to_string(), neo4j_conf),
+    let mut data = BTreeMap::from([
+        ("neo4j.conf".to_string(), files.neo4j),
+        (
+            "startup.sh".to_string(),
+            conf::STANDALONE_STARTUP_SH.to_string(),
+        ),
         (
             "health.sh".to_string(),
             conf::STANDALONE_HEALTH_SH.to_string(),
         ),
         ("truststore.sh".to_string(), conf::TRUSTSTORE_SH.to_string()),
     ]);
+    if let Some(apoc) = files.apoc {
+        data.insert("apoc.conf".to_string(), apoc);
+    }
+    if let Some(env) = files.env_settings {
+        data.insert("env-settings".to_string(), env);
+    }
     object::config_map(
         &cx.owner,
         cx.names.config_map(),
@@ -165,7 +190,7 @@ fn certificate(cx: &Ctx<'_>) -> Result<DesiredObject, RenderError> {
     let default_tls = TLSSpec::default();
     let dns_names = [cx.names.client_service(), cx.names.alias_service()]
         .iter()
-        .flat_map(|s| service_names(s, ns))
+        .flat_map(|s| service_names(s, ns, &cx.site.cluster_domain))
         .collect();
     tls::certificate(CertificateInput {
         owner: &cx.owner,
@@ -183,14 +208,11 @@ fn statefulset(cx: &Ctx<'_>, config_hash: &str) -> Result<DesiredObject, RenderE
     let spec = cx.spec;
     let security = pod::container_security_context(spec.security_context.as_ref());
     let image = pod::image(&spec.image);
+    // NEO4J_CONF is exported by startup.sh, which points it at the copy it completes.
     let env = pod::env(
         spec.accept_license_agreement.as_deref(),
         spec.auth.as_ref(),
-        vec![corev1::EnvVar {
-            name: "NEO4J_CONF".into(),
-            value: Some("/conf".into()),
-            ..Default::default()
-        }],
+        Vec::new(),
         spec.env.as_deref(),
     )?;
 
@@ -230,11 +252,12 @@ fn statefulset(cx: &Ctx<'_>, config_hash: &str) -> Result<DesiredObject, RenderE
         name: "neo4j".into(),
         image: Some(image),
         image_pull_policy: spec.image.pull_policy.clone(),
+        command: Some(vec!["/bin/bash".into(), "/conf/startup.sh".into()]),
         env: Some(env),
         env_from: spec.extra_env_from.clone().filter(|e| !e.is_empty()),
         ports: Some(ports),
         resources: spec.resources.clone(),
-        startup_probe: Some(exec_probe(&health, 30, 10, 5, 60, Some(1))),
+        startup_probe: Some(startup_probe(&health, &spec.storage)),
         readiness_probe: Some(exec_probe(&health, 0, 10, 5, 3, None)),
         liveness_probe: Some(exec_probe(&health, 0, 30, 5, 3, None)),
         security_context: Some(security),

@@ -1,13 +1,15 @@
 //! Rendering tests, one file per topic: the objects with their names, labels, ports and
 //! selectors (`objects.rs`), the pod template (`pods.rs`), neo4j.conf (`neo4j_conf.rs`), and
 //! determinism, what rolls pods, the disruption budget and that no user value reaches a shell
-//! script (`rollout.rs`). This file holds the builders and lookups they share.
+//! script (`rollout.rs`), and what the user's settings, the image's stock JVM flags and the
+//! cluster domain become (`settings.rs`). This file holds the builders and lookups they share.
 
 mod neo4j_conf;
 mod objects;
 mod operations;
 mod pods;
 mod rollout;
+mod settings;
 
 use std::collections::BTreeMap;
 

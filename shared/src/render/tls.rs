@@ -33,13 +33,13 @@ pub(crate) struct CertificateInput<'a> {
 }
 
 /// The four in-cluster names of a Service: `X`, `X.<ns>`, `X.<ns>.svc`,
-/// `X.<ns>.svc.cluster.local`.
-pub(crate) fn service_names(service: &str, namespace: &str) -> [String; 4] {
+/// `X.<ns>.svc.<domain>`.
+pub(crate) fn service_names(service: &str, namespace: &str, domain: &str) -> [String; 4] {
     [
         service.to_string(),
         format!("{service}.{namespace}"),
         format!("{service}.{namespace}.svc"),
-        format!("{service}.{namespace}.svc.cluster.local"),
+        crate::names::service_fqdn(service, namespace, domain),
     ]
 }
 

@@ -447,7 +447,7 @@ fn an_update_is_refused_only_for_what_it_changes() {
     assert!(findings(Kind::Cluster, &relabelled, Some(&stored)).is_empty());
     // Another field changed: the unchanged bad values still pass.
     let mut other = stored.clone();
-    other["spec"]["config"] = json!({"server.logs.debug.level": "INFO"});
+    other["spec"]["config"] = json!({"db.transaction.timeout": "30s"});
     assert!(findings(Kind::Cluster, &other, Some(&stored)).is_empty());
     // The bad value itself changed to another bad value: refused.
     let mut worse = stored.clone();

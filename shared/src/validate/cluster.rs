@@ -111,10 +111,18 @@ pub fn update(old: &Neo4jEnterpriseCluster, new: &Neo4jEnterpriseCluster) -> Ver
     v
 }
 
-/// Clusters need no cross-object check yet; the Route host check needs only the namespace.
-pub fn cross(obj: &Neo4jEnterpriseCluster, namespace: &str, _inventory: &dyn Inventory) -> Verdict {
+/// Clusters need no cross-object check yet; the Route host and DNS name checks need only the
+/// namespace and the cluster's DNS domain.
+pub fn cross(obj: &Neo4jEnterpriseCluster, namespace: &str, inventory: &dyn Inventory) -> Verdict {
     let mut v = Verdict::default();
-    Common::of_cluster(obj).routes(namespace, &mut v);
+    let common = Common::of_cluster(obj);
+    common.routes(namespace, &mut v);
+    common.dns_names(
+        namespace,
+        inventory.cluster_domain(),
+        obj.spec.topology.servers,
+        &mut v,
+    );
     v
 }
 

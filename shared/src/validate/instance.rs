@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::core::v1 as corev1;
 
 pub use self::auth::auth;
-pub use self::config::{config, env, env_conf_key};
+pub use self::config::{EnvContext, Settings, config, env, settings};
 use self::fields::{DNS_LABEL_MAX, external_secrets_enabled};
 pub use self::identity::{image, license, name};
 pub use self::integrations::{fleet, mcp};
@@ -145,12 +145,17 @@ impl<'a> Common<'a> {
             &self.image.tag,
             v,
         );
+        let catalogue = Settings::new(self.kind, &self.image.tag, self.config, self.env);
+        settings(&catalogue, v);
         mcp(self.mcp, v);
         fleet(self.fleet, v);
         trusted_cas(self.trusted_ca_secrets, v);
         extra_volumes(self.extra_volumes, v);
         extra_volume_mounts(self.extra_volume_mounts, v);
-        env(self.kind, self.env, version, &self.image.tag, v);
+        let spec = EnvContext {
+            license: self.license,
+        };
+        env(&catalogue, &spec, self.env, v);
         crate::validate::quantities::resources("spec.resources", self.resources, v);
         crate::validate::quantities::resources(
             "spec.mcp.resources",
@@ -257,6 +262,48 @@ impl<'a> Common<'a> {
         }
     }
 }
+
+impl Common<'_> {
+    /// `name-fqdn-length`: the longest in-cluster DNS name the operator derives — a cluster's last
+    /// server `<c>-server-<n>.<c>-headless.<ns>.svc.<domain>`, a standalone's Services
+    /// `<s>-….<ns>.svc.<domain>` — must fit the 253 characters of a DNS name, or the
+    /// certificate, discovery and the advertised addresses fail.
+    pub fn dns_names(&self, namespace: &str, domain: &str, servers: i32, v: &mut Verdict) {
+        if self.name.is_empty() {
+            return;
+        }
+        let longest = match self.kind {
+            InstanceKind::Cluster => {
+                let last = u32::try_from(servers.max(1) - 1).unwrap_or(0);
+                ClusterNames::new(self.name).pod_fqdn_in(last, namespace, domain)
+            }
+            InstanceKind::Standalone => {
+                let n = StandaloneNames::new(self.name);
+                [n.client_service(), n.alias_service(), n.headless_service()]
+                    .into_iter()
+                    .map(|s| crate::names::service_fqdn(&s, namespace, domain))
+                    .max_by_key(String::len)
+                    .unwrap_or_default()
+            }
+        };
+        if longest.len() > DNS_NAME_MAX {
+            v.error(
+                "name-fqdn-length",
+                "metadata.name",
+                format!(
+                    "the in-cluster DNS name {} has {} characters, over the {DNS_NAME_MAX} a DNS name may have (namespace {}, cluster domain {}); use a shorter name or namespace",
+                    shown(&longest),
+                    longest.len(),
+                    shown(namespace),
+                    shown(domain)
+                ),
+            );
+        }
+    }
+}
+
+/// Longest DNS name.
+const DNS_NAME_MAX: usize = 253;
 
 /// The one message of `field-not-implemented`.
 pub fn not_implemented_warning(field: &str, v: &mut Verdict) {

@@ -53,10 +53,12 @@ pub fn update(old: &Neo4jEnterpriseStandalone, new: &Neo4jEnterpriseStandalone) 
 pub fn cross(
     obj: &Neo4jEnterpriseStandalone,
     namespace: &str,
-    _inventory: &dyn Inventory,
+    inventory: &dyn Inventory,
 ) -> Verdict {
     let mut v = Verdict::default();
-    Common::of_standalone(obj).routes(namespace, &mut v);
+    let common = Common::of_standalone(obj);
+    common.routes(namespace, &mut v);
+    common.dns_names(namespace, inventory.cluster_domain(), 1, &mut v);
     v
 }
 

@@ -8,6 +8,7 @@ use clap::Parser;
 use futures_util::StreamExt;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::Api;
+use kube::runtime::WatchStreamExt;
 use kube::runtime::watcher::{self, Event};
 use neo4j_e2e::kubelet;
 
@@ -41,7 +42,10 @@ async fn main() -> anyhow::Result<()> {
     if !args.selector.is_empty() {
         cfg = cfg.labels(&args.selector);
     }
-    let mut events = watcher::watcher(pods, cfg).boxed();
+    // Errors are retried after a pause (`kubelet::WatchBackoff`), never in a tight loop.
+    let mut events = watcher::watcher(pods, cfg)
+        .backoff(kubelet::WatchBackoff::default())
+        .boxed();
     while let Some(event) = events.next().await {
         let pod = match event {
             Ok(Event::Apply(p)) | Ok(Event::InitApply(p)) => p,

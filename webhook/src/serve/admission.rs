@@ -18,7 +18,7 @@ use base64::Engine as _;
 use http_body_util::BodyExt;
 use neo4j_shared::Finding;
 use neo4j_shared::engine::{self, AdmissionDecision};
-use neo4j_shared::inventory::Inventory;
+use neo4j_shared::inventory::InDomain;
 use neo4j_shared::text::one_line;
 use neo4j_shared::types::{GROUP, Kind, Operation};
 use neo4j_shared::validate::shown;
@@ -64,6 +64,8 @@ pub struct AppState {
     inventory: Arc<dyn SharedInventory>,
     pub limits: Limits,
     unknown_kinds: Mutex<HashSet<String>>,
+    /// The Kubernetes cluster's DNS domain (`--cluster-domain`).
+    cluster_domain: String,
 }
 
 impl std::fmt::Debug for AppState {
@@ -81,7 +83,14 @@ impl AppState {
             inventory,
             limits,
             unknown_kinds: Mutex::new(HashSet::new()),
+            cluster_domain: neo4j_shared::names::DEFAULT_CLUSTER_DOMAIN.to_string(),
         }
+    }
+
+    /// The state for a Kubernetes cluster whose DNS domain is `domain`.
+    pub fn with_cluster_domain(mut self, domain: String) -> Self {
+        self.cluster_domain = domain;
+        self
     }
 
     /// Logs an unknown kind the first time it is seen.
@@ -551,13 +560,16 @@ fn mutate(state: &AppState, req: &AdmissionInput<'_>) -> Answer {
 
 fn validate(state: &AppState, req: &AdmissionInput<'_>) -> Answer {
     let kind = req.kind.name();
-    let inventory: &dyn Inventory = &*state.inventory;
+    let inventory = InDomain {
+        inner: &*state.inventory,
+        domain: &state.cluster_domain,
+    };
     let decision = engine::validate(
         req.kind,
         req.operation,
         req.old_object,
         req.object,
-        inventory,
+        &inventory,
     );
     for w in &decision.warnings {
         state

@@ -72,6 +72,8 @@ pub struct Settings {
     pub shutdown_grace: Duration,
     pub limits: Limits,
     pub cluster: ClusterSource,
+    /// The Kubernetes cluster's DNS domain (`--cluster-domain`).
+    pub cluster_domain: String,
 }
 
 impl Settings {
@@ -93,6 +95,7 @@ impl Settings {
             shutdown_grace: Duration::from_secs(20),
             limits: Limits::default(),
             cluster: ClusterSource::None,
+            cluster_domain: neo4j_shared::names::DEFAULT_CLUSTER_DOMAIN.to_string(),
         }
     }
 }

@@ -56,6 +56,15 @@ pub struct Args {
     /// Run without any cluster connection: cross-object checks are skipped with a warning.
     #[arg(long, env = "NEO4J_WEBHOOK_NO_CLUSTER")]
     pub no_cluster: bool,
+    /// DNS domain of the Kubernetes cluster, in which the names the operator derives are
+    /// checked (`name-fqdn-length`); the controller's `--cluster-domain` must match.
+    #[arg(
+        long,
+        env = "NEO4J_WEBHOOK_CLUSTER_DOMAIN",
+        default_value = neo4j_shared::names::DEFAULT_CLUSTER_DOMAIN,
+        value_parser = crate::check::cluster_domain
+    )]
+    pub cluster_domain: String,
     /// How often the certificate files are compared with the pair in use (e.g. 3s, 500ms).
     #[arg(long, env = "NEO4J_WEBHOOK_CERT_RELOAD_INTERVAL", default_value = "3s", value_parser = parse_duration)]
     pub cert_reload_interval: Duration,
@@ -112,6 +121,7 @@ impl Args {
             body_timeout: self.body_timeout,
             ..Limits::default()
         };
+        settings.cluster_domain = self.cluster_domain.clone();
         settings.cluster = match (&self.kubeconfig, self.no_cluster) {
             (_, true) => ClusterSource::None,
             (Some(path), false) => ClusterSource::Kubeconfig(path.clone()),
@@ -169,6 +179,8 @@ pub fn run(args: Args) -> ExitCode {
         eprintln!("neo4j-webhook serve: {e:#}");
         return ExitCode::from(2);
     }
+    // Parse the settings catalogues now, not on the first admission request.
+    neo4j_shared::settings::warm();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

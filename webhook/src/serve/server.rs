@@ -167,7 +167,10 @@ pub async fn start(settings: Settings) -> Result<Running, ServeError> {
     let inventory = inventory(&settings.cluster, &synced).await?;
 
     let (stop, stop_rx) = watch::channel(false);
-    let state = Arc::new(AppState::new(metrics.clone(), inventory, settings.limits));
+    let state = Arc::new(
+        AppState::new(metrics.clone(), inventory, settings.limits)
+            .with_cluster_domain(settings.cluster_domain.clone()),
+    );
     let app = admission::router(state);
 
     let tls_listener = tokio::net::TcpListener::bind(settings.listen)

@@ -139,12 +139,32 @@ fn first_boot_settings_leave_the_conf() {
         "serverRoles": [{"serverIndex": 4, "modeConstraint": "SECONDARY"}]}}));
     let objects = render_cluster(spec);
     let cm = &find(&objects, "ConfigMap", "graph-config").object["data"];
+    // Four servers may host a primary; the system database has three.
     assert_eq!(
         cm["bootstrap.conf"],
-        "dbms.cluster.minimum_initial_system_primaries_count=3\n"
+        "dbms.cluster.minimum_initial_system_primaries_count=3\ninitial.dbms.default_primaries_count=3\n"
     );
     assert_eq!(cm["server-modes.conf"], "default PRIMARY\n4 SECONDARY\n");
     let conf = conf_of(&objects, "graph-config");
     assert!(!conf.contains("minimum_initial_system_primaries_count"));
     assert!(!conf.contains("mode_constraint"));
+    assert!(!conf.contains("default_primaries_count"));
+}
+
+#[test]
+fn a_users_default_primaries_count_replaces_the_derived_one() {
+    let spec = spec_with(json!({"topology": {"servers": 3},
+        "config": {"initial.dbms.default_primaries_count": "1"}}));
+    let objects = render_cluster(spec);
+    let cm = &find(&objects, "ConfigMap", "graph-config").object["data"];
+    assert_eq!(
+        cm["bootstrap.conf"],
+        "dbms.cluster.minimum_initial_system_primaries_count=3\n"
+    );
+    let conf = conf_of(&objects, "graph-config");
+    assert_eq!(
+        conf.matches("initial.dbms.default_primaries_count=1\n")
+            .count(),
+        1
+    );
 }

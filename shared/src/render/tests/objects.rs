@@ -353,8 +353,15 @@ fn standalone_objects_have_these_names_labels_and_ports() {
     let cert = &find(&objects, "Certificate", "solo-tls-cert").object["spec"];
     assert_eq!(cert["secretName"], "solo-tls-secret");
     assert_eq!(cert["dnsNames"].as_array().map(Vec::len), Some(9));
+    // The StatefulSet and the ConfigMap carry only the label every child has (the controller
+    // watches its children by it).
+    let managed_by = l(&[("app.kubernetes.io/managed-by", "neo4j-operator")]);
     let sts = find(&objects, "StatefulSet", "solo");
-    assert!(sts.object["metadata"].get("labels").is_none());
+    assert_eq!(labels(sts), managed_by);
+    assert_eq!(
+        labels(find(&objects, "ConfigMap", "solo-config")),
+        managed_by
+    );
     let spec = &sts.object["spec"];
     assert_eq!(spec["replicas"], 1);
     assert_eq!(spec["serviceName"], "solo-headless");
@@ -369,9 +376,10 @@ fn standalone_objects_have_these_names_labels_and_ports() {
     assert_eq!(string_map(&claim["metadata"]["labels"]), names.pvc_labels());
     assert_eq!(claim["spec"]["storageClassName"], "fast");
     let c = &spec["template"]["spec"]["containers"][0];
-    assert!(
-        c.get("command").is_none(),
-        "the image entrypoint starts a standalone"
+    assert_eq!(
+        c["command"],
+        json!(["/bin/bash", "/conf/startup.sh"]),
+        "startup.sh completes the configuration, then runs the image's entrypoint"
     );
     assert!(c.get("resources").is_none());
     let env_names: Vec<&str> = c["env"]
@@ -380,7 +388,9 @@ fn standalone_objects_have_these_names_labels_and_ports() {
         .flatten()
         .filter_map(|e| e["name"].as_str())
         .collect();
-    assert!(env_names.contains(&"NEO4J_CONF"));
+    // startup.sh exports NEO4J_CONF itself, pointing at the copy it completes.
+    assert!(!env_names.contains(&"NEO4J_CONF"));
+    assert!(super::conf::STANDALONE_STARTUP_SH.contains("export NEO4J_CONF=\"${conf_dir}\""));
     let conf = conf_of(&objects, "solo-config");
     assert_eq!(
         setting(&conf, "server.default_advertised_address").as_deref(),

@@ -208,3 +208,67 @@ fn pdb_keeps_a_majority_for_two_to_nine_servers() {
         );
     }
 }
+
+#[test]
+fn a_renewed_certificate_restarts_the_servers_only_when_all_are_ready() {
+    use k8s_openapi::api::apps::v1::{StatefulSet, StatefulSetSpec, StatefulSetStatus};
+    let sts = |ready: i32, updated: i32, revisions: (&str, &str)| StatefulSet {
+        metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+            generation: Some(2),
+            ..Default::default()
+        },
+        spec: Some(StatefulSetSpec {
+            replicas: Some(3),
+            ..Default::default()
+        }),
+        status: Some(StatefulSetStatus {
+            observed_generation: Some(2),
+            replicas: 3,
+            ready_replicas: Some(ready),
+            updated_replicas: Some(updated),
+            current_revision: Some(revisions.0.into()),
+            update_revision: Some(revisions.1.into()),
+            ..Default::default()
+        }),
+    };
+    let settled = sts(3, 3, ("a", "a"));
+    // A new StatefulSet starts with whatever is issued (1 before the first issue).
+    assert_eq!(tls_revision(None, None, None), 1);
+    assert_eq!(tls_revision(None, Some(1), None), 1);
+    assert_eq!(tls_revision(None, Some(4), None), 4);
+    // Renewal: only once every server is ready on the current template.
+    assert_eq!(tls_revision(Some(1), Some(2), Some(&settled)), 2);
+    assert_eq!(
+        tls_revision(Some(1), Some(2), Some(&sts(2, 3, ("a", "a")))),
+        1
+    );
+    assert_eq!(
+        tls_revision(Some(1), Some(2), Some(&sts(3, 2, ("a", "b")))),
+        1
+    );
+    assert_eq!(tls_revision(Some(1), Some(2), None), 1);
+    // The first issue after creation is the certificate the pods mounted: no restart.
+    assert_eq!(tls_revision(Some(1), Some(1), Some(&settled)), 1);
+    assert_eq!(tls_revision(Some(1), None, Some(&settled)), 1);
+
+    // The annotation reaches the pod template (so the StatefulSet rolls) and the hash.
+    let tls = spec_with(json!({"tls": {"mode": "cert-manager", "issuerRef": {"name": "ca"}}}));
+    let mut objects = render_cluster(tls);
+    let before = find(&objects, "StatefulSet", "graph-server").clone();
+    set_tls_revision(&mut objects, 2);
+    let after = find(&objects, "StatefulSet", "graph-server");
+    assert_eq!(
+        after.object["spec"]["template"]["metadata"]["annotations"][TLS_REVISION_ANNOTATION],
+        "2"
+    );
+    assert_ne!(before.hash, after.hash);
+    assert_eq!(
+        after.object["metadata"]["annotations"][DESIRED_HASH_ANNOTATION],
+        after.hash.as_str()
+    );
+    // Without TLS there is no certificate to follow.
+    let mut plain = render_cluster(minimal_spec());
+    let unchanged = plain.clone();
+    set_tls_revision(&mut plain, 2);
+    assert_eq!(plain, unchanged);
+}

@@ -2,6 +2,7 @@
 //! from `NEO4J_*` env variables the image turns into settings: keys the operator manages, keys a
 //! kind does not allow, and values that would break out of their line.
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
@@ -9,6 +10,8 @@ use k8s_openapi::api::core::v1 as corev1;
 use regex::Regex;
 
 use crate::inventory::InstanceKind;
+use crate::memory;
+use crate::settings::{self, Catalogue, Choice, Guess, Line, Lookup, env};
 use crate::validate::{has_control_chars, item_path, key_path, regex, shown};
 use crate::verdict::Verdict;
 use crate::version::Neo4jVersion;
@@ -16,20 +19,6 @@ use crate::version::Neo4jVersion;
 static CONFIG_KEY: LazyLock<Regex> = LazyLock::new(|| regex(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"));
 
 const DISCOVERY_VERSION_KEY: &str = "dbms.cluster.discovery.version";
-const DEPRECATED_KEYS: [(&str, &str); 3] = [
-    (
-        "dbms.default_database",
-        "is deprecated; set the default database with the dbms.setDefaultDatabase procedure instead",
-    ),
-    (
-        "dbms.integrations.cloud_storage.s3.region",
-        "is deprecated and replaced by the newer cloud-storage settings; remove it",
-    ),
-    (
-        "dbms.logs.query.enabled",
-        "was renamed; use db.logs.query.enabled",
-    ),
-];
 const DISCOVERY_MANAGED_KEYS: [&str; 5] = [
     "dbms.cluster.discovery.resolver_type",
     "dbms.cluster.discovery.v2.endpoints",
@@ -113,9 +102,6 @@ fn key_refusal(
             ),
             _ => None,
         };
-    }
-    if cluster && let Some((_, hint)) = DEPRECATED_KEYS.iter().find(|(k, _)| *k == key) {
-        return refuse("config-deprecated-key", *hint);
     }
     if cluster && DISCOVERY_MANAGED_KEYS.contains(&key) {
         return refuse(
@@ -214,55 +200,377 @@ pub fn config(
     }
 }
 
-/// The conf key the official image derives from an env variable `NEO4J_<x>`: `__` → `_`,
-/// then `_` → `.`.
-pub fn env_conf_key(name: &str) -> Option<String> {
-    let rest = name.strip_prefix("NEO4J_")?;
-    // NUL cannot occur in an env name the API server accepts, so it is a safe placeholder.
-    Some(
-        rest.replace("__", "\0")
-            .replace('_', ".")
-            .replace('\0', "_"),
-    )
+/// What the catalogue checks of one instance need: the catalogue its image tag chooses, the
+/// 5.26 one for legacy names, whether Neo4j's strict validation stays on, and the spec's own
+/// keys (to tell env settings that override them).
+pub struct Settings<'a> {
+    pub kind: InstanceKind,
+    pub tag: &'a str,
+    pub choice: Choice,
+    catalogue: Option<&'static Catalogue>,
+    lts: Option<&'static Catalogue>,
+    /// `server.config.strict_validation.enabled` is not switched off (spec.config or env).
+    pub strict: bool,
+    config: Option<&'a BTreeMap<String, String>>,
+    /// `config-catalogue-version` was reported for this object.
+    version_warned: Cell<bool>,
 }
 
-/// `env-no-neo4j-setting-override`: env variables the image turns into conf lines must pass
-/// the same rules as `spec.config`, and the two control variables belong to typed fields.
-pub fn env(
-    kind: InstanceKind,
-    env: Option<&[corev1::EnvVar]>,
-    version: Option<Neo4jVersion>,
-    tag: &str,
-    v: &mut Verdict,
-) {
-    let rule = "env-no-neo4j-setting-override";
-    for (i, e) in env.into_iter().flatten().enumerate() {
-        let field = item_path("spec.env", i, "name");
-        let name = e.name.as_str();
-        match name {
-            "NEO4J_AUTH" => {
-                v.error(rule, &field, format!("{field} is NEO4J_AUTH, which the operator sets from the admin Secret; use spec.auth.adminSecret instead"));
-                continue;
-            }
-            "NEO4J_ACCEPT_LICENSE_AGREEMENT" => {
-                v.error(rule, &field, format!("{field} is NEO4J_ACCEPT_LICENSE_AGREEMENT, which the operator sets; use spec.acceptLicenseAgreement instead"));
-                continue;
-            }
-            _ => {}
+const STRICT_KEY: &str = "server.config.strict_validation.enabled";
+/// A cluster's memory keys, whose values the memory rules check.
+const CLUSTER_MEMORY_KEYS: [&str; 5] = [
+    memory::HEAP_INITIAL_KEY,
+    memory::HEAP_MAX_KEY,
+    memory::PAGECACHE_KEY,
+    memory::TX_TOTAL_KEY,
+    memory::TX_MAX_KEY,
+];
+
+impl<'a> Settings<'a> {
+    pub fn new(
+        kind: InstanceKind,
+        tag: &'a str,
+        config: Option<&'a BTreeMap<String, String>>,
+        env: Option<&[corev1::EnvVar]>,
+    ) -> Self {
+        let choice = settings::choose(tag);
+        // The env value wins over spec.config, as in the rendered file.
+        let from_env = env
+            .into_iter()
+            .flatten()
+            .rev()
+            .find_map(|e| match env::classify(&e.name) {
+                env::EnvVar::Setting { key } if key == STRICT_KEY => e.value.clone(),
+                _ => None,
+            });
+        let value = from_env.or_else(|| config.and_then(|c| c.get(STRICT_KEY)).cloned());
+        Settings {
+            kind,
+            tag,
+            choice,
+            catalogue: settings::catalogue(choice.line),
+            lts: settings::catalogue(Line::Lts),
+            strict: !value.is_some_and(|v| v.trim().eq_ignore_ascii_case("false")),
+            config,
+            version_warned: Cell::new(false),
         }
-        let Some(key) = env_conf_key(name) else {
-            continue;
-        };
-        let value = e.value.as_deref();
-        let refusal = value
-            .and_then(value_refusal)
-            .or_else(|| key_refusal(kind, &key, value, version, tag));
-        if let Some(r) = refusal {
-            v.error(
-                rule,
-                &field,
-                format!("{field} is {}, which the image turns into the setting {key}; that setting {} ({})", shown(name), r.reason, r.rule),
+    }
+
+    /// `config-catalogue-version`, once per object, when the tag names no line and a setting
+    /// reaches the catalogue.
+    fn catalogue_version(&self, v: &mut Verdict) {
+        if self.choice.guess == Some(Guess::UnknownTag) && !self.version_warned.replace(true) {
+            v.warn(
+                "config-catalogue-version",
+                "spec.image.tag",
+                format!(
+                    "spec.image.tag {} names no supported Neo4j release, so settings were checked against the newest catalogue (CalVer, documented up to {}); use a 5.26.x or CalVer tag",
+                    shown(self.tag),
+                    self.catalogue
+                        .and_then(|c| c.documented)
+                        .map_or("?".into(), settings::release)
+                ),
             );
         }
     }
+
+    /// Keys the operator sets itself on this kind whatever the spec says (a user value is
+    /// dropped from the rendered file, and a rule of its own judges it).
+    fn operator_set(&self, key: &str) -> bool {
+        self.kind == InstanceKind::Cluster && key == DISCOVERY_VERSION_KEY
+    }
+
+    /// Keys whose values other rules own: a cluster's memory keys (the memory rules).
+    fn value_owned_elsewhere(&self, key: &str) -> bool {
+        self.kind == InstanceKind::Cluster && CLUSTER_MEMORY_KEYS.contains(&key)
+    }
+
+    /// The catalogue rules for one setting: `subject` says where it came from ("spec.config key
+    /// \"x\"", "spec.env[2].name NEO4J_x sets y, which"), `value` is `None` when not known.
+    fn check(&self, subject: &str, key: &str, value: Option<&str>, field: &str, v: &mut Verdict) {
+        let Some(catalogue) = self.catalogue else {
+            return;
+        };
+        self.catalogue_version(v);
+        match env::namespace(key) {
+            // Rendered into apoc.conf; APOC's settings are not catalogued.
+            env::Namespace::Apoc => return,
+            env::Namespace::Plugin(plugin) => {
+                v.warn(
+                    "config-plugin-key",
+                    field,
+                    format!("{subject} is a setting of the {plugin} plugin, not of Neo4j; Neo4j refuses it at start unless that plugin is installed (Neo4jPlugin or a jar in /plugins)"),
+                );
+                return;
+            }
+            env::Namespace::Neo4j => {}
+        }
+        let line = catalogue.line.name();
+        let version = self.choice.version;
+        let shown_version = || version.map_or_else(|| self.tag.to_string(), settings::release);
+        let replacement = |to: Option<&str>| match to {
+            Some(to) => format!("; use {to} instead"),
+            None => String::new(),
+        };
+        let value_check = |setting: Option<&settings::Setting>, v: &mut Verdict| {
+            if let (Some(s), Some(value)) = (setting, value)
+                && !self.value_owned_elsewhere(&s.name)
+                && let Some(why) = s.value.check(value)
+            {
+                v.error(
+                    "config-value",
+                    field,
+                    format!(
+                        "{subject} has the value {} which {why}; give {}",
+                        shown(value),
+                        s.value.describe()
+                    ),
+                );
+            }
+        };
+        match catalogue.lookup(key, version) {
+            Lookup::Known(s) => {
+                if let Some(since) = s.deprecated.as_deref() {
+                    v.warn(
+                        "config-deprecated-key",
+                        field,
+                        format!("{subject} is deprecated since Neo4j {since}{}", match s.replaced_by.as_deref() {
+                            Some(to) => format!("; use {to} instead"),
+                            None => "; it will be removed, so plan to drop it".into(),
+                        }),
+                    );
+                }
+                value_check(Some(s), v);
+            }
+            Lookup::NotYet(s) => self.unknown(
+                key,
+                subject,
+                field,
+                &format!(
+                    "was introduced in Neo4j {}, after the image's {}",
+                    s.introduced.map_or("?".into(), settings::release),
+                    shown_version()
+                ),
+                v,
+            ),
+            Lookup::Removed(g) => v.error(
+                "config-removed-key",
+                field,
+                format!(
+                    "{subject} was removed in Neo4j {} and the image is {}{}",
+                    g.removed_in.map_or("?".into(), settings::release),
+                    shown_version(),
+                    match g.replaced_by.as_deref() {
+                        Some(to) => format!("; use {to} instead"),
+                        None => "; remove it".into(),
+                    }
+                ),
+            ),
+            Lookup::Legacy(Some(to)) => {
+                v.warn(
+                    "config-deprecated-key",
+                    field,
+                    format!("{subject} is the Neo4j 4.x name of {to}, which Neo4j {line} still reads with a warning; use {to} instead"),
+                );
+                value_check(catalogue.lookup(to, version).known(), v);
+            }
+            // Neo4j 5.26 starts with it (its migrator drops the key and logs a warning), so
+            // admission warns rather than refusing what the server accepts.
+            Lookup::Legacy(None) => v.warn(
+                "config-deprecated-key",
+                field,
+                format!("{subject} was removed in Neo4j 5.0 and has no effect: Neo4j {line} drops it with a warning; remove it"),
+            ),
+            Lookup::Unknown => {
+                // A 4.x name the CalVer releases are not documented to read any more.
+                if catalogue.line == Line::CalVer
+                    && let Some(Lookup::Legacy(to)) = self.lts.map(|l| l.lookup(key, None))
+                {
+                    v.error(
+                        "config-removed-key",
+                        field,
+                        format!("{subject} is a Neo4j 4.x name that Neo4j 5.26 still read, but the CalVer releases do not document it{}", replacement(to).replace("; use", "; use the current name")),
+                    );
+                    return;
+                }
+                let hint = match catalogue.suggest(key) {
+                    Some(s) => format!("; did you mean {s}?"),
+                    None => String::new(),
+                };
+                self.unknown(
+                    key,
+                    subject,
+                    field,
+                    &format!("is not a setting of Neo4j {line} (image {}){hint}", shown_version()),
+                    v,
+                );
+            }
+        }
+    }
+
+    /// `config-unknown-key`, or `config-unverified-key` where the catalogue cannot be sure:
+    /// internal settings, strict validation switched off, or an image newer than the catalogue.
+    fn unknown(&self, key: &str, subject: &str, field: &str, why: &str, v: &mut Verdict) {
+        let unsure = if key.starts_with("internal.") {
+            Some("internal settings are not documented, and Neo4j refuses one it does not declare")
+        } else if !self.strict {
+            Some("strict validation is off, so Neo4j only logs a warning and ignores it")
+        } else if let Some(Guess::NewerThanCatalogue(_)) = self.choice.guess {
+            Some(
+                "the image is newer than the settings catalogue, so it may exist; Neo4j refuses it at start if it does not",
+            )
+        } else {
+            None
+        };
+        match unsure {
+            Some(reason) => v.warn(
+                "config-unverified-key",
+                field,
+                format!("{subject} {why}; {reason}"),
+            ),
+            None => v.error("config-unknown-key", field, format!("{subject} {why}")),
+        }
+    }
+}
+
+/// The catalogue rules over `spec.config` (`config-unknown-key`, `config-removed-key`,
+/// `config-deprecated-key`, `config-value`, `config-unverified-key`, `config-plugin-key`,
+/// `config-catalogue-version`). A key another config rule already refused is left to that rule.
+pub fn settings(s: &Settings<'_>, v: &mut Verdict) {
+    let Some(map) = s.config.filter(|m| !m.is_empty()) else {
+        return;
+    };
+    let version = s.choice.version;
+    for (key, value) in map {
+        if value_refusal(value).is_some()
+            || key_refusal(s.kind, key, Some(value), version, s.tag).is_some()
+            || s.operator_set(key)
+        {
+            continue;
+        }
+        let field = key_path("spec.config", key);
+        s.check(
+            &format!("spec.config key {}", shown(key)),
+            key,
+            Some(value),
+            &field,
+            v,
+        );
+    }
+}
+
+/// The spec fields the entry-point variables contradict or repeat.
+pub struct EnvContext<'a> {
+    pub license: Option<&'a str>,
+}
+
+/// `spec.env`: entry-point variables (`env-entrypoint-override`, a warning when one contradicts
+/// the spec or does nothing), settings the image derives from `NEO4J_*` names (the key rules
+/// under `env-no-neo4j-setting-override`, then the catalogue rules under their own ids), and
+/// settings that override `spec.config` (`env-overrides-config`).
+pub fn env(
+    s: &Settings<'_>,
+    spec: &EnvContext<'_>,
+    list: Option<&[corev1::EnvVar]>,
+    v: &mut Verdict,
+) {
+    let list = list.unwrap_or_default();
+    for (i, e) in list.iter().enumerate() {
+        let field = item_path("spec.env", i, "name");
+        let name = e.name.as_str();
+        let (key, from_file) = match env::classify(name) {
+            env::EnvVar::Other => continue,
+            env::EnvVar::EntryPoint => {
+                entry_point(&field, name, e.value.as_deref(), spec, v);
+                continue;
+            }
+            env::EnvVar::File { key } => (key, true),
+            env::EnvVar::Setting { key } => (key, false),
+        };
+        // A value read from a file, a Secret or a ConfigMap is not known here.
+        let value = if from_file { None } else { e.value.as_deref() };
+        let refusal = value
+            .and_then(value_refusal)
+            .or_else(|| key_refusal(s.kind, &key, value, s.choice.version, s.tag));
+        if let Some(r) = refusal {
+            v.error(
+                "env-no-neo4j-setting-override",
+                &field,
+                format!("{field} is {}, which the image turns into the setting {key}; that setting {} ({})", shown(name), r.reason, r.rule),
+            );
+            continue;
+        }
+        if s.operator_set(&key) {
+            continue;
+        }
+        let subject = format!("{field} {} sets {key}, which", shown(name));
+        s.check(&subject, &key, value, &field, v);
+        if s.config.is_some_and(|c| c.contains_key(&key)) {
+            v.warn(
+                "env-overrides-config",
+                &field,
+                format!("{field} {} sets {key}, which spec.config also sets; the spec.env value is used — keep only one", shown(name)),
+            );
+        }
+    }
+}
+
+/// `env-entrypoint-override` for one of the image's control variables (or its `_FILE` form,
+/// which the image reads into the variable before anything else).
+fn entry_point(
+    field: &str,
+    name: &str,
+    value: Option<&str>,
+    spec: &EnvContext<'_>,
+    v: &mut Verdict,
+) {
+    let rule = "env-entrypoint-override";
+    let (name, value) = match name.strip_suffix("_FILE") {
+        // The content of the file is not known here.
+        Some(base) => (base, None),
+        None => (name, value.map(str::trim)),
+    };
+    let message = match name {
+        "NEO4J_ACCEPT_LICENSE_AGREEMENT" => match (spec.license.map(str::trim), value) {
+            (Some(l), Some(e)) if !l.is_empty() && l == e => format!(
+                "{field} NEO4J_ACCEPT_LICENSE_AGREEMENT repeats spec.acceptLicenseAgreement ({l}), which the operator passes to the image itself; remove it"
+            ),
+            (Some(l), _) if !l.is_empty() => format!(
+                "{field} NEO4J_ACCEPT_LICENSE_AGREEMENT is {} but spec.acceptLicenseAgreement is {l}; the spec's value is used — remove the variable",
+                shown(value.unwrap_or_default())
+            ),
+            _ => format!(
+                "{field} NEO4J_ACCEPT_LICENSE_AGREEMENT is not read: the operator takes the licence acceptance from spec.acceptLicenseAgreement only; set it there and remove the variable"
+            ),
+        },
+        "NEO4J_AUTH" | "NEO4J_AUTH_PATH" if value == Some("none") => format!(
+            "{field} {name} is not read: the operator sets the initial password from the admin Secret (spec.auth.adminSecret); to run without authentication set spec.config dbms.security.auth_enabled: \"false\""
+        ),
+        "NEO4J_AUTH" | "NEO4J_AUTH_PATH" => format!(
+            "{field} {name} is not read: the operator sets the initial password from the admin Secret (spec.auth.adminSecret); put the password there and remove the variable"
+        ),
+        "NEO4J_EDITION" if value == Some("enterprise") => {
+            format!("{field} NEO4J_EDITION repeats what the operator sets (enterprise); remove it")
+        }
+        "NEO4J_EDITION" => format!(
+            "{field} NEO4J_EDITION is {} but the operator runs the Enterprise edition and sets it to enterprise; remove it",
+            shown(value.unwrap_or_default())
+        ),
+        "NEO4J_UDC_PACKAGING" | "NEO4J_CONF" => {
+            format!("{field} {name} is set by the operator, so this value is not used; remove it")
+        }
+        "NEO4J_SHA256" | "NEO4J_TARBALL" => format!(
+            "{field} {name} is only read when the image is built and does nothing here; remove it"
+        ),
+        "NEO4J_HOME" => format!(
+            "{field} NEO4J_HOME moves where the image looks for Neo4j and breaks the rendered paths; remove it"
+        ),
+        "NEO4J_PLUGINS" => format!(
+            "{field} NEO4J_PLUGINS downloads plugins at every start, and the settings the image adds for them are not read here; use Neo4jPlugin, or set those settings in spec.config"
+        ),
+        // NEO4J_DEBUG, NEO4J_DEPRECATION_WARNING and the *_FILE forms of entry-point variables:
+        // read by the image, no conflict with the spec.
+        _ => return,
+    };
+    v.warn(rule, field, message);
 }

@@ -167,46 +167,82 @@ fn cases() -> Vec<Case> {
         hit("typed-conf-fields-single-line", json!({"monitoring": {"metricsPrefix": "neo4j\nx"}})),
         miss("typed-conf-fields-single-line", json!({"auth": {"authCacheTTL": "10m"}, "monitoring": {"metricsFilter": "*bolt*\t"}})),
         // spec.config.
-        hit("config-value-control-chars", config("dbms.logs.debug.level", "DEBUG\ndbms.security.auth_enabled=false")),
-        miss("config-value-control-chars", config("dbms.logs.debug.level", "DEBUG")),
-        hit("config-value-controls", config("dbms.logs.debug.level", "DEBUG\u{7}")),
+        hit("config-value-control-chars", config("db.transaction.timeout", "10s\ndbms.security.auth_enabled=false")),
+        miss("config-value-control-chars", config("db.transaction.timeout", "10s")),
+        hit("config-value-controls", config("db.transaction.timeout", "10s\u{7}")),
         miss("config-value-controls", config("server.jvm.additional", "-Dx=a\tb")),
         hit("config-key-charset", config("a=b", "c")),
         hit("config-key-charset", config("dbms.x\nserver.y", "1")),
-        miss("config-key-charset", config("dbms.logs.debug-level_x", "1")),
+        miss("config-key-charset", config("dbms.logs.debug-level_x", "1")).errors(&["config-unknown-key"]),
         hit("config-discovery-version", config("dbms.cluster.discovery.version", "V1")).on(Cluster),
         miss("config-discovery-version", config("dbms.cluster.discovery.version", "V2_ONLY")).on(Cluster),
         hit("config-discovery-version-semver-only", json!({"image": {"tag": "2025.01.0"}, "config": {"dbms.cluster.discovery.version": "V2_ONLY"}})).on(Cluster),
         miss("config-discovery-version-semver-only", json!({"image": {"tag": "5.26.3"}, "config": {"dbms.cluster.discovery.version": "V2_ONLY"}})).on(Cluster),
-        hit("config-deprecated-key", config("dbms.logs.query.enabled", "true")).on(Cluster),
-        miss("config-deprecated-key", config("dbms.default_database", "movies")).on(Standalone),
-        miss("config-deprecated-key", config("db.logs.query.enabled", "INFO")).on(Cluster),
+        hit("config-deprecated-key", config("dbms.default_database", "movies")).warning(),
+        hit("config-deprecated-key", config("dbms.logs.query.enabled", "true")).errors(&["config-value"]).warnings(&["config-deprecated-key"]),
+        hit("config-deprecated-key", config("server.groups", "eu")).warning(),
+        hit("config-deprecated-key", config("dbms.allow_upgrade", "true")).warning(),
+        miss("config-deprecated-key", config("db.logs.query.enabled", "INFO")),
+        miss("config-deprecated-key", config("initial.server.tags", "eu")),
         hit("config-discovery-managed", config("dbms.cluster.endpoints", "a:6000")).on(Cluster),
         miss("config-discovery-managed", config("dbms.kubernetes.label_selector", "a=b")).on(Standalone),
         hit("config-runtime-managed", config("initial.server.mode_constraint", "PRIMARY")).on(Cluster),
         miss("config-runtime-managed", config("server.default_advertised_address", "x")).on(Standalone),
         hit("config-tls-managed", config("dbms.ssl.policy.bolt.enabled", "true")),
         hit("config-tls-managed", config("server.bolt.tls_level", "OPTIONAL")),
-        miss("config-tls-managed", config("dbms.ssl.policyx", "1")),
+        miss("config-tls-managed", config("dbms.ssl.policyx", "1")).errors(&["config-unknown-key"]),
         hit("config-db-format", config("db.format", "block")),
-        miss("config-db-format", config("db.format.x", "block")),
+        miss("config-db-format", config("db.format.x", "block")).errors(&["config-unknown-key"]),
         hit("config-azure-blob-suffix", config("dbms.integrations.cloud_storage.azb.blob_endpoint_suffix", "windows")).on(Cluster),
-        miss("config-azure-blob-suffix", config("dbms.integrations.cloud_storage.azb.blob_endpoint_suffix", "core.windows.net")).on(Cluster),
+        miss("config-azure-blob-suffix", json!({"image": {"tag": "5.26.4"}, "config": {"dbms.integrations.cloud_storage.azb.blob_endpoint_suffix": "core.windows.net"}})).on(Cluster),
         hit("standalone-config-clustering", config("dbms.cluster.raft.listen_address", "0.0.0.0:7000")).on(Standalone),
         hit("standalone-config-clustering", config("dbms.cluster.discovery.version", "V2_ONLY")).on(Standalone),
-        miss("standalone-config-clustering", config("dbms.cluster.raft.listen_address", "0.0.0.0:7000")).on(Cluster),
+        miss("standalone-config-clustering", config("server.cluster.raft.listen_address", "0.0.0.0:7000")).on(Cluster),
         hit("standalone-config-dbms-mode", config("dbms.mode", "SINGLE")).on(Standalone),
-        miss("standalone-config-dbms-mode", config("dbms.mode", "SINGLE")).on(Cluster),
+        miss("standalone-config-dbms-mode", config("dbms.mode", "SINGLE")).errors(&["config-unknown-key"]).on(Cluster),
+        // The settings catalogue.
+        hit("config-unknown-key", config("db.transaction.timeot", "10s")),
+        hit("config-unknown-key", config("dbms.integrations.cloud_storage.azb.authority_endpoint", "https://login.example.com")),
+        hit("config-unknown-key", env("NEO4J_db_transaction_timeot", "10s")),
+        miss("config-unknown-key", json!({"image": {"tag": "5.26.4"}, "config": {"dbms.integrations.cloud_storage.azb.authority_endpoint": "https://login.example.com"}})),
+        miss("config-unknown-key", config("dbms.ssl.policy.backup.ciphers", "TLS_AES_256_GCM_SHA384")).errors(&["config-tls-managed"]),
+        hit("config-removed-key", json!({"image": {"tag": "2025.01.0"}, "config": {"server.groups": "eu"}})),
+        hit("config-removed-key", json!({"image": {"tag": "2025.01.0"}, "config": {"dbms.allow_upgrade": "true"}})),
+        hit("config-removed-key", json!({"image": {"tag": "2025.10.0"}, "config": {"dbms.memory.heap.max_size": "1g"}})),
+        miss("config-removed-key", json!({"image": {"tag": "2025.01.0"}, "config": {"initial.server.tags": "eu"}})),
+        hit("config-value", config("db.transaction.timeout", "ten seconds")),
+        hit("config-value", config("dbms.max_databases", "1")),
+        hit("config-value", config("db.logs.query.enabled", "DEBUG")),
+        hit("config-value", env("NEO4J_db_transaction_timeout", "10 s")),
+        miss("config-value", config("db.transaction.timeout", "1m30s")),
+        miss("config-value", json!({"env": [{"name": "NEO4J_db_transaction_timeout", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}]})),
+        hit("config-unverified-key", config("internal.dbms.example_switch", "true")).warning(),
+        hit("config-unverified-key", json!({"config": {"server.config.strict_validation.enabled": "false", "db.transaction.timeot": "10s"}})).warning(),
+        hit("config-unverified-key", json!({"image": {"tag": "2027.01.0"}, "config": {"db.transaction.timeot": "10s"}})).warning(),
+        miss("config-unverified-key", json!({"image": {"tag": "2026.07.1"}, "config": {"db.transaction.timeot": "10s"}})).errors(&["config-unknown-key"]),
+        hit("config-plugin-key", config("gds.enterprise.license_file", "/licenses/gds")).warning(),
+        hit("config-plugin-key", env("NEO4J_dbms_bloom_license__file", "/licenses/bloom")).warning(),
+        miss("config-plugin-key", config("apoc.export.file.enabled", "true")),
+        hit("config-catalogue-version", json!({"image": {"tag": "latest"}, "config": {"db.transaction.timeout": "10s"}})).errors(&["image-version-supported"]).warnings(&["config-catalogue-version"]),
+        miss("config-catalogue-version", json!({"image": {"tag": "latest"}})).errors(&["image-version-supported"]),
         // Env.
         hit("env-no-neo4j-setting-override", env("NEO4J_db_format", "block")),
-        hit("env-no-neo4j-setting-override", env("NEO4J_AUTH", "neo4j/secret")),
-        hit("env-no-neo4j-setting-override", env("NEO4J_ACCEPT_LICENSE_AGREEMENT", "yes")),
+
         hit("env-no-neo4j-setting-override", json!({"env": [{"name": "NEO4J_dbms_ssl_policy_bolt_enabled", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}]})),
         hit("env-no-neo4j-setting-override", env("NEO4J_initial_server_mode__constraint", "PRIMARY")).on(Cluster),
         miss("env-no-neo4j-setting-override", env("NEO4J_initial_server_mode__constraint", "PRIMARY")).on(Standalone),
         hit("env-no-neo4j-setting-override", env("NEO4J_dbms_logs_debug_level", "DEBUG\nx=y")),
         miss("env-no-neo4j-setting-override", env("NEO4J_server_jvm_additional", "-Xss2m")),
         miss("env-no-neo4j-setting-override", env("JAVA_OPTS", "-Dneo4j")),
+        hit("env-entrypoint-override", env("NEO4J_AUTH", "neo4j/secret")).warning(),
+        hit("env-entrypoint-override", env("NEO4J_AUTH", "none")).warning(),
+        hit("env-entrypoint-override", env("NEO4J_AUTH_FILE", "/run/secrets/auth")).warning(),
+        hit("env-entrypoint-override", env("NEO4J_ACCEPT_LICENSE_AGREEMENT", "yes")).warning(),
+        hit("env-entrypoint-override", json!({"acceptLicenseAgreement": "eval", "env": [{"name": "NEO4J_ACCEPT_LICENSE_AGREEMENT", "value": "yes"}]})).warning(),
+        hit("env-entrypoint-override", env("NEO4J_PLUGINS", "[\"apoc\"]")).warning(),
+        miss("env-entrypoint-override", env("NEO4J_DEBUG", "yes")),
+        hit("env-overrides-config", json!({"config": {"db.transaction.timeout": "10s"}, "env": [{"name": "NEO4J_db_transaction_timeout", "value": "20s"}]})).warning(),
+        miss("env-overrides-config", json!({"config": {"db.transaction.timeout": "10s"}, "env": [{"name": "NEO4J_db_lock_acquisition_timeout", "value": "20s"}]})),
         // Resources.
         hit("resources-request-le-limit", json!({"resources": {"requests": {"memory": "4Gi"}, "limits": {"memory": "2Gi"}}})),
         hit("resources-request-le-limit", json!({"resources": {"requests": {"cpu": "2"}, "limits": {"cpu": "1500m"}}})),
@@ -347,8 +383,12 @@ fn route_host_must_fit_a_dns_label_when_generated() {
         ),
         (On::Both, mcp_route, 47, &[]),
     ];
-    // The catalogue's cross-object rules of both kinds: each needs a hit and a near miss here.
-    for rule in crate::catalog::coverage::shared_cross() {
+    // The catalogue's cross-object rules of both kinds: each needs a hit and a near miss here
+    // (`name-fqdn-length` in `dns_names_must_fit_in_the_cluster_domain`).
+    for rule in crate::catalog::coverage::shared_cross()
+        .into_iter()
+        .filter(|r| *r != "name-fqdn-length")
+    {
         assert!(
             cases.iter().any(|(.., want)| want.contains(&rule)),
             "no case where {rule} fires"
@@ -379,21 +419,47 @@ fn route_host_must_fit_a_dns_label_when_generated() {
     }
 }
 
+/// `name-fqdn-length`: the names the operator derives must be DNS names in the cluster's domain.
 #[test]
-fn env_names_map_to_conf_keys_like_the_image() {
-    assert_eq!(
-        env_conf_key("NEO4J_server_memory_heap_max__size").as_deref(),
-        Some("server.memory.heap.max_size")
-    );
-    assert_eq!(
-        env_conf_key("NEO4J_db_format").as_deref(),
-        Some("db.format")
-    );
-    assert_eq!(
-        env_conf_key("NEO4J_dbms_security_procedures_unrestricted").as_deref(),
-        Some("dbms.security.procedures.unrestricted")
-    );
-    assert_eq!(env_conf_key("JAVA_OPTS"), None);
+fn dns_names_must_fit_in_the_cluster_domain() {
+    use crate::inventory::InDomain;
+    let long = format!("{}.example", "d".repeat(180));
+    let short = "cluster.local";
+    let ns = "n".repeat(63);
+    let cluster = cluster_with(json!({"topology": {"servers": 12}}));
+    let solo = standalone_with(json!({}));
+    for (domain, want) in [(long.as_str(), vec!["name-fqdn-length"]), (short, vec![])] {
+        let inv = InDomain {
+            inner: &NoInventory,
+            domain,
+        };
+        assert_eq!(
+            validate::cluster::cross(&cluster, &ns, &inv).error_rules(),
+            want,
+            "{domain}"
+        );
+        assert_eq!(
+            validate::standalone::cross(&solo, &ns, &inv).error_rules(),
+            want,
+            "{domain}"
+        );
+    }
+    // The last server's name is the longest: index 11 has one more digit than index 9.
+    let edge = |servers: i32| {
+        let c = cluster_with(json!({"topology": {"servers": servers}}));
+        // graph-server-N.graph-headless.<ns>.svc.<domain>: fill the domain up to 253 for N < 10.
+        let fixed = "graph-server-0.graph-headless.db.svc.".len();
+        let domain = format!("{}.x", "d".repeat(253 - fixed - 2));
+        let inv = InDomain {
+            inner: &NoInventory,
+            domain: &domain,
+        };
+        validate::cluster::cross(&c, "db", &inv).error_rules()
+    };
+    assert_eq!(edge(10), Vec::<&str>::new());
+    assert_eq!(edge(11), vec!["name-fqdn-length"]);
+    let c = crate::catalog::coverage::shared_cross();
+    assert!(c.contains(&"name-fqdn-length"), "{c:?}");
 }
 
 #[test]
