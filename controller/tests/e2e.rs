@@ -1349,6 +1349,19 @@ async fn tls_cluster_gets_a_certificate_for_every_server_and_becomes_ready_once_
         },
     )
     .await;
+    // The StatefulSet replaces every server (the test kubelet confirms each shutdown and
+    // reports the new pod Ready), so Ready below is the state after the roll, not before it.
+    let selector = format!("{}=secure", names::APP_INSTANCE);
+    wait_for("every server on the renewed template", T, || async {
+        mark_pods_ready(&env.client, &env.ns, &selector).await;
+        let status = sts_api(&env).get(&n.statefulset()).await.ok()?.status?;
+        (status.updated_replicas == Some(3)
+            && status.ready_replicas == Some(3)
+            && status.current_revision.is_some()
+            && status.current_revision == status.update_revision)
+            .then_some(())
+    })
+    .await;
     drive_cluster_ready(&env, "secure", 3).await;
     let ready = clusters(&env).get("secure").await.unwrap();
     let bolt = ready
