@@ -15,6 +15,8 @@ use neo4j_shared::secrets::Needs;
 use neo4j_shared::status::Observed;
 use serde::Serialize;
 
+use crate::context::Context;
+
 /// A Neo4j instance kind the controller materializes. `KIND.name()` is the `kind` metric label
 /// and log field; `KIND.plural()` the `resource` label of writes to the object itself.
 pub trait Instance:
@@ -37,6 +39,12 @@ pub trait Instance:
     }
 
     fn render(&self, site: &Site) -> Result<Vec<DesiredObject>, RenderError>;
+    /// The objects to apply: [`Self::render`], adjusted for what another kind asks of this
+    /// one through its status (a restore holding a standalone stopped). The adjustment is
+    /// made here, by the object's own controller, so each child keeps one writer.
+    fn render_in(&self, ctx: &Context) -> Result<Vec<DesiredObject>, RenderError> {
+        self.render(&ctx.site)
+    }
     /// The Secrets the pods need, which the reconcile checks.
     fn secret_needs(&self) -> Needs;
     fn statefulset_name(&self) -> String;

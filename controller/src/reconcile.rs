@@ -244,7 +244,7 @@ async fn reconcile_object<K: Instance>(obj: &K, ctx: &Context) -> Result<(Action
         Step::DeletePvcsThenRemove | Step::Nothing => {}
     }
 
-    let mut desired = match defaulted.render(&ctx.site) {
+    let mut desired = match defaulted.render_in(ctx) {
         Ok(d) => d,
         Err(e) => {
             // Permanent for this generation (admission refuses every such spec).

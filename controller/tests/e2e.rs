@@ -1007,6 +1007,45 @@ async fn controller_runs_with_exactly_the_rbac_table() {
         l.items.iter().any(|e| is_about(e, "least")).then_some(())
     })
     .await;
+    // A backup under the same rules: its Job is applied, its failure read from the pod.
+    let backups: Api<DynamicObject> = Api::namespaced_with(
+        env.client.clone(),
+        &env.ns,
+        &kube::api::ApiResource::erase::<neo4j_shared::types::Neo4jBackup>(&()),
+    );
+    backups
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({"apiVersion": "neo4j.neo4j.com/v1beta1", "kind": "Neo4jBackup",
+                "metadata": {"name": "least-once"},
+                "spec": {"instanceRef": "least", "database": "neo4j", "storage": {"type": "pvc", "pvc": {"name": "b"}}}}))
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    wait_for(
+        "the backup's pod failed under the RBAC table",
+        T,
+        || async {
+            let n = neo4j_e2e::kubelet::finish_job_pods(
+                &env.client,
+                &env.ns,
+                &format!("{}=least-once-backup", names::LABEL_JOB_NAME),
+                NODE,
+                &neo4j_e2e::kubelet::JobPodOutcome::Failed("no space left".into()),
+            )
+            .await
+            .ok()?;
+            (n > 0).then_some(())
+        },
+    )
+    .await;
+    wait_for("the backup Failed with its pod's message", T, || async {
+        let b = backups.get("least-once").await.ok()?;
+        let message = b.data["status"]["message"].as_str()?.to_string();
+        message.contains("no space left").then_some(())
+    })
+    .await;
     wait_pvcs(&env, &names::instance_pvc_selector("least"), 2).await;
     delete_named(&clusters(&env), "least").await;
     wait_gone(

@@ -617,15 +617,15 @@ fn unique(rules: &[&'static str]) -> Vec<&'static str> {
 }
 
 /// A condition before stamping (generation and transition time).
-struct Draft {
-    type_: ConditionType,
-    status: bool,
-    reason: &'static str,
-    message: String,
+pub(crate) struct Draft {
+    pub type_: ConditionType,
+    pub status: bool,
+    pub reason: &'static str,
+    pub message: String,
 }
 
 /// Keeps the previous `lastTransitionTime` while status and reason are unchanged.
-fn stamp(
+pub(crate) fn stamp(
     d: Draft,
     generation: Option<i64>,
     previous: Option<&[Condition]>,

@@ -61,7 +61,7 @@ pub struct Owner {
 
 impl Owner {
     /// Built from constants and metadata, never from TypeMeta.
-    fn new(kind: Kind, meta: &ObjectMeta) -> Result<Owner, RenderError> {
+    pub(crate) fn new(kind: Kind, meta: &ObjectMeta) -> Result<Owner, RenderError> {
         let name = meta
             .name
             .clone()
@@ -146,6 +146,16 @@ pub enum RenderError {
     Memory(#[from] MemoryError),
     #[error("internal error serializing {kind}: {message}")]
     Serialize { kind: &'static str, message: String },
+    /// A generated name Kubernetes would refuse.
+    #[error("{name:?} has more than the {max} characters a {kind} name may have")]
+    NameTooLong {
+        kind: &'static str,
+        name: String,
+        max: usize,
+    },
+    /// The spec asks for something this operator version does not do.
+    #[error("{field}: {why}")]
+    Unsupported { field: &'static str, why: String },
 }
 
 impl RenderError {
@@ -159,6 +169,8 @@ impl RenderError {
             RenderError::UnsupportedImageTag { .. } => "UnsupportedImageTag",
             RenderError::Memory(_) => "MemoryLimitTooSmall",
             RenderError::Serialize { .. } => "InternalError",
+            RenderError::NameTooLong { .. } => "NameTooLong",
+            RenderError::Unsupported { .. } => "Unsupported",
         }
     }
 }

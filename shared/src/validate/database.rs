@@ -631,6 +631,7 @@ mod tests {
 
     const KIND: Kind<Neo4jDatabase> = Kind {
         base,
+        not_run_yet: true,
         defaults: |d| crate::defaults::database(&mut d.spec),
         create,
         update,

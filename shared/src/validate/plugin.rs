@@ -519,6 +519,7 @@ mod tests {
 
     const KIND: Kind<Neo4jPlugin> = Kind {
         base,
+        not_run_yet: true,
         defaults: |p| crate::defaults::plugin(&mut p.spec),
         create,
         update,
