@@ -7,7 +7,9 @@
 //!    from the controller's metrics and from the API server's `apiserver_request_total`;
 //! 3. controller VmRSS with `MEMORY_CLUSTERS` (default 1000) cluster objects (the extra ones in
 //!    a namespace whose ResourceQuota allows no pods);
-//! 4. controller writes per cluster creation.
+//! 4. controller writes per cluster creation;
+//! 5. 100 backups of those clusters (half one-shot Jobs, half CronJobs): time until every Job
+//!    and CronJob exists and writes per backup; they stay in the caches for the idle window.
 //!
 //! Traffic goes only to the local API server; every wait has a deadline.
 
@@ -21,11 +23,13 @@ use kube::api::{Api, DynamicObject, ListParams, PostParams};
 use kube::{Client, ResourceExt};
 use neo4j_controller::apply::api_resource;
 use neo4j_e2e::{ControlPlane, free_port, http_ok, root, unique_namespace, wait_for};
+use neo4j_shared::names;
 use neo4j_shared::render::{self, DesiredObject};
-use neo4j_shared::types::Neo4jEnterpriseCluster;
+use neo4j_shared::types::{Neo4jBackup, Neo4jEnterpriseCluster};
 use serde_json::json;
 
 const FIRST_CLUSTERS: usize = 100;
+const BACKUPS: usize = 100;
 const SERVERS: i32 = 3;
 /// Resources the controller writes (the API server's `resource` label), for the write count.
 const OUR_RESOURCES: &[&str] = &[
@@ -38,6 +42,9 @@ const OUR_RESOURCES: &[&str] = &[
     "persistentvolumeclaims",
     "neo4jenterpriseclusters",
     "neo4jenterprisestandalones",
+    "jobs",
+    "cronjobs",
+    "neo4jbackups",
 ];
 const WRITE_VERBS: &[&str] = &["POST", "PUT", "PATCH", "APPLY", "DELETE"];
 
@@ -246,6 +253,66 @@ async fn create_clusters(
         .collect()
 }
 
+/// Creates `count` backups of the clusters `<prefix>-0000…`, every other one scheduled (a
+/// CronJob that does not fire during the run), and returns the Job or CronJob each should get.
+async fn create_backups(
+    client: &Client,
+    ns: &str,
+    prefix: &str,
+    count: usize,
+) -> Vec<DesiredObject> {
+    let api: Api<Neo4jBackup> = Api::namespaced(client.clone(), ns);
+    // (backup name, its cluster, scheduled?)
+    let names: Vec<(String, String, bool)> = (0..count)
+        .map(|i| {
+            (
+                format!("b-{i:04}"),
+                format!("{prefix}-{:04}", i % FIRST_CLUSTERS),
+                i % 2 == 1,
+            )
+        })
+        .collect();
+    stream::iter(names.clone())
+        .map(|(name, cluster, scheduled)| {
+            let api = api.clone();
+            async move {
+                let mut spec = json!({"instanceRef": cluster, "database": "neo4j",
+                    "storage": {"type": "pvc", "pvc": {"name": "backups"}}});
+                if scheduled {
+                    spec["schedule"] = json!("0 3 1 1 *");
+                }
+                let b: Neo4jBackup =
+                    serde_json::from_value(json!({"apiVersion": "neo4j.neo4j.com/v1beta1",
+                    "kind": "Neo4jBackup", "metadata": {"name": name}, "spec": spec}))
+                    .expect("backup manifest");
+                api.create(&PostParams::default(), &b)
+                    .await
+                    .expect("create backup");
+            }
+        })
+        .buffer_unordered(16)
+        .collect::<Vec<()>>()
+        .await;
+    names
+        .into_iter()
+        .map(|(name, _, scheduled)| {
+            let (kind, plural, child) = if scheduled {
+                ("CronJob", "cronjobs", names::backup_cronjob(&name))
+            } else {
+                ("Job", "jobs", names::backup_job(&name))
+            };
+            DesiredObject {
+                api_version: "batch/v1",
+                kind,
+                plural,
+                name: child,
+                object: json!({}),
+                hash: String::new(),
+            }
+        })
+        .collect()
+}
+
 /// Which desired children are still missing (metadata-only lists, one per kind).
 async fn missing(client: &Client, ns: &str, desired: &[DesiredObject]) -> usize {
     let mut by_kind: BTreeMap<&str, (DesiredObject, BTreeSet<String>)> = BTreeMap::new();
@@ -449,6 +516,45 @@ async fn run(p: &ControlPlane, idle: u64, memory_clusters: usize) -> Figures {
         ),
     );
 
+    // (1b) 100 backups of those clusters.
+    let wb0 = ctl.writes();
+    let start = Instant::now();
+    let backup_children = create_backups(&client, &ns, "c", BACKUPS).await;
+    let took = wait_materialized(
+        &client,
+        &ns,
+        &backup_children,
+        start,
+        Duration::from_secs(300),
+        &ctl,
+        &mut peak,
+    )
+    .await;
+    wait_quiet(
+        &ctl,
+        Duration::from_secs(10),
+        Duration::from_secs(300),
+        &mut peak,
+    )
+    .await;
+    let wb1 = ctl.writes();
+    f.add(
+        &format!(
+            "{BACKUPS} backups ({} one-shot, {} scheduled): apply → every Job and CronJob exists",
+            BACKUPS / 2,
+            BACKUPS - BACKUPS / 2
+        ),
+        format!("{:.1} s", took.as_secs_f64()),
+    );
+    f.add(
+        "controller API writes per backup creation",
+        format!(
+            "{:.2} ({} writes for {BACKUPS} backups: the Job or CronJob, the status, an event for each one-shot run)",
+            (wb1 - wb0) / BACKUPS as f64,
+            wb1 - wb0
+        ),
+    );
+
     // (2) idle window, once the rest of the plane (StatefulSet controller) has settled too.
     let settled = wait_plane_quiet(p, Duration::from_secs(10), Duration::from_secs(300)).await;
     if !settled {
@@ -585,7 +691,7 @@ fn main() {
         "- command: `APISERVER_ARGS=--service-cluster-ip-range=10.0.0.0/16 KCM_ARGS=--service-cluster-ip-range=10.0.0.0/16 bash tests/scripts/cluster-up.sh target/bench-cluster`, then `{env_prefix}E2E_STATE_DIR=target/bench-cluster cargo bench --locked -p neo4j-controller --bench controller` (`controller/benches/controller.rs`; `tests/scripts/bench.sh` runs the same)\n"
     );
     s += &format!(
-        "- setup: local control plane (etcd, kube-apiserver, kube-controller-manager; no scheduler, no kubelet, so pods stay Pending); the release binary `target/release/neo4j-controller` runs as a child process watching all namespaces; idle window {idle} s (`IDLE_SECONDS`, default 300 = the issue's 5 minutes); `MEMORY_CLUSTERS` {memory_clusters} clusters for the memory figure; clusters of {SERVERS} servers, created 16 at a time\n"
+        "- setup: local control plane (etcd, kube-apiserver, kube-controller-manager; no scheduler, no kubelet, so pods stay Pending and one-shot backups stay Running); the release binary `target/release/neo4j-controller` runs as a child process watching all namespaces; idle window {idle} s (`IDLE_SECONDS`, default 300 = the issue's 5 minutes) with the {FIRST_CLUSTERS} clusters and {BACKUPS} backups in place; `MEMORY_CLUSTERS` {memory_clusters} clusters for the memory figure; clusters of {SERVERS} servers, created 16 at a time; backups created 16 at a time, every other one scheduled\n"
     );
     s += &format!(
         "- API server writes: `apiserver_request_total` from `kubectl get --raw /metrics`, verbs {} on resources {}, before/after, by verb and resource (other clients count too, e.g. the StatefulSet controller creating PVCs and updating StatefulSet status); the idle window starts once the controller has sent no write for 10 s and the API server has seen none on these resources for 10 s\n\n",

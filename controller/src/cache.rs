@@ -6,8 +6,9 @@
 //! cluster's. Each object is kept as a [`Child`]: its controller owner, its desired-hash
 //! annotation and the [`Digest`] of the fields the controller owns (`owned.rs`), plus the
 //! StatefulSet's status and immutable fields (status and pinning need them) and a
-//! Certificate's Ready condition. The pod template, the conf files and everything other
-//! managers own are never kept.
+//! Certificate's Ready condition, and a backup's or restore's Job and CronJob without their
+//! templates (their status decides the operation's). The pod template, the conf files and
+//! everything other managers own are never kept.
 //!
 //! Every change of a [`Child`] — an edit of a field the controller owns, a deletion, an object
 //! leaving the label selector — and every difference found by a re-list after a broken watch
@@ -27,6 +28,7 @@ use std::fmt::Debug;
 use futures_util::stream::BoxStream;
 use futures_util::{Stream, StreamExt};
 use k8s_openapi::api::apps::v1::StatefulSet;
+use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{Api, ApiResource, DynamicObject};
 use kube::runtime::WatchStreamExt;
@@ -34,7 +36,7 @@ use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::utils::Backoff;
 use kube::runtime::watcher::{self, watcher};
 use kube::{Client, Resource, ResourceExt};
-use neo4j_shared::names::{APP_MANAGED_BY, FIELD_MANAGER, MANAGED_BY};
+use neo4j_shared::names::{APP_INSTANCE, APP_MANAGED_BY, APP_NAME, FIELD_MANAGER, MANAGED_BY};
 use neo4j_shared::render::DESIRED_HASH_ANNOTATION as DESIRED_HASH;
 use neo4j_shared::render::TLS_REVISION_ANNOTATION;
 use neo4j_shared::types::Neo4jPlugin;
@@ -189,6 +191,23 @@ pub const CERTIFICATE: ChildKind = ChildKind {
     plural: "certificates",
 };
 
+pub const JOB: ChildKind = ChildKind {
+    api_version: "batch/v1",
+    kind: "Job",
+    plural: "jobs",
+};
+pub const CRONJOB: ChildKind = ChildKind {
+    api_version: "batch/v1",
+    kind: "CronJob",
+    plural: "cronjobs",
+};
+
+/// The kinds the backup and restore renderers produce and read back (the staging
+/// PersistentVolumeClaim is written once and never read, so it has no cache).
+pub fn ops_child_kinds() -> Vec<ChildKind> {
+    vec![JOB, CRONJOB]
+}
+
 /// The kinds the instance renderers produce (the Certificate only when its CRD is served).
 pub fn instance_child_kinds(cert_manager: bool) -> Vec<ChildKind> {
     let mut kinds = vec![STATEFULSET, SERVICE, CONFIG_MAP, SERVICE_ACCOUNT, PDB];
@@ -219,21 +238,33 @@ pub struct Child {
     pub certificate_ready: Option<bool>,
     /// Certificates only: `status.revision`, incremented by cert-manager on every issue.
     pub certificate_revision: Option<i64>,
+    /// Jobs only: metadata (labels, owners) and status, without the pod template.
+    pub job: Option<Job>,
+    /// CronJobs only: metadata and status (`lastScheduleTime`, active runs), without the Job
+    /// template.
+    pub cronjob: Option<CronJob>,
 }
 
 impl Child {
     /// What to keep of `obj`, a child of kind `kind`.
     pub fn of(kind: &str, obj: &DynamicObject) -> Child {
         let meta = &obj.metadata;
-        let owner = meta
-            .owner_references
-            .iter()
-            .flatten()
-            .find(|r| r.controller == Some(true))
-            .map(|r| Owner {
-                kind: r.kind.clone(),
-                name: r.name.clone(),
-            });
+        let controller_owner = || {
+            meta.owner_references
+                .iter()
+                .flatten()
+                .find(|r| r.controller == Some(true))
+                .map(|r| Owner {
+                    kind: r.kind.clone(),
+                    name: r.name.clone(),
+                })
+        };
+        // The Jobs a CronJob makes are owned by the CronJob: their labels name the backup.
+        let owner = if kind == JOB.kind {
+            labelled_owner(meta).or_else(controller_owner)
+        } else {
+            controller_owner()
+        };
         let json = serde_json::to_value(obj).unwrap_or(Value::Null);
         let owned = owned::owned_digest(&json, meta, FIELD_MANAGER);
         let statefulset = (kind == STATEFULSET.kind)
@@ -246,6 +277,14 @@ impl Child {
         let certificate_revision = (kind == CERTIFICATE.kind)
             .then(|| json.pointer("/status/revision").and_then(Value::as_i64))
             .flatten();
+        let job = (kind == JOB.kind)
+            .then(|| serde_json::from_value::<Job>(json.clone()).ok())
+            .flatten()
+            .map(slim_job);
+        let cronjob = (kind == CRONJOB.kind)
+            .then(|| serde_json::from_value::<CronJob>(json.clone()).ok())
+            .flatten()
+            .map(slim_cronjob);
         Child {
             owner,
             hash: meta
@@ -256,8 +295,59 @@ impl Child {
             statefulset,
             certificate_ready,
             certificate_revision,
+            job,
+            cronjob,
         }
     }
+}
+
+/// The backup or restore a Job belongs to, by its labels (`app.kubernetes.io/name` is
+/// `neo4j-backup` or `neo4j-restore`, `app.kubernetes.io/instance` the object's name).
+fn labelled_owner(meta: &ObjectMeta) -> Option<Owner> {
+    let labels = meta.labels.as_ref()?;
+    let kind = match labels.get(APP_NAME).map(String::as_str)? {
+        "neo4j-backup" => "Neo4jBackup",
+        "neo4j-restore" => "Neo4jRestore",
+        _ => return None,
+    };
+    Some(Owner {
+        kind: kind.to_string(),
+        name: labels.get(APP_INSTANCE)?.clone(),
+    })
+}
+
+/// What a decision reads of a Job: metadata (labels and owners map it to its backup or
+/// restore; the desired hash says whether it is current) and status. Managed fields, other
+/// annotations and the pod template are dropped.
+pub fn slim_job(mut job: Job) -> Job {
+    job.metadata.managed_fields = None;
+    job.metadata.annotations = slim_annotations(job.metadata.annotations.take());
+    if let Some(spec) = job.spec.as_mut() {
+        spec.template = Default::default();
+    }
+    job
+}
+
+/// A CronJob as the backup controller reads it: metadata and status, no Job template.
+pub fn slim_cronjob(mut cron: CronJob) -> CronJob {
+    cron.metadata.managed_fields = None;
+    cron.metadata.annotations = slim_annotations(cron.metadata.annotations.take());
+    if let Some(spec) = cron.spec.as_mut() {
+        spec.job_template = Default::default();
+    }
+    cron
+}
+
+fn slim_annotations(
+    annotations: Option<BTreeMap<String, String>>,
+) -> Option<BTreeMap<String, String>> {
+    annotations
+        .map(|a| {
+            a.into_iter()
+                .filter(|(k, _)| k == DESIRED_HASH)
+                .collect::<BTreeMap<_, _>>()
+        })
+        .filter(|a| !a.is_empty())
 }
 
 /// A StatefulSet as the controller needs it: generation, the immutable spec fields (pinned on
@@ -488,6 +578,35 @@ impl Caches {
             .get(CERTIFICATE.kind)?
             .get(namespace, name)?
             .certificate_revision
+    }
+
+    /// The cached Job `namespace/name` (slim: no pod template).
+    pub fn job(&self, namespace: &str, name: &str) -> Option<Job> {
+        self.stores.get(JOB.kind)?.get(namespace, name)?.job.clone()
+    }
+
+    /// Every cached Job in `namespace`, by name.
+    pub fn jobs_in(&self, namespace: &str) -> Vec<Job> {
+        let Some(store) = self.stores.get(JOB.kind) else {
+            return Vec::new();
+        };
+        let objects = store.objects.read().unwrap_or_else(|p| p.into_inner());
+        let mut jobs: Vec<(String, Job)> = objects
+            .iter()
+            .filter(|((ns, _), _)| ns == namespace)
+            .filter_map(|((_, name), c)| Some((name.clone(), c.job.clone()?)))
+            .collect();
+        jobs.sort_by(|a, b| a.0.cmp(&b.0));
+        jobs.into_iter().map(|(_, j)| j).collect()
+    }
+
+    /// The cached CronJob `namespace/name` (slim: no Job template).
+    pub fn cronjob(&self, namespace: &str, name: &str) -> Option<CronJob> {
+        self.stores
+            .get(CRONJOB.kind)?
+            .get(namespace, name)?
+            .cronjob
+            .clone()
     }
 
     /// What the cache holds for the child `kind` `namespace/name`.
@@ -760,6 +879,70 @@ mod tests {
                 d.kind, d.name
             );
         }
+    }
+
+    #[test]
+    fn a_job_routes_to_the_backup_or_restore_its_labels_name_and_a_status_change_routes() {
+        let job = |labels: Value, status: Value| -> DynamicObject {
+            serde_json::from_value(json!({
+                "apiVersion": "batch/v1", "kind": "Job",
+                "metadata": {"name": "b-backup-123", "namespace": "db", "labels": labels,
+                    "annotations": {"neo4j.com/desired-hash": "h1", "other": "x"},
+                    "ownerReferences": [{"apiVersion": "batch/v1", "kind": "CronJob",
+                        "name": "b-backup-cron", "uid": "c", "controller": true}]},
+                "spec": {"template": {"spec": {"containers": [{"name": "c", "image": "i"}]}}},
+                "status": status
+            }))
+            .unwrap()
+        };
+        let labels =
+            json!({"app.kubernetes.io/name": "neo4j-backup", "app.kubernetes.io/instance": "b"});
+        let running = Child::of("Job", &job(labels.clone(), json!({"active": 1})));
+        let backup = Owner {
+            kind: "Neo4jBackup".into(),
+            name: "b".into(),
+        };
+        assert_eq!(
+            running.owner,
+            Some(backup.clone()),
+            "the labels, not the CronJob"
+        );
+        let kept = running.job.clone().unwrap();
+        assert!(
+            kept.spec.unwrap().template.spec.is_none(),
+            "no pod template"
+        );
+        assert_eq!(
+            kept.metadata
+                .annotations
+                .unwrap()
+                .keys()
+                .collect::<Vec<_>>(),
+            vec!["neo4j.com/desired-hash"]
+        );
+        assert_eq!(kept.metadata.owner_references.unwrap()[0].uid, "c");
+        let done = Child::of(
+            "Job",
+            &job(
+                labels,
+                json!({"succeeded": 1, "conditions": [{"type": "Complete", "status": "True"}]}),
+            ),
+        );
+        assert_eq!(changed_owners(Some(&running), Some(&done)), vec![backup]);
+        // A Job that names no backup or restore belongs to its controller owner.
+        let other = Child::of(
+            "Job",
+            &job(json!({"app.kubernetes.io/name": "x"}), json!({})),
+        );
+        assert_eq!(other.owner.unwrap().kind, "CronJob");
+        let restore = Child::of(
+            "Job",
+            &job(
+                json!({"app.kubernetes.io/name": "neo4j-restore", "app.kubernetes.io/instance": "r"}),
+                json!({}),
+            ),
+        );
+        assert_eq!(restore.owner.unwrap().kind, "Neo4jRestore");
     }
 
     #[test]

@@ -3,11 +3,13 @@
 //! failures were already reported.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use kube::Client;
 use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::reflector::Store;
 use neo4j_shared::render::Site;
+use neo4j_shared::types::Neo4jRestore;
 
 use crate::backoff::Failures;
 use crate::cache::Caches;
@@ -28,6 +30,9 @@ pub struct Context {
     pub reported: Mutex<HashMap<String, (Option<i64>, &'static str)>>,
     /// What rendering depends on besides the resources (`--cluster-domain`).
     pub site: Site,
+    /// The restores' watch cache, once started: a restore's step decides whether its
+    /// standalone runs (`Instance::render_in`).
+    pub restores: OnceLock<Store<Neo4jRestore>>,
 }
 
 impl Context {
@@ -57,6 +62,7 @@ impl Context {
             failures: Failures::default(),
             reported: Mutex::new(HashMap::new()),
             site: Site::default(),
+            restores: OnceLock::new(),
         }
     }
 }

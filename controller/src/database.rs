@@ -56,7 +56,7 @@ pub struct DatabaseContext {
 }
 
 /// The name of the Job watch in the watch health and its metrics.
-pub const JOB_WATCH: &str = "Job";
+pub const JOB_WATCH: &str = "Job/databases";
 
 /// The database Jobs' cache and the stream that drives it and triggers their databases (every
 /// event, deletions included).

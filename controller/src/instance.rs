@@ -7,7 +7,7 @@ use std::fmt::Debug;
 
 use k8s_openapi::NamespaceResourceScope;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
-use kube::Resource;
+use kube::{Resource, ResourceExt};
 use neo4j_shared::Verdict;
 use std::collections::BTreeMap;
 
@@ -17,6 +17,8 @@ use neo4j_shared::render::{DesiredObject, RenderError, Site};
 use neo4j_shared::secrets::Needs;
 use neo4j_shared::status::Observed;
 use serde::Serialize;
+
+use crate::context::Context;
 
 /// A Neo4j instance kind the controller materializes. `KIND.name()` is the `kind` metric label
 /// and log field; `KIND.plural()` the `resource` label of writes to the object itself.
@@ -45,6 +47,23 @@ pub trait Instance:
     fn render(&self, site: &Site, plugins: &PluginSet) -> Result<Vec<DesiredObject>, RenderError>;
     /// `spec.config`, which plugin settings never override.
     fn config(&self) -> Option<&BTreeMap<String, String>>;
+    /// The objects to apply: [`Self::render`] with this object's Neo4jPlugins folded in
+    /// (`plugin_fold.rs`), adjusted for what another kind asks of this one through its status
+    /// (a restore holding a standalone stopped). The adjustment is made here, by the object's
+    /// own controller, so each child keeps one writer.
+    fn render_in(&self, ctx: &Context) -> Result<Vec<DesiredObject>, RenderError> {
+        self.render(&ctx.site, &self.plugins(ctx))
+    }
+    /// The Neo4jPlugins that name this object (defaulted), merged (`plugin_fold.rs`).
+    fn plugins(&self, ctx: &Context) -> PluginSet {
+        crate::plugin_fold::plugin_set(
+            &ctx.caches.plugins,
+            &self.namespace().unwrap_or_default(),
+            &self.name_any(),
+            Self::PLUGIN_TARGET,
+            self.config(),
+        )
+    }
     /// The Secrets the pods need, which the reconcile checks.
     fn secret_needs(&self) -> Needs;
     fn statefulset_name(&self) -> String;

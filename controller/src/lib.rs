@@ -1,9 +1,10 @@
-//! `neo4j-controller`: a slim controller for Neo4jEnterpriseCluster and
-//! Neo4jEnterpriseStandalone. Policy (defaults, validation, rendering, status) lives in
+//! `neo4j-controller`: a slim controller for Neo4jEnterpriseCluster, Neo4jEnterpriseStandalone,
+//! Neo4jBackup and Neo4jRestore. Policy (defaults, validation, rendering, status) lives in
 //! `neo4j-shared`; this crate watches, applies by server-side apply, and reports.
 
 pub mod apply;
 pub mod backoff;
+pub mod backup;
 pub mod bolt;
 pub mod cache;
 pub mod cluster;
@@ -19,10 +20,12 @@ pub mod http;
 pub mod instance;
 pub mod leader;
 pub mod metrics;
+pub mod ops;
 pub mod owned;
 pub mod plugin;
 pub mod plugin_fold;
 pub mod reconcile;
+pub mod restore;
 pub mod secrets;
 pub mod standalone;
 
@@ -40,7 +43,9 @@ use kube::client::ClientBuilder;
 use kube::runtime::controller::{self, Controller};
 use kube::runtime::reflector::{self, Store};
 use kube::runtime::{Predicate, WatchStreamExt, predicates};
-use neo4j_shared::types::{Neo4jEnterpriseCluster, Neo4jEnterpriseStandalone};
+use neo4j_shared::types::{
+    Kind, Neo4jBackup, Neo4jEnterpriseCluster, Neo4jEnterpriseStandalone, Neo4jRestore,
+};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
@@ -52,6 +57,7 @@ use crate::fence::{Fence, FenceLayer};
 use crate::health::Health;
 use crate::instance::Instance;
 use crate::metrics::Metrics;
+use crate::ops::OpsContext;
 use crate::reconcile::{error_policy, reconcile};
 
 /// The client configuration from `--kubeconfig`, else in-cluster / $KUBECONFIG /
@@ -179,6 +185,30 @@ fn init_database_and_plugin_series(metrics: &Metrics) {
     }
 }
 
+/// Creates at 0 every metric series of the operation kinds.
+fn init_ops_series(metrics: &Metrics, kind: Kind) {
+    let children = cache::ops_child_kinds();
+    let mut writes: Vec<(&'static str, &'static str)> =
+        children.iter().map(|k| (k.plural, "apply")).collect();
+    writes.extend([
+        ("jobs", "delete"),
+        ("events", "create"),
+        (kind.plural(), "apply"),
+        (ops::status_label(kind), "apply"),
+    ]);
+    if kind == Kind::Backup {
+        writes.extend([("cronjobs", "delete"), ("persistentvolumeclaims", "apply")]);
+    }
+    let skippable: Vec<&'static str> = children.iter().map(|k| k.plural).collect();
+    let _ = metrics.watch_error_counter(kind.name());
+    metrics.init_kind(
+        kind.name(),
+        &reconcile::result_labels(),
+        &writes,
+        &skippable,
+    );
+}
+
 /// Runs until `shutdown` resolves. Everything it starts lives inside this future: dropping it
 /// (a test "killing" the controller) stops every watch, controller and the HTTP server.
 pub async fn run_until(
@@ -192,6 +222,8 @@ pub async fn run_until(
     init_series::<Neo4jEnterpriseCluster>(&metrics);
     init_series::<Neo4jEnterpriseStandalone>(&metrics);
     init_database_and_plugin_series(&metrics);
+    init_ops_series(&metrics, Kind::Backup);
+    init_ops_series(&metrics, Kind::Restore);
     let health = Arc::new(Health::new(metrics.clone()));
     let mut tasks: JoinSet<anyhow::Result<()>> = JoinSet::new();
 
@@ -276,7 +308,9 @@ async fn lead(
     let cert_manager = cert_manager_installed(&client).await;
     tracing::info!(cert_manager, namespace = ?namespace, "starting controllers");
     let router = Arc::new(Router::default());
-    let kinds: Vec<ChildKind> = cache::instance_child_kinds(cert_manager);
+    // The Jobs and CronJobs of backups and restores are children like the instances' own.
+    let mut kinds: Vec<ChildKind> = cache::instance_child_kinds(cert_manager);
+    kinds.extend(cache::ops_child_kinds());
     let (plugins, plugin_driver) = plugin_fold::cache(&client, namespace, router.clone(), &health);
     let (caches, mut drivers) =
         Caches::new(&client, namespace, &kinds, router.clone(), &health, plugins);
@@ -337,22 +371,77 @@ async fn lead(
         }
     };
 
+    // Backups and restores: their own watches drive their controllers; their Jobs and
+    // CronJobs reach them through the router, like any child.
+    let (backups, backup_driver) = ops::watch::<Neo4jBackup>(
+        &client,
+        namespace,
+        &health,
+        ops::route_self::<Neo4jBackup>(router.clone()),
+    );
+    let (restores, restore_driver) = ops::watch::<Neo4jRestore>(
+        &client,
+        namespace,
+        &health,
+        ops::route_restore(router.clone()),
+    );
+    let _ = ctx.restores.set(restores.clone());
+    let ops_ctx = Arc::new(OpsContext::new(
+        ctx.clone(),
+        backups.clone(),
+        restores.clone(),
+        cluster_store.clone(),
+        standalone_store.clone(),
+    ));
+    // Every trigger, the objects' own changes included, comes through the router.
+    let backup_ctl = Controller::for_stream(no_trigger(), backups.clone())
+        .reconcile_on(router.subscribe::<Neo4jBackup>())
+        .reconcile_all_on(changes(recovered_rx.clone()))
+        .with_config(controller_config());
+    let restore_ctl = Controller::for_stream(no_trigger(), restores.clone())
+        .reconcile_on(router.subscribe::<Neo4jRestore>())
+        .reconcile_all_on(changes(recovered_rx.clone()))
+        .with_config(controller_config());
+    // Driven only now that both kinds are subscribed: the first list triggers every object.
+    for d in [backup_driver, restore_driver] {
+        tasks.spawn(async move {
+            d.await;
+            Ok(())
+        });
+    }
+
     // The controllers start once every child cache has its initial list: a decision made on an
     // empty cache would re-apply everything. (The main stores are awaited by each Controller.)
     {
         let caches = caches.clone();
         let health = health.clone();
         let ctx = ctx.clone();
+        let ops_ctx = ops_ctx.clone();
         tasks.spawn(async move {
             caches.ready().await;
+            ops_ctx.ready().await.context("backup and restore caches")?;
             health.synced.store(true, Ordering::Relaxed);
             tracing::info!("caches synced; reconciling");
-            let (a, b, c) = futures_util::join!(
+            let (a, b, c, d, e) = futures_util::join!(
                 run_controller(cluster_ctl, ctx.clone()),
                 run_controller(standalone_ctl, ctx),
-                databases_and_plugins
+                run_ops_controller(
+                    backup_ctl,
+                    ops_ctx.clone(),
+                    backup::reconcile,
+                    backup::error_policy,
+                    Kind::Backup
+                ),
+                run_ops_controller(
+                    restore_ctl,
+                    ops_ctx,
+                    restore::reconcile,
+                    restore::error_policy,
+                    Kind::Restore
+                ),
+                databases_and_plugins,
             );
-            a.and(b).and(c)
+            a.and(b).and(c).and(d).and(e)
         });
     }
     {
@@ -368,6 +457,12 @@ async fn lead(
                 if n.is_multiple_of(2) {
                     count_phases(&metrics, &cluster_store);
                     count_phases(&metrics, &standalone_store);
+                    ops::count_phases(&metrics, Kind::Backup, &backups, |b: &Neo4jBackup| {
+                        b.status.as_ref().and_then(|s| s.phase.clone())
+                    });
+                    ops::count_phases(&metrics, Kind::Restore, &restores, |r: &Neo4jRestore| {
+                        r.status.as_ref().and_then(|s| s.phase.clone())
+                    });
                 }
                 health.export();
                 // Only after the first sync: the start is not a recovery.
@@ -471,15 +566,57 @@ fn controller_for<K: Instance>(kit: &Kit<'_>) -> (Store<K>, Controller<K>) {
     let ctl = Controller::for_stream(stream, reader.clone())
         .reconcile_on(kit.router.subscribe::<K>())
         .reconcile_all_on(changes(kit.recovered.clone()))
-        .with_config(
-            controller::Config::default()
-                // Coalesce the burst of child events that follows an apply into one reconcile.
-                .debounce(Duration::from_millis(500))
-                // Bounded parallelism: after a restart a thousand objects queue up at once, and
-                // unbounded fan-out would hold a thousand requests' buffers in memory together.
-                .concurrency(RECONCILE_CONCURRENCY),
-        );
+        .with_config(controller_config());
     (reader, ctl)
+}
+
+/// A main trigger stream that never yields nor ends (the operation kinds are triggered through
+/// the router).
+fn no_trigger<K>() -> impl Stream<Item = Result<K, kube::runtime::watcher::Error>> + Send + 'static
+where
+    K: Send + 'static,
+{
+    futures_util::stream::pending()
+}
+
+fn controller_config() -> controller::Config {
+    controller::Config::default()
+        // Coalesce the burst of child events that follows an apply into one reconcile.
+        .debounce(Duration::from_millis(500))
+        // Bounded parallelism: after a restart a thousand objects queue up at once, and
+        // unbounded fan-out would hold a thousand requests' buffers in memory together.
+        .concurrency(RECONCILE_CONCURRENCY)
+}
+
+async fn run_ops_controller<K, R, E, F>(
+    ctl: Controller<K>,
+    ctx: Arc<OpsContext>,
+    reconcile: R,
+    error_policy: E,
+    kind: Kind,
+) -> anyhow::Result<()>
+where
+    K: kube::Resource<DynamicType = ()>
+        + Clone
+        + std::fmt::Debug
+        + serde::de::DeserializeOwned
+        + Send
+        + Sync
+        + 'static,
+    R: FnMut(Arc<K>, Arc<OpsContext>) -> F,
+    F: Future<Output = Result<kube::runtime::controller::Action, crate::error::Error>>
+        + Send
+        + 'static,
+    E: Fn(Arc<K>, &crate::error::Error, Arc<OpsContext>) -> kube::runtime::controller::Action,
+{
+    ctl.run(reconcile, error_policy, ctx)
+        .for_each(|res| async move {
+            if let Err(e) = res {
+                tracing::debug!(kind = kind.name(), error = %e, "reconcile error");
+            }
+        })
+        .await;
+    Err(anyhow::anyhow!("{} controller stopped", kind.name()))
 }
 
 async fn run_controller<K: Instance>(ctl: Controller<K>, ctx: Arc<Context>) -> anyhow::Result<()> {

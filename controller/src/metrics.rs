@@ -266,14 +266,18 @@ impl Metrics {
         }
     }
 
-    /// The phases the shared status functions produce, plus `Unknown` (no status yet).
+    /// The phases the shared status functions produce for `kind`, plus `Unknown` (no status
+    /// yet).
     fn known_phases(&self, kind: &'static str) -> Vec<String> {
         use neo4j_shared::status::Phase;
         use neo4j_shared::status::database::DatabasePhase;
         use neo4j_shared::status::plugin::PluginPhase;
-        let phases: Vec<&str> = match kind {
-            "Neo4jDatabase" => DatabasePhase::ALL.iter().map(|p| p.as_str()).collect(),
-            "Neo4jPlugin" => PluginPhase::ALL.iter().map(|p| p.as_str()).collect(),
+        use neo4j_shared::status_backup::OpPhase;
+        use neo4j_shared::types::Kind;
+        let phases: Vec<&str> = match Kind::from_name(kind) {
+            Some(Kind::Backup | Kind::Restore) => OpPhase::ALL.iter().map(|p| p.as_str()).collect(),
+            Some(Kind::Database) => DatabasePhase::ALL.iter().map(|p| p.as_str()).collect(),
+            Some(Kind::Plugin) => PluginPhase::ALL.iter().map(|p| p.as_str()).collect(),
             _ => Phase::ALL.iter().map(|p| p.as_str()).collect(),
         };
         phases
@@ -337,6 +341,14 @@ mod tests {
             "neo4j_controller_conflicts_total{resource=\"statefulsets\"} 0",
             "neo4j_controller_watch_errors_total{watch=\"StatefulSet\"} 0",
             "neo4j_controller_objects{kind=\"Neo4jEnterpriseStandalone\",phase=\"Ready\"} 0",
+        ] {
+            assert!(text.contains(name), "missing {name} in\n{text}");
+        }
+        m.set_objects("Neo4jBackup", [("Running".to_string(), 1)]);
+        let text = m.encode();
+        for name in [
+            "neo4j_controller_objects{kind=\"Neo4jBackup\",phase=\"Running\"} 1",
+            "neo4j_controller_objects{kind=\"Neo4jBackup\",phase=\"Succeeded\"} 0",
         ] {
             assert!(text.contains(name), "missing {name} in\n{text}");
         }

@@ -1,6 +1,6 @@
 //! The Neo4jPlugin controller. The cluster and standalone controllers fold the plugins that
-//! reference them into their own render (`plugin_fold::plugin_set`, called from
-//! `reconcile.rs`): they stay the single writer of their StatefulSet and ConfigMap. This
+//! reference them into their own render (`Instance::plugins`, called from
+//! `Instance::render_in`): they stay the single writer of their StatefulSet and ConfigMap. This
 //! controller writes nothing but the plugin's own status: `Pending` until the target's pods run
 //! the render containing the plugin, `Applied` then, `Conflict` when the merge does not honour
 //! one of its requests (`shared::status::plugin`). A touched plugin reconciles every plugin of
@@ -29,7 +29,7 @@ use crate::context::Context;
 use crate::error::{Error, Result, is_conflict};
 use crate::health::Health;
 use crate::instance::Instance;
-use crate::plugin_fold::{plain_watch, plugin_set};
+use crate::plugin_fold::plain_watch;
 
 /// The field manager of plugin status writes: the only field manager the plugin controller
 /// has, so `managedFields` show that it never writes a StatefulSet or ConfigMap.
@@ -240,7 +240,7 @@ fn observe_target<K: Instance>(
     plugin_name: &str,
 ) -> PluginObserved {
     let target = target.defaulted();
-    let set = plugin_set(&pc.ctx.caches.plugins, namespace, &target);
+    let set = target.plugins(&pc.ctx);
     let conflicts = set
         .conflicts_of(plugin_name)
         .iter()

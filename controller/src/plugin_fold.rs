@@ -23,7 +23,6 @@ use serde::de::DeserializeOwned;
 
 use crate::cache::{self, Driver, Owner, Router};
 use crate::health::Health;
-use crate::instance::Instance;
 
 /// The name of the plugin watch in the watch health and its metrics.
 pub const WATCH: &str = "Neo4jPlugin";
@@ -165,12 +164,18 @@ pub fn merged(
     )
 }
 
-/// What the cluster or standalone `obj` (defaulted) folds in: its plugins' merge. Plugins
-/// failing validation contribute nothing.
-pub fn plugin_set<K: Instance>(store: &Store<Neo4jPlugin>, namespace: &str, obj: &K) -> PluginSet {
-    let valid: Vec<Neo4jPlugin> = plugins_of(store, namespace, &obj.name_any())
+/// What the cluster or standalone `name` of `namespace` (a `target`, whose own `spec.config`
+/// is `config`) folds in: its plugins' merge. Plugins failing validation contribute nothing.
+pub fn plugin_set(
+    store: &Store<Neo4jPlugin>,
+    namespace: &str,
+    name: &str,
+    target: Target,
+    config: Option<&BTreeMap<String, String>>,
+) -> PluginSet {
+    let valid: Vec<Neo4jPlugin> = plugins_of(store, namespace, name)
         .into_iter()
         .filter(|p| p.create().allowed())
         .collect();
-    merged(K::PLUGIN_TARGET, obj.config(), &valid)
+    merged(target, config, &valid)
 }

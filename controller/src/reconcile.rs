@@ -245,8 +245,7 @@ async fn reconcile_object<K: Instance>(obj: &K, ctx: &Context) -> Result<(Action
         Step::DeletePvcsThenRemove | Step::Nothing => {}
     }
 
-    let plugins = crate::plugin_fold::plugin_set(&ctx.caches.plugins, &namespace, &defaulted);
-    let mut desired = match defaulted.render(&ctx.site, &plugins) {
+    let mut desired = match defaulted.render_in(ctx) {
         Ok(d) => d,
         Err(e) => {
             // Permanent for this generation (admission refuses every such spec).

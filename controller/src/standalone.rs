@@ -11,8 +11,10 @@ use neo4j_shared::plugins::{PluginSet, Target};
 use neo4j_shared::render::{self, DesiredObject, RenderError, Site};
 use neo4j_shared::secrets::Needs;
 use neo4j_shared::status::{self, Observed};
+use neo4j_shared::status_restore::holder;
 use neo4j_shared::types::{Neo4jEnterpriseStandalone, Neo4jEnterpriseStandaloneStatus};
 
+use crate::context::Context;
 use crate::instance::Instance;
 
 pub const FINALIZER: &str = "neo4j.neo4j.com/standalone-finalizer";
@@ -31,6 +33,18 @@ impl Instance for Neo4jEnterpriseStandalone {
     }
     fn secret_needs(&self) -> Needs {
         Needs::of_standalone(self)
+    }
+    /// Stopped (0 replicas) while a Neo4jRestore is at a step that needs it so.
+    fn render_in(&self, ctx: &Context) -> Result<Vec<DesiredObject>, RenderError> {
+        let mut objects = self.render(&ctx.site, &self.plugins(ctx))?;
+        if let (Some(restores), Some(namespace)) = (ctx.restores.get(), self.namespace()) {
+            let all = restores.state();
+            let name = self.name_any();
+            if let Some(holder) = holder(all.iter().map(|r| &**r), &namespace, &name) {
+                render::restore::hold_standalone(&mut objects, &holder);
+            }
+        }
+        Ok(objects)
     }
     fn statefulset_name(&self) -> String {
         StandaloneNames::new(&self.name_any()).statefulset()

@@ -1007,6 +1007,45 @@ async fn controller_runs_with_exactly_the_rbac_table() {
         l.items.iter().any(|e| is_about(e, "least")).then_some(())
     })
     .await;
+    // A backup under the same rules: its Job is applied, its failure read from the pod.
+    let backups: Api<DynamicObject> = Api::namespaced_with(
+        env.client.clone(),
+        &env.ns,
+        &kube::api::ApiResource::erase::<neo4j_shared::types::Neo4jBackup>(&()),
+    );
+    backups
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({"apiVersion": "neo4j.neo4j.com/v1beta1", "kind": "Neo4jBackup",
+                "metadata": {"name": "least-once"},
+                "spec": {"instanceRef": "least", "database": "neo4j", "storage": {"type": "pvc", "pvc": {"name": "b"}}}}))
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    wait_for(
+        "the backup's pod failed under the RBAC table",
+        T,
+        || async {
+            let n = neo4j_e2e::kubelet::finish_job_pods(
+                &env.client,
+                &env.ns,
+                &format!("{}=least-once-backup", names::LABEL_JOB_NAME),
+                NODE,
+                &neo4j_e2e::kubelet::JobPodOutcome::Failed("no space left".into()),
+            )
+            .await
+            .ok()?;
+            (n > 0).then_some(())
+        },
+    )
+    .await;
+    wait_for("the backup Failed with its pod's message", T, || async {
+        let b = backups.get("least-once").await.ok()?;
+        let message = b.data["status"]["message"].as_str()?.to_string();
+        message.contains("no space left").then_some(())
+    })
+    .await;
     wait_pvcs(&env, &names::instance_pvc_selector("least"), 2).await;
     delete_named(&clusters(&env), "least").await;
     wait_gone(
@@ -1309,6 +1348,19 @@ async fn tls_cluster_gets_a_certificate_for_every_server_and_becomes_ready_once_
             (tls_revision(&sts).as_deref() == Some("2")).then_some(())
         },
     )
+    .await;
+    // The StatefulSet replaces every server (the test kubelet confirms each shutdown and
+    // reports the new pod Ready), so Ready below is the state after the roll, not before it.
+    let selector = format!("{}=secure", names::APP_INSTANCE);
+    wait_for("every server on the renewed template", T, || async {
+        mark_pods_ready(&env.client, &env.ns, &selector).await;
+        let status = sts_api(&env).get(&n.statefulset()).await.ok()?.status?;
+        (status.updated_replicas == Some(3)
+            && status.ready_replicas == Some(3)
+            && status.current_revision.is_some()
+            && status.current_revision == status.update_revision)
+            .then_some(())
+    })
     .await;
     drive_cluster_ready(&env, "secure", 3).await;
     let ready = clusters(&env).get("secure").await.unwrap();

@@ -60,23 +60,70 @@ pub fn mutate(kind: Kind, object: &Value) -> Result<Mutation, DecodeError> {
 }
 
 fn mutate_as<P: Policy>(object: &Value) -> Result<Mutation, DecodeError> {
-    let mut typed: P = decode(object)?;
-    typed.apply_defaults();
-    let typed = serde_json::to_value(&typed).map_err(|e| DecodeError {
-        path: "(object)".into(),
-        message: e.to_string(),
-    })?;
+    let typed: P = decode(object)?;
+    let spec = defaulted_spec(typed)?;
     let mut defaulted = object.clone();
-    if let (Some(target), Some(spec)) = (defaulted.as_object_mut(), typed.get("spec")) {
+    if let (Some(target), Some(spec)) = (defaulted.as_object_mut(), spec) {
         match target.get_mut("spec") {
-            Some(existing) => merge_preserving(existing, spec),
+            Some(existing) => merge_preserving(existing, &spec),
             None => {
-                target.insert("spec".into(), spec.clone());
+                target.insert("spec".into(), spec);
             }
         }
     }
     let patch = json_patch::diff(object, &defaulted);
     Ok(Mutation { patch, defaulted })
+}
+
+/// The `spec` of `typed` after its defaults, as JSON.
+fn defaulted_spec<P: Policy>(mut typed: P) -> Result<Option<Value>, DecodeError> {
+    typed.apply_defaults();
+    let typed = serde_json::to_value(&typed).map_err(|e| DecodeError {
+        path: "(object)".into(),
+        message: e.to_string(),
+    })?;
+    Ok(match typed {
+        Value::Object(mut map) => map.remove("spec"),
+        _ => None,
+    })
+}
+
+/// [`mutate`] for an object its caller has decoded already (the admission server decodes
+/// straight from the request body): `typed` is the object, `spec` its `spec` exactly as sent
+/// (`None` when it has none). The patch is the one [`mutate`] computes for the whole object:
+/// defaults only ever touch `spec`, and the diff of two objects that differ only under `spec`
+/// is the diff of their specs with paths under `/spec`.
+pub fn mutate_decoded<P: Policy>(
+    typed: P,
+    spec: Option<&Value>,
+) -> Result<json_patch::Patch, DecodeError> {
+    let Some(defaults) = defaulted_spec(typed)? else {
+        return Ok(json_patch::Patch(Vec::new()));
+    };
+    let Some(original) = spec else {
+        // No spec at all: the whole defaulted spec is added.
+        return Ok(json_patch::Patch(vec![json_patch::PatchOperation::Add(
+            json_patch::AddOperation {
+                path: json_patch::jsonptr::PointerBuf::from_tokens(["spec"]),
+                value: defaults,
+            },
+        )]));
+    };
+    let mut defaulted = original.clone();
+    merge_preserving(&mut defaulted, &defaults);
+    let mut patch = json_patch::diff(original, &defaulted);
+    for op in &mut patch.0 {
+        let path = match op {
+            json_patch::PatchOperation::Add(o) => &mut o.path,
+            json_patch::PatchOperation::Remove(o) => &mut o.path,
+            json_patch::PatchOperation::Replace(o) => &mut o.path,
+            json_patch::PatchOperation::Move(o) => &mut o.path,
+            json_patch::PatchOperation::Copy(o) => &mut o.path,
+            json_patch::PatchOperation::Test(o) => &mut o.path,
+        };
+        path.push_front("spec");
+    }
+    Ok(patch)
 }
 
 /// Overlays `typed` onto `target`: objects merge key by key (keys only in `target` stay), lists
@@ -158,30 +205,63 @@ impl AdmissionDecision {
     }
 }
 
+/// What the envelope rules and the cross-object checks read of an object besides its kind's
+/// fields: `apiVersion` and the name, generated name and namespace in `metadata` (each "" when
+/// absent or not a string).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Envelope<'a> {
+    pub api_version: &'a str,
+    pub name: &'a str,
+    pub generate_name: &'a str,
+    pub namespace: &'a str,
+}
+
+impl<'a> Envelope<'a> {
+    pub fn of(object: &'a Value) -> Self {
+        let text = |pointer: &str| {
+            object
+                .pointer(pointer)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+        };
+        Envelope {
+            api_version: object
+                .get("apiVersion")
+                .and_then(Value::as_str)
+                .unwrap_or_default(),
+            name: text("/metadata/name"),
+            generate_name: text("/metadata/generateName"),
+            namespace: text("/metadata/namespace"),
+        }
+    }
+
+    /// The namespace the object lives in (objects without one are in `default`), as
+    /// [`namespace_of`] reads it.
+    fn namespace(&self) -> String {
+        if self.namespace.is_empty() {
+            "default".to_string()
+        } else {
+            self.namespace.to_string()
+        }
+    }
+}
+
 /// Rules every object of our group must pass before its kind's rules: the served version and
 /// a name (the API server refuses both too; the offline checker must say so).
-fn envelope(object: &Value) -> Verdict {
+fn envelope(object: &Envelope<'_>) -> Verdict {
     let mut v = Verdict::default();
-    let api_version = object
-        .get("apiVersion")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    if api_version != types::API_VERSION {
+    if object.api_version != types::API_VERSION {
         v.error(
             "api-version-unsupported",
             "apiVersion",
-            format!("{api_version:?} is not served; use {}", types::API_VERSION),
+            format!(
+                "{:?} is not served; use {}",
+                object.api_version,
+                types::API_VERSION
+            ),
         );
     }
-    let name = object
-        .pointer("/metadata/name")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let generate = object
-        .pointer("/metadata/generateName")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    if name.is_empty() && generate.is_empty() {
+    if object.name.is_empty() && object.generate_name.is_empty() {
         v.error(
             "metadata-name-required",
             "metadata.name",
@@ -206,9 +286,9 @@ pub fn validate(
         }
         Operation::Create | Operation::Update => {}
     }
-    let envelope = envelope(object);
-    if !envelope.allowed() {
-        return AdmissionDecision::from_verdict(envelope);
+    let envelope_verdict = envelope(&Envelope::of(object));
+    if !envelope_verdict.allowed() {
+        return AdmissionDecision::from_verdict(envelope_verdict);
     }
     let old = if operation == Operation::Update {
         old
@@ -235,28 +315,76 @@ fn validate_as<P: Policy>(
     object: &Value,
     inventory: &dyn Inventory,
 ) -> AdmissionDecision {
-    let mut new: P = match decode(object) {
+    let new: P = match decode(object) {
         Ok(n) => n,
         Err(e) => return AdmissionDecision::undecodable(e),
     };
+    // An old object that no longer decodes cannot be compared; the new one is judged alone.
+    let old = old.and_then(|o| decode::<P>(o).ok());
+    judge(old, new, &namespace_of(object), inventory)
+}
+
+/// [`validate`] for objects their caller has decoded already (the admission server decodes
+/// straight from the request body): `api_version` is the new object's `apiVersion` as sent
+/// ("" when it is not a string), `old` the stored object on UPDATE (`None` on CREATE, or when it
+/// does not decode).
+pub fn validate_decoded<P: Policy + kube::Resource>(
+    operation: Operation,
+    api_version: &str,
+    old: Option<P>,
+    new: P,
+    inventory: &dyn Inventory,
+) -> AdmissionDecision {
+    match operation {
+        Operation::Delete | Operation::Connect => {
+            return AdmissionDecision::from_verdict(Verdict::default());
+        }
+        Operation::Create | Operation::Update => {}
+    }
+    let meta = new.meta();
+    let envelope_of_new = Envelope {
+        api_version,
+        name: meta.name.as_deref().unwrap_or_default(),
+        generate_name: meta.generate_name.as_deref().unwrap_or_default(),
+        namespace: meta.namespace.as_deref().unwrap_or_default(),
+    };
+    let envelope_verdict = envelope(&envelope_of_new);
+    if !envelope_verdict.allowed() {
+        return AdmissionDecision::from_verdict(envelope_verdict);
+    }
+    let namespace = envelope_of_new.namespace();
+    let old = if operation == Operation::Update {
+        old
+    } else {
+        None
+    };
+    judge(old, new, &namespace, inventory)
+}
+
+/// Defaults, then the kind's rules (update rules when there is an old object), then the
+/// cross-object checks.
+fn judge<P: Policy>(
+    old: Option<P>,
+    mut new: P,
+    namespace: &str,
+    inventory: &dyn Inventory,
+) -> AdmissionDecision {
     new.apply_defaults();
-    let namespace = namespace_of(object);
-    let old = match old.map(decode::<P>) {
-        Some(Ok(mut old)) => {
+    let old = match old {
+        Some(mut old) => {
             old.apply_defaults();
             Some(old)
         }
-        // An old object that no longer decodes cannot be compared; judge the new one alone.
-        Some(Err(_)) | None => None,
+        None => None,
     };
     let mut verdict = match &old {
         Some(old) => P::update(old, &new),
         None => new.create(),
     };
-    verdict.extend(new.cross(&namespace, inventory));
+    verdict.extend(new.cross(namespace, inventory));
     if let Some(old) = &old {
         let mut before = old.create();
-        before.extend(old.cross(&namespace, inventory));
+        before.extend(old.cross(namespace, inventory));
         verdict = ratchet(verdict, &before, &as_json(old), &as_json(&new));
     }
     AdmissionDecision::from_verdict(verdict)
@@ -285,7 +413,7 @@ pub fn review(
         decision,
         patch: json_patch::Patch(Vec::new()),
     };
-    let envelope = envelope(object);
+    let envelope = envelope(&Envelope::of(object));
     if !envelope.allowed() {
         return refused(AdmissionDecision::from_verdict(envelope));
     }

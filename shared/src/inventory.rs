@@ -28,6 +28,24 @@ pub struct InstanceSummary {
     pub server_mode_constraint: Option<String>,
     pub image_tag: Option<String>,
     pub property_sharding: bool,
+    /// The servers keep their data on a volume of a positive size (a restore writes there).
+    pub persistent_storage: bool,
+    /// The database every server creates first (`initial.dbms.default_database`, `neo4j`).
+    pub default_database: String,
+}
+
+/// The default database of an instance with `config`.
+fn default_database(config: Option<&std::collections::BTreeMap<String, String>>) -> String {
+    config
+        .and_then(|c| c.get("initial.dbms.default_database"))
+        .map(|d| d.trim())
+        .filter(|d| !d.is_empty())
+        .unwrap_or("neo4j")
+        .to_string()
+}
+
+fn persistent(size: &str) -> bool {
+    crate::units::quantity_bytes(size.trim()).is_some_and(|b| b > 0)
 }
 
 impl InstanceSummary {
@@ -43,6 +61,8 @@ impl InstanceSummary {
                 .as_ref()
                 .and_then(|p| p.enabled)
                 .unwrap_or(false),
+            persistent_storage: persistent(&c.spec.storage.size),
+            default_database: default_database(c.spec.config.as_ref()),
         }
     }
     pub fn of_standalone(s: &Neo4jEnterpriseStandalone) -> Self {
@@ -52,6 +72,8 @@ impl InstanceSummary {
             server_mode_constraint: None,
             image_tag: Some(s.spec.image.tag.clone()),
             property_sharding: false,
+            persistent_storage: persistent(&s.spec.storage.size),
+            default_database: default_database(s.spec.config.as_ref()),
         }
     }
 }

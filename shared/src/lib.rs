@@ -18,6 +18,8 @@ pub mod schema;
 pub mod secrets;
 pub mod settings;
 pub mod status;
+pub mod status_backup;
+pub mod status_restore;
 pub mod text;
 pub mod topology;
 pub mod types;

@@ -276,6 +276,14 @@ impl StandaloneNames {
     pub fn client_fqdn_in(&self, namespace: &str, domain: &str) -> String {
         service_fqdn(&self.client_service(), namespace, domain)
     }
+    /// In-cluster DNS name of the server pod behind the headless Service, in `domain`.
+    pub fn pod_fqdn_in(&self, namespace: &str, domain: &str) -> String {
+        service_fqdn(
+            &format!("{}.{}", self.pod(), self.headless_service()),
+            namespace,
+            domain,
+        )
+    }
     /// Pod selector of the standalone StatefulSet and Services.
     pub fn selector(&self) -> Labels {
         Labels::from([("app".to_string(), self.standalone.clone())])
@@ -336,9 +344,43 @@ pub fn backup_job(backup: &str) -> String {
 pub fn backup_cronjob(backup: &str) -> String {
     format!("{backup}-backup-cron")
 }
-/// Name of the Job of a restore.
+/// Name of the Job of a restore: `neo4j-admin database restore` on a standalone's volume, or
+/// the seeding of a cluster database.
 pub fn restore_job(restore: &str) -> String {
     format!("{restore}-restore")
+}
+/// Name of the Job that creates (or starts) the restored database on a standalone once its
+/// server is back.
+pub fn restore_create_job(restore: &str) -> String {
+    format!("{restore}-create")
+}
+/// Name of the staging PVC of a backup with `options.tempStorage`.
+pub fn backup_temp_pvc(backup: &str) -> String {
+    format!("{backup}-temp-staging")
+}
+/// Longest Job name: the Job controller labels each pod `job-name=<job>`, a label value.
+pub const JOB_NAME_MAX: usize = 63;
+/// Labels of a backup's Job, CronJob and pods: what the reference put there, so existing
+/// selectors keep matching (`component` is `backup` or `backup-cron`; `part-of` the chain).
+pub fn backup_labels(backup: &str, component: &str, chain: &str, target: &str) -> Labels {
+    Labels::from([
+        (APP_NAME.to_string(), "neo4j-backup".to_string()),
+        (APP_INSTANCE.to_string(), backup.to_string()),
+        (APP_COMPONENT.to_string(), component.to_string()),
+        (APP_MANAGED_BY.to_string(), MANAGED_BY.to_string()),
+        ("app.kubernetes.io/part-of".to_string(), chain.to_string()),
+        (LABEL_BACKUP_TARGET.to_string(), target.to_string()),
+    ])
+}
+/// Labels of a restore's Jobs and pods (`component` is `restore` or `create`).
+pub fn restore_labels(restore: &str, component: &str, target: &str) -> Labels {
+    Labels::from([
+        (APP_NAME.to_string(), "neo4j-restore".to_string()),
+        (APP_INSTANCE.to_string(), restore.to_string()),
+        (APP_COMPONENT.to_string(), component.to_string()),
+        (APP_MANAGED_BY.to_string(), MANAGED_BY.to_string()),
+        (LABEL_RESTORE_TARGET.to_string(), target.to_string()),
+    ])
 }
 
 /// Pod volume names the operator uses itself (cluster and standalone), plus the prefix of the
@@ -374,6 +416,10 @@ pub const LABEL_CLUSTERING: &str = "neo4j.com/clustering";
 pub const LABEL_SERVICE_TYPE: &str = "neo4j.com/service-type";
 pub const LABEL_ROLE: &str = "neo4j.com/role";
 pub const LABEL_SERVER_NAME: &str = "neo4j.com/server-name";
+pub const LABEL_BACKUP_TARGET: &str = "neo4j.com/backup-target";
+pub const LABEL_RESTORE_TARGET: &str = "neo4j.com/restore-target";
+/// Label the Job controller puts on every pod of a Job.
+pub const LABEL_JOB_NAME: &str = "batch.kubernetes.io/job-name";
 
 #[cfg(test)]
 mod tests {

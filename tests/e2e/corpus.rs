@@ -12,7 +12,7 @@ use std::process::Output;
 use std::time::Duration;
 
 use neo4j_e2e::corpus_support::{self as corpus, Case, Row, Verdict};
-use neo4j_e2e::{ControlPlane, Webhook, root, wait_for, warnings};
+use neo4j_e2e::{ControlPlane, Webhook, root, unregister, wait_for, warnings};
 use serde_json::{Value, json};
 
 fn webhook_bin() -> PathBuf {
@@ -131,12 +131,24 @@ fn delete_stored(cp: &ControlPlane, old: &Case) {
     );
 }
 
+/// Removes the webhook configurations when dropped, also when the test fails.
+struct Registration<'a>(&'a ControlPlane);
+
+impl Drop for Registration<'_> {
+    fn drop(&mut self) {
+        unregister(self.0);
+    }
+}
+
 #[test]
 fn every_corpus_document_gets_the_same_declared_verdict_from_the_api_server_and_check() {
     let cp = ControlPlane::from_env();
     cp.install_crds();
     let webhook = Webhook::start(&cp, "corpus");
     webhook.register(&cp);
+    // Dropped before `webhook`: the configurations go while it still answers, so the suites
+    // that run next on this control plane (the controller's) find no webhook failing closed.
+    let _registered = Registration(&cp);
     for ns in [corpus::INSTANCE_NAMESPACE, corpus::REFS_NAMESPACE] {
         cp.create_namespace(ns);
     }

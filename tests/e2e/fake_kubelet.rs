@@ -4,7 +4,7 @@
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use neo4j_e2e::{ControlPlane, wait_for};
+use neo4j_e2e::{ControlPlane, kubelet, wait_for};
 use serde_json::json;
 
 struct Kubelet(std::process::Child);
@@ -44,7 +44,12 @@ fn statefulset_becomes_ready_and_job_completes() {
     let job = json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "once", "namespace": "e2e-kubelet"},
         "spec": {"template": {"metadata": {"labels": {"e2e": "fake-kubelet"}},
             "spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "example.invalid/none:0"}]}}}});
-    for obj in [&sts, &job] {
+    // A Job whose pod is asked to fail, with the message its container would leave.
+    let failing = json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "doomed", "namespace": "e2e-kubelet"},
+        "spec": {"backoffLimit": 0, "template": {"metadata": {"labels": {"e2e": "fake-kubelet"},
+            "annotations": {(kubelet::OUTCOME_ANNOTATION): "Failed", (kubelet::MESSAGE_ANNOTATION): "disk full"}},
+            "spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "example.invalid/none:0"}]}}}});
+    for obj in [&sts, &job, &failing] {
         let out = cp.kubectl_in(&["apply", "-f", "-"], Some(&obj.to_string()));
         assert!(
             out.status.success(),
@@ -64,6 +69,35 @@ fn statefulset_becomes_ready_and_job_completes() {
         let j = cp.get_json("e2e-kubelet", "job", "once")?;
         (j["status"]["succeeded"] == 1).then_some(())
     });
+    wait_for("Job doomed to fail", Duration::from_secs(90), || {
+        let j = cp.get_json("e2e-kubelet", "job", "doomed")?;
+        j["status"]["conditions"]
+            .as_array()?
+            .iter()
+            .any(|c| c["type"] == "Failed" && c["status"] == "True")
+            .then_some(())
+    });
+    let pods: serde_json::Value = serde_json::from_str(&cp.kubectl_ok(&[
+        "get",
+        "pods",
+        "-n",
+        "e2e-kubelet",
+        "-l",
+        "job-name=doomed",
+        "-o",
+        "json",
+    ]))
+    .unwrap_or_default();
+    let message = pods["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| {
+            p["status"]["containerStatuses"][0]["state"]["terminated"]["message"].as_str()
+        })
+        .next()
+        .map(str::to_string);
+    assert_eq!(message.as_deref(), Some("disk full"));
     let node_ready = || {
         let node = cp
             .get_json("", "node", "fake-node-test")

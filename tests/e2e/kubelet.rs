@@ -1,6 +1,8 @@
 //! What a kubelet would do, for a control plane that has none: register a Node, keep its Lease
 //! fresh (so the node lifecycle controller never evicts), bind pending pods to it, and report
-//! them running and Ready — or Succeeded, for pods of Jobs. No container ever runs.
+//! them running and Ready — or, for pods of Jobs, finished: Succeeded by default, or as the
+//! pod's [`OUTCOME_ANNOTATION`] says (`Failed`, with [`MESSAGE_ANNOTATION`] as the container's
+//! termination message, or `Running` to leave it running). No container ever runs.
 //!
 //! Under faults it behaves like a kubelet: when the node lifecycle controller has marked the
 //! node not Ready (its lease went stale while the API server or etcd was away) the node's
@@ -8,7 +10,8 @@
 //! Ready again. The `fake-kubelet` binary retries its pod watch with a capped backoff.
 //!
 //! The `fake-kubelet` binary runs this continuously over a pod watch; the controller's tests
-//! call [`mark_pods_ready`] at the moment they want pods to become Ready.
+//! call [`mark_pods_ready`], [`start_job_pods`], [`finish_job_pods`] and
+//! [`finish_terminating`] at the moment they want a pod to move.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -25,6 +28,35 @@ use serde_json::json;
 
 /// Field manager of every write made here.
 pub const MANAGER: &str = "fake-kubelet";
+
+/// Pod annotation choosing how a Job pod ends: `Succeeded` (the default), `Failed`, or
+/// `Running` (started, never finished).
+pub const OUTCOME_ANNOTATION: &str = "fake-kubelet.neo4j.com/outcome";
+/// Pod annotation holding the termination message of a `Failed` Job pod.
+pub const MESSAGE_ANNOTATION: &str = "fake-kubelet.neo4j.com/message";
+
+/// How a Job pod ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobPodOutcome {
+    /// Started, never finished.
+    Running,
+    Succeeded,
+    /// Exit code 1 with this termination message.
+    Failed(String),
+}
+
+impl JobPodOutcome {
+    /// The outcome a pod asks for through its annotations (default: Succeeded).
+    pub fn of(pod: &Pod) -> JobPodOutcome {
+        let annotations = pod.metadata.annotations.as_ref();
+        let get = |k: &str| annotations.and_then(|a| a.get(k)).cloned();
+        match get(OUTCOME_ANNOTATION).as_deref() {
+            Some("Failed") => JobPodOutcome::Failed(get(MESSAGE_ANNOTATION).unwrap_or_default()),
+            Some("Running") => JobPodOutcome::Running,
+            _ => JobPodOutcome::Succeeded,
+        }
+    }
+}
 
 /// How often the node's Lease is renewed (its duration is 40 s).
 const LEASE_RENEW: Duration = Duration::from_secs(10);
@@ -170,8 +202,8 @@ pub fn lost_ready(pod: &Pod) -> bool {
     running && !owned_by_job(pod) && !ready
 }
 
-/// Binds every pod matching `selector` in `ns` that is not bound yet to `node`, and reports
-/// every Pending one started. Returns how many were reported.
+/// Binds every pod matching `selector` in `ns` that is not bound yet to `node`, reports every
+/// Pending one started, and removes every one being deleted. Returns how many were reported.
 pub async fn mark_pods_ready(
     client: &Client,
     ns: &str,
@@ -185,6 +217,19 @@ pub async fn mark_pods_ready(
         .context("listing pods")?;
     let mut reported = 0;
     for pod in list.items {
+        // Being deleted (a rolling update replaces it): confirm the shutdown, as `handle` does.
+        if pod.metadata.deletion_timestamp.is_some() {
+            let _ = pods
+                .delete(
+                    &pod.name_any(),
+                    &DeleteParams {
+                        grace_period_seconds: Some(0),
+                        ..Default::default()
+                    },
+                )
+                .await;
+            continue;
+        }
         if bound_to(&pod).is_none() {
             bind(&pods, &pod, node).await?;
         }
@@ -268,6 +313,94 @@ async fn bind(pods: &Api<Pod>, pod: &Pod, node: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Binds every pod matching `selector` in `ns` to `node` and reports its containers running
+/// (a Job pod whose work takes a while). Returns how many were reported.
+pub async fn start_job_pods(
+    client: &Client,
+    ns: &str,
+    selector: &str,
+    node: &str,
+) -> anyhow::Result<usize> {
+    move_pods(client, ns, selector, node, &JobPodOutcome::Running).await
+}
+
+/// Binds every pod matching `selector` in `ns` that has not finished to `node` and reports it
+/// finished with `outcome`. Returns how many were reported.
+pub async fn finish_job_pods(
+    client: &Client,
+    ns: &str,
+    selector: &str,
+    node: &str,
+    outcome: &JobPodOutcome,
+) -> anyhow::Result<usize> {
+    move_pods(client, ns, selector, node, outcome).await
+}
+
+async fn move_pods(
+    client: &Client,
+    ns: &str,
+    selector: &str,
+    node: &str,
+    outcome: &JobPodOutcome,
+) -> anyhow::Result<usize> {
+    let pods: Api<Pod> = Api::namespaced(client.clone(), ns);
+    let list = pods
+        .list(&ListParams::default().labels(selector))
+        .await
+        .context("listing pods")?;
+    let mut reported = 0;
+    for pod in list.items {
+        let phase = pod
+            .status
+            .as_ref()
+            .and_then(|s| s.phase.clone())
+            .unwrap_or_else(|| "Pending".into());
+        let finished = phase == "Succeeded" || phase == "Failed";
+        if finished || pod.metadata.deletion_timestamp.is_some() {
+            continue;
+        }
+        if *outcome == JobPodOutcome::Running && phase == "Running" {
+            continue;
+        }
+        if bound_to(&pod).is_none() {
+            bind(&pods, &pod, node).await?;
+        }
+        report(&pods, &pod, Some(outcome)).await?;
+        reported += 1;
+    }
+    Ok(reported)
+}
+
+/// Finishes the termination of every pod matching `selector` in `ns` that is being deleted, as
+/// the kubelet confirms a container has stopped (a StatefulSet scaled down). Returns how many.
+pub async fn finish_terminating(
+    client: &Client,
+    ns: &str,
+    selector: &str,
+) -> anyhow::Result<usize> {
+    let pods: Api<Pod> = Api::namespaced(client.clone(), ns);
+    let list = pods
+        .list(&ListParams::default().labels(selector))
+        .await
+        .context("listing pods")?;
+    let mut done = 0;
+    for pod in list.items {
+        if pod.metadata.deletion_timestamp.is_none() {
+            continue;
+        }
+        let params = DeleteParams {
+            grace_period_seconds: Some(0),
+            ..Default::default()
+        };
+        match pods.delete(&pod.name_any(), &params).await {
+            Ok(_) => done += 1,
+            Err(kube::Error::Api(s)) if s.code == 404 => {}
+            Err(e) => return Err(e).context("deleting a terminating pod"),
+        }
+    }
+    Ok(done)
+}
+
 /// A distinct pod IP per pod reported in this process.
 fn next_pod_ip() -> String {
     static NEXT: AtomicU32 = AtomicU32::new(11);
@@ -275,27 +408,55 @@ fn next_pod_ip() -> String {
     format!("10.244.{}.{}", n / 250, n % 250 + 1)
 }
 
-/// Reports the pod's containers started: running and Ready, or terminated with exit code 0
-/// (phase Succeeded) for a pod of a Job.
+/// Reports the pod's containers started: running and Ready, or for a pod of a Job as its
+/// annotations ask ([`JobPodOutcome::of`]).
 async fn report_started(pods: &Api<Pod>, pod: &Pod) -> anyhow::Result<()> {
+    report(pods, pod, None).await
+}
+
+/// Reports the pod's containers: running and Ready for a pod of no Job; for a Job pod, as
+/// `outcome` says (else as its annotations ask): running, terminated with exit code 0 (phase
+/// Succeeded) or with exit code 1 and a termination message (phase Failed).
+async fn report(pods: &Api<Pod>, pod: &Pod, outcome: Option<&JobPodOutcome>) -> anyhow::Result<()> {
     let name = pod.name_any();
     let now = Time(Timestamp::now());
     let job = owned_by_job(pod);
+    let outcome = match (job, outcome) {
+        (false, _) => None,
+        (true, Some(o)) => Some(o.clone()),
+        (true, None) => Some(JobPodOutcome::of(pod)),
+    };
+    let state = match &outcome {
+        None | Some(JobPodOutcome::Running) => json!({"running": {"startedAt": now}}),
+        Some(JobPodOutcome::Succeeded) => {
+            json!({"terminated": {"exitCode": 0, "reason": "Completed", "startedAt": now, "finishedAt": now}})
+        }
+        Some(JobPodOutcome::Failed(message)) => {
+            json!({"terminated": {"exitCode": 1, "reason": "Error", "message": message, "startedAt": now, "finishedAt": now}})
+        }
+    };
+    let running = matches!(outcome, None | Some(JobPodOutcome::Running));
+    let ready = outcome.is_none();
     let statuses: Vec<_> = pod
         .spec
         .iter()
         .flat_map(|s| &s.containers)
         .map(|c| {
-            let state = if job {
-                json!({"terminated": {"exitCode": 0, "reason": "Completed", "startedAt": now, "finishedAt": now}})
-            } else {
-                json!({"running": {"startedAt": now}})
-            };
             json!({"name": c.name, "image": c.image.clone().unwrap_or_default(), "imageID": "",
-                   "ready": !job, "started": !job, "restartCount": 0, "state": state})
+                   "ready": ready, "started": running, "restartCount": 0, "state": state})
         })
         .collect();
-    let ready = if job { "False" } else { "True" };
+    let init_statuses: Vec<_> = pod
+        .spec
+        .iter()
+        .flat_map(|s| s.init_containers.iter().flatten())
+        .map(|c| {
+            json!({"name": c.name, "image": c.image.clone().unwrap_or_default(), "imageID": "",
+                   "ready": true, "restartCount": 0,
+                   "state": {"terminated": {"exitCode": 0, "reason": "Completed", "startedAt": now, "finishedAt": now}}})
+        })
+        .collect();
+    let ready = if ready { "True" } else { "False" };
     let mut conditions = BTreeMap::new();
     for t in ["PodScheduled", "Initialized"] {
         conditions.insert(t, "True");
@@ -306,16 +467,24 @@ async fn report_started(pods: &Api<Pod>, pod: &Pod) -> anyhow::Result<()> {
         .into_iter()
         .map(|(t, s)| json!({"type": t, "status": s, "lastTransitionTime": now}))
         .collect();
+    let phase = match &outcome {
+        None | Some(JobPodOutcome::Running) => "Running",
+        Some(JobPodOutcome::Succeeded) => "Succeeded",
+        Some(JobPodOutcome::Failed(_)) => "Failed",
+    };
     // A pod reported again keeps its address.
     let ip = pod
         .status
         .as_ref()
         .and_then(|s| s.pod_ip.clone())
         .unwrap_or_else(next_pod_ip);
-    let status = json!({"apiVersion": "v1", "kind": "Pod", "status": {
-        "phase": if job { "Succeeded" } else { "Running" }, "conditions": conditions,
+    let mut status = json!({"phase": phase, "conditions": conditions,
         "podIP": ip, "hostIP": "10.243.0.1", "startTime": now,
-        "containerStatuses": statuses}});
+        "containerStatuses": statuses});
+    if !init_statuses.is_empty() {
+        status["initContainerStatuses"] = json!(init_statuses);
+    }
+    let status = json!({"apiVersion": "v1", "kind": "Pod", "status": status});
     pods.patch_status(
         &name,
         &PatchParams::apply(MANAGER).force(),

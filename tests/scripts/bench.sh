@@ -9,6 +9,12 @@ cd "$ROOT"
 echo "== admission webhook (release build)"
 "$CARGO" build --locked --release -p neo4j-webhook
 "$CARGO" bench --locked -p neo4j-webhook --bench admission
+if command -v valgrind >/dev/null && command -v callgrind_control >/dev/null; then
+  echo "== where the admission time goes (callgrind)"
+  "$CARGO" bench --locked -p neo4j-webhook --bench profile
+else
+  echo "== skipping the admission profile: valgrind is not installed (Debian: apt-get install valgrind)"
+fi
 
 if [[ -f controller/benches/controller.rs ]]; then
   echo "== controller against the local control plane"
@@ -19,4 +25,7 @@ if [[ -f controller/benches/controller.rs ]]; then
   APISERVER_ARGS="--service-cluster-ip-range=10.0.0.0/16" KCM_ARGS="--service-cluster-ip-range=10.0.0.0/16" \
     bash "$ROOT/tests/scripts/cluster-up.sh" "$STATE"
   E2E_STATE_DIR="$STATE" "$CARGO" bench --locked -p neo4j-controller --bench controller
+  echo "== admission through the API server (dry-run creates with and without our webhooks)"
+  E2E_STATE_DIR="$STATE" NEO4J_WEBHOOK_BIN="$ROOT/target/release/neo4j-webhook" \
+    "$CARGO" bench --locked -p neo4j-e2e --bench apiserver
 fi

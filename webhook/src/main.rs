@@ -16,7 +16,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve /mutate and /validate over TLS, with health and metrics on a plain port.
-    Serve(neo4j_webhook::serve::Args),
+    Serve(Box<neo4j_webhook::serve::Args>),
     /// Run the webhook's defaults and validation over manifest files, without a cluster.
     Check(neo4j_webhook::check::Args),
     /// List every rule id admission can report: severity, kinds, when it is checked, fields,
@@ -30,7 +30,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve(args) => neo4j_webhook::serve::run(args),
+        Command::Serve(args) => neo4j_webhook::serve::run(*args),
         Command::Check(args) => neo4j_webhook::check::run(args),
         Command::Rules(args) => neo4j_webhook::rules::run(args),
         Command::Certs(args) => neo4j_webhook::certs::run(args),

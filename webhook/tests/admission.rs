@@ -266,8 +266,16 @@ fn warned_cases() -> Vec<(Kind, Value, Vec<&'static str>)> {
             json!({"mcp": {"enabled": true}}),
             vec!["field-not-implemented"],
         ),
-        (Kind::Backup, json!({}), vec!["field-not-implemented"]),
-        (Kind::Restore, json!({}), vec!["field-not-implemented"]),
+        (
+            Kind::Backup,
+            json!({"options": {"validate": true}}),
+            vec!["field-not-implemented"],
+        ),
+        (
+            Kind::Restore,
+            json!({"options": {"tempStorage": {"size": "5Gi"}}}),
+            vec!["field-not-implemented"],
+        ),
         (
             Kind::Database,
             json!({"initialData": {"source": "cypher"}}),

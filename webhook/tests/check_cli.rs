@@ -426,8 +426,14 @@ fn samples_directory_has_valid_and_denied_objects() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     for r in json_lines(&out) {
         let name = r["name"].as_str().unwrap_or_default().to_string();
-        let expect_denied =
-            ["lonely", "forged", "system-db", "sales-bad-schedule"].contains(&name.as_str());
+        let expect_denied = [
+            "lonely",
+            "forged",
+            "system-db",
+            "sales-bad-schedule",
+            "solo-overwrite",
+        ]
+        .contains(&name.as_str());
         assert_eq!(r["allowed"].as_bool(), Some(!expect_denied), "{r}");
     }
 }

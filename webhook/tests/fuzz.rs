@@ -1,7 +1,8 @@
 //! Fuzzing the decode-and-admit path (`admission::admit`, everything between the socket and the
 //! response) with proptest: arbitrary bytes, arbitrary JSON, and AdmissionReview-shaped JSON
 //! around randomly damaged objects of every kind. It must never panic and always answer 200 with
-//! a well-formed review or a one-line 4xx.
+//! a well-formed review or a one-line 4xx; and the fast way through a review (straight into
+//! typed objects) must answer exactly what the exact way (through a `serde_json::Value`) does.
 //!
 //! Long run: `PROPTEST_CASES=100000 cargo test -p neo4j-webhook --release --test fuzz`
 //! (`make fuzz`); each of the three properties runs that many cases.
@@ -15,7 +16,7 @@ use base64::Engine as _;
 use common::*;
 use neo4j_shared::engine;
 use neo4j_shared::types::Kind;
-use neo4j_webhook::serve::admission::{AppState, Webhook, admit};
+use neo4j_webhook::serve::admission::{AppState, Webhook, admit, admit_exact};
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 
@@ -284,6 +285,21 @@ proptest! {
     fn review_shaped_json_with_random_objects_never_panics(review in review_json(), webhook in webhook()) {
         let state = shared_state();
         check_reply(&state, webhook, Some("application/json"), review.to_string().as_bytes())?;
+    }
+
+    #[test]
+    fn the_fast_and_the_exact_way_agree(review in review_json(), webhook in webhook()) {
+        let state = shared_state();
+        // In the API server's field order, which the fast way needs (kind and operation before
+        // the objects).
+        let body = apiserver_json(&review);
+        let ct = Some(b"application/json".as_slice());
+        let fast = admit(&state, webhook, ct, body.as_bytes());
+        let exact = admit_exact(&state, webhook, ct, body.as_bytes());
+        prop_assert_eq!(
+            (fast.status, fast.json, String::from_utf8_lossy(&fast.body)),
+            (exact.status, exact.json, String::from_utf8_lossy(&exact.body))
+        );
     }
 }
 

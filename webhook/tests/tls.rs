@@ -434,7 +434,7 @@ async fn tls_stream(
 #[tokio::test]
 async fn a_client_sending_headers_too_slowly_is_disconnected() {
     let (pki, dir, running) = start_with_leaf("slowloris", 1, |s| {
-        s.header_read_timeout = Duration::from_millis(300)
+        s.connections.header_read_timeout = Duration::from_millis(300)
     })
     .await;
     let mut stream = tls_stream(running.tls_addr, &pki).await;

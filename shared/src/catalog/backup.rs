@@ -96,6 +96,15 @@ pub const RULES: &[Rule] = &[
         hint: "set spec.instanceRef",
     },
     Rule {
+        id: "backup-job-name-len",
+        severity: Error,
+        kinds: BACKUP,
+        operation: CreateUpdate,
+        fields: &["metadata.name"],
+        message: "{name} has {n} characters: its Job {name}-backup would pass the 63 Kubernetes allows",
+        hint: "use at most 56 characters for the name of a one-shot backup",
+    },
+    Rule {
         id: "backup-options-patterns",
         severity: Error,
         kinds: BACKUP,

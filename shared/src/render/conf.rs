@@ -366,6 +366,18 @@ fn client_ssl_policies(conf: &mut Conf, policies: [&str; 2]) {
     }
 }
 
+/// The backup port's SSL policy, so backup Jobs (`render::backup`) talk to the servers over
+/// TLS: with `require_clients` the Job must present a certificate signed by the CA, as peers
+/// of the cluster policy must.
+fn backup_ssl_policy(conf: &mut Conf, require_clients: bool) {
+    ssl_policy(conf, "backup");
+    conf.set(
+        "dbms.ssl.policy.backup.client_auth",
+        if require_clients { "REQUIRE" } else { "NONE" },
+    );
+    conf.set_bool("dbms.ssl.policy.backup.trust_all", !require_clients);
+}
+
 /// The HTTPS connector (cert-manager TLS).
 fn https_connector(conf: &mut Conf) {
     conf.set_bool("server.https.enabled", true);
@@ -636,6 +648,7 @@ pub(crate) fn cluster_conf(i: &ClusterConfInput<'_>) -> ConfFiles {
         if strict {
             conf.set_bool("dbms.ssl.policy.cluster.verify_hostname", true);
         }
+        backup_ssl_policy(&mut conf, strict);
         tls_reload(&mut conf, Some(i.version));
     }
     metrics_hardening(&mut conf);
@@ -727,6 +740,7 @@ pub(crate) fn standalone_conf(i: &StandaloneConfInput<'_>) -> ConfFiles {
         conf.set("server.bolt.tls_level", "REQUIRED");
         https_connector(&mut conf);
         client_ssl_policies(&mut conf, ["https", "bolt"]);
+        backup_ssl_policy(&mut conf, false);
     } else {
         conf.set("server.bolt.listen_address", format!(":{PORT_BOLT}"));
     }

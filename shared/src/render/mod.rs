@@ -57,12 +57,15 @@
 //!   from the name only; `volumeClaimTemplates` derive from `spec.storage`, whose size may grow.
 //!   For an existing StatefulSet call [`pin_immutable_fields`] before applying.
 
+pub mod backup;
 mod cluster;
 mod conf;
 pub mod database;
 mod object;
+pub mod ops;
 pub mod plugin;
 mod pod;
+pub mod restore;
 pub mod sha256;
 mod site;
 mod standalone;

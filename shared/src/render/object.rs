@@ -63,7 +63,7 @@ pub struct Owner {
 
 impl Owner {
     /// Built from constants and metadata, never from TypeMeta.
-    fn new(kind: Kind, meta: &ObjectMeta) -> Result<Owner, RenderError> {
+    pub(crate) fn new(kind: Kind, meta: &ObjectMeta) -> Result<Owner, RenderError> {
         let name = meta
             .name
             .clone()
@@ -154,6 +154,16 @@ pub enum RenderError {
     Serialize { kind: &'static str, message: String },
     #[error("{0}")]
     Statement(#[from] crate::cypher::CypherError),
+    /// A generated name Kubernetes would refuse.
+    #[error("{name:?} has more than the {max} characters a {kind} name may have")]
+    NameTooLong {
+        kind: &'static str,
+        name: String,
+        max: usize,
+    },
+    /// The spec asks for something this operator version does not do.
+    #[error("{field}: {why}")]
+    Unsupported { field: &'static str, why: String },
 }
 
 impl RenderError {
@@ -168,6 +178,8 @@ impl RenderError {
             RenderError::Memory(_) => "MemoryLimitTooSmall",
             RenderError::Serialize { .. } => "InternalError",
             RenderError::Statement(_) => "InvalidStatement",
+            RenderError::NameTooLong { .. } => "NameTooLong",
+            RenderError::Unsupported { .. } => "Unsupported",
         }
     }
 }

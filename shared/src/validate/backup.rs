@@ -10,7 +10,7 @@ use regex::Regex;
 
 use super::{
     DATABASE_NAME, DATABASE_NAME_MAX, DNS1123_SUBDOMAIN, InstanceRef, has_control_chars, item_path,
-    not_run_yet, regex, require_instance_ref, resolve_instance, set, shown,
+    not_implemented, regex, require_instance_ref, resolve_instance, set, shown,
 };
 use crate::inventory::{InstanceSummary, Inventory};
 use crate::policy::Policy;
@@ -23,6 +23,9 @@ use crate::{cron, defaults, names, version};
 /// Longest name of a scheduled backup: its CronJob `<name>-backup-cron` must fit the 52
 /// characters Kubernetes allows a CronJob name.
 pub const SCHEDULED_NAME_MAX: usize = 52 - "-backup-cron".len();
+/// Longest name of a one-shot backup: its Job `<name>-backup` must fit the 63 characters of
+/// the `job-name` label Kubernetes puts on its pod.
+pub const ONE_SHOT_NAME_MAX: usize = names::JOB_NAME_MAX - "-backup".len();
 
 const STORAGE_TYPES: [&str; 4] = ["s3", "gcs", "azure", "pvc"];
 const CLOUD_PROVIDERS: [&str; 3] = ["aws", "gcp", "azure"];
@@ -173,11 +176,25 @@ impl Policy for Neo4jBackup {
 pub fn create(obj: &Neo4jBackup) -> Verdict {
     let mut v = Verdict::default();
     let s = &obj.spec;
-    not_run_yet(&mut v, "Neo4jBackup");
     require_instance_ref(&mut v, &s.instance_ref, &TARGET);
+    unimplemented_fields(&mut v, obj);
     scope(&mut v, obj);
     storage(&mut v, s.storage.as_ref());
 
+    let name = obj.metadata.name.as_deref().unwrap_or_default();
+    if s.schedule.as_deref().is_none_or(|x| x.is_empty()) && name.len() > ONE_SHOT_NAME_MAX {
+        v.error(
+            "backup-job-name-len",
+            "metadata.name",
+            format!(
+                "{} has {} characters: its Job {} would pass the {} Kubernetes allows; use at most {ONE_SHOT_NAME_MAX}",
+                shown(name),
+                name.len(),
+                shown(&names::backup_job(name)),
+                names::JOB_NAME_MAX
+            ),
+        );
+    }
     if let Some(schedule) = s.schedule.as_deref().filter(|x| !x.is_empty()) {
         if let Err(why) = cron::check(schedule) {
             v.error(
@@ -242,6 +259,37 @@ pub fn create(obj: &Neo4jBackup) -> Verdict {
         }
     }
     v
+}
+
+/// Fields this operator version accepts and keeps but does not act on.
+fn unimplemented_fields(v: &mut Verdict, obj: &Neo4jBackup) {
+    let s = &obj.spec;
+    if set(&s.sharded_database).is_some() {
+        not_implemented(
+            v,
+            "spec.shardedDatabase",
+            "backups of sharded databases are not run; the backup reports Failed",
+        );
+    }
+    if s.options.as_ref().and_then(|o| o.validate) == Some(true) {
+        not_implemented(
+            v,
+            "spec.options.validate",
+            "the backup is not validated after it is taken",
+        );
+    }
+    if s.storage
+        .as_ref()
+        .and_then(|st| st.pvc.as_ref())
+        .and_then(|p| p.size.as_deref())
+        .is_some_and(|x| !x.is_empty())
+    {
+        not_implemented(
+            v,
+            "spec.storage.pvc.size",
+            "the backup PVC is not created; create it before the first run",
+        );
+    }
 }
 
 /// Exactly one of database, allDatabases, shardedDatabase; each name in its grammar.
@@ -662,6 +710,7 @@ mod tests {
 
     const KIND: Kind<Neo4jBackup> = Kind {
         base,
+        not_run_yet: false,
         defaults: |b| crate::defaults::backup(&mut b.spec),
         create,
         update,
@@ -688,18 +737,18 @@ mod tests {
             // An update is judged as a create of the new object.
             miss("backup-scope-required", json!({})).updated_from(json!({"database": null})),
             hit("backup-scope-required", json!({"database": null})).updated_from(json!({})),
-            miss("backup-scope-required", json!({"database": null, "shardedDatabase": "products"})),
+            miss("backup-scope-required", json!({"database": null, "shardedDatabase": "products"})).warnings(&["field-not-implemented"]),
             hit("backup-scope-exclusive", json!({"allDatabases": true})),
-            hit("backup-scope-exclusive", json!({"database": null, "allDatabases": true, "shardedDatabase": "p"})),
+            hit("backup-scope-exclusive", json!({"database": null, "allDatabases": true, "shardedDatabase": "p"})).warnings(&["field-not-implemented"]),
             miss("backup-scope-exclusive", json!({"allDatabases": false})),
             hit("backup-database-name", json!({"database": "1sales"})),
             hit("backup-database-name", json!({"database": "sales;DROP"})),
             hit("backup-database-name", json!({"database": format!("a{}", "b".repeat(65))})),
             miss("backup-database-name", json!({"database": format!("a{}", "b".repeat(64))})),
             miss("backup-database-name", json!({"database": "sales.eu-1"})),
-            hit("backup-sharded-name", json!({"database": null, "shardedDatabase": "Products"})),
-            hit("backup-sharded-name", json!({"database": null, "shardedDatabase": "p-"})),
-            miss("backup-sharded-name", json!({"database": null, "shardedDatabase": "products.v1"})),
+            hit("backup-sharded-name", json!({"database": null, "shardedDatabase": "Products"})).warnings(&["field-not-implemented"]),
+            hit("backup-sharded-name", json!({"database": null, "shardedDatabase": "p-"})).warnings(&["field-not-implemented"]),
+            miss("backup-sharded-name", json!({"database": null, "shardedDatabase": "products.v1"})).warnings(&["field-not-implemented"]),
             // Storage.
             hit("backup-storage-type", json!({"storage": null})),
             hit("backup-storage-type", json!({"storage": {"type": "nfs"}})),
@@ -738,6 +787,13 @@ mod tests {
             hit("backup-scheduled-name-len", json!({"schedule": "@daily"})).named("a-very-long-backup-name-of-forty-one-char"),
             miss("backup-scheduled-name-len", json!({"schedule": "@daily"})).named("a-very-long-backup-name-of-forty-chars-x"),
             miss("backup-scheduled-name-len", json!({})).named("a-very-long-backup-name-of-forty-one-char"),
+            hit("backup-job-name-len", json!({})).named(&"j".repeat(ONE_SHOT_NAME_MAX + 1)),
+            miss("backup-job-name-len", json!({})).named(&"j".repeat(ONE_SHOT_NAME_MAX)),
+            hit("backup-scheduled-name-len", json!({"schedule": "@daily"})).named(&"j".repeat(ONE_SHOT_NAME_MAX + 1)),
+            // Not implemented fields are accepted, with a warning.
+            miss("field-not-implemented", json!({"options": {"validate": false}})),
+            hit("field-not-implemented", json!({"options": {"validate": true}})).warning(),
+            hit("field-not-implemented", json!({"storage": {"pvc": {"name": "backups", "size": "10Gi"}}})).warning(),
             // Retention.
             hit("backup-retention-max-age", json!({"retention": {"maxAge": "1h30m"}})).warnings(&["backup-retention-on-delete", "backup-retention-diff"]),
             hit("backup-retention-max-age", json!({"retention": {"maxAge": "0d"}})).warnings(&["backup-retention-on-delete", "backup-retention-diff"]),
@@ -799,7 +855,7 @@ mod tests {
             hit("backup-replication-source", json!({"mode": "replication-source", "schedule": "0 * * * *", "database": null, "allDatabases": true}))
                 .warnings(&["backup-replication-caveat"]),
             hit("backup-replication-source", json!({"mode": "replication-source", "schedule": "0 * * * *", "database": null, "shardedDatabase": "p"}))
-                .warnings(&["backup-replication-caveat"]),
+                .warnings(&["backup-replication-caveat", "field-not-implemented"]),
             hit("backup-replication-source", json!({"mode": "replication-source", "schedule": "0 * * * *", "database": null}))
                 .errors(&["backup-scope-required", "backup-replication-source"])
                 .warnings(&["backup-replication-caveat"]),
@@ -828,7 +884,7 @@ mod tests {
     #[test]
     fn minimal_backup_is_clean() {
         let b = build(&KIND, &json!({}), None);
-        assert_eq!(create(&b).rules(), vec!["field-not-implemented"]);
+        assert_eq!(create(&b), Verdict::default());
         assert_eq!(cross(&b, NAMESPACE, &inventory()), Verdict::default());
     }
 
@@ -873,6 +929,12 @@ mod tests {
             cross(&b, NAMESPACE, &NoInventory).rules(),
             vec!["cross-check-skipped"]
         );
+    }
+
+    #[test]
+    fn one_shot_name_bound_matches_the_job_limit() {
+        assert_eq!(ONE_SHOT_NAME_MAX, 56);
+        assert_eq!(names::backup_job(&"x".repeat(ONE_SHOT_NAME_MAX)).len(), 63);
     }
 
     #[test]

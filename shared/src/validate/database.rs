@@ -670,6 +670,7 @@ mod tests {
 
     const KIND: Kind<Neo4jDatabase> = Kind {
         base,
+        not_run_yet: false,
         defaults: |d| crate::defaults::database(&mut d.spec),
         create,
         update,

@@ -73,13 +73,14 @@ pub(crate) fn set(s: &Option<String>) -> Option<&str> {
     s.as_deref().filter(|x| !x.is_empty())
 }
 
-/// `field-not-implemented` on `spec` of a kind this operator version validates but does not run.
-pub(crate) fn not_run_yet(v: &mut Verdict, kind: &str) {
+/// `field-not-implemented` on a field this operator version accepts and keeps but does not act
+/// on; `effect` says what the user gets instead.
+pub(crate) fn not_implemented(v: &mut Verdict, field: &str, effect: &str) {
     v.warn(
         "field-not-implemented",
-        "spec",
+        field,
         format!(
-            "{kind} objects are validated and stored, but this operator version does not run them yet"
+            "{field} is accepted and kept, but this operator version does not act on it: {effect}"
         ),
     );
 }

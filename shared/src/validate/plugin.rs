@@ -617,6 +617,7 @@ mod tests {
 
     const KIND: Kind<Neo4jPlugin> = Kind {
         base,
+        not_run_yet: false,
         defaults: |p| crate::defaults::plugin(&mut p.spec),
         create,
         update,

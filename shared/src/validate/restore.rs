@@ -1,15 +1,16 @@
 //! Rules of Neo4jRestore (the `restore-…` ids of `docs/rules.md`). `create` checks the object
-//! alone; `cross` checks the target against the inventory (existence, and that point-in-time
-//! recovery is not asked of a cluster). Rules needing other kinds or live state
-//! (`restore-backup-exists`, `restore-not-sharded`, `restore-overwrite-confirm`) are the
-//! controller's.
+//! alone; `cross` checks the target against the inventory: it exists, it keeps its data on a
+//! volume, a standalone may be stopped, its default database (which is always there and
+//! online) is replaced only on request, and a cluster is neither asked for point-in-time
+//! recovery nor to read a backup PVC. Whether another database of that name exists is known
+//! only to Neo4j: the restore then fails with Neo4j's message unless
+//! `options.replaceExisting` is set.
 
 use super::backup::{StorageRules, path_safe, storage_fields, temp_path, temp_storage_size};
 use super::{
-    DATABASE_NAME, DATABASE_NAME_MAX, InstanceRef, not_run_yet, require_instance_ref,
+    DATABASE_NAME, DATABASE_NAME_MAX, InstanceRef, not_implemented, require_instance_ref,
     resolve_instance, set, shown,
 };
-use crate::defaults;
 use crate::inventory::{InstanceKind, Inventory};
 use crate::policy::Policy;
 use crate::types::{
@@ -17,6 +18,7 @@ use crate::types::{
 };
 use crate::units::go_duration_seconds;
 use crate::verdict::Verdict;
+use crate::{defaults, names};
 
 const RESTORE_STORAGE: StorageRules = StorageRules {
     type_: "restore-storage-type",
@@ -24,6 +26,10 @@ const RESTORE_STORAGE: StorageRules = StorageRules {
     cloud_provider: "restore-storage-type",
     identity_provider: "restore-storage-type",
 };
+
+/// Longest restore name: its Job `<name>-restore` must fit the 63 characters of the
+/// `job-name` label Kubernetes puts on its pod.
+pub const NAME_MAX: usize = names::JOB_NAME_MAX - "-restore".len();
 
 const TARGET: InstanceRef = InstanceRef {
     field: "spec.instanceRef",
@@ -55,8 +61,22 @@ impl Policy for Neo4jRestore {
 pub fn create(obj: &Neo4jRestore) -> Verdict {
     let mut v = Verdict::default();
     let s = &obj.spec;
-    not_run_yet(&mut v, "Neo4jRestore");
     require_instance_ref(&mut v, &s.instance_ref, &TARGET);
+    unimplemented_fields(&mut v, obj);
+    let name = obj.metadata.name.as_deref().unwrap_or_default();
+    if name.len() > NAME_MAX {
+        v.error(
+            "restore-job-name-len",
+            "metadata.name",
+            format!(
+                "{} has {} characters: its Job {} would pass the {} Kubernetes allows; use at most {NAME_MAX}",
+                shown(name),
+                name.len(),
+                shown(&names::restore_job(name)),
+                names::JOB_NAME_MAX
+            ),
+        );
+    }
     let source_type = match &s.source {
         None => {
             v.error("restore-source-type", "spec.source", "is required; set spec.source.type (backup, storage or pitr) and where the backup is");
@@ -124,6 +144,44 @@ pub fn create(obj: &Neo4jRestore) -> Verdict {
         super::quantities::resources("spec.options.resources", o.resources.as_ref(), &mut v);
     }
     v
+}
+
+/// Fields this operator version accepts and keeps but does not act on.
+fn unimplemented_fields(v: &mut Verdict, obj: &Neo4jRestore) {
+    let s = &obj.spec;
+    if s.all_databases == Some(true) {
+        not_implemented(
+            v,
+            "spec.allDatabases",
+            "the restore reports Failed; restore each database with its own Neo4jRestore",
+        );
+    }
+    if s.source.as_ref().and_then(|src| src.r#type.as_deref()) == Some("pitr") {
+        not_implemented(
+            v,
+            "spec.source.pitr",
+            "the restore reports Failed; use source.type storage with source.pointInTime",
+        );
+    }
+    let o = s.options.as_ref();
+    for (field, set) in [
+        (
+            "spec.options.preRestore",
+            o.is_some_and(|o| o.pre_restore.is_some()),
+        ),
+        (
+            "spec.options.postRestore",
+            o.is_some_and(|o| o.post_restore.is_some()),
+        ),
+        (
+            "spec.options.tempStorage",
+            o.is_some_and(|o| o.temp_storage.is_some()),
+        ),
+    ] {
+        if set {
+            not_implemented(v, field, "it is ignored");
+        }
+    }
 }
 
 /// The source block; returns its type when it is a known one.
@@ -311,6 +369,55 @@ pub fn cross(obj: &Neo4jRestore, namespace: &str, inventory: &dyn Inventory) -> 
     ) else {
         return v;
     };
+    if !instance.persistent_storage {
+        v.error(
+            "restore-target-storage",
+            "spec.instanceRef",
+            format!(
+                "{} keeps no data on a volume (spec.storage.size is not a positive size): a restored database would not survive a restart; give the target persistent storage first",
+                shown(target)
+            ),
+        );
+    }
+    let replace = obj.spec.options.as_ref().and_then(|o| o.replace_existing) == Some(true);
+    if let Some(db) = set(&obj.spec.database)
+        && db.eq_ignore_ascii_case(&instance.default_database)
+        && !replace
+    {
+        v.error(
+            "restore-overwrite-confirm",
+            "spec.options.replaceExisting",
+            format!(
+                "{} is the default database of {}, which always exists and is online; set spec.options.replaceExisting: true to replace it, or restore under another name",
+                shown(db),
+                shown(target)
+            ),
+        );
+    }
+    if instance.kind == InstanceKind::Standalone && obj.spec.stop_cluster != Some(true) {
+        v.error(
+            "restore-standalone-stop",
+            "spec.stopCluster",
+            format!(
+                "restoring into the standalone {} stops its server (every database goes offline) while neo4j-admin writes its volume; set spec.stopCluster: true to confirm",
+                shown(target)
+            ),
+        );
+    }
+    if instance.kind == InstanceKind::Cluster
+        && let Some(src) = &obj.spec.source
+        && src.r#type.as_deref() == Some("storage")
+        && src.storage.as_ref().is_some_and(|st| st.type_ == "pvc")
+    {
+        v.error(
+            "restore-cluster-object-storage",
+            "spec.source.storage.type",
+            format!(
+                "pvc cannot seed the cluster {}: every server fetches the backup itself and none mounts the PVC; restore from s3, gcs or azure",
+                shown(target)
+            ),
+        );
+    }
     if instance.kind == InstanceKind::Cluster
         && let Some(src) = &obj.spec.source
     {
@@ -349,12 +456,13 @@ mod tests {
         manifest(
             "Neo4jRestore",
             "restore",
-            json!({"instanceRef": "solo", "database": "orders", "source": {"type": "backup", "backupRef": "nightly"}}),
+            json!({"instanceRef": "solo", "database": "orders", "stopCluster": true, "source": {"type": "backup", "backupRef": "nightly"}}),
         )
     }
 
     const KIND: Kind<Neo4jRestore> = Kind {
         base,
+        not_run_yet: false,
         defaults: |r| crate::defaults::restore(&mut r.spec),
         create,
         update,
@@ -418,43 +526,54 @@ mod tests {
             hit(
                 "restore-backup-path-charset",
                 json!({"source": {"type": "pitr", "pitr": {"baseBackup": {"type": "backup", "backupRef": "n", "backupPath": "$(x)"}}}}),
-            ),
+            )
+            .warnings(&["field-not-implemented"]),
             miss(
                 "restore-backup-path-charset",
                 json!({"source": {"backupPath": "nightly/neo4j-2026.backup"}}),
             ),
-            hit("restore-pitr-config", json!({"source": {"type": "pitr"}})),
+            hit("restore-pitr-config", json!({"source": {"type": "pitr"}}))
+            .warnings(&["field-not-implemented"]),
             hit(
                 "restore-pitr-config",
                 json!({"source": {"type": "pitr", "pitr": {"logStorage": {"type": "pvc"}}}}),
-            ),
+            )
+            .warnings(&["field-not-implemented"]),
             hit(
                 "restore-pitr-config",
                 json!({"source": {"type": "pitr", "pitr": {"baseBackup": {"type": "s3"}}}}),
-            ),
-            miss("restore-pitr-config", json!({"source": pitr_source()})),
+            )
+            .warnings(&["field-not-implemented"]),
+            miss("restore-pitr-config", json!({"source": pitr_source()}))
+            .warnings(&["field-not-implemented"]),
             miss(
                 "restore-pitr-config",
                 json!({"source": {"type": "pitr", "pitr": {"baseBackup": {"type": "backup", "backupRef": "n"}}}}),
-            ),
+            )
+            .warnings(&["field-not-implemented"]),
             // Scope.
-            hit("restore-all-exclusive", json!({"allDatabases": true})),
+            hit("restore-all-exclusive", json!({"allDatabases": true}))
+            .warnings(&["field-not-implemented"]),
             miss(
                 "restore-all-exclusive",
                 json!({"allDatabases": true, "database": null}),
-            ),
+            )
+            .warnings(&["field-not-implemented"]),
             hit(
                 "restore-all-needs-backup",
                 json!({"allDatabases": true, "database": null, "source": storage_source()}),
-            ),
+            )
+            .warnings(&["field-not-implemented"]),
             miss(
                 "restore-all-needs-backup",
                 json!({"allDatabases": true, "database": null}),
-            ),
+            )
+            .warnings(&["field-not-implemented"]),
             hit(
                 "restore-database-name",
                 json!({"allDatabases": true, "database": ""}),
-            ),
+            )
+            .warnings(&["field-not-implemented"]),
             hit("restore-database-required", json!({"database": null})),
             hit(
                 "restore-database-required",
@@ -463,7 +582,8 @@ mod tests {
             miss(
                 "restore-database-required",
                 json!({"database": null, "allDatabases": true}),
-            ),
+            )
+            .warnings(&["field-not-implemented"]),
             hit("restore-database-system", json!({"database": "SYSTEM"})),
             miss("restore-database-system", json!({"database": "systems"})),
             hit(
@@ -518,35 +638,43 @@ mod tests {
             hit(
                 "restore-options-patterns",
                 json!({"options": {"tempStorage": {"size": "5G"}}}),
-            ),
+            )
+            .warnings(&["field-not-implemented"]),
             hit(
                 "restore-options-patterns",
                 json!({"options": {"tempStorage": {}}}),
-            ),
+            )
+            .warnings(&["field-not-implemented"]),
             miss(
                 "restore-options-patterns",
                 json!({"options": {"tempStorage": {"size": "5Gi"}}}),
-            ),
+            )
+            .warnings(&["field-not-implemented"]),
             hit(
                 "restore-hook-job",
                 json!({"options": {"preRestore": {"job": {"template": {"container": {"image": ""}}}}}}),
-            ),
+            )
+            .warnings(&["field-not-implemented"]),
             hit(
                 "restore-hook-job",
                 json!({"options": {"postRestore": {"job": {}}}}),
-            ),
+            )
+            .warnings(&["field-not-implemented"]),
             hit(
                 "restore-hook-job",
                 json!({"options": {"postRestore": {"job": {"template": {"container": {"image": "busybox"}}, "timeout": "soon"}}}}),
-            ),
+            )
+            .warnings(&["field-not-implemented"]),
             hit(
                 "restore-hook-job",
                 json!({"options": {"postRestore": {"job": {"template": {"container": {"image": "busybox"}, "backoffLimit": -1}}}}}),
-            ),
+            )
+            .warnings(&["field-not-implemented"]),
             miss(
                 "restore-hook-job",
                 json!({"options": {"preRestore": {"cypherStatements": ["RETURN 1"], "job": {"template": {"container": {"image": "busybox"}, "backoffLimit": 0}, "timeout": "10m"}}}}),
-            ),
+            )
+            .warnings(&["field-not-implemented"]),
             // Storage locations.
             hit(
                 "restore-storage-type",
@@ -559,7 +687,8 @@ mod tests {
             hit(
                 "restore-storage-type",
                 json!({"source": {"type": "pitr", "pointInTime": "2026-01-02T03:04:05Z", "pitr": {"logStorage": {"type": "s3", "cloud": {"provider": "ibm"}}}}}),
-            ),
+            )
+            .warnings(&["field-not-implemented"]),
             hit(
                 "restore-storage-type",
                 json!({"source": {"type": "storage", "backupPath": "x", "storage": {"type": "s3", "cloud": {"identity": {"provider": ""}}}}}),
@@ -575,7 +704,8 @@ mod tests {
             hit(
                 "restore-storage-charset",
                 json!({"source": {"type": "pitr", "pitr": {"baseBackup": {"type": "storage", "storage": {"type": "pvc", "path": "a\nb"}}}}}),
-            ),
+            )
+            .warnings(&["field-not-implemented"]),
             miss(
                 "restore-storage-charset",
                 json!({"source": storage_source()}),
@@ -601,17 +731,39 @@ mod tests {
             .via(Cross),
             miss("restore-pitr-cluster", json!({"source": pitr_source()})).via(Cross),
             miss("restore-pitr-cluster", json!({"instanceRef": "graph"})).via(Cross),
+            hit("restore-target-storage", json!({"instanceRef": "bare"})).via(Cross),
+            miss("restore-target-storage", json!({"instanceRef": "solo"})).via(Cross),
+            hit("restore-overwrite-confirm", json!({"database": "neo4j"})).via(Cross),
+            hit("restore-overwrite-confirm", json!({"instanceRef": "graph", "database": "NEO4J"})).via(Cross),
+            hit("restore-overwrite-confirm", json!({"instanceRef": "bare", "database": "movies"}))
+                .errors(&["restore-overwrite-confirm", "restore-target-storage"])
+                .via(Cross),
+            miss("restore-overwrite-confirm", json!({"database": "neo4j", "options": {"replaceExisting": true}})).via(Cross),
+            miss("restore-overwrite-confirm", json!({"instanceRef": "bare", "database": "neo4j"}))
+                .errors(&["restore-target-storage"])
+                .via(Cross),
+            hit("restore-standalone-stop", json!({"stopCluster": null})).via(Cross),
+            hit("restore-standalone-stop", json!({"stopCluster": false})).via(Cross),
+            miss("restore-standalone-stop", json!({"instanceRef": "graph", "stopCluster": null})).via(Cross),
+            hit("restore-cluster-object-storage", json!({"instanceRef": "graph", "source": {"type": "storage", "backupRef": null,
+                "backupPath": "nightly", "storage": {"type": "pvc", "pvc": {"name": "backups"}}}})).via(Cross),
+            miss("restore-cluster-object-storage", json!({"instanceRef": "graph", "source": storage_source()})).via(Cross),
+            miss("restore-cluster-object-storage", json!({"source": {"type": "storage", "backupRef": null,
+                "backupPath": "nightly", "storage": {"type": "pvc", "pvc": {"name": "backups"}}}})).via(Cross),
+            hit("restore-job-name-len", json!({})).named(&"r".repeat(NAME_MAX + 1)),
+            miss("restore-job-name-len", json!({})).named(&"r".repeat(NAME_MAX)),
+            hit("field-not-implemented", json!({"options": {"tempStorage": {"size": "5Gi"}}})).warning(),
+            miss("field-not-implemented", json!({"options": {"replaceExisting": true}})),
             hit("cross-check-skipped", json!({}))
                 .warning()
                 .via(CrossBlind),
-            miss("cross-check-skipped", json!({"instanceRef": ""})).via(CrossBlind),
-        ]
+            miss("cross-check-skipped", json!({"instanceRef": ""})).via(CrossBlind),]
     }
 
     #[test]
     fn minimal_restore_is_clean() {
         let r = build(&KIND, &json!({}), None);
-        assert_eq!(create(&r).rules(), vec!["field-not-implemented"]);
+        assert_eq!(create(&r), crate::verdict::Verdict::default());
         assert_eq!(
             cross(&r, NAMESPACE, &inventory()),
             crate::verdict::Verdict::default()

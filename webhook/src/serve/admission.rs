@@ -4,11 +4,13 @@
 //! the decoding goes through `serde_json::Value` first so that each shape error is told apart.
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use axum::Router;
 use axum::body::Body;
+use axum::body::Bytes;
 use axum::extract::{Request, State};
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -18,7 +20,7 @@ use base64::Engine as _;
 use http_body_util::BodyExt;
 use neo4j_shared::Finding;
 use neo4j_shared::engine::{self, AdmissionDecision};
-use neo4j_shared::inventory::InDomain;
+use neo4j_shared::inventory::{InDomain, Inventory};
 use neo4j_shared::text::one_line;
 use neo4j_shared::types::{GROUP, Kind, Operation};
 use neo4j_shared::validate::shown;
@@ -29,7 +31,10 @@ use tower_http::catch_panic::CatchPanicLayer;
 
 use super::cache::SharedInventory;
 use super::config::Limits;
-use super::metrics::{KIND_UNKNOWN, KindLabels, Metrics, RequestLabels, RuleLabels, WebhookLabels};
+use super::metrics::{KindLabels, Metrics, RuleLabels};
+pub use super::review::Webhook;
+use super::review::{FastReview, Target};
+use super::strict::Budget;
 
 const REVIEW_API_VERSION: &str = "admission.k8s.io/v1";
 const REVIEW_KIND: &str = "AdmissionReview";
@@ -38,25 +43,6 @@ const BODY_ERROR_MAX_CHARS: usize = 120;
 /// Distinct unknown kinds remembered for the log-once rule; beyond it they are logged at debug
 /// so a flood of invented kinds cannot grow memory.
 const UNKNOWN_KINDS_REMEMBERED: usize = 256;
-/// Body bytes reserved up front from Content-Length; a client announcing 8 MiB and sending
-/// nothing must not cost 8 MiB.
-const PREALLOCATE_MAX: usize = 256 * 1024;
-
-/// Which of the two webhooks a request is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Webhook {
-    Mutate,
-    Validate,
-}
-
-impl Webhook {
-    pub fn name(self) -> &'static str {
-        match self {
-            Webhook::Mutate => "mutate",
-            Webhook::Validate => "validate",
-        }
-    }
-}
 
 /// What every admission request reads.
 pub struct AppState {
@@ -66,6 +52,12 @@ pub struct AppState {
     unknown_kinds: Mutex<HashSet<String>>,
     /// The Kubernetes cluster's DNS domain (`--cluster-domain`).
     cluster_domain: String,
+    /// Requests being handled.
+    in_flight: AtomicUsize,
+    /// Request-body bytes held.
+    body_bytes: AtomicUsize,
+    /// One large review is decoded at a time, off the connections' tasks.
+    large: tokio::sync::Semaphore,
 }
 
 impl std::fmt::Debug for AppState {
@@ -84,6 +76,9 @@ impl AppState {
             limits,
             unknown_kinds: Mutex::new(HashSet::new()),
             cluster_domain: neo4j_shared::names::DEFAULT_CLUSTER_DOMAIN.to_string(),
+            in_flight: AtomicUsize::new(0),
+            body_bytes: AtomicUsize::new(0),
+            large: tokio::sync::Semaphore::new(1),
         }
     }
 
@@ -91,6 +86,56 @@ impl AppState {
     pub fn with_cluster_domain(mut self, domain: String) -> Self {
         self.cluster_domain = domain;
         self
+    }
+
+    /// Counts a request in flight, or `None` at `max_in_flight`.
+    fn enter(&self) -> Option<InFlight<'_>> {
+        let entered = self
+            .in_flight
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < self.limits.max_in_flight).then_some(n + 1)
+            })
+            .is_ok();
+        entered.then(|| {
+            self.metrics.in_flight.inc();
+            InFlight(self)
+        })
+    }
+
+    /// Takes `bytes` from the body budget for a body that is `large` (beyond
+    /// `inline_body_max`); false when the budget cannot give them.
+    fn take_body_bytes(&self, bytes: usize, large: bool) -> bool {
+        let budget = self.limits.max_body_bytes_in_flight;
+        let cap = if large { budget - budget / 8 } else { budget };
+        let taken = self
+            .body_bytes
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |held| {
+                held.checked_add(bytes).filter(|total| *total <= cap)
+            })
+            .is_ok();
+        if taken {
+            self.metrics
+                .body_bytes_in_flight
+                .inc_by(i64::try_from(bytes).unwrap_or(i64::MAX));
+        }
+        taken
+    }
+
+    fn release_body_bytes(&self, bytes: usize) {
+        self.body_bytes.fetch_sub(bytes, Ordering::AcqRel);
+        self.metrics
+            .body_bytes_in_flight
+            .dec_by(i64::try_from(bytes).unwrap_or(i64::MAX));
+    }
+
+    /// 503 now, counted by reason.
+    fn overloaded(&self, reason: &'static str, detail: String) -> Reply {
+        tracing::debug!(reason, %detail, "admission request refused: overloaded");
+        self.metrics.overloaded(reason);
+        Reply::text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("overloaded: {reason}: {detail}; retry\n"),
+        )
     }
 
     /// Logs an unknown kind the first time it is seen.
@@ -136,6 +181,8 @@ pub enum BadRequest {
     NotJson(String),
     #[error("the JSON is nested too deeply (serde_json's recursion limit is 128)")]
     TooDeep,
+    #[error("the review holds more than {0} JSON values (map entries and list items)")]
+    TooManyValues(usize),
     #[error("the body is not a JSON object; send an AdmissionReview")]
     NotObject,
     #[error("apiVersion must be {REVIEW_API_VERSION}, got {0}")]
@@ -165,6 +212,7 @@ impl BadRequest {
             BadRequest::Empty => "empty-body",
             BadRequest::NotJson(_) => "not-json",
             BadRequest::TooDeep => "json-too-deep",
+            BadRequest::TooManyValues(_) => "too-many-values",
             BadRequest::NotObject => "not-an-object",
             BadRequest::ApiVersion(_) => "review-api-version",
             BadRequest::ReviewKind(_) => "review-kind",
@@ -179,7 +227,7 @@ impl BadRequest {
     pub fn status(&self) -> StatusCode {
         match self {
             BadRequest::ContentType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            BadRequest::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            BadRequest::TooLarge(_) | BadRequest::TooManyValues(_) => StatusCode::PAYLOAD_TOO_LARGE,
             BadRequest::BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             BadRequest::NotFound => StatusCode::NOT_FOUND,
             BadRequest::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -263,16 +311,55 @@ pub fn warning_line(finding: &Finding) -> String {
     finding.warning_line()
 }
 
+/// Findings listed in one answer; the rest are counted in a last line. A review can hold
+/// thousands of bad values, and the answer goes into the API server's error and the user's
+/// terminal.
+pub const MAX_FINDINGS_LISTED: usize = 50;
+/// Longest line of a denial message; longer ones (an echoed value, a decode error quoting a
+/// huge string) are cut with "…".
+pub const DENIAL_LINE_MAX_CHARS: usize = 1000;
+
 /// `status.message` of a denial: every violated rule as `<rule>: <field>: <message>`, one per
 /// line (kubectl prints the message verbatim after "denied the request: ", so a list of lines
-/// stays readable where "; " would make one very long line).
+/// stays readable where "; " would make one very long line); at most
+/// [`MAX_FINDINGS_LISTED`] lines of at most [`DENIAL_LINE_MAX_CHARS`], then how many more.
 pub fn denial_message(decision: &AdmissionDecision) -> String {
-    decision
-        .message()
-        .lines()
-        .map(|l| one_line(l, usize::MAX))
+    let listed = decision
+        .errors
+        .iter()
+        .take(MAX_FINDINGS_LISTED)
+        .map(Finding::to_string)
         .collect::<Vec<_>>()
-        .join("\n")
+        .join("\n");
+    let mut lines: Vec<String> = listed
+        .lines()
+        .map(|l| one_line(l, DENIAL_LINE_MAX_CHARS))
+        .collect();
+    let more = decision.errors.len().saturating_sub(MAX_FINDINGS_LISTED);
+    if more > 0 {
+        lines.push(format!(
+            "… and {more} more violations ({} in all; `neo4j-webhook check` lists them all)",
+            decision.errors.len()
+        ));
+    }
+    lines.join("\n")
+}
+
+/// The warnings of an answer: at most [`MAX_FINDINGS_LISTED`] lines, then how many more.
+fn capped_warnings(warnings: &[Finding]) -> Vec<String> {
+    let mut out: Vec<String> = warnings
+        .iter()
+        .take(MAX_FINDINGS_LISTED)
+        .map(warning_line)
+        .collect();
+    let more = warnings.len().saturating_sub(MAX_FINDINGS_LISTED);
+    if more > 0 {
+        out.push(format!(
+            "… and {more} more warnings ({} in all; `neo4j-webhook check` lists them all)",
+            warnings.len()
+        ));
+    }
+    out
 }
 
 fn status_reason(code: u16) -> &'static str {
@@ -336,13 +423,32 @@ pub fn admit(
     }
 }
 
-/// The parts of a request admission needs, borrowed from the decoded body.
-struct AdmissionInput<'a> {
-    uid: &'a str,
-    operation: Operation,
-    kind: Kind,
-    object: &'a Value,
-    old_object: Option<&'a Value>,
+/// [`admit`] the exact way only (what it falls back to when the fast way declines), so tests
+/// can hold the two ways to the same answer byte for byte.
+pub fn admit_exact(
+    state: &AppState,
+    webhook: Webhook,
+    content_type: Option<&[u8]>,
+    body: &[u8],
+) -> Reply {
+    let reply = check_content_type(content_type).and_then(|()| {
+        if body.len() > state.limits.max_body_bytes {
+            return Err(BadRequest::TooLarge(state.limits.max_body_bytes));
+        }
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Err(BadRequest::Empty);
+        }
+        exact(state, webhook, body)
+    });
+    match reply {
+        Ok(reply) => reply,
+        Err(bad) => state.refuse(bad),
+    }
+}
+
+/// Whether `body` would be answered the fast way (for tests and benchmarks).
+pub fn takes_fast_way(state: &AppState, webhook: Webhook, body: &[u8]) -> bool {
+    super::review::fast(body, webhook, &Budget::new(state.limits.max_review_values)).is_some()
 }
 
 fn str_field<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
@@ -356,10 +462,61 @@ fn review(state: &AppState, webhook: Webhook, body: &[u8]) -> Result<Reply, BadR
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(BadRequest::Empty);
     }
+    let budget = Budget::new(state.limits.max_review_values);
+    if let Some(fast) = super::review::fast(body, webhook, &budget) {
+        return Ok(answer_fast(state, webhook, fast));
+    }
+    exact(state, webhook, body)
+}
+
+/// The answer to a review decoded the fast way ([`super::review`]).
+fn answer_fast(state: &AppState, webhook: Webhook, fast: FastReview<'_>) -> Reply {
+    let operation = fast.operation;
+    let (kind, answer) = match fast.target {
+        Target::Unknown { group, kind } => {
+            state.note_unknown_kind(&group, &kind);
+            count_request(state, webhook, None, operation, "allowed");
+            return encode(state, &fast.uid, Answer::allow());
+        }
+        Target::Nothing(kind) => (kind, Answer::allow()),
+        Target::Validate {
+            new,
+            api_version,
+            old,
+        } => {
+            let kind = new.kind();
+            let in_domain = InDomain {
+                inner: &*state.inventory,
+                domain: &state.cluster_domain,
+            };
+            let inventory: &dyn Inventory = &in_domain;
+            let decision = super::review::validate(operation, new, &api_version, old, inventory);
+            (kind, validate_answer(state, kind, &decision))
+        }
+        Target::Mutate { new, spec } => {
+            let kind = new.kind();
+            let patch = super::review::mutate(new, spec.as_ref());
+            (kind, mutate_answer(state, kind, patch))
+        }
+    };
+    count_request(state, webhook, Some(kind), operation, answer.result);
+    encode(state, &fast.uid, answer)
+}
+
+/// The exact way: the body parsed into a `serde_json::Value` (minus what is never read), every
+/// shape error told apart.
+fn exact(state: &AppState, webhook: Webhook, body: &[u8]) -> Result<Reply, BadRequest> {
     // managedFields (the largest part of a review) are skipped while parsing, and so is the
     // content of oldObject for /mutate: neither is ever read.
+    let budget = Budget::new(state.limits.max_review_values);
     let value: Value =
-        super::decode::review(body, webhook == Webhook::Validate).map_err(|e| json_error(&e))?;
+        super::decode::review(body, webhook == Webhook::Validate, &budget).map_err(|e| {
+            if budget.spent() {
+                BadRequest::TooManyValues(state.limits.max_review_values)
+            } else {
+                json_error(&e)
+            }
+        })?;
     let Value::Object(review) = &value else {
         return Err(BadRequest::NotObject);
     };
@@ -399,12 +556,12 @@ fn review(state: &AppState, webhook: Webhook, body: &[u8]) -> Result<Reply, BadR
     };
     let Some(kind) = kind else {
         state.note_unknown_kind(group, kind_name);
-        count_request(state, webhook, KIND_UNKNOWN, operation, "allowed");
+        count_request(state, webhook, None, operation, "allowed");
         return Ok(encode(state, uid, Answer::allow()));
     };
     if matches!(operation, Operation::Delete | Operation::Connect) {
         // Nothing to default or check on a deletion or a connect; the engine agrees.
-        count_request(state, webhook, kind.name(), operation, "allowed");
+        count_request(state, webhook, Some(kind), operation, "allowed");
         return Ok(encode(state, uid, Answer::allow()));
     }
     let object = match request.get("object") {
@@ -427,19 +584,22 @@ fn review(state: &AppState, webhook: Webhook, body: &[u8]) -> Result<Reply, BadR
             )));
         }
     };
-    let req = AdmissionInput {
-        uid,
-        operation,
-        kind,
-        object,
-        old_object,
-    };
     let answer = match webhook {
-        Webhook::Mutate => mutate(state, &req),
-        Webhook::Validate => validate(state, &req),
+        Webhook::Mutate => {
+            mutate_answer(state, kind, engine::mutate(kind, object).map(|m| m.patch))
+        }
+        Webhook::Validate => {
+            let in_domain = InDomain {
+                inner: &*state.inventory,
+                domain: &state.cluster_domain,
+            };
+            let inventory: &dyn Inventory = &in_domain;
+            let decision = engine::validate(kind, operation, old_object, object, inventory);
+            validate_answer(state, kind, &decision)
+        }
     };
-    count_request(state, webhook, kind.name(), operation, answer.result);
-    Ok(encode(state, req.uid, answer))
+    count_request(state, webhook, Some(kind), operation, answer.result);
+    Ok(encode(state, uid, answer))
 }
 
 fn shown_json(value: Option<&Value>) -> String {
@@ -487,50 +647,56 @@ impl Answer {
 fn count_request(
     state: &AppState,
     webhook: Webhook,
-    kind: &'static str,
+    kind: Option<Kind>,
     operation: Operation,
     result: &'static str,
 ) {
     state
         .metrics
-        .requests
-        .get_or_create(&RequestLabels {
-            webhook: webhook.name(),
-            kind,
-            operation: operation.as_str(),
-            result,
-        })
-        .inc();
+        .count_request(webhook.name(), kind, operation, result);
 }
 
-/// Defaults as a JSON patch. Rule warnings are left to the validating webhook so kubectl does
-/// not print each twice.
-fn mutate(state: &AppState, req: &AdmissionInput<'_>) -> Answer {
-    let kind = req.kind.name();
-    match engine::mutate(req.kind, req.object) {
-        Ok(m) if m.patch.0.is_empty() => Answer::allow(),
-        Ok(m) => match serde_json::to_vec(&m.patch) {
-            Ok(json) => {
-                state
-                    .metrics
-                    .patches
-                    .get_or_create(&KindLabels { kind })
-                    .inc();
-                Answer {
-                    patch: Some(base64::engine::general_purpose::STANDARD.encode(json)),
-                    ..Answer::allow()
+/// Defaults as a JSON patch (base64 of its JSON, as the API server wants it). Rule warnings
+/// are left to the validating webhook so kubectl does not print each twice.
+fn mutate_answer(
+    state: &AppState,
+    kind: Kind,
+    patch: Result<json_patch::Patch, engine::DecodeError>,
+) -> Answer {
+    let kind = kind.name();
+    match patch {
+        Ok(patch) if patch.0.is_empty() => Answer::allow(),
+        Ok(patch) => {
+            let encoded = BUFFERS.with(|buffers| {
+                let mut buffers = buffers.borrow_mut();
+                let Buffers { json, .. } = &mut *buffers;
+                json.clear();
+                serde_json::to_writer(&mut *json, &patch)
+                    .map(|()| base64::engine::general_purpose::STANDARD.encode(&json[..]))
+            });
+            match encoded {
+                Ok(patch) => {
+                    state
+                        .metrics
+                        .patches
+                        .get_or_create(&KindLabels { kind })
+                        .inc();
+                    Answer {
+                        patch: Some(patch),
+                        ..Answer::allow()
+                    }
+                }
+                // A patch is strings and values only; failing to encode one is a bug, and
+                // admitting without defaults is what the validating webhook can still judge.
+                Err(e) => {
+                    tracing::error!(error = %e, kind, "encoding a JSON patch failed");
+                    Answer {
+                        result: "error",
+                        ..Answer::allow()
+                    }
                 }
             }
-            // A patch is strings and values only; failing to encode one is a bug, and admitting
-            // without defaults is what the validating webhook can still judge.
-            Err(e) => {
-                tracing::error!(error = %e, kind, "encoding a JSON patch failed");
-                Answer {
-                    result: "error",
-                    ..Answer::allow()
-                }
-            }
-        },
+        }
         Err(e) => {
             // Admit without defaults: the validating webhook denies the object with the same
             // decode error, with a 422 the user sees.
@@ -558,19 +724,8 @@ fn mutate(state: &AppState, req: &AdmissionInput<'_>) -> Answer {
     }
 }
 
-fn validate(state: &AppState, req: &AdmissionInput<'_>) -> Answer {
-    let kind = req.kind.name();
-    let inventory = InDomain {
-        inner: &*state.inventory,
-        domain: &state.cluster_domain,
-    };
-    let decision = engine::validate(
-        req.kind,
-        req.operation,
-        req.old_object,
-        req.object,
-        &inventory,
-    );
+fn validate_answer(state: &AppState, kind: Kind, decision: &AdmissionDecision) -> Answer {
+    let kind = kind.name();
     for w in &decision.warnings {
         state
             .metrics
@@ -578,7 +733,7 @@ fn validate(state: &AppState, req: &AdmissionInput<'_>) -> Answer {
             .get_or_create(&RuleLabels { kind, rule: w.rule })
             .inc();
     }
-    let warnings = decision.warnings.iter().map(warning_line).collect();
+    let warnings = capped_warnings(&decision.warnings);
     if decision.allowed {
         return Answer {
             warnings,
@@ -604,9 +759,31 @@ fn validate(state: &AppState, req: &AdmissionInput<'_>) -> Answer {
             status: "Failure",
             code: decision.code,
             reason: status_reason(decision.code),
-            message: denial_message(&decision),
+            message: denial_message(decision),
         }),
         warnings,
+    }
+}
+
+/// Buffers the encoders write into, kept per thread so a request allocates only its answer.
+#[derive(Default)]
+struct Buffers {
+    /// JSON of a patch, before base64.
+    json: Vec<u8>,
+    /// The response body.
+    out: Vec<u8>,
+}
+
+/// A buffer that grew past this is dropped after use rather than kept.
+const BUFFER_KEEP_MAX: usize = 64 * 1024;
+
+thread_local! {
+    static BUFFERS: std::cell::RefCell<Buffers> = std::cell::RefCell::new(Buffers::default());
+}
+
+fn trim(buffer: &mut Vec<u8>) {
+    if buffer.capacity() > BUFFER_KEEP_MAX {
+        *buffer = Vec::new();
     }
 }
 
@@ -623,7 +800,16 @@ fn encode(state: &AppState, uid: &str, answer: Answer) -> Reply {
             warnings: answer.warnings,
         },
     };
-    match serde_json::to_vec(&out) {
+    let encoded = BUFFERS.with(|buffers| {
+        let mut buffers = buffers.borrow_mut();
+        let Buffers { json, out: body } = &mut *buffers;
+        trim(json);
+        body.clear();
+        let encoded = serde_json::to_writer(&mut *body, &out).map(|()| body.clone());
+        trim(body);
+        encoded
+    });
+    match encoded {
         Ok(body) => Reply {
             status: StatusCode::OK,
             json: true,
@@ -642,55 +828,195 @@ fn encode(state: &AppState, uid: &str, answer: Answer) -> Reply {
     }
 }
 
+/// A request counted in flight until dropped.
+struct InFlight<'a>(&'a AppState);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
+        self.0.metrics.in_flight.dec();
+    }
+}
+
+/// A request body as it arrived (no copy), holding its bytes of the body budget until dropped.
+struct BodyChunks {
+    state: Arc<AppState>,
+    chunks: Vec<Bytes>,
+    len: usize,
+}
+
+impl Drop for BodyChunks {
+    fn drop(&mut self) {
+        self.state.release_body_bytes(self.len);
+    }
+}
+
+impl BodyChunks {
+    /// Calls `f` with the body as one slice: the chunk itself when there is one, else a copy
+    /// in a per-thread buffer.
+    fn with_slice<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
+        match self.chunks.as_slice() {
+            [] => f(&[]),
+            [one] => f(one),
+            many => SCRATCH.with(|scratch| {
+                let mut scratch = scratch.borrow_mut();
+                scratch.clear();
+                for chunk in many {
+                    scratch.extend_from_slice(chunk);
+                }
+                let result = f(&scratch);
+                trim(&mut scratch);
+                result
+            }),
+        }
+    }
+}
+
+thread_local! {
+    /// Where a body that arrived in several chunks is joined.
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Why a body was not read.
+enum Unread {
+    Bad(BadRequest),
+    /// The body budget cannot hold it.
+    Budget(String),
+}
+
 /// Reads the body within the limits: 413 past the size limit (from Content-Length when it is
-/// announced, before reading anything), 408 when it does not arrive in time.
-async fn read_body(headers: &HeaderMap, body: Body, limits: Limits) -> Result<Vec<u8>, BadRequest> {
+/// announced, before reading anything), 408 when it does not arrive in time, 503 when the body
+/// budget cannot hold it.
+async fn read_body(
+    state: &Arc<AppState>,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<BodyChunks, Unread> {
+    let limits = state.limits;
     let announced = headers
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
     if announced.is_some_and(|n| n > limits.max_body_bytes) {
-        return Err(BadRequest::TooLarge(limits.max_body_bytes));
+        return Err(Unread::Bad(BadRequest::TooLarge(limits.max_body_bytes)));
     }
+    let announced_large = announced.is_some_and(|n| n > limits.inline_body_max);
+    let budget_error = |len: usize| {
+        Unread::Budget(format!(
+            "request bodies in flight would exceed {} bytes (this one: {} bytes so far)",
+            limits.max_body_bytes_in_flight, len
+        ))
+    };
+    // Refused before reading when it cannot fit now.
+    if let Some(n) = announced {
+        if !state.take_body_bytes(n, announced_large) {
+            return Err(budget_error(n));
+        }
+        state.release_body_bytes(n);
+    }
+    let mut received = BodyChunks {
+        state: state.clone(),
+        chunks: Vec::new(),
+        len: 0,
+    };
     let collect = async move {
         let mut body = body;
-        let mut buf = Vec::with_capacity(announced.unwrap_or(0).min(PREALLOCATE_MAX));
         while let Some(frame) = body.frame().await {
             let frame = frame.map_err(|e| {
-                BadRequest::BodyRead(one_line(&e.to_string(), BODY_ERROR_MAX_CHARS))
+                Unread::Bad(BadRequest::BodyRead(one_line(
+                    &e.to_string(),
+                    BODY_ERROR_MAX_CHARS,
+                )))
             })?;
             if let Ok(data) = frame.into_data() {
-                if buf.len() + data.len() > limits.max_body_bytes {
-                    return Err(BadRequest::TooLarge(limits.max_body_bytes));
+                let len = received.len + data.len();
+                if len > limits.max_body_bytes {
+                    return Err(Unread::Bad(BadRequest::TooLarge(limits.max_body_bytes)));
                 }
-                buf.extend_from_slice(&data);
+                let large = announced_large || len > limits.inline_body_max;
+                if !received.state.take_body_bytes(data.len(), large) {
+                    return Err(budget_error(len));
+                }
+                received.len = len;
+                received.chunks.push(data);
             }
         }
-        Ok(buf)
+        Ok(received)
     };
     tokio::time::timeout(limits.body_timeout, collect)
         .await
-        .map_err(|_| BadRequest::BodyTimeout(limits.body_timeout.as_millis()))?
+        .map_err(|_| Unread::Bad(BadRequest::BodyTimeout(limits.body_timeout.as_millis())))?
 }
 
 async fn handle(state: Arc<AppState>, webhook: Webhook, request: Request) -> Response {
     let started = Instant::now();
-    let (parts, body) = request.into_parts();
-    let content_type = parts.headers.get(CONTENT_TYPE).map(HeaderValue::as_bytes);
-    // The body is read (within the limits) even when the content type is wrong: answering before
-    // it is consumed makes HTTP/2 reset the stream, and clients report that instead of the 415.
-    let reply = match read_body(&parts.headers, body, state.limits).await {
-        Ok(bytes) => admit(&state, webhook, content_type, &bytes),
-        Err(bad) => state.refuse(bad),
+    let reply = match state.enter() {
+        None => state.overloaded(
+            "in-flight-limit",
+            format!("{} requests are being handled", state.limits.max_in_flight),
+        ),
+        Some(in_flight) => {
+            let (parts, body) = request.into_parts();
+            // The body is read (within the limits) even when the content type is wrong:
+            // answering before it is consumed makes HTTP/2 reset the stream, and clients report
+            // that instead of the 415.
+            let reply = match read_body(&state, &parts.headers, body).await {
+                Ok(body) => {
+                    let content_type = parts.headers.get(CONTENT_TYPE).cloned();
+                    decide(&state, webhook, content_type, body).await
+                }
+                Err(Unread::Bad(bad)) => state.refuse(bad),
+                Err(Unread::Budget(detail)) => state.overloaded("body-budget", detail),
+            };
+            drop(in_flight);
+            reply
+        }
     };
     state
         .metrics
-        .duration
-        .get_or_create(&WebhookLabels {
-            webhook: webhook.name(),
-        })
-        .observe(started.elapsed().as_secs_f64());
+        .observe_duration(webhook.name(), started.elapsed().as_secs_f64());
     reply.into_response()
+}
+
+/// Decodes and admits a body that has arrived: small ones right here, large ones one at a time
+/// on a blocking thread.
+async fn decide(
+    state: &Arc<AppState>,
+    webhook: Webhook,
+    content_type: Option<HeaderValue>,
+    body: BodyChunks,
+) -> Reply {
+    let admit_body = move |state: &AppState, body: &BodyChunks| {
+        body.with_slice(|bytes| {
+            admit(
+                state,
+                webhook,
+                content_type.as_ref().map(HeaderValue::as_bytes),
+                bytes,
+            )
+        })
+    };
+    if body.len <= state.limits.inline_body_max {
+        return admit_body(state, &body);
+    }
+    // The semaphore is never closed; a closed one would only mean: decode here.
+    let permit = state.large.acquire().await.ok();
+    let task_state = state.clone();
+    let decided = tokio::task::spawn_blocking(move || {
+        let reply = admit_body(&task_state, &body);
+        drop(body);
+        reply
+    })
+    .await;
+    drop(permit);
+    decided.unwrap_or_else(|_| {
+        state.metrics.panics.inc();
+        tracing::error!("deciding a large review panicked; answered 500");
+        Reply::text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal-error: the handler panicked; this is a bug\n".into(),
+        )
+    })
 }
 
 async fn mutate_handler(State(state): State<Arc<AppState>>, request: Request) -> Response {

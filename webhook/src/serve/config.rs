@@ -7,17 +7,34 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::cache::SharedInventory;
+use super::listener::ConnectionLimits;
 
 /// Largest request body accepted; the API server sends at most a few MiB (its own request limit
 /// is 3 MiB, an AdmissionReview carries the object twice on UPDATE).
 pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 
-/// Bounds on what one request may cost.
+/// JSON values (map entries and list items) one review may hold. A legitimate review holds a
+/// few hundred to a few thousand; the bound keeps a review of a hundred thousand tiny values
+/// from growing a decoded tree a hundred times the size of its body.
+pub const MAX_REVIEW_VALUES: usize = 50_000;
+
+/// Bounds on what requests may cost, one by one and all together.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     pub max_body_bytes: usize,
     /// Time allowed to receive a whole body once the handler runs (slow senders get 408).
     pub body_timeout: Duration,
+    /// JSON values one review may hold (beyond: 413 `too-many-values`).
+    pub max_review_values: usize,
+    /// Requests handled at once; more are answered 503 at once.
+    pub max_in_flight: usize,
+    /// Request-body bytes held by all requests together; a request that would go beyond is
+    /// answered 503 at once. An eighth of it is kept for bodies up to `inline_body_max`, so
+    /// large bodies cannot starve small reviews.
+    pub max_body_bytes_in_flight: usize,
+    /// Bodies up to this size are decoded on the connection's own task; larger ones one at a
+    /// time on a separate thread, so a few large reviews cannot stall every small one.
+    pub inline_body_max: usize,
 }
 
 impl Default for Limits {
@@ -25,6 +42,10 @@ impl Default for Limits {
         Limits {
             max_body_bytes: MAX_BODY_BYTES,
             body_timeout: Duration::from_secs(10),
+            max_review_values: MAX_REVIEW_VALUES,
+            max_in_flight: 1024,
+            max_body_bytes_in_flight: 24 * 1024 * 1024,
+            inline_body_max: 256 * 1024,
         }
     }
 }
@@ -63,11 +84,8 @@ pub struct Settings {
     pub cert_file: PathBuf,
     pub key_file: PathBuf,
     pub cert_reload_interval: Duration,
-    /// HTTP/1.1: time to receive a request's headers. hyper also applies it to a keep-alive
-    /// connection waiting for its next request, so it doubles as the idle timeout.
-    pub header_read_timeout: Duration,
-    /// TLS handshake and, after it, the first request on a connection must complete within this.
-    pub handshake_timeout: Duration,
+    /// Connections of the admission port: caps, timeouts, HTTP/2 limits.
+    pub connections: ConnectionLimits,
     /// How long in-flight requests may run after SIGTERM.
     pub shutdown_grace: Duration,
     pub limits: Limits,
@@ -90,8 +108,7 @@ impl Settings {
             cert_file,
             key_file,
             cert_reload_interval: Duration::from_secs(3),
-            header_read_timeout: Duration::from_secs(10),
-            handshake_timeout: Duration::from_secs(10),
+            connections: ConnectionLimits::default(),
             shutdown_grace: Duration::from_secs(20),
             limits: Limits::default(),
             cluster: ClusterSource::None,

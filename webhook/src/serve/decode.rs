@@ -10,6 +10,10 @@ use std::fmt;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
+use std::marker::PhantomData;
+
+use super::strict::{Budget, Context, Level as StrictLevel, StrictSeed};
+
 /// Where in the review the parser is: only the path `request.{object,oldObject}.metadata`
 /// behaves differently from a plain `Value`.
 #[derive(Clone, Copy)]
@@ -21,28 +25,50 @@ enum Level {
 }
 
 #[derive(Clone, Copy)]
-struct Pruned {
+struct Pruned<'b> {
     level: Level,
     keep_old_object: bool,
+    budget: &'b Budget,
 }
 
 /// Parses `body` as JSON (with serde_json's limits: a depth of 128, no trailing data), leaving
 /// out `request.object.metadata.managedFields` and `request.oldObject.metadata.managedFields`.
 /// Without `keep_old_object`, `request.oldObject` is checked as JSON but kept only as an empty
-/// value of its type (`{}`, `[]`, or the scalar).
-pub fn review(body: &[u8], keep_old_object: bool) -> Result<Value, serde_json::Error> {
+/// value of its type (`{}`, `[]`, or the scalar). Every map entry and list item kept counts
+/// against `budget`; past it the parse fails (see [`Budget`]).
+pub fn review(
+    body: &[u8],
+    keep_old_object: bool,
+    budget: &Budget,
+) -> Result<Value, serde_json::Error> {
     let mut de = serde_json::Deserializer::from_slice(body);
     let value = Pruned {
         level: Level::Review,
         keep_old_object,
+        budget,
     }
     .deserialize(&mut de)?;
     de.end()?;
     Ok(value)
 }
 
+/// A `serde_json::Value` exactly as `Value::deserialize` builds it, with its map entries and list
+/// items counted against `budget`.
+fn plain_value(budget: &Budget) -> StrictSeed<'_, PhantomData<Value>> {
+    StrictSeed {
+        seed: PhantomData,
+        cx: Context {
+            budget,
+            captured: None,
+            keep_spec: false,
+            fast: false,
+        },
+        level: StrictLevel::Plain,
+    }
+}
+
 /// A value parsed for its JSON type only.
-struct Shape;
+pub struct Shape;
 
 impl<'de> DeserializeSeed<'de> for Shape {
     type Value = Value;
@@ -98,7 +124,7 @@ impl<'de> Visitor<'de> for Shape {
     }
 }
 
-impl<'de> DeserializeSeed<'de> for Pruned {
+impl<'de> DeserializeSeed<'de> for Pruned<'_> {
     type Value = Value;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
@@ -106,7 +132,7 @@ impl<'de> DeserializeSeed<'de> for Pruned {
     }
 }
 
-impl<'de> Visitor<'de> for Pruned {
+impl<'de> Visitor<'de> for Pruned<'_> {
     type Value = Value;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -148,7 +174,8 @@ impl<'de> Visitor<'de> for Pruned {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
-        while let Some(item) = seq.next_element::<Value>()? {
+        while let Some(item) = seq.next_element_seed(plain_value(self.budget))? {
+            self.budget.take()?;
             out.push(item);
         }
         Ok(Value::Array(out))
@@ -157,6 +184,7 @@ impl<'de> Visitor<'de> for Pruned {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut out = Map::new();
         while let Some(key) = map.next_key::<String>()? {
+            self.budget.take()?;
             let child = match (self.level, key.as_str()) {
                 (Level::Review, "request") => Some(Level::Request),
                 (Level::Request, "oldObject") if !self.keep_old_object => {
@@ -174,7 +202,7 @@ impl<'de> Visitor<'de> for Pruned {
             };
             let value = match child {
                 Some(level) => map.next_value_seed(Pruned { level, ..self })?,
-                None => map.next_value::<Value>()?,
+                None => map.next_value_seed(plain_value(self.budget))?,
             };
             out.insert(key, value);
         }
@@ -187,6 +215,10 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn big() -> Budget {
+        Budget::new(usize::MAX)
+    }
+
     #[test]
     fn drops_managed_fields_of_both_objects_only() {
         let managed = json!([{"manager": "kubectl", "fieldsV1": {"f:spec": {}}}]);
@@ -198,7 +230,7 @@ mod tests {
             },
             "metadata": {"managedFields": 3},
         });
-        let parsed = super::review(review.to_string().as_bytes(), true).expect("parses");
+        let parsed = super::review(review.to_string().as_bytes(), true, &big()).expect("parses");
         assert_eq!(
             parsed,
             json!({
@@ -225,7 +257,7 @@ mod tests {
             "{\"request\":{\"object\":null}}",
         ] {
             assert_eq!(
-                review(text.as_bytes(), true).ok(),
+                review(text.as_bytes(), true, &big()).ok(),
                 serde_json::from_str::<Value>(text).ok(),
                 "{text}"
             );
@@ -236,14 +268,14 @@ mod tests {
             "1 2",
             "{\"request\":{\"object\":{\"metadata\":{\"managedFields\":[}}}}",
         ] {
-            assert!(review(bad.as_bytes(), true).is_err(), "{bad}");
-            assert!(review(bad.as_bytes(), false).is_err(), "{bad}");
+            assert!(review(bad.as_bytes(), true, &big()).is_err(), "{bad}");
+            assert!(review(bad.as_bytes(), false, &big()).is_err(), "{bad}");
         }
         // Kept parts have serde_json's depth limit; skipped parts are skipped by its iterative
         // scanner, which has no recursion to limit.
         let nested = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
         let deep_kept = format!(r#"{{"request":{{"object":{{"spec":{}}}}}}}"#, nested(200));
-        let error = review(deep_kept.as_bytes(), true).expect_err("too deep");
+        let error = review(deep_kept.as_bytes(), true, &big()).expect_err("too deep");
         assert!(
             error.to_string().starts_with("recursion limit exceeded"),
             "{error}"
@@ -254,7 +286,7 @@ mod tests {
             nested(100_000)
         );
         assert_eq!(
-            review(deep_skipped.as_bytes(), false).ok(),
+            review(deep_skipped.as_bytes(), false, &big()).ok(),
             Some(json!({"request": {"object": {"metadata": {}}, "oldObject": []}}))
         );
     }
@@ -263,7 +295,7 @@ mod tests {
     fn keeps_only_the_type_of_an_old_object_nobody_reads() {
         let text = r#"{"request":{"object":{"a":1},"oldObject":{"spec":{"x":[1,2]}}}}"#;
         assert_eq!(
-            review(text.as_bytes(), false).ok(),
+            review(text.as_bytes(), false, &big()).ok(),
             Some(json!({"request": {"object": {"a": 1}, "oldObject": {}}}))
         );
         for (old, shape) in [
@@ -274,7 +306,7 @@ mod tests {
         ] {
             let text = format!(r#"{{"request":{{"oldObject":{old}}}}}"#);
             assert_eq!(
-                review(text.as_bytes(), false).ok(),
+                review(text.as_bytes(), false, &big()).ok(),
                 Some(json!({"request": {"oldObject": shape}})),
                 "{old}"
             );

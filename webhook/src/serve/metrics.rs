@@ -3,6 +3,9 @@
 //! one. Every label value is a `&'static str` from a closed set (rule ids, kind names, reasons),
 //! so a hostile request cannot grow the series count.
 
+use std::sync::OnceLock;
+
+use neo4j_shared::types::{Kind, Operation};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -56,11 +59,36 @@ pub struct ResultLabels {
 
 type HistogramFamily = Family<WebhookLabels, Histogram, fn() -> Histogram>;
 
+/// Why the server refused a request with 503 (the `reason` label of
+/// `neo4j_admission_overload_total`).
+pub const OVERLOAD_REASONS: [&str; 2] = ["in-flight-limit", "body-budget"];
+/// Why a connection was closed by the server or never served (the `reason` label of
+/// `neo4j_webhook_connections_dropped_total`).
+pub const DROP_REASONS: [&str; 5] = [
+    "idle-timeout",
+    "evicted-idle",
+    "over-limit",
+    "handshake",
+    "accept-error",
+];
+
+/// The two webhooks, the six kinds plus unknown, four operations, three results.
+const REQUEST_SLOTS: usize = 2 * 7 * 4 * 3;
+
 /// Every metric of the webhook, registered once in [`Metrics::new`].
 pub struct Metrics {
     registry: Registry,
     pub requests: Family<RequestLabels, Counter>,
+    /// Counters of `requests`, looked up once per label set instead of on every request.
+    request_slots: Box<[OnceLock<Counter>]>,
     pub duration: HistogramFamily,
+    duration_mutate: Histogram,
+    duration_validate: Histogram,
+    pub overload: Family<ReasonLabels, Counter>,
+    pub in_flight: Gauge,
+    pub body_bytes_in_flight: Gauge,
+    pub connections: Gauge,
+    pub connections_dropped: Family<ReasonLabels, Counter>,
     pub warnings: Family<RuleLabels, Counter>,
     pub denials: Family<RuleLabels, Counter>,
     pub patches: Family<KindLabels, Counter>,
@@ -96,6 +124,11 @@ impl Metrics {
         let patches = Family::<KindLabels, Counter>::default();
         let bad_requests = Family::<ReasonLabels, Counter>::default();
         let panics = Counter::default();
+        let overload = Family::<ReasonLabels, Counter>::default();
+        let in_flight = Gauge::default();
+        let body_bytes_in_flight = Gauge::default();
+        let connections = Gauge::default();
+        let connections_dropped = Family::<ReasonLabels, Counter>::default();
         let certificate_expiry = Gauge::default();
         let certificate_reloads = Family::<ResultLabels, Counter>::default();
         // prometheus-client appends `_total` to counter names itself.
@@ -135,6 +168,31 @@ impl Metrics {
             panics.clone(),
         );
         registry.register(
+            "neo4j_admission_overload",
+            "Requests answered 503 at once because the server was at a limit, by reason (in-flight-limit: --max-in-flight requests were being handled; body-budget: --max-body-bytes-in-flight of request bodies were held)",
+            overload.clone(),
+        );
+        registry.register(
+            "neo4j_admission_in_flight",
+            "Admission requests being handled (body read, decode, engine, answer)",
+            in_flight.clone(),
+        );
+        registry.register(
+            "neo4j_admission_body_bytes_in_flight",
+            "Bytes of request bodies held by requests in flight",
+            body_bytes_in_flight.clone(),
+        );
+        registry.register(
+            "neo4j_webhook_connections",
+            "Open connections on the admission port (TLS handshakes in progress included)",
+            connections.clone(),
+        );
+        registry.register(
+            "neo4j_webhook_connections_dropped",
+            "Connections the server closed or refused, by reason (idle-timeout, evicted-idle: closed to admit a new connection at --max-connections, over-limit: refused at --max-connections with none idle, handshake: TLS handshake failed or timed out, accept-error: accepting failed, e.g. out of file descriptors)",
+            connections_dropped.clone(),
+        );
+        registry.register(
             "neo4j_webhook_certificate_expiry_timestamp_seconds",
             "notAfter of the serving certificate in use, as a Unix timestamp",
             certificate_expiry.clone(),
@@ -149,10 +207,32 @@ impl Metrics {
         for result in ["success", "error"] {
             let _ = certificate_reloads.get_or_create(&ResultLabels { result });
         }
+        for reason in OVERLOAD_REASONS {
+            let _ = overload.get_or_create(&ReasonLabels { reason });
+        }
+        for reason in DROP_REASONS {
+            let _ = connections_dropped.get_or_create(&ReasonLabels { reason });
+        }
+        let duration_mutate = duration
+            .get_or_create(&WebhookLabels { webhook: "mutate" })
+            .clone();
+        let duration_validate = duration
+            .get_or_create(&WebhookLabels {
+                webhook: "validate",
+            })
+            .clone();
         Metrics {
             registry,
             requests,
+            request_slots: (0..REQUEST_SLOTS).map(|_| OnceLock::new()).collect(),
             duration,
+            duration_mutate,
+            duration_validate,
+            overload,
+            in_flight,
+            body_bytes_in_flight,
+            connections,
+            connections_dropped,
             warnings,
             denials,
             patches,
@@ -171,6 +251,59 @@ impl Metrics {
             tracing::error!(error = %e, "encoding metrics failed");
         }
         out
+    }
+
+    /// Counts an answered review (`kind` `None`: a kind this webhook does not serve).
+    pub fn count_request(
+        &self,
+        webhook: &'static str,
+        kind: Option<Kind>,
+        operation: Operation,
+        result: &'static str,
+    ) {
+        let w = usize::from(webhook == "validate");
+        let k = kind.map_or(6, |k| k as usize);
+        let o = operation as usize;
+        let r = match result {
+            "allowed" => 0,
+            "denied" => 1,
+            _ => 2,
+        };
+        let slot = ((w * 7 + k) * 4 + o) * 3 + r;
+        let labels = RequestLabels {
+            webhook,
+            kind: kind.map_or(KIND_UNKNOWN, Kind::name),
+            operation: operation.as_str(),
+            result,
+        };
+        match self.request_slots.get(slot) {
+            Some(cell) => cell
+                .get_or_init(|| self.requests.get_or_create(&labels).clone())
+                .inc(),
+            None => self.requests.get_or_create(&labels).inc(),
+        };
+    }
+
+    /// Observes how long a request to `webhook` took.
+    pub fn observe_duration(&self, webhook: &'static str, seconds: f64) {
+        match webhook {
+            "mutate" => self.duration_mutate.observe(seconds),
+            "validate" => self.duration_validate.observe(seconds),
+            other => self
+                .duration
+                .get_or_create(&WebhookLabels { webhook: other })
+                .observe(seconds),
+        }
+    }
+
+    pub fn overloaded(&self, reason: &'static str) {
+        self.overload.get_or_create(&ReasonLabels { reason }).inc();
+    }
+
+    pub fn connection_dropped(&self, reason: &'static str) {
+        self.connections_dropped
+            .get_or_create(&ReasonLabels { reason })
+            .inc();
     }
 
     pub fn bad_request(&self, reason: &'static str) {

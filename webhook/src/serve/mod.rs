@@ -6,9 +6,12 @@ pub mod admission;
 pub mod cache;
 pub mod config;
 pub mod decode;
+pub mod listener;
 pub mod metrics;
 pub mod ops;
+pub mod review;
 pub mod server;
+pub mod strict;
 pub mod tls;
 
 use std::net::SocketAddr;
@@ -20,6 +23,7 @@ use anyhow::Context as _;
 use tracing_subscriber::EnvFilter;
 
 use config::{ClusterSource, Limits, Settings};
+use listener::ConnectionLimits;
 
 /// Log line format.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,13 +72,46 @@ pub struct Args {
     /// How often the certificate files are compared with the pair in use (e.g. 3s, 500ms).
     #[arg(long, env = "NEO4J_WEBHOOK_CERT_RELOAD_INTERVAL", default_value = "3s", value_parser = parse_duration)]
     pub cert_reload_interval: Duration,
-    /// Time a client has to send a request's headers (HTTP/1.1; also closes connections idle
-    /// that long) and to finish the TLS handshake and its first request.
+    /// Time a client has to send a request's headers (HTTP/1.1; also closes keep-alive
+    /// connections idle that long) and to finish the TLS handshake and then its first request.
     #[arg(long, env = "NEO4J_WEBHOOK_HEADER_READ_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
     pub header_read_timeout: Duration,
     /// Time a client has to send a whole request body; slower senders get 408.
     #[arg(long, env = "NEO4J_WEBHOOK_BODY_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
     pub body_timeout: Duration,
+    /// Open connections on the admission port at most (lowered to fit the open-file limit).
+    /// At the cap a new connection evicts an idle one (one that never sent a request first),
+    /// or is closed when none is idle.
+    #[arg(long, env = "NEO4J_WEBHOOK_MAX_CONNECTIONS", default_value_t = 256)]
+    pub max_connections: usize,
+    /// A connection with no request in flight for this long is closed (HTTP/2: GOAWAY).
+    #[arg(long, env = "NEO4J_WEBHOOK_IDLE_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    pub idle_timeout: Duration,
+    /// Admission requests handled at once; more are answered 503 at once.
+    #[arg(long, env = "NEO4J_WEBHOOK_MAX_IN_FLIGHT", default_value_t = 1024)]
+    pub max_in_flight: usize,
+    /// Request-body bytes held by all requests together (e.g. 24Mi, 64Mi); a request that would
+    /// go beyond is answered 503 at once. Keep it well below the container's memory limit.
+    #[arg(long, env = "NEO4J_WEBHOOK_MAX_BODY_BYTES_IN_FLIGHT", default_value = "24Mi", value_parser = parse_bytes)]
+    pub max_body_bytes_in_flight: usize,
+    /// HTTP/2 streams one connection may have open at once.
+    #[arg(
+        long,
+        env = "NEO4J_WEBHOOK_HTTP2_MAX_CONCURRENT_STREAMS",
+        default_value_t = 128
+    )]
+    pub http2_max_concurrent_streams: u32,
+    /// HTTP/2 flow-control window of each stream (bytes a client may send on a stream before
+    /// the server has read them), e.g. 1Mi; from 64Ki to 2Gi.
+    #[arg(long, env = "NEO4J_WEBHOOK_HTTP2_STREAM_WINDOW", default_value = "1Mi", value_parser = parse_window)]
+    pub http2_stream_window: u32,
+    /// HTTP/2 flow-control window of each connection (all its streams together), e.g. 2Mi.
+    #[arg(long, env = "NEO4J_WEBHOOK_HTTP2_CONNECTION_WINDOW", default_value = "2Mi", value_parser = parse_window)]
+    pub http2_connection_window: u32,
+    /// Largest request body accepted (e.g. 8Mi); larger ones are answered 413 before they are
+    /// read when announced, else as soon as they pass it.
+    #[arg(long, env = "NEO4J_WEBHOOK_MAX_BODY_BYTES", default_value = "8Mi", value_parser = parse_bytes)]
+    pub max_body_bytes: usize,
     /// How long requests in flight may run after SIGTERM/SIGINT before the process exits.
     #[arg(long, env = "NEO4J_WEBHOOK_SHUTDOWN_GRACE", default_value = "20s", value_parser = parse_duration)]
     pub shutdown_grace: Duration,
@@ -84,6 +121,38 @@ pub struct Args {
     /// Log filter in RUST_LOG syntax, e.g. `info` or `info,neo4j_webhook=debug`.
     #[arg(long, env = "NEO4J_WEBHOOK_LOG_LEVEL", default_value = "info")]
     pub log_level: String,
+}
+
+/// `64Mi`, `512Ki`, `1Gi`, or a bare number of bytes.
+fn parse_bytes(text: &str) -> Result<usize, String> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => text.split_at(i),
+        None => (text, ""),
+    };
+    let n: usize = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size like 24Mi, 512Ki or 1048576"))?;
+    let scale: usize = match unit {
+        "" => 1,
+        "Ki" => 1 << 10,
+        "Mi" => 1 << 20,
+        "Gi" => 1 << 30,
+        _ => return Err(format!("{text:?}: unit must be Ki, Mi or Gi")),
+    };
+    n.checked_mul(scale)
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("{text:?} is out of range"))
+}
+
+/// An HTTP/2 window: a size as [`parse_bytes`] reads it, from 64Ki (the protocol's initial
+/// window, less one byte) to 2Gi less one byte (its largest).
+fn parse_window(text: &str) -> Result<u32, String> {
+    let n = parse_bytes(text)?;
+    u32::try_from(n)
+        .ok()
+        .filter(|n| (65_535..=0x7fff_ffff).contains(n))
+        .ok_or_else(|| format!("{text:?}: an HTTP/2 window is from 64Ki to 2Gi"))
 }
 
 /// `500ms`, `3s`, `2m`, or a bare number of seconds.
@@ -114,11 +183,22 @@ impl Args {
             self.tls_key_file.clone(),
         );
         settings.cert_reload_interval = self.cert_reload_interval;
-        settings.header_read_timeout = self.header_read_timeout;
-        settings.handshake_timeout = self.header_read_timeout;
+        settings.connections = ConnectionLimits {
+            max_connections: self.max_connections.max(1),
+            idle_timeout: self.idle_timeout,
+            handshake_timeout: self.header_read_timeout,
+            header_read_timeout: self.header_read_timeout,
+            h2_max_concurrent_streams: self.http2_max_concurrent_streams.max(1),
+            h2_stream_window: self.http2_stream_window,
+            h2_connection_window: self.http2_connection_window,
+            close_grace: self.shutdown_grace,
+        };
         settings.shutdown_grace = self.shutdown_grace;
         settings.limits = Limits {
             body_timeout: self.body_timeout,
+            max_body_bytes: self.max_body_bytes,
+            max_in_flight: self.max_in_flight.max(1),
+            max_body_bytes_in_flight: self.max_body_bytes_in_flight,
             ..Limits::default()
         };
         settings.cluster_domain = self.cluster_domain.clone();
@@ -212,5 +292,18 @@ mod tests {
         assert_eq!(parse_duration("7"), Ok(Duration::from_secs(7)));
         assert!(parse_duration("1h").is_err());
         assert!(parse_duration("s").is_err());
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_bytes("24Mi"), Ok(24 << 20));
+        assert_eq!(parse_bytes("512Ki"), Ok(512 << 10));
+        assert_eq!(parse_bytes("1048576"), Ok(1 << 20));
+        assert!(parse_bytes("0").is_err());
+        assert!(parse_bytes("1MB").is_err());
+        assert!(parse_bytes("Mi").is_err());
+        assert_eq!(parse_window("1Mi"), Ok(1 << 20));
+        assert!(parse_window("1Ki").is_err());
+        assert!(parse_window("2Gi").is_err());
     }
 }

@@ -6,8 +6,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
-use axum_server::Handle;
-use axum_server::tls_rustls::{RustlsAcceptor, RustlsConfig};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use neo4j_shared::inventory::NoInventory;
 use tokio::sync::watch;
@@ -16,6 +14,7 @@ use tokio::task::JoinHandle;
 use super::admission::{self, AppState};
 use super::cache::{SharedInventory, WatchCache};
 use super::config::{ClusterSource, Settings};
+use super::listener::Listener;
 use super::metrics::Metrics;
 use super::ops::{self, OpsState, Readiness};
 use super::tls::{self, CertFiles, CertReloader, TlsError};
@@ -51,7 +50,7 @@ pub struct Running {
     pub readiness: Arc<Readiness>,
     stop: watch::Sender<bool>,
     ops_stop: watch::Sender<bool>,
-    admission: JoinHandle<std::io::Result<()>>,
+    admission: JoinHandle<()>,
     ops: JoinHandle<std::io::Result<()>>,
     reloader: JoinHandle<()>,
 }
@@ -84,8 +83,8 @@ impl Running {
             Some(joined) => joined,
             None => (&mut self.admission).await,
         };
-        let admission = admission.map_err(|_| ServeError::Task("admission server"))?;
-        // The admission port drained (or failed); the operations port goes now.
+        admission.map_err(|_| ServeError::Task("admission server"))?;
+        // The admission port drained; the operations port goes now.
         let _ = self.ops_stop.send(true);
         let ops = self
             .ops
@@ -94,10 +93,6 @@ impl Running {
         self.reloader
             .await
             .map_err(|_| ServeError::Task("certificate reloader"))?;
-        admission.map_err(|source| ServeError::Server {
-            which: "admission",
-            source,
-        })?;
         ops.map_err(|source| ServeError::Server {
             which: "operations",
             source,
@@ -185,27 +180,27 @@ pub async fn start(settings: Settings) -> Result<Running, ServeError> {
             addr: settings.listen,
             source,
         })?;
-    let rustls_config = RustlsConfig::from_config(Arc::new(tls::server_config(resolver)?));
-    let handle: Handle<SocketAddr> = Handle::new();
-    let mut server = axum_server::Server::from_listener(tls_listener)
-        .acceptor(RustlsAcceptor::new(rustls_config).handshake_timeout(settings.handshake_timeout))
-        .handle(handle.clone())
-        .first_request_timeout(settings.handshake_timeout);
-    server
-        .http_builder()
-        .http1()
-        .keep_alive(true)
-        .header_read_timeout(Some(settings.header_read_timeout));
-    let admission = tokio::spawn(server.serve(app.into_make_service()));
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls::server_config(resolver)?));
+    let listener = Listener {
+        listener: tls_listener,
+        acceptor,
+        app,
+        limits: settings.connections.clone(),
+        metrics: metrics.clone(),
+    };
     let grace = settings.shutdown_grace;
-    let drain = stopped(stop_rx.clone());
-    tokio::spawn(async move {
-        drain.await;
-        tracing::info!(
-            grace_seconds = grace.as_secs(),
-            "stopping: no new connections, draining requests in flight"
-        );
-        handle.graceful_shutdown(Some(grace));
+    let drain = stop_rx.clone();
+    let admission = tokio::spawn(async move {
+        let mut watch_stop = drain.clone();
+        tokio::spawn(async move {
+            if watch_stop.wait_for(|s| *s).await.is_ok() {
+                tracing::info!(
+                    grace_seconds = grace.as_secs(),
+                    "stopping: no new connections, draining requests in flight"
+                );
+            }
+        });
+        listener.run(drain, grace).await;
     });
 
     let ops_listener = tokio::net::TcpListener::bind(settings.metrics_listen)

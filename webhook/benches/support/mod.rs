@@ -1,0 +1,320 @@
+//! What the webhook's benchmarks share: a throwaway PKI, TLS clients for HTTP/1.1 and HTTP/2,
+//! starting `neo4j-webhook serve` as a child process and reading its addresses, and sampling a
+//! process's resident memory.
+
+#![allow(dead_code)] // Each benchmark uses a different subset.
+
+pub mod callgrind;
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use neo4j_webhook::serve::tls;
+use serde_json::Value;
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+pub fn fixture_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/fixtures")
+}
+
+/// The recorded review as compact JSON, the way the API server sends it.
+pub fn cluster_review() -> Result<Bytes, BoxError> {
+    let recorded: Value = serde_json::from_slice(&std::fs::read(
+        fixture_dir().join("cluster-update-review.json"),
+    )?)?;
+    Ok(Bytes::from(serde_json::to_vec(&recorded)?))
+}
+
+/// A CA and a `localhost` serving certificate in `dir`: (CA certificate, cert file, key file).
+pub fn test_pki(
+    dir: &Path,
+) -> Result<(rustls::pki_types::CertificateDer<'static>, PathBuf, PathBuf), BoxError> {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+    let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate()?)?;
+    let leaf_key = KeyPair::generate()?;
+    let leaf = CertificateParams::new(vec!["localhost".to_string()])?.signed_by(&leaf_key, &ca)?;
+    let (cert, key) = (dir.join("tls.crt"), dir.join("tls.key"));
+    std::fs::write(&cert, leaf.pem())?;
+    std::fs::write(&key, leaf_key.serialize_pem())?;
+    Ok((ca.der().clone(), cert, key))
+}
+
+/// The HTTP version a client speaks (chosen by ALPN).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Proto {
+    H1,
+    H2,
+}
+
+impl Proto {
+    pub fn name(self) -> &'static str {
+        match self {
+            Proto::H1 => "HTTP/1.1",
+            Proto::H2 => "HTTP/2",
+        }
+    }
+}
+
+pub fn client_config(
+    ca: &rustls::pki_types::CertificateDer<'static>,
+    proto: Proto,
+) -> Result<Arc<rustls::ClientConfig>, BoxError> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(ca.clone())?;
+    let mut config = rustls::ClientConfig::builder_with_provider(tls::provider())
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![match proto {
+        Proto::H1 => b"http/1.1".to_vec(),
+        Proto::H2 => b"h2".to_vec(),
+    }];
+    Ok(Arc::new(config))
+}
+
+/// One client connection. HTTP/2 senders are cheap clones sharing the connection, one per
+/// concurrent stream ([`Conn::stream`]).
+pub enum Conn {
+    H1(hyper::client::conn::http1::SendRequest<Full<Bytes>>),
+    H2(hyper::client::conn::http2::SendRequest<Full<Bytes>>),
+}
+
+pub async fn tls_stream(
+    addr: SocketAddr,
+    config: Arc<rustls::ClientConfig>,
+) -> Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>, BoxError> {
+    let tcp = tokio::net::TcpStream::connect(addr).await?;
+    tcp.set_nodelay(true)?;
+    Ok(tokio_rustls::TlsConnector::from(config)
+        .connect(rustls::pki_types::ServerName::try_from("localhost")?, tcp)
+        .await?)
+}
+
+pub async fn connect(
+    addr: SocketAddr,
+    config: Arc<rustls::ClientConfig>,
+    proto: Proto,
+) -> Result<Conn, BoxError> {
+    let stream = TokioIo::new(tls_stream(addr, config).await?);
+    Ok(match proto {
+        Proto::H1 => {
+            let (sender, conn) = hyper::client::conn::http1::handshake(stream).await?;
+            tokio::spawn(conn);
+            Conn::H1(sender)
+        }
+        Proto::H2 => {
+            let (sender, conn) = hyper::client::conn::http2::Builder::new(TokioExecutor::new())
+                .initial_stream_window_size(1 << 20)
+                .initial_connection_window_size(4 << 20)
+                .handshake(stream)
+                .await?;
+            tokio::spawn(conn);
+            Conn::H2(sender)
+        }
+    })
+}
+
+impl Conn {
+    /// Another stream on the same HTTP/2 connection (`None` for HTTP/1.1).
+    pub fn stream(&self) -> Option<Conn> {
+        match self {
+            Conn::H1(_) => None,
+            Conn::H2(s) => Some(Conn::H2(s.clone())),
+        }
+    }
+
+    pub async fn post(&mut self, path: &str, body: &Bytes) -> Result<(u16, Bytes), BoxError> {
+        let request = hyper::Request::builder()
+            .method("POST")
+            .uri(match self {
+                Conn::H1(_) => path.to_string(),
+                Conn::H2(_) => format!("https://localhost{path}"),
+            })
+            .header("content-type", "application/json");
+        let request = match self {
+            Conn::H1(_) => request.header("host", "localhost"),
+            Conn::H2(_) => request,
+        }
+        .body(Full::new(body.clone()))?;
+        let response = match self {
+            Conn::H1(s) => {
+                s.ready().await?;
+                s.send_request(request).await?
+            }
+            Conn::H2(s) => {
+                s.ready().await?;
+                s.send_request(request).await?
+            }
+        };
+        let status = response.status().as_u16();
+        Ok((status, response.into_body().collect().await?.to_bytes()))
+    }
+}
+
+/// A server child process and where it listens.
+pub struct Server {
+    pub child: Child,
+    pub tls: SocketAddr,
+    pub metrics: Option<SocketAddr>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+    pub fn rss_kib(&self) -> Option<u64> {
+        rss_kib(self.child.id())
+    }
+}
+
+/// VmRSS of a process, KiB.
+pub fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+/// The webhook binary of this build, or another one named by `NEO4J_WEBHOOK_BIN`.
+pub fn webhook_bin() -> PathBuf {
+    std::env::var_os("NEO4J_WEBHOOK_BIN").map_or_else(
+        || PathBuf::from(env!("CARGO_BIN_EXE_neo4j-webhook")),
+        PathBuf::from,
+    )
+}
+
+/// Starts `neo4j-webhook serve --no-cluster` on ephemeral loopback ports (optionally under a
+/// wrapper such as valgrind) and reads its addresses from the JSON start-up log line.
+pub fn spawn_webhook(
+    bin: &Path,
+    wrapper: &[String],
+    cert: &Path,
+    key: &Path,
+    extra: &[String],
+    configure: impl FnOnce(&mut Command),
+) -> Result<Server, BoxError> {
+    let mut cmd = match wrapper.split_first() {
+        Some((program, args)) => {
+            let mut c = Command::new(program);
+            c.args(args).arg(bin);
+            c
+        }
+        None => Command::new(bin),
+    };
+    cmd.args([
+        "serve",
+        "--no-cluster",
+        "--listen",
+        "127.0.0.1:0",
+        "--metrics-listen",
+        "127.0.0.1:0",
+        "--log-format",
+        "json",
+    ])
+    .arg("--tls-cert-file")
+    .arg(cert)
+    .arg("--tls-key-file")
+    .arg(key)
+    .args(extra)
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped());
+    configure(&mut cmd);
+    let mut child = cmd.spawn()?;
+    let stderr = child.stderr.take().ok_or("no stderr")?;
+    let mut lines = BufReader::new(stderr).lines();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while Instant::now() < deadline {
+        let Some(line) = lines.next().transpose()? else {
+            break;
+        };
+        let Ok(log) = serde_json::from_str::<Value>(&line) else {
+            continue;
+        };
+        if log["fields"]["message"] == "admission webhook listening" {
+            let tls = log["fields"]["tls_addr"]
+                .as_str()
+                .ok_or("tls_addr")?
+                .parse()?;
+            let metrics = log["fields"]["metrics_addr"]
+                .as_str()
+                .ok_or("metrics_addr")?
+                .parse()?;
+            // Keep draining the log so the child never blocks on a full pipe.
+            std::thread::spawn(move || lines.for_each(drop));
+            return Ok(Server {
+                child,
+                tls,
+                metrics: Some(metrics),
+            });
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    Err(format!("{} serve did not report its addresses", bin.display()).into())
+}
+
+pub fn machine() -> String {
+    let cpus = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
+    let model = Command::new("lscpu")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Model name:"))
+                .map(|l| l.trim_start_matches("Model name:").trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    format!("{cpus} CPUs (nproc), {model}")
+}
+
+pub fn now_utc() -> String {
+    Command::new("date")
+        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map_or_else(|| "unknown date".into(), |s| s.trim().to_string())
+}
+
+/// Replaces (or appends) the section of BENCHMARKS.md that starts with `heading`.
+pub fn write_benchmarks_section(heading: &str, section: &str) -> Result<(), BoxError> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../BENCHMARKS.md");
+    let existing = std::fs::read_to_string(&path).unwrap_or_else(|_| "# Benchmarks\n\n".into());
+    let updated = match existing.find(heading) {
+        Some(start) => {
+            let rest = &existing[start + heading.len()..];
+            let end = rest
+                .find("\n## ")
+                .map_or(existing.len(), |i| start + heading.len() + i + 1);
+            format!("{}{}{}", &existing[..start], section, &existing[end..])
+        }
+        None => format!("{}\n\n{section}", existing.trim_end()),
+    };
+    std::fs::write(&path, updated)?;
+    eprintln!("wrote {heading} to {}", path.display());
+    Ok(())
+}
