@@ -95,7 +95,8 @@ chaos:
 ## neo4j-check: render neo4j.conf for a matrix of clusters and standalones, then with Neo4j 5.26
 ## (Maven Central artifacts, Java 17): the 5.26 settings catalogue against every setting Neo4j
 ## declares, every file through Neo4j's configuration parser (strict validation), and a real
-## Community server started from each file answering Bolt. Reports: target/neo4j-check/.
+## Community server started from each file answering Bolt; the operator's Bolt client
+## (`neo4j-controller cypher`) against such a server. Reports: target/neo4j-check/.
 neo4j-check:
 	rm -rf $(NEO4J_CONFS) $(NEO4J_REPORTS)
 	# The same build as tests/scripts/e2e.sh, so the two share their artifacts.
@@ -105,7 +106,7 @@ neo4j-check:
 		-Dneo4j.catalogue=$(SETTINGS_CATALOGUE)/5.26.json \
 		-Dneo4j.catalogue.calver=$(SETTINGS_CATALOGUE)/calver.json -Dneo4j.confs=$(NEO4J_CONFS) \
 		-Dneo4j.migrations=$(SETTINGS_CATALOGUE)/5.26-migrations.json \
-		-Dneo4j.reports=$(NEO4J_REPORTS)
+		-Dneo4j.reports=$(NEO4J_REPORTS) -Dneo4j.controller=$(ROOT)/target/debug/neo4j-controller
 	@cat $(NEO4J_REPORTS)/*.summary
 
 ## settings-migrations: rewrite shared/data/neo4j-settings/5.26-migrations.json from what Neo4j

@@ -32,13 +32,14 @@ use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{Api, ApiResource, DynamicObject};
 use kube::runtime::WatchStreamExt;
-use kube::runtime::reflector::ObjectRef;
+use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::utils::Backoff;
 use kube::runtime::watcher::{self, watcher};
 use kube::{Client, Resource, ResourceExt};
 use neo4j_shared::names::{APP_INSTANCE, APP_MANAGED_BY, APP_NAME, FIELD_MANAGER, MANAGED_BY};
 use neo4j_shared::render::DESIRED_HASH_ANNOTATION as DESIRED_HASH;
 use neo4j_shared::render::TLS_REVISION_ANNOTATION;
+use neo4j_shared::types::Neo4jPlugin;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tokio::sync::{Notify, mpsc};
@@ -483,6 +484,8 @@ pub type Driver = Pin<Box<dyn Future<Output = ()> + Send>>;
 /// Every child cache.
 pub struct Caches {
     stores: BTreeMap<&'static str, Arc<KindStore>>,
+    /// Neo4jPlugins, folded into their targets' render (`plugin_fold.rs`, which drives it).
+    pub plugins: Store<Neo4jPlugin>,
     /// Hashes applied to kinds that have no cache here, so a steady object is not re-applied
     /// by this process (after a restart each is applied once).
     applied: Mutex<HashMap<String, String>>,
@@ -505,13 +508,15 @@ pub enum Cached {
 
 impl Caches {
     /// Starts nothing: returns the caches and the watch futures to drive. Changes go to
-    /// `router`; each watch reports to `health` under its kind name.
+    /// `router`; each watch reports to `health` under its kind name. `plugins` is the
+    /// Neo4jPlugin cache, driven by its own watch (`plugin_fold::cache`).
     pub fn new(
         client: &Client,
         namespace: Option<&str>,
         kinds: &[ChildKind],
         router: Arc<Router>,
         health: &Health,
+        plugins: Store<Neo4jPlugin>,
     ) -> (Arc<Caches>, Vec<Driver>) {
         let mut stores = BTreeMap::new();
         let mut drivers = Vec::new();
@@ -529,6 +534,7 @@ impl Caches {
         }
         let caches = Arc::new(Caches {
             stores,
+            plugins,
             applied: Mutex::new(HashMap::new()),
             equivalent: Mutex::new(HashMap::new()),
         });
@@ -540,6 +546,8 @@ impl Caches {
         for store in self.stores.values() {
             store.wait_ready().await;
         }
+        // Errs only when the plugin watch is gone, which ends the process anyway.
+        let _ = self.plugins.wait_until_ready().await;
     }
 
     /// Whether children of `kind` are watched (a Certificate is only when its CRD is served).

@@ -15,7 +15,11 @@ pub enum LogFormat {
 /// neo4j-controller: turns admitted Neo4j resources into Kubernetes objects by server-side
 /// apply and reports their status.
 #[derive(Debug, Clone, Parser)]
-#[command(name = "neo4j-controller", version)]
+#[command(
+    name = "neo4j-controller",
+    version,
+    after_help = "Also: `neo4j-controller cypher --help`, the Bolt client Neo4jDatabase Jobs run."
+)]
 pub struct Config {
     /// Kubeconfig file; without it the in-cluster service account (or $KUBECONFIG,
     /// ~/.kube/config) is used.
@@ -73,6 +77,14 @@ pub struct Config {
     /// Seconds between election attempts and renewals.
     #[arg(long, env = "NEO4J_CONTROLLER_RETRY_PERIOD", default_value_t = 2)]
     pub retry_period_seconds: u64,
+    /// Image of the Neo4jDatabase Jobs: this controller's own (they run `neo4j-controller
+    /// cypher`).
+    #[arg(
+        long,
+        env = "NEO4J_CONTROLLER_DATABASE_JOB_IMAGE",
+        default_value = "ghcr.io/neo4j-operator/neo4j-controller:0.1.0"
+    )]
+    pub database_job_image: String,
 }
 
 /// `--cluster-domain`: a DNS subdomain (a trailing dot is dropped).

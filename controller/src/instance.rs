@@ -7,8 +7,11 @@ use std::fmt::Debug;
 
 use k8s_openapi::NamespaceResourceScope;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
-use kube::Resource;
+use kube::{Resource, ResourceExt};
 use neo4j_shared::Verdict;
+use std::collections::BTreeMap;
+
+use neo4j_shared::plugins::{PluginSet, Target};
 use neo4j_shared::policy::Policy;
 use neo4j_shared::render::{DesiredObject, RenderError, Site};
 use neo4j_shared::secrets::Needs;
@@ -26,6 +29,8 @@ pub trait Instance:
     const FINALIZER: &'static str;
     /// The StatefulSet's volume claim template (PVC names are `<claim>-<sts>-<i>`).
     const CLAIM_TEMPLATE: &'static str;
+    /// How Neo4jPlugins are folded into this kind.
+    const PLUGIN_TARGET: Target;
 
     /// A copy with every default applied (in memory only; never written back).
     fn defaulted(&self) -> Self {
@@ -38,12 +43,26 @@ pub trait Instance:
         self.create()
     }
 
-    fn render(&self, site: &Site) -> Result<Vec<DesiredObject>, RenderError>;
-    /// The objects to apply: [`Self::render`], adjusted for what another kind asks of this
-    /// one through its status (a restore holding a standalone stopped). The adjustment is
-    /// made here, by the object's own controller, so each child keeps one writer.
+    /// The children, with the plugins that reference this object folded in.
+    fn render(&self, site: &Site, plugins: &PluginSet) -> Result<Vec<DesiredObject>, RenderError>;
+    /// `spec.config`, which plugin settings never override.
+    fn config(&self) -> Option<&BTreeMap<String, String>>;
+    /// The objects to apply: [`Self::render`] with this object's Neo4jPlugins folded in
+    /// (`plugin_fold.rs`), adjusted for what another kind asks of this one through its status
+    /// (a restore holding a standalone stopped). The adjustment is made here, by the object's
+    /// own controller, so each child keeps one writer.
     fn render_in(&self, ctx: &Context) -> Result<Vec<DesiredObject>, RenderError> {
-        self.render(&ctx.site)
+        self.render(&ctx.site, &self.plugins(ctx))
+    }
+    /// The Neo4jPlugins that name this object (defaulted), merged (`plugin_fold.rs`).
+    fn plugins(&self, ctx: &Context) -> PluginSet {
+        crate::plugin_fold::plugin_set(
+            &ctx.caches.plugins,
+            &self.namespace().unwrap_or_default(),
+            &self.name_any(),
+            Self::PLUGIN_TARGET,
+            self.config(),
+        )
     }
     /// The Secrets the pods need, which the reconcile checks.
     fn secret_needs(&self) -> Needs;

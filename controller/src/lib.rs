@@ -5,10 +5,13 @@
 pub mod apply;
 pub mod backoff;
 pub mod backup;
+pub mod bolt;
 pub mod cache;
 pub mod cluster;
 pub mod config;
 pub mod context;
+pub mod cypher_cli;
+pub mod database;
 pub mod error;
 pub mod fence;
 pub mod finalizer;
@@ -19,6 +22,8 @@ pub mod leader;
 pub mod metrics;
 pub mod ops;
 pub mod owned;
+pub mod plugin;
+pub mod plugin_fold;
 pub mod reconcile;
 pub mod restore;
 pub mod secrets;
@@ -147,6 +152,39 @@ fn init_series<K: Instance>(metrics: &Metrics) {
     );
 }
 
+/// Creates at 0 the metric series of Neo4jDatabase and Neo4jPlugin and of their watches.
+fn init_database_and_plugin_series(metrics: &Metrics) {
+    use neo4j_shared::types::Kind;
+    let (database, plugin) = (Kind::Database, Kind::Plugin);
+    metrics.init_kind(
+        database.name(),
+        &reconcile::result_labels(),
+        &[
+            ("jobs", "apply"),
+            ("events", "create"),
+            (database.plural(), "apply"),
+            ("neo4jdatabases/status", "apply"),
+        ],
+        &[],
+    );
+    metrics.init_kind(
+        plugin.name(),
+        &reconcile::result_labels(),
+        &[("events", "create"), ("neo4jplugins/status", "apply")],
+        &[],
+    );
+    for watch in [
+        database::WATCH,
+        database::JOB_WATCH,
+        "Neo4jEnterpriseCluster/databases",
+        "Neo4jEnterpriseStandalone/databases",
+        plugin_fold::WATCH,
+        plugin::STATEFULSET_WATCH,
+    ] {
+        let _ = metrics.watch_error_counter(watch);
+    }
+}
+
 /// Creates at 0 every metric series of the operation kinds.
 fn init_ops_series(metrics: &Metrics, kind: Kind) {
     let children = cache::ops_child_kinds();
@@ -183,6 +221,7 @@ pub async fn run_until(
     let metrics = Arc::new(Metrics::new());
     init_series::<Neo4jEnterpriseCluster>(&metrics);
     init_series::<Neo4jEnterpriseStandalone>(&metrics);
+    init_database_and_plugin_series(&metrics);
     init_ops_series(&metrics, Kind::Backup);
     init_ops_series(&metrics, Kind::Restore);
     let health = Arc::new(Health::new(metrics.clone()));
@@ -272,7 +311,10 @@ async fn lead(
     // The Jobs and CronJobs of backups and restores are children like the instances' own.
     let mut kinds: Vec<ChildKind> = cache::instance_child_kinds(cert_manager);
     kinds.extend(cache::ops_child_kinds());
-    let (caches, drivers) = Caches::new(&client, namespace, &kinds, router.clone(), &health);
+    let (plugins, plugin_driver) = plugin_fold::cache(&client, namespace, router.clone(), &health);
+    let (caches, mut drivers) =
+        Caches::new(&client, namespace, &kinds, router.clone(), &health, plugins);
+    drivers.push(plugin_driver);
     for d in drivers {
         tasks.spawn(async move {
             d.await;
@@ -301,6 +343,33 @@ async fn lead(
     };
     let (cluster_store, cluster_ctl) = controller_for::<Neo4jEnterpriseCluster>(&kit);
     let (standalone_store, standalone_ctl) = controller_for::<Neo4jEnterpriseStandalone>(&kit);
+    // Neo4jDatabase and Neo4jPlugin (database.rs, plugin.rs); plugin changes reach the two
+    // instance controllers through the router (plugin_fold.rs).
+    let databases_and_plugins = {
+        let hosts = plugin::Hosts {
+            clusters: cluster_store.clone(),
+            standalones: standalone_store.clone(),
+        };
+        let touched = router.subscribe::<neo4j_shared::types::Neo4jPlugin>();
+        let (ctx, health) = (ctx.clone(), health.clone());
+        let (db_recovered, plugin_recovered) =
+            (changes(recovered_rx.clone()), changes(recovered_rx.clone()));
+        let namespace = config.namespace.clone();
+        let image = config.database_job_image.clone();
+        async move {
+            let (a, b) = futures_util::join!(
+                database::run(
+                    ctx.clone(),
+                    namespace.clone(),
+                    image,
+                    health.clone(),
+                    db_recovered
+                ),
+                plugin::run(ctx, hosts, touched, plugin_recovered, health, namespace)
+            );
+            a.and(b)
+        }
+    };
 
     // Backups and restores: their own watches drive their controllers; their Jobs and
     // CronJobs reach them through the router, like any child.
@@ -353,7 +422,7 @@ async fn lead(
             ops_ctx.ready().await.context("backup and restore caches")?;
             health.synced.store(true, Ordering::Relaxed);
             tracing::info!("caches synced; reconciling");
-            let (a, b, c, d) = futures_util::join!(
+            let (a, b, c, d, e) = futures_util::join!(
                 run_controller(cluster_ctl, ctx.clone()),
                 run_controller(standalone_ctl, ctx),
                 run_ops_controller(
@@ -370,8 +439,9 @@ async fn lead(
                     restore::error_policy,
                     Kind::Restore
                 ),
+                databases_and_plugins,
             );
-            a.and(b).and(c).and(d)
+            a.and(b).and(c).and(d).and(e)
         });
     }
     {

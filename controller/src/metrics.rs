@@ -270,16 +270,20 @@ impl Metrics {
     /// yet).
     fn known_phases(&self, kind: &'static str) -> Vec<String> {
         use neo4j_shared::status::Phase;
+        use neo4j_shared::status::database::DatabasePhase;
+        use neo4j_shared::status::plugin::PluginPhase;
         use neo4j_shared::status_backup::OpPhase;
         use neo4j_shared::types::Kind;
         let phases: Vec<&str> = match Kind::from_name(kind) {
             Some(Kind::Backup | Kind::Restore) => OpPhase::ALL.iter().map(|p| p.as_str()).collect(),
+            Some(Kind::Database) => DatabasePhase::ALL.iter().map(|p| p.as_str()).collect(),
+            Some(Kind::Plugin) => PluginPhase::ALL.iter().map(|p| p.as_str()).collect(),
             _ => Phase::ALL.iter().map(|p| p.as_str()).collect(),
         };
         phases
             .into_iter()
             .chain(["Unknown"])
-            .map(|s| s.to_string())
+            .map(str::to_string)
             .collect()
     }
 

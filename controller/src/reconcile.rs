@@ -14,12 +14,13 @@ use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-use kube::ResourceExt;
 use kube::api::{Api, Patch, PatchParams};
 use kube::runtime::controller::Action;
 use kube::runtime::events::{Event, EventType};
+use kube::{Resource, ResourceExt};
 use neo4j_shared::Verdict;
 use neo4j_shared::names::FIELD_MANAGER;
+use neo4j_shared::policy::Policy;
 use neo4j_shared::render::RenderError;
 use neo4j_shared::status::{FailureKind, Observed, WriteFailure};
 use neo4j_shared::types::Kind;
@@ -382,7 +383,11 @@ pub fn status_resource<K: Instance>() -> &'static str {
 
 /// One Warning event per finding, reason = rule id, so `kubectl describe` shows what admission
 /// said (or would have said). Called once per generation.
-async fn publish_findings<K: Instance>(ctx: &Context, obj: &K, verdict: &Verdict) {
+pub(crate) async fn publish_findings<K: Policy + Resource<DynamicType = ()>>(
+    ctx: &Context,
+    obj: &K,
+    verdict: &Verdict,
+) {
     for (finding, action) in verdict
         .errors
         .iter()
@@ -393,7 +398,13 @@ async fn publish_findings<K: Instance>(ctx: &Context, obj: &K, verdict: &Verdict
     }
 }
 
-async fn publish<K: Instance>(ctx: &Context, obj: &K, reason: &str, note: &str, action: &str) {
+pub(crate) async fn publish<K: Policy + Resource<DynamicType = ()>>(
+    ctx: &Context,
+    obj: &K,
+    reason: &str,
+    note: &str,
+    action: &str,
+) {
     let event = Event {
         type_: EventType::Warning,
         reason: reason.to_string(),

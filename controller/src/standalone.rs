@@ -1,10 +1,13 @@
 //! Neo4jEnterpriseStandalone: which renderer and status function the reconcile uses, and how the
 //! standalone names its StatefulSet and PVC (defaults and rules come with its `Policy`).
 
+use std::collections::BTreeMap;
+
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::ResourceExt;
 use neo4j_shared::Verdict;
 use neo4j_shared::names::{StandaloneNames, VOLUME_CLAIM_STANDALONE_DATA};
+use neo4j_shared::plugins::{PluginSet, Target};
 use neo4j_shared::render::{self, DesiredObject, RenderError, Site};
 use neo4j_shared::secrets::Needs;
 use neo4j_shared::status::{self, Observed};
@@ -19,17 +22,21 @@ pub const FINALIZER: &str = "neo4j.neo4j.com/standalone-finalizer";
 impl Instance for Neo4jEnterpriseStandalone {
     type Status = Neo4jEnterpriseStandaloneStatus;
     const FINALIZER: &'static str = FINALIZER;
+    const PLUGIN_TARGET: Target = Target::Standalone;
     const CLAIM_TEMPLATE: &'static str = VOLUME_CLAIM_STANDALONE_DATA;
 
-    fn render(&self, site: &Site) -> Result<Vec<DesiredObject>, RenderError> {
-        render::standalone_in(self, site)
+    fn render(&self, site: &Site, plugins: &PluginSet) -> Result<Vec<DesiredObject>, RenderError> {
+        render::standalone_in_with_plugins(self, site, plugins)
+    }
+    fn config(&self) -> Option<&BTreeMap<String, String>> {
+        self.spec.config.as_ref()
     }
     fn secret_needs(&self) -> Needs {
         Needs::of_standalone(self)
     }
     /// Stopped (0 replicas) while a Neo4jRestore is at a step that needs it so.
     fn render_in(&self, ctx: &Context) -> Result<Vec<DesiredObject>, RenderError> {
-        let mut objects = self.render(&ctx.site)?;
+        let mut objects = self.render(&ctx.site, &self.plugins(ctx))?;
         if let (Some(restores), Some(namespace)) = (ctx.restores.get(), self.namespace()) {
             let all = restores.state();
             let name = self.name_any();

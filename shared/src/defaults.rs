@@ -253,6 +253,8 @@ pub fn database(spec: &mut Neo4jDatabaseSpec) {
     // Written explicitly so an explicit `false` is never confused with "unset".
     or_set(&mut spec.wait, true);
     or_set(&mut spec.if_not_exists, true);
+    // Deleting the resource keeps the data unless the user asks for a drop.
+    or_set_str(&mut spec.deletion_policy, "Retain");
     if let Some(l) = spec.initial_data.as_mut().and_then(|d| d.storage.as_mut()) {
         storage_location(l);
     }
@@ -548,6 +550,16 @@ mod tests {
                     json!({"clusterRef": "c", "name": "d", "wait": false}),
                     "/wait",
                     json!(false),
+                ),
+                (
+                    json!({"clusterRef": "c", "name": "d"}),
+                    "/deletionPolicy",
+                    json!("Retain"),
+                ),
+                (
+                    json!({"clusterRef": "c", "name": "d", "deletionPolicy": "Drop"}),
+                    "/deletionPolicy",
+                    json!("Drop"),
                 ),
                 (
                     json!({"clusterRef": "c", "name": "d", "initialData": {"source": "dump", "storage": {"type": "s3", "bucket": "b"}}}),

@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::defaults;
-use crate::types::{Kind, Neo4jEnterpriseCluster, Neo4jEnterpriseStandalone};
+use crate::types::{
+    Kind, Neo4jEnterpriseCluster, Neo4jEnterpriseStandalone, Neo4jPlugin, Neo4jPluginSpec,
+};
 use crate::verdict::Verdict;
 
 /// Whether a Neo4j instance is a cluster or a standalone.
@@ -76,6 +78,24 @@ impl InstanceSummary {
     }
 }
 
+/// A Neo4jPlugin as cross checks see it: its `metadata.name` and its defaulted spec.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PluginSummary {
+    pub name: String,
+    pub spec: Neo4jPluginSpec,
+}
+
+impl PluginSummary {
+    pub fn of(p: &Neo4jPlugin) -> Self {
+        let mut spec = p.spec.clone();
+        defaults::plugin(&mut spec);
+        PluginSummary {
+            name: p.metadata.name.clone().unwrap_or_default(),
+            spec,
+        }
+    }
+}
+
 /// Read access to the other objects admission may consult (a watch cache in the webhook, the
 /// other documents of the run in `check`). Never a live API call.
 pub trait Inventory {
@@ -83,6 +103,12 @@ pub trait Inventory {
     fn available(&self) -> bool;
     /// The cluster or standalone `name` in `namespace` (a cluster is looked up first).
     fn instance(&self, namespace: &str, name: &str) -> Option<InstanceSummary>;
+    /// The Neo4jPlugins of `namespace` whose `spec.clusterRef` is `target`, sorted by name.
+    /// An inventory that does not watch plugins has none.
+    fn plugins(&self, namespace: &str, target: &str) -> Vec<PluginSummary> {
+        let _ = (namespace, target);
+        Vec::new()
+    }
     /// The DNS domain of the Kubernetes cluster (`--cluster-domain`), in which the operator's
     /// names are checked.
     fn cluster_domain(&self) -> &str {
@@ -102,6 +128,9 @@ impl Inventory for InDomain<'_> {
     }
     fn instance(&self, namespace: &str, name: &str) -> Option<InstanceSummary> {
         self.inner.instance(namespace, name)
+    }
+    fn plugins(&self, namespace: &str, target: &str) -> Vec<PluginSummary> {
+        self.inner.plugins(namespace, target)
     }
     fn cluster_domain(&self) -> &str {
         self.domain
@@ -124,6 +153,8 @@ impl Inventory for NoInventory {
 #[derive(Debug, Clone, Default)]
 pub struct MapInventory {
     instances: BTreeMap<(String, String), InstanceSummary>,
+    /// Plugins by (namespace, name).
+    plugins: BTreeMap<(String, String), PluginSummary>,
 }
 
 impl MapInventory {
@@ -139,7 +170,11 @@ impl MapInventory {
             }
         }
     }
-    /// Adds the object if it is a cluster or standalone that decodes.
+    pub fn insert_plugin(&mut self, namespace: &str, plugin: PluginSummary) {
+        self.plugins
+            .insert((namespace.to_string(), plugin.name.clone()), plugin);
+    }
+    /// Adds the object if it is a cluster, standalone or plugin that decodes.
     pub fn insert_object(&mut self, object: &Value) {
         let namespace = namespace_of(object);
         let name = object
@@ -166,6 +201,13 @@ impl MapInventory {
                     self.insert(&namespace, name, InstanceSummary::of_standalone(&s));
                 }
             }
+            Some(Kind::Plugin) => {
+                if let Ok(p) = serde_json::from_value::<Neo4jPlugin>(object.clone()) {
+                    let mut summary = PluginSummary::of(&p);
+                    summary.name = name.to_string();
+                    self.insert_plugin(&namespace, summary);
+                }
+            }
             _ => {}
         }
     }
@@ -179,6 +221,13 @@ impl Inventory for MapInventory {
         self.instances
             .get(&(namespace.to_string(), name.to_string()))
             .cloned()
+    }
+    fn plugins(&self, namespace: &str, target: &str) -> Vec<PluginSummary> {
+        self.plugins
+            .iter()
+            .filter(|((ns, _), p)| ns == namespace && p.spec.cluster_ref.as_deref() == Some(target))
+            .map(|(_, p)| p.clone())
+            .collect()
     }
 }
 

@@ -5,11 +5,13 @@
 pub mod catalog;
 pub mod crd;
 pub mod cron;
+pub mod cypher;
 pub mod defaults;
 pub mod engine;
 pub mod inventory;
 pub mod memory;
 pub mod names;
+pub mod plugins;
 pub mod policy;
 pub mod render;
 pub mod schema;

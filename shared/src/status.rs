@@ -109,8 +109,11 @@ impl ConditionType {
     }
 }
 
+pub mod database;
+pub mod plugin;
+
 /// Longest condition message; the list of findings is cut there.
-const MESSAGE_MAX_CHARS: usize = 1000;
+pub(crate) const MESSAGE_MAX_CHARS: usize = 1000;
 
 /// Why the controller's writes for an object fail, as its status reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -506,7 +509,7 @@ fn ready_condition(s: &Standing) -> Draft {
 }
 
 /// `Valid`: whether the spec passed validation, naming the rules that failed or warned.
-fn valid_condition(validation: &Verdict) -> Draft {
+pub(crate) fn valid_condition(validation: &Verdict) -> Draft {
     if validation.errors.is_empty() {
         let warnings = validation.warning_rules();
         let message = if warnings.is_empty() {
@@ -606,7 +609,7 @@ fn secrets_condition(problems: &[SecretProblem]) -> Draft {
     }
 }
 
-fn unique(rules: &[&'static str]) -> Vec<&'static str> {
+pub(crate) fn unique(rules: &[&'static str]) -> Vec<&'static str> {
     let mut out: Vec<&'static str> = Vec::new();
     for r in rules {
         if !out.contains(r) {

@@ -26,4 +26,4 @@ bash "$ROOT/tests/scripts/cluster-up.sh" "$STATE"
 E2E_STATE_DIR="$STATE" NEO4J_WEBHOOK_BIN="$ROOT/target/debug/neo4j-webhook" FAKE_KUBELET_BIN="$ROOT/target/debug/fake-kubelet" \
   "$CARGO" test --locked -p neo4j-e2e
 CERT_MANAGER_CRDS="$(bash "$ROOT/tests/scripts/cert-manager-crds.sh")" E2E_STATE_DIR="$STATE" \
-  "$CARGO" test --locked -p neo4j-controller --test e2e --test operations --test heal
+  "$CARGO" test --locked -p neo4j-controller --test e2e --test operations --test kinds --test heal

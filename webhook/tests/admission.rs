@@ -276,8 +276,16 @@ fn warned_cases() -> Vec<(Kind, Value, Vec<&'static str>)> {
             json!({"options": {"tempStorage": {"size": "5Gi"}}}),
             vec!["field-not-implemented"],
         ),
-        (Kind::Database, json!({}), vec!["field-not-implemented"]),
-        (Kind::Plugin, json!({}), vec!["field-not-implemented"]),
+        (
+            Kind::Database,
+            json!({"initialData": {"source": "cypher"}}),
+            vec!["field-not-implemented"],
+        ),
+        (
+            Kind::Plugin,
+            json!({"resources": {"memoryLimit": "1Gi"}}),
+            vec!["field-not-implemented"],
+        ),
     ]
 }
 

@@ -25,6 +25,15 @@ pub const RULES: &[Rule] = &[
         hint: "prefer \"25\" for new databases",
     },
     Rule {
+        id: "database-cypher-language-version",
+        severity: Error,
+        kinds: DATABASE,
+        operation: Cross,
+        fields: &["spec.defaultCypherLanguage"],
+        message: "{value} sets DEFAULT LANGUAGE, which CREATE DATABASE takes from Neo4j 2025.06 on, but {host} runs {tag}",
+        hint: "remove spec.defaultCypherLanguage or upgrade the host to 2025.06 or later",
+    },
+    Rule {
         id: "database-cypher-version",
         severity: Error,
         kinds: DATABASE,
@@ -32,6 +41,15 @@ pub const RULES: &[Rule] = &[
         fields: &["spec.defaultCypherLanguage"],
         message: "{value} is not a Cypher version",
         hint: "use \"5\" or \"25\"",
+    },
+    Rule {
+        id: "database-deletion-policy",
+        severity: Error,
+        kinds: DATABASE,
+        operation: CreateUpdate,
+        fields: &["spec.deletionPolicy"],
+        message: "{value} is not a deletion policy",
+        hint: "use Retain (deleting the resource keeps the database) or Drop (DROP DATABASE before the resource goes)",
     },
     Rule {
         id: "database-host-exists",

@@ -30,7 +30,6 @@ pub const RULES: &[Rule] = &[
         kinds: ALL_KINDS,
         operation: CreateUpdate,
         fields: &[
-            "spec",
             "spec.mcp",
             "spec.auraFleetManagement",
             "spec.auth.ldap",
@@ -45,6 +44,11 @@ pub const RULES: &[Rule] = &[
             "spec.propertySharding",
             "spec.topology.placement.nodeSelector",
             "spec.topology.placement.requiredDuringScheduling",
+            "spec.initialData",
+            "spec.seedCredentials",
+            "spec.resources",
+            "spec.source.registry",
+            "spec.security.deniedProcedures",
             "spec.shardedDatabase",
             "spec.options.validate",
             "spec.storage.pvc.size",
@@ -55,7 +59,7 @@ pub const RULES: &[Rule] = &[
             "spec.options.tempStorage",
             "spec.security.securityPolicy",
         ],
-        message: "{field} is accepted and kept, but this operator version does not act on it yet | {field} is accepted and kept, but this operator version does not act on it: {what happens instead} | {kind} objects are validated and stored, but this operator version does not run them yet (every Neo4jDatabase and Neo4jPlugin, on spec)",
+        message: "{field} is accepted and kept, but this operator version does not act on it yet | {field} is accepted and kept, but this operator version does not act on it: {what happens instead}",
         hint: "expect no effect from the field (or no controller for the kind) in this version; the object is stored unchanged",
     },
     Rule {

@@ -6,6 +6,15 @@ use super::rule::{PLUGIN, Rule};
 
 pub const RULES: &[Rule] = &[
     Rule {
+        id: "plugin-allowlist-narrows",
+        severity: Warning,
+        kinds: PLUGIN,
+        operation: CreateUpdate,
+        fields: &["spec.security.allowedProcedures"],
+        message: "sets dbms.security.procedures.allowlist on the target: from then on only the procedures every plugin there lists are loaded",
+        hint: "list each plugin's procedures (e.g. apoc.*, gds.*), or leave allowedProcedures empty to load every procedure",
+    },
+    Rule {
         id: "plugin-checksum-format",
         severity: Error,
         kinds: PLUGIN,
@@ -60,6 +69,15 @@ pub const RULES: &[Rule] = &[
         hint: "give the value on one line, without control characters",
     },
     Rule {
+        id: "plugin-config-server-key",
+        severity: Error,
+        kinds: PLUGIN,
+        operation: CreateUpdate,
+        fields: &["spec.config[*]"],
+        message: "{key} is a Neo4j server setting, which the target's own spec.config sets",
+        hint: "move the key to spec.config of the cluster or standalone; a plugin sets its own keys, apoc.* keys, dbms.bloom.* keys and the procedure and extension lists",
+    },
+    Rule {
         id: "plugin-dependency-constraint",
         severity: Error,
         kinds: PLUGIN,
@@ -85,6 +103,24 @@ pub const RULES: &[Rule] = &[
         fields: &["spec.name"],
         message: "{name} is deprecated (neo4j-graph-algorithms)",
         hint: "use graph-data-science instead",
+    },
+    Rule {
+        id: "plugin-download-budget",
+        severity: Warning,
+        kinds: PLUGIN,
+        operation: Cross,
+        fields: &["spec.installMode"],
+        message: "Managed {plugin} is downloaded by every server of {cluster} at each start, inside the startup probe's budget (at least {seconds} s), while the image's entrypoint retries a slow download for up to {seconds} s",
+        hint: "use installMode VerifiedDownload (an init container, outside the probe budget) or an image that carries the plugin",
+    },
+    Rule {
+        id: "plugin-duplicate",
+        severity: Warning,
+        kinds: PLUGIN,
+        operation: Cross,
+        fields: &["spec.name"],
+        message: "Neo4jPlugin {name} installs the same plugin on this target and sorts first; this one contributes nothing",
+        hint: "delete one of the two Neo4jPlugins",
     },
     Rule {
         id: "plugin-immutable-field",
@@ -173,6 +209,15 @@ pub const RULES: &[Rule] = &[
         fields: &["spec.security.securityPolicy"],
         message: "{value} is not a policy (strict, moderate, permissive, open or restricted are admitted, with a field-not-implemented warning while nothing acts on the policy)",
         hint: "use strict, moderate, permissive, open or restricted",
+    },
+    Rule {
+        id: "plugin-setting-conflict",
+        severity: Warning,
+        kinds: PLUGIN,
+        operation: Cross,
+        fields: &["spec.config[*]"],
+        message: "{key} is {value} from Neo4jPlugin {name}, which sorts first (this plugin asks for {value}); the plugin whose metadata.name sorts first wins a setting, and this one will report Conflict",
+        hint: "set the same value in both plugins, or remove the key from one of them",
     },
     Rule {
         id: "plugin-source-type",

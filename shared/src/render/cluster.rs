@@ -29,6 +29,7 @@ use super::object::{
 use super::pod::{self, container_port, empty_dir, exec_probe, mount};
 use super::site::Site;
 use super::tls::{self, CertificateInput, service_names};
+use crate::plugins::PluginSet;
 
 /// ConfigMap keys that change what a running server does; their hash rolls the pods.
 pub(crate) const HASHED_KEYS: [&str; 6] = [
@@ -66,6 +67,7 @@ struct Ctx<'a> {
     strict: bool,
     monitoring: bool,
     cas: Vec<pod::TrustedCa>,
+    plugins: &'a PluginSet,
 }
 
 impl Ctx<'_> {
@@ -93,6 +95,7 @@ impl Ctx<'_> {
 pub(super) fn render(
     c: &Neo4jEnterpriseCluster,
     site: &Site,
+    plugins: &PluginSet,
 ) -> Result<Vec<DesiredObject>, RenderError> {
     let owner = Owner::of_cluster(c)?;
     let spec = &c.spec;
@@ -105,6 +108,7 @@ pub(super) fn render(
         strict: strict_peer_validation(spec.tls.as_ref()),
         monitoring: conf::monitoring_enabled(spec.monitoring.as_ref()),
         cas: pod::trusted_cas(spec.trusted_ca_secrets.as_deref(), spec.auth.as_ref()),
+        plugins,
     };
     let (config_map, config_hash) = config_map(&cx)?;
     let mut out = vec![config_map, service_account(&cx)?];
@@ -145,6 +149,8 @@ fn config_map(cx: &Ctx<'_>) -> Result<(DesiredObject, String), RenderError> {
         config: spec.config.as_ref(),
         env: spec.env.as_deref(),
         trusted_cas: !cx.cas.is_empty(),
+        plugins: &cx.plugins.settings,
+        plugin_apoc: &cx.plugins.apoc,
     });
     // The user's own value stays in neo4j.conf.
     let default_primaries = (!spec
@@ -642,7 +648,7 @@ fn statefulset(cx: &Ctx<'_>, config_hash: &str) -> Result<DesiredObject, RenderE
     let security = pod::container_security_context(spec.security_context.as_ref());
     let image = pod::image(&spec.image);
 
-    let env = pod::env(
+    let mut env = pod::env(
         spec.accept_license_agreement.as_deref(),
         spec.auth.as_ref(),
         vec![corev1::EnvVar {
@@ -654,6 +660,7 @@ fn statefulset(cx: &Ctx<'_>, config_hash: &str) -> Result<DesiredObject, RenderE
         }],
         spec.env.as_deref(),
     )?;
+    cx.plugins.add_env(&mut env);
 
     let mut ports = vec![
         container_port("bolt", PORT_BOLT),
@@ -692,6 +699,9 @@ fn statefulset(cx: &Ctx<'_>, config_hash: &str) -> Result<DesiredObject, RenderE
         security.clone(),
     )
     .map(|t| vec![t.attach(&mut mounts, &mut volumes)]);
+    let init_containers = cx
+        .plugins
+        .add_init_containers(init_containers, &cx.cas, &mut volumes);
 
     let health = |probe: &'static str| ["/bin/bash", "/conf/health.sh", probe];
     let container = corev1::Container {

@@ -35,10 +35,9 @@ use super::object::{PORT_BACKUP, PORT_BOLT, PORT_CLUSTER, PORT_HTTP, PORT_HTTPS,
 use super::object::{PORT_RAFT, PORT_ROUTING, cert_manager_tls, strict_peer_validation};
 
 /// Keys whose values are comma lists that Neo4j reads as one set: every occurrence is merged.
-const ADDITIVE_KEYS: [&str; 5] = [
+pub(crate) const ADDITIVE_KEYS: [&str; 4] = [
     "dbms.security.procedures.unrestricted",
     "dbms.security.procedures.allowlist",
-    "dbms.security.procedures.denylist",
     "dbms.security.http_auth_allowlist",
     "server.unmanaged_extension_classes",
 ];
@@ -521,10 +520,18 @@ impl UserSettings {
         }
     }
 
-    fn files(&self, neo4j: String) -> ConfFiles {
-        let apoc = (!self.apoc.is_empty()).then(|| {
+    /// The files, with `plugin_apoc` (the `apoc.*` keys of the target's Neo4jPlugins) first
+    /// in apoc.conf, so `spec.config` and `spec.env` win over a plugin.
+    fn files(&self, neo4j: String, plugin_apoc: &BTreeMap<String, String>) -> ConfFiles {
+        let apoc = (!self.apoc.is_empty() || !plugin_apoc.is_empty()).then(|| {
             let mut conf = Conf::default();
-            conf.section("apoc.* of spec.config and spec.env");
+            if !plugin_apoc.is_empty() {
+                conf.section("Neo4jPlugin apoc.* settings");
+                plugin_apoc.iter().for_each(|(k, v)| conf.set(k, v));
+            }
+            if !self.apoc.is_empty() {
+                conf.section("apoc.* of spec.config and spec.env");
+            }
             for (key, value) in &self.apoc {
                 conf.set(key, value);
             }
@@ -545,6 +552,16 @@ impl UserSettings {
     }
 }
 
+/// The settings of the target's Neo4jPlugins (`render/plugin.rs`), first in the file: every
+/// later section (the operator's, then `spec.config`) overrides a scalar and joins an
+/// additive key.
+fn plugins(conf: &mut Conf, settings: &[(String, String)]) {
+    if !settings.is_empty() {
+        conf.section("Neo4jPlugin settings");
+        settings.iter().for_each(|(k, v)| conf.set(k, v));
+    }
+}
+
 /// What the cluster's neo4j.conf is made from.
 pub(crate) struct ClusterConfInput<'a> {
     /// FQDN of the headless Service: its SRV record drives discovery.
@@ -557,6 +574,9 @@ pub(crate) struct ClusterConfInput<'a> {
     pub config: Option<&'a BTreeMap<String, String>>,
     pub env: Option<&'a [corev1::EnvVar]>,
     pub trusted_cas: bool,
+    pub plugins: &'a [(String, String)],
+    /// The `apoc.*` keys of the Neo4jPlugins (apoc.conf).
+    pub plugin_apoc: &'a BTreeMap<String, String>,
 }
 
 /// The static neo4j.conf shared by every server of a cluster (with its `apoc.conf` and
@@ -564,6 +584,7 @@ pub(crate) struct ClusterConfInput<'a> {
 /// (`docs/design.md`: discovery by DNS SRV).
 pub(crate) fn cluster_conf(i: &ClusterConfInput<'_>) -> ConfFiles {
     let mut conf = Conf::default();
+    plugins(&mut conf, i.plugins);
     let mem = i.memory.conf_keys();
     conf.section("listen");
     conf.set("server.default_listen_address", "0.0.0.0");
@@ -652,7 +673,7 @@ pub(crate) fn cluster_conf(i: &ClusterConfInput<'_>) -> ConfFiles {
             || auth_keys.contains(k)
     });
     user.write(&mut conf);
-    user.files(conf.render())
+    user.files(conf.render(), i.plugin_apoc)
 }
 
 /// Certificate reload without a restart (`CALL dbms.security.reloadTLS()` on each server), where
@@ -694,6 +715,9 @@ pub(crate) struct StandaloneConfInput<'a> {
     pub config: Option<&'a BTreeMap<String, String>>,
     pub env: Option<&'a [corev1::EnvVar]>,
     pub trusted_cas: bool,
+    pub plugins: &'a [(String, String)],
+    /// The `apoc.*` keys of the Neo4jPlugins (apoc.conf).
+    pub plugin_apoc: &'a BTreeMap<String, String>,
 }
 
 /// The standalone's neo4j.conf (with its `apoc.conf` and `env-settings`): no memory or store
@@ -702,6 +726,7 @@ pub(crate) struct StandaloneConfInput<'a> {
 /// configuration replaces).
 pub(crate) fn standalone_conf(i: &StandaloneConfInput<'_>) -> ConfFiles {
     let mut conf = Conf::default();
+    plugins(&mut conf, i.plugins);
     conf.section("listen");
     conf.set("server.default_listen_address", "0.0.0.0");
     // The reference left this at localhost, which breaks neo4j:// routing from other pods.
@@ -747,7 +772,7 @@ pub(crate) fn standalone_conf(i: &StandaloneConfInput<'_>) -> ConfFiles {
             || auth_keys.contains(k)
     });
     user.write(&mut conf);
-    user.files(conf.render())
+    user.files(conf.render(), i.plugin_apoc)
 }
 
 /// First-boot settings of every cluster server, appended by `startup.sh` only while the

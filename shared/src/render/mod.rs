@@ -60,8 +60,10 @@
 pub mod backup;
 mod cluster;
 mod conf;
+pub mod database;
 mod object;
 pub mod ops;
+pub mod plugin;
 mod pod;
 pub mod restore;
 pub mod sha256;
@@ -74,6 +76,7 @@ use serde_json::Value;
 
 use crate::types::{Neo4jEnterpriseCluster, Neo4jEnterpriseStandalone};
 
+pub use crate::plugins::PluginSet;
 pub use object::{
     DESIRED_HASH_ANNOTATION, DesiredObject, Owner, RenderError, canonical_json, content_hash,
 };
@@ -85,7 +88,7 @@ pub use site::Site;
 /// Certificate (cert-manager mode), PodDisruptionBudget, StatefulSet. For a cluster whose DNS
 /// domain is `cluster.local`; see [`cluster_in`].
 pub fn cluster(c: &Neo4jEnterpriseCluster) -> Result<Vec<DesiredObject>, RenderError> {
-    cluster::render(c, &Site::default())
+    cluster::render(c, &Site::default(), &PluginSet::default())
 }
 
 /// [`cluster`] for the Kubernetes cluster `site` describes.
@@ -93,7 +96,24 @@ pub fn cluster_in(
     c: &Neo4jEnterpriseCluster,
     site: &Site,
 ) -> Result<Vec<DesiredObject>, RenderError> {
-    cluster::render(c, site)
+    cluster::render(c, site, &PluginSet::default())
+}
+
+/// [`cluster`] with the cluster's Neo4jPlugins folded in ([`plugin::merge`]).
+pub fn cluster_with_plugins(
+    c: &Neo4jEnterpriseCluster,
+    plugins: &PluginSet,
+) -> Result<Vec<DesiredObject>, RenderError> {
+    cluster::render(c, &Site::default(), plugins)
+}
+
+/// [`cluster_in`] with the cluster's Neo4jPlugins folded in (what the controller renders).
+pub fn cluster_in_with_plugins(
+    c: &Neo4jEnterpriseCluster,
+    site: &Site,
+    plugins: &PluginSet,
+) -> Result<Vec<DesiredObject>, RenderError> {
+    cluster::render(c, site, plugins)
 }
 
 /// Every object of a standalone, in apply order: ConfigMap, Services, Certificate
@@ -101,7 +121,7 @@ pub fn cluster_in(
 /// and a budget of zero would only block node drains. For `cluster.local`; see
 /// [`standalone_in`].
 pub fn standalone(s: &Neo4jEnterpriseStandalone) -> Result<Vec<DesiredObject>, RenderError> {
-    standalone::render(s, &Site::default())
+    standalone::render(s, &Site::default(), &PluginSet::default())
 }
 
 /// [`standalone`] for the Kubernetes cluster `site` describes.
@@ -109,7 +129,25 @@ pub fn standalone_in(
     s: &Neo4jEnterpriseStandalone,
     site: &Site,
 ) -> Result<Vec<DesiredObject>, RenderError> {
-    standalone::render(s, site)
+    standalone::render(s, site, &PluginSet::default())
+}
+
+/// [`standalone`] with the standalone's Neo4jPlugins folded in ([`plugin::merge`]).
+pub fn standalone_with_plugins(
+    s: &Neo4jEnterpriseStandalone,
+    plugins: &PluginSet,
+) -> Result<Vec<DesiredObject>, RenderError> {
+    standalone::render(s, &Site::default(), plugins)
+}
+
+/// [`standalone_in`] with the standalone's Neo4jPlugins folded in (what the controller
+/// renders).
+pub fn standalone_in_with_plugins(
+    s: &Neo4jEnterpriseStandalone,
+    site: &Site,
+    plugins: &PluginSet,
+) -> Result<Vec<DesiredObject>, RenderError> {
+    standalone::render(s, site, plugins)
 }
 
 /// Pod-template annotation of a StatefulSet in cert-manager TLS mode: the revision of the

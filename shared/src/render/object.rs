@@ -14,7 +14,9 @@ use serde_json::Value;
 use super::sha256;
 use crate::memory::MemoryError;
 use crate::names::{APP_MANAGED_BY, Labels, MANAGED_BY};
-use crate::types::{API_VERSION, Kind, Neo4jEnterpriseCluster, Neo4jEnterpriseStandalone, TLSSpec};
+use crate::types::{
+    API_VERSION, Kind, Neo4jDatabase, Neo4jEnterpriseCluster, Neo4jEnterpriseStandalone, TLSSpec,
+};
 
 /// Annotation holding [`DesiredObject::hash`] on every rendered object.
 pub const DESIRED_HASH_ANNOTATION: &str = "neo4j.com/desired-hash";
@@ -94,6 +96,10 @@ impl Owner {
         Owner::new(Kind::Standalone, &s.metadata)
     }
 
+    pub fn of_database(d: &Neo4jDatabase) -> Result<Owner, RenderError> {
+        Owner::new(Kind::Database, &d.metadata)
+    }
+
     /// The controller owner reference every child carries.
     pub fn reference(&self) -> OwnerReference {
         OwnerReference {
@@ -146,6 +152,8 @@ pub enum RenderError {
     Memory(#[from] MemoryError),
     #[error("internal error serializing {kind}: {message}")]
     Serialize { kind: &'static str, message: String },
+    #[error("{0}")]
+    Statement(#[from] crate::cypher::CypherError),
     /// A generated name Kubernetes would refuse.
     #[error("{name:?} has more than the {max} characters a {kind} name may have")]
     NameTooLong {
@@ -169,6 +177,7 @@ impl RenderError {
             RenderError::UnsupportedImageTag { .. } => "UnsupportedImageTag",
             RenderError::Memory(_) => "MemoryLimitTooSmall",
             RenderError::Serialize { .. } => "InternalError",
+            RenderError::Statement(_) => "InvalidStatement",
             RenderError::NameTooLong { .. } => "NameTooLong",
             RenderError::Unsupported { .. } => "Unsupported",
         }

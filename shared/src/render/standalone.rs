@@ -22,6 +22,7 @@ use super::object::{
 use super::pod::{self, container_port, empty_dir, exec_probe, mount};
 use super::site::Site;
 use super::tls::{self, CertificateInput, service_names};
+use crate::plugins::PluginSet;
 
 const HASHED_KEYS: [&str; 6] = [
     "neo4j.conf",
@@ -40,6 +41,7 @@ struct Ctx<'a> {
     tls: bool,
     monitoring: bool,
     cas: Vec<pod::TrustedCa>,
+    plugins: &'a PluginSet,
 }
 
 impl Ctx<'_> {
@@ -52,6 +54,7 @@ impl Ctx<'_> {
 pub(super) fn render(
     s: &Neo4jEnterpriseStandalone,
     site: &Site,
+    plugins: &PluginSet,
 ) -> Result<Vec<DesiredObject>, RenderError> {
     let owner = Owner::of_standalone(s)?;
     let spec = &s.spec;
@@ -63,6 +66,7 @@ pub(super) fn render(
         tls: cert_manager_tls(spec.tls.as_ref()),
         monitoring: conf::monitoring_enabled(spec.monitoring.as_ref()),
         cas: pod::trusted_cas(spec.trusted_ca_secrets.as_deref(), spec.auth.as_ref()),
+        plugins,
     };
     let (config_map, config_hash) = config_map(&cx)?;
     let mut out = vec![config_map, headless_service(&cx)?, client_service(&cx)?];
@@ -85,6 +89,8 @@ fn config_map(cx: &Ctx<'_>) -> Result<(DesiredObject, String), RenderError> {
         config: spec.config.as_ref(),
         env: spec.env.as_deref(),
         trusted_cas: !cx.cas.is_empty(),
+        plugins: &cx.plugins.settings,
+        plugin_apoc: &cx.plugins.apoc,
     });
     let mut data = BTreeMap::from([
         ("neo4j.conf".to_string(), files.neo4j),
@@ -209,12 +215,13 @@ fn statefulset(cx: &Ctx<'_>, config_hash: &str) -> Result<DesiredObject, RenderE
     let security = pod::container_security_context(spec.security_context.as_ref());
     let image = pod::image(&spec.image);
     // NEO4J_CONF is exported by startup.sh, which points it at the copy it completes.
-    let env = pod::env(
+    let mut env = pod::env(
         spec.accept_license_agreement.as_deref(),
         spec.auth.as_ref(),
         Vec::new(),
         spec.env.as_deref(),
     )?;
+    cx.plugins.add_env(&mut env);
 
     let mut ports = vec![
         container_port("http", PORT_HTTP),
@@ -247,6 +254,9 @@ fn statefulset(cx: &Ctx<'_>, config_hash: &str) -> Result<DesiredObject, RenderE
         security.clone(),
     )
     .map(|t| vec![t.attach(&mut mounts, &mut volumes)]);
+    let init_containers = cx
+        .plugins
+        .add_init_containers(init_containers, &cx.cas, &mut volumes);
     let health = ["/bin/bash", "/conf/health.sh"];
     let container = corev1::Container {
         name: "neo4j".into(),

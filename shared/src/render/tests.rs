@@ -7,6 +7,7 @@
 mod neo4j_conf;
 mod objects;
 mod operations;
+mod plugins;
 mod pods;
 mod rollout;
 mod settings;

@@ -80,6 +80,12 @@ pub struct Neo4jDatabaseSpec {
     /// Credentials for the seed URI.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed_credentials: Option<SeedCredentials>,
+
+    /// What deleting this resource does to the database in Neo4j: `Retain` (the default) keeps
+    /// it; `Drop` runs `DROP DATABASE` before the resource goes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["Retain", "Drop"], "default" = "Retain"))]
+    pub deletion_policy: Option<String>,
 }
 
 /// Database allocation across servers.
@@ -230,7 +236,8 @@ mod tests {
                 "defaultCypherLanguage": "25",
                 "seedURI": "s3://seed/orders.backup",
                 "seedConfig": {"restoreUntil": "2026-01-01T00:00:00Z", "config": {"region": "eu-west-1"}},
-                "seedCredentials": {"secretRef": "seed-creds"}
+                "seedCredentials": {"secretRef": "seed-creds"},
+                "deletionPolicy": "Drop"
             },
             "status": {
                 "conditions": [{

@@ -9,9 +9,10 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::{
-    DATABASE_NAME, DATABASE_NAME_MAX, InstanceRef, has_control_chars, key_path, not_run_yet, regex,
+    DATABASE_NAME, DATABASE_NAME_MAX, InstanceRef, has_control_chars, key_path, regex,
     require_instance_ref, resolve_instance, set, shown,
 };
+use crate::cypher::OPTION_KEYS;
 use crate::inventory::{InstanceKind, InstanceSummary, Inventory};
 use crate::policy::Policy;
 use crate::types::{DatabaseTopology, Kind, Neo4jDatabase, SeedConfiguration};
@@ -19,18 +20,9 @@ use crate::verdict::Verdict;
 use crate::{defaults, version};
 
 const SEED_SCHEMES: [&str; 6] = ["s3", "gs", "azb", "https", "http", "ftp"];
-/// The keys `CREATE DATABASE … OPTIONS` accepts (compared case-insensitively).
-const OPTION_KEYS: [&str; 9] = [
-    "seedConfig",
-    "existingDataSeedServer",
-    "existingData",
-    "seedCredentials",
-    "seedURI",
-    "existingDataSeedInstance",
-    "existingMetadata",
-    "txLogEnrichment",
-    "storeFormat",
-];
+const DELETION_POLICIES: [&str; 2] = ["Retain", "Drop"];
+/// The first CalVer release whose `CREATE DATABASE` takes `DEFAULT LANGUAGE CYPHER`.
+const DEFAULT_LANGUAGE_SINCE: (i64, i64) = (2025, 6);
 const STORE_FORMATS: [&str; 3] = ["standard", "high_limit", "block"];
 const INITIAL_SOURCES: [&str; 3] = ["cypher", "dump", "csv"];
 
@@ -66,8 +58,20 @@ impl Policy for Neo4jDatabase {
 pub fn create(obj: &Neo4jDatabase) -> Verdict {
     let mut v = Verdict::default();
     let s = &obj.spec;
-    not_run_yet(&mut v, "Neo4jDatabase");
     require_instance_ref(&mut v, &s.cluster_ref, &HOST);
+    not_implemented(&mut v, obj);
+    if let Some(policy) = s.deletion_policy.as_deref()
+        && !DELETION_POLICIES.contains(&policy)
+    {
+        v.error(
+            "database-deletion-policy",
+            "spec.deletionPolicy",
+            format!(
+                "{} is not a deletion policy; use Retain (keep the database) or Drop (DROP DATABASE on delete)",
+                shown(policy)
+            ),
+        );
+    }
     name(&mut v, set(&s.name));
     if let Some(t) = &s.topology {
         topology(&mut v, t);
@@ -129,6 +133,25 @@ pub fn create(obj: &Neo4jDatabase) -> Verdict {
         );
     }
     v
+}
+
+/// Fields the database controller does not act on yet: accepted, kept, and named.
+fn not_implemented(v: &mut Verdict, obj: &Neo4jDatabase) {
+    let s = &obj.spec;
+    if s.initial_data.is_some() {
+        v.warn(
+            "field-not-implemented",
+            "spec.initialData",
+            "is stored but not run by this operator version; load the data after the database is Ready",
+        );
+    }
+    if s.seed_credentials.is_some() {
+        v.warn(
+            "field-not-implemented",
+            "spec.seedCredentials",
+            "is stored but not projected onto the servers by this operator version; give the servers the credentials through the host's extraEnvFrom",
+        );
+    }
 }
 
 /// The database name reaches Cypher as an identifier: its grammar is enforced, not escaped.
@@ -540,6 +563,22 @@ pub fn cross(obj: &Neo4jDatabase, namespace: &str, inventory: &dyn Inventory) ->
             ),
         );
     }
+    if let Some(lang) = obj.spec.default_cypher_language.as_deref()
+        && let Some(tag) = instance.image_tag.as_deref()
+        && let Some(ver) = version::parse_tag(tag)
+        && (ver.major, ver.minor) < DEFAULT_LANGUAGE_SINCE
+    {
+        v.error(
+            "database-cypher-language-version",
+            "spec.defaultCypherLanguage",
+            format!(
+                "{} sets DEFAULT LANGUAGE, which CREATE DATABASE takes from Neo4j 2025.06 on, but {} runs {}; remove it or upgrade the host",
+                shown(lang),
+                shown(host),
+                shown(tag)
+            ),
+        );
+    }
     if let Some(t) = &obj.spec.topology {
         host_topology(&mut v, t, host, &instance);
     }
@@ -631,7 +670,7 @@ mod tests {
 
     const KIND: Kind<Neo4jDatabase> = Kind {
         base,
-        not_run_yet: true,
+        not_run_yet: false,
         defaults: |d| crate::defaults::database(&mut d.spec),
         create,
         update,
@@ -665,7 +704,19 @@ mod tests {
             hit("database-name-pattern", json!({"name": "1orders"})),
             hit("database-name-pattern", json!({"name": "orders_2024"})),
             hit("database-name-pattern", json!({"name": "o`; DROP DATABASE neo4j; //"})),
+            hit("database-name-pattern", json!({"name": "o'rders"})),
+            hit("database-name-pattern", json!({"name": "o\"rders"})),
+            hit("database-name-pattern", json!({"name": "o`rders"})),
+            hit("database-name-pattern", json!({"name": "orders;"})),
+            hit("database-name-pattern", json!({"name": "orders$name"})),
+            hit("database-name-pattern", json!({"name": "orders\nDROP"})),
+            hit("database-name-pattern", json!({"name": "orders "})),
             miss("database-name-pattern", json!({"name": "sales.eu-1"})),
+            // Deletion policy.
+            hit("database-deletion-policy", json!({"deletionPolicy": "Delete"})),
+            hit("database-deletion-policy", json!({"deletionPolicy": "drop"})),
+            miss("database-deletion-policy", json!({"deletionPolicy": "Drop"})),
+            miss("database-deletion-policy", json!({"deletionPolicy": null})),
             hit("database-name-system", json!({"name": "System"})),
             miss("database-name-system", json!({"name": "systemic"})),
             hit("database-name-neo4j", json!({"name": "NEO4J"})).warning(),
@@ -800,6 +851,10 @@ mod tests {
             hit("database-restore-until", json!({"clusterRef": "solo", "seedConfig": {"restoreUntil": "txId:5"}})).via(Cross),
             hit("database-restore-until", json!({"clusterRef": "old", "seedConfig": {"restoreUntil": "2025-01-15T10:30:00Z"}})).via(Cross),
             miss("database-restore-until", json!({"seedConfig": {"restoreUntil": "txId:5"}})).via(Cross),
+            hit("database-cypher-language-version", json!({"clusterRef": "old", "defaultCypherLanguage": "25"})).via(Cross),
+            hit("database-cypher-language-version", json!({"clusterRef": "duo", "defaultCypherLanguage": "5"})).via(Cross),
+            miss("database-cypher-language-version", json!({"defaultCypherLanguage": "25"})).via(Cross),
+            miss("database-cypher-language-version", json!({"clusterRef": "old"})).via(Cross),
             hit("cross-check-skipped", json!({"topology": {"primaries": 9}})).warning().via(CrossBlind),
             miss("cross-check-skipped", json!({"clusterRef": null})).via(CrossBlind),
         ]
@@ -808,13 +863,35 @@ mod tests {
     #[test]
     fn minimal_database_is_clean() {
         let d = build(&KIND, &json!({}), None);
-        assert_eq!(create(&d).rules(), vec!["field-not-implemented"]);
+        assert_eq!(create(&d), Verdict::default());
         assert_eq!(cross(&d, NAMESPACE, &inventory()), Verdict::default());
         assert_eq!(
-            (d.spec.wait, d.spec.if_not_exists),
-            (Some(true), Some(true)),
+            (
+                d.spec.wait,
+                d.spec.if_not_exists,
+                d.spec.deletion_policy.as_deref()
+            ),
+            (Some(true), Some(true), Some("Retain")),
             "defaults ran"
         );
+    }
+
+    #[test]
+    fn fields_the_controller_does_not_run_are_named() {
+        let d = build(
+            &KIND,
+            &json!({"initialData": {"source": "cypher", "cypherStatements": ["CREATE (:A)"]},
+                "seedURI": "s3://b/x.backup", "seedCredentials": {"secretRef": "creds"}}),
+            None,
+        );
+        let verdict = create(&d);
+        let notices: Vec<&str> = verdict
+            .warnings
+            .iter()
+            .filter(|w| w.rule == "field-not-implemented")
+            .map(|w| w.field.as_str())
+            .collect();
+        assert_eq!(notices, vec!["spec.initialData", "spec.seedCredentials"]);
     }
 
     #[test]

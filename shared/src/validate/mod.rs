@@ -34,9 +34,7 @@ pub static DNS1035_LABEL: LazyLock<Regex> =
 /// DNS-1123 subdomain (names of most Kubernetes objects).
 pub static DNS1123_SUBDOMAIN: LazyLock<Regex> =
     LazyLock::new(|| regex(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"));
-/// Neo4j database names as the operator accepts them (`^[a-zA-Z][a-zA-Z0-9.\-]*$`, ≤ 65).
-pub static DATABASE_NAME: LazyLock<Regex> = LazyLock::new(|| regex(r"^[a-zA-Z][a-zA-Z0-9.\-]*$"));
-pub const DATABASE_NAME_MAX: usize = 65;
+pub use crate::cypher::{DATABASE_NAME, DATABASE_NAME_MAX};
 
 /// Whether `s` holds a C0 control character other than TAB (or DEL): such a value would
 /// forge lines in a config file or a shell.
@@ -83,17 +81,6 @@ pub(crate) fn not_implemented(v: &mut Verdict, field: &str, effect: &str) {
         field,
         format!(
             "{field} is accepted and kept, but this operator version does not act on it: {effect}"
-        ),
-    );
-}
-
-/// `field-not-implemented` on `spec` of a kind this operator version validates but does not run.
-pub(crate) fn not_run_yet(v: &mut Verdict, kind: &str) {
-    v.warn(
-        "field-not-implemented",
-        "spec",
-        format!(
-            "{kind} objects are validated and stored, but this operator version does not run them yet"
         ),
     );
 }

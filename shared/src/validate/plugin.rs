@@ -1,19 +1,24 @@
 //! Rules of Neo4jPlugin (the `plugin-…` ids of `docs/rules.md`). The plugin name lands in the
 //! JSON value of `NEO4J_PLUGINS`, a file path and an init container's name, and config keys,
-//! values and procedure lists land in neo4j.conf, so their charsets are enforced here.
-//! `cross` checks the target exists; `plugin-duplicate` needs the other Neo4jPlugins and is the
-//! controller's.
+//! values and procedure lists land in neo4j.conf or apoc.conf, so their charsets are enforced
+//! here. `cross` checks the target exists and runs the merge the target's controller will run
+//! (`render/plugin.rs`) against the other Neo4jPlugins of the target, warning about settings
+//! another plugin wins, duplicates, and large downloads inside a cluster's startup budget.
 
 use std::sync::LazyLock;
 
 use regex::Regex;
 
 use super::{
-    InstanceRef, has_control_chars, item_path, key_path, not_run_yet, regex, require_instance_ref,
+    InstanceRef, has_control_chars, item_path, key_path, regex, require_instance_ref,
     resolve_instance, set, shown,
 };
 use crate::defaults;
-use crate::inventory::Inventory;
+use crate::inventory::{InstanceKind, Inventory};
+use crate::plugins::{
+    self as plugin, CLUSTER_STARTUP_BUDGET_SECONDS, ENTRYPOINT_DOWNLOAD_WINDOW_SECONDS,
+    LARGE_DOWNLOADS, PluginRef, Target, Winner,
+};
 use crate::policy::Policy;
 use crate::types::{Kind, Neo4jPlugin, PluginResourceRequirements, PluginSecurity, PluginSource};
 use crate::verdict::Verdict;
@@ -58,14 +63,7 @@ static CHECKSUM: LazyLock<Regex> =
     LazyLock::new(|| regex(r"^(sha256:[a-fA-F0-9]{64}|sha512:[a-fA-F0-9]{128})$"));
 static CONFIG_KEY: LazyLock<Regex> = LazyLock::new(|| regex(r"^[a-zA-Z0-9._-]+$"));
 
-/// The name the controller installs: `gds` and `neosemantics` are aliases.
-pub fn mapped_name(name: &str) -> &str {
-    match name {
-        "gds" => "graph-data-science",
-        "neosemantics" => "n10s",
-        other => other,
-    }
-}
+pub use crate::plugins::mapped_name;
 
 const TARGET: InstanceRef = InstanceRef {
     field: "spec.clusterRef",
@@ -97,8 +95,32 @@ impl Policy for Neo4jPlugin {
 pub fn create(obj: &Neo4jPlugin) -> Verdict {
     let mut v = Verdict::default();
     let s = &obj.spec;
-    not_run_yet(&mut v, "Neo4jPlugin");
     require_instance_ref(&mut v, &s.cluster_ref, &TARGET);
+    if s.resources.is_some() {
+        v.warn(
+            "field-not-implemented",
+            "spec.resources",
+            "is stored but not applied by this operator version; size the target's servers instead",
+        );
+    }
+    if s.source.as_ref().is_some_and(|src| src.registry.is_some()) {
+        v.warn(
+            "field-not-implemented",
+            "spec.source.registry",
+            "is stored but not used by this operator version; use installMode VerifiedDownload with source.url",
+        );
+    }
+    if s.security.as_ref().is_some_and(|sec| {
+        sec.denied_procedures
+            .as_ref()
+            .is_some_and(|d| !d.is_empty())
+    }) {
+        v.warn(
+            "field-not-implemented",
+            "spec.security.deniedProcedures",
+            "is stored but not rendered: Neo4j reads no procedure denylist from neo4j.conf (and refuses unknown keys); list only what to load in allowedProcedures, or deny with DENY EXECUTE PROCEDURE",
+        );
+    }
     let install_mode = s.install_mode.as_deref().unwrap_or("Managed");
     let verified = install_mode == "VerifiedDownload";
     if !INSTALL_MODES.contains(&install_mode) {
@@ -192,7 +214,17 @@ pub fn create(obj: &Neo4jPlugin) -> Verdict {
             );
         }
         if has_control_chars(value) {
-            v.error("plugin-config-no-newline", field, format!("{} holds a line break or control character, which would forge a config line; remove it", shown(value)));
+            v.error("plugin-config-no-newline", field.clone(), format!("{} holds a line break or control character, which would forge a config line; remove it", shown(value)));
+        }
+        if plugin::is_server_key(key) {
+            v.error(
+                "plugin-config-server-key",
+                field,
+                format!(
+                    "{} is a Neo4j server setting, which the target's own spec.config sets; move it there (plugins may set their own keys, apoc.* keys and the procedure lists)",
+                    shown(key)
+                ),
+            );
         }
     }
     v
@@ -426,6 +458,13 @@ fn security(v: &mut Verdict, sec: &PluginSecurity) {
                     format!("{} is not a procedure name or pattern: one entry per item, no commas or control characters", shown(proc)),
                 );
             }
+            if name == "allowedProcedures" && i == 0 {
+                v.warn(
+                    "plugin-allowlist-narrows",
+                    "spec.security.allowedProcedures",
+                    "sets dbms.security.procedures.allowlist on the target: from then on only the procedures every plugin there lists are loaded; list each plugin's procedures (e.g. apoc.*, gds.*)",
+                );
+            }
             if name == "allowedProcedures" && denied.contains(proc) {
                 v.error(
                     "plugin-security-overlap",
@@ -495,7 +534,66 @@ pub fn update(old: &Neo4jPlugin, new: &Neo4jPlugin) -> Verdict {
 
 pub fn cross(obj: &Neo4jPlugin, namespace: &str, inventory: &dyn Inventory) -> Verdict {
     let mut v = Verdict::default();
-    resolve_instance(&mut v, inventory, namespace, &obj.spec.cluster_ref, &TARGET);
+    let Some((target, instance)) =
+        resolve_instance(&mut v, inventory, namespace, &obj.spec.cluster_ref, &TARGET)
+    else {
+        return v;
+    };
+    let kind = match instance.kind {
+        InstanceKind::Cluster => Target::Cluster,
+        InstanceKind::Standalone => Target::Standalone,
+    };
+    let me = obj.metadata.name.as_deref().unwrap_or_default();
+    let others = inventory.plugins(namespace, target);
+    let all = others
+        .iter()
+        .filter(|p| p.name != me)
+        .map(|p| PluginRef {
+            name: &p.name,
+            spec: &p.spec,
+        })
+        .chain(std::iter::once(PluginRef {
+            name: me,
+            spec: &obj.spec,
+        }));
+    let merged = plugin::merge(kind, None, all, "");
+    for c in merged.conflicts_of(me) {
+        match &c.winner {
+            Winner::Plugin { .. } => v.warn(
+                "plugin-setting-conflict",
+                key_path("spec.config", &c.key),
+                format!("{c}; the plugin whose metadata.name sorts first wins a setting, and this one will report Conflict"),
+            ),
+            Winner::Duplicate { .. } => v.warn(
+                "plugin-duplicate",
+                "spec.name",
+                format!("{c}; delete one of the two"),
+            ),
+            // Reported by `create` already, or decided by the target's spec.config (which the
+            // inventory does not hold): the plugin's status says so.
+            Winner::Server | Winner::TargetConfig { .. } => {}
+        }
+    }
+    let mapped = obj
+        .spec
+        .name
+        .as_deref()
+        .map(mapped_name)
+        .unwrap_or_default();
+    if kind == Target::Cluster
+        && obj.spec.enabled != Some(false)
+        && obj.spec.install_mode.as_deref().unwrap_or("Managed") == "Managed"
+        && LARGE_DOWNLOADS.contains(&mapped)
+    {
+        v.warn(
+            "plugin-download-budget",
+            "spec.installMode",
+            format!(
+                "Managed {mapped} is downloaded by every server of {} at each start, inside the startup probe's budget (at least {CLUSTER_STARTUP_BUDGET_SECONDS} s), while the image's entrypoint retries a slow download for up to {ENTRYPOINT_DOWNLOAD_WINDOW_SECONDS} s: a slow mirror restarts the servers in a loop; prefer installMode VerifiedDownload (an init container, outside the probe budget) or an image with the plugin",
+                shown(target)
+            ),
+        );
+    }
     v
 }
 
@@ -519,7 +617,7 @@ mod tests {
 
     const KIND: Kind<Neo4jPlugin> = Kind {
         base,
-        not_run_yet: true,
+        not_run_yet: false,
         defaults: |p| crate::defaults::plugin(&mut p.spec),
         create,
         update,
@@ -627,12 +725,12 @@ mod tests {
             miss("plugin-security-policy", json!({"security": {"securityPolicy": "moderate"}})).warnings(&["field-not-implemented"]),
             miss("plugin-security-policy", json!({"security": {"securityPolicy": "open"}})).warnings(&["field-not-implemented"]),
             miss("plugin-security-policy", json!({"security": {"securityPolicy": "restricted"}})).warnings(&["field-not-implemented"]),
-            hit("plugin-security-overlap", json!({"security": {"allowedProcedures": ["apoc.*", "gds.*"], "deniedProcedures": ["gds.*"]}})),
-            miss("plugin-security-overlap", json!({"security": {"allowedProcedures": ["apoc.*"], "deniedProcedures": ["apoc.load.*"]}})),
-            hit("plugin-procedure-name", json!({"security": {"allowedProcedures": ["apoc.*,gds.*"]}})),
+            hit("plugin-security-overlap", json!({"security": {"allowedProcedures": ["apoc.*", "gds.*"], "deniedProcedures": ["gds.*"]}})).warnings(&["plugin-allowlist-narrows"]),
+            miss("plugin-security-overlap", json!({"security": {"allowedProcedures": ["apoc.*"], "deniedProcedures": ["apoc.load.*"]}})).warnings(&["plugin-allowlist-narrows"]),
+            hit("plugin-procedure-name", json!({"security": {"allowedProcedures": ["apoc.*,gds.*"]}})).warnings(&["plugin-allowlist-narrows"]),
             hit("plugin-procedure-name", json!({"security": {"deniedProcedures": ["apoc.*\ndbms.security.auth_enabled=false"]}})),
-            hit("plugin-procedure-name", json!({"security": {"allowedProcedures": [""]}})),
-            miss("plugin-procedure-name", json!({"security": {"allowedProcedures": ["apoc.load.json", "gds.*"], "sandbox": true}})),
+            hit("plugin-procedure-name", json!({"security": {"allowedProcedures": [""]}})).warnings(&["plugin-allowlist-narrows"]),
+            miss("plugin-procedure-name", json!({"security": {"allowedProcedures": ["apoc.load.json", "gds.*"], "sandbox": true}})).warnings(&["plugin-allowlist-narrows"]),
             // Resources.
             hit("plugin-resources", json!({"resources": {"threadPoolSize": -1}})),
             hit("plugin-resources", json!({"resources": {"memoryLimit": "1 gig"}})),
@@ -664,6 +762,23 @@ mod tests {
             hit("plugin-cluster-not-found", json!({"clusterRef": "gone"})).warning().via(Cross),
             miss("plugin-cluster-not-found", json!({"clusterRef": "solo"})).via(Cross),
             miss("plugin-cluster-not-found", json!({"clusterRef": "graph"})).via(Cross),
+            hit("plugin-setting-conflict", json!({"config": {"custom.mode": "slow"}})).warning().named("zzz").via(Cross),
+            hit("plugin-setting-conflict", json!({"config": {"apoc.import.file.enabled": "false"}})).warning().named("zzz").via(Cross),
+            miss("plugin-setting-conflict", json!({"config": {"custom.mode": "fast"}})).named("zzz").via(Cross),
+            miss("plugin-setting-conflict", json!({"config": {"custom.mode": "slow"}})).named("a0").via(Cross),
+            miss("plugin-setting-conflict", json!({"config": {"custom.mode": "slow"}, "enabled": false})).named("zzz").via(Cross),
+            hit("plugin-duplicate", json!({"clusterRef": "big"})).warning().named("zzz").via(Cross),
+            miss("plugin-duplicate", json!({"clusterRef": "big", "name": "apoc-extended"})).named("zzz").via(Cross),
+            miss("plugin-duplicate", json!({"clusterRef": "big"})).named("apoc").via(Cross),
+            hit("plugin-download-budget", json!({"name": "gds", "version": "2.10.0"})).warning().via(Cross),
+            hit("plugin-download-budget", json!({"name": "bloom", "version": "2.15.0"})).warning().via(Cross),
+            miss("plugin-download-budget", json!({"name": "gds", "version": "2.10.0", "clusterRef": "solo"})).via(Cross),
+            miss("plugin-download-budget", json!({"name": "gds", "version": "2.10.0", "installMode": "PreBaked"})).via(Cross),
+            hit("plugin-config-server-key", json!({"config": {"dbms.memory.heap.max_size": "1g"}})),
+            hit("plugin-config-server-key", json!({"config": {"server.jvm.additional": "-Xss2m"}})),
+            miss("plugin-config-server-key", json!({"config": {"dbms.security.procedures.unrestricted": "apoc.*", "dbms.bloom.license_file": "/l", "gds.enterprise.license_file": "/g"}})),
+            hit("plugin-allowlist-narrows", json!({"security": {"allowedProcedures": ["apoc.*", "apoc.load.*"]}})).warning(),
+            miss("plugin-allowlist-narrows", json!({"security": {"deniedProcedures": ["apoc.load.*"]}})),
             hit("cross-check-skipped", json!({})).warning().via(CrossBlind),
             miss("cross-check-skipped", json!({"clusterRef": null})).via(CrossBlind),
         ]
@@ -672,13 +787,30 @@ mod tests {
     #[test]
     fn minimal_plugin_is_clean() {
         let p = build(&KIND, &json!({}), None);
-        assert_eq!(create(&p).rules(), vec!["field-not-implemented"]);
+        assert_eq!(create(&p), Verdict::default());
         assert_eq!(cross(&p, NAMESPACE, &inventory()), Verdict::default());
         assert_eq!(
             p.spec.install_mode.as_deref(),
             Some("Managed"),
             "defaults ran"
         );
+    }
+
+    #[test]
+    fn denied_procedures_are_stored_but_not_rendered_and_say_so() {
+        let fields = |spec: serde_json::Value| -> Vec<String> {
+            create(&build(&KIND, &spec, None))
+                .warnings
+                .into_iter()
+                .filter(|f| f.rule == "field-not-implemented")
+                .map(|f| f.field)
+                .collect()
+        };
+        assert_eq!(
+            fields(json!({"security": {"deniedProcedures": ["apoc.load.*"]}})),
+            ["spec.security.deniedProcedures"]
+        );
+        assert!(fields(json!({"security": {"deniedProcedures": []}})).is_empty());
     }
 
     #[test]

@@ -22,15 +22,18 @@
 //! `config-value` (the settings catalogue's value check) for a 5.26 image; `tests/neo4j` holds
 //! each verdict to Neo4j 5.26's own parser.
 //!
-//! Plugins are not rendered into neo4j.conf yet, so no case has any.
+//! The cases with `spec.config` (`-config`) also fold in two Neo4jPlugins (APOC and GDS with
+//! procedure allow/deny lists and an `apoc.*` key), so the plugin lines of neo4j.conf go through
+//! the same checks; the others render without plugins.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
+use neo4j_shared::plugins::{self, DEFAULT_INIT_IMAGE, PluginRef, PluginSet, Target};
 use neo4j_shared::render::{self, DesiredObject};
 use neo4j_shared::settings::{self, Line};
-use neo4j_shared::types::{Neo4jEnterpriseCluster, Neo4jEnterpriseStandalone};
+use neo4j_shared::types::{Neo4jEnterpriseCluster, Neo4jEnterpriseStandalone, Neo4jPluginSpec};
 use serde_json::{Value, json};
 
 const GI: u64 = 1024 * 1024 * 1024;
@@ -130,7 +133,51 @@ fn spec(topology: Topology, tag: &str, tls: Tls, limit: &str, extras: bool) -> V
     spec
 }
 
-fn render_case(topology: Topology, spec: Value) -> anyhow::Result<Vec<DesiredObject>> {
+/// The plugins folded into the `-config` cases.
+fn plugin_specs() -> anyhow::Result<Vec<(&'static str, Neo4jPluginSpec)>> {
+    let mut out = Vec::new();
+    for (name, spec) in [
+        (
+            "apoc",
+            json!({"clusterRef": "graph", "name": "apoc", "version": "5.26.0",
+                "config": {"apoc.export.file.enabled": "true"},
+                "security": {"allowedProcedures": ["apoc.*"], "deniedProcedures": ["apoc.trigger.*"]}}),
+        ),
+        (
+            "gds",
+            json!({"clusterRef": "graph", "name": "graph-data-science", "version": "2.10.0",
+                "security": {"allowedProcedures": ["gds.*"]}}),
+        ),
+    ] {
+        let mut s: Neo4jPluginSpec = serde_json::from_value(spec)?;
+        neo4j_shared::defaults::plugin(&mut s);
+        out.push((name, s));
+    }
+    Ok(out)
+}
+
+fn plugin_set(
+    target: Target,
+    config: Option<&BTreeMap<String, String>>,
+    with_plugins: bool,
+) -> anyhow::Result<PluginSet> {
+    if !with_plugins {
+        return Ok(PluginSet::default());
+    }
+    let specs = plugin_specs()?;
+    Ok(plugins::merge(
+        target,
+        config,
+        specs.iter().map(|(name, spec)| PluginRef { name, spec }),
+        DEFAULT_INIT_IMAGE,
+    ))
+}
+
+fn render_case(
+    topology: Topology,
+    spec: Value,
+    with_plugins: bool,
+) -> anyhow::Result<Vec<DesiredObject>> {
     let metadata = json!({"name": "graph", "namespace": "db", "uid": "uid-1", "generation": 1});
     Ok(match topology {
         Topology::Cluster => {
@@ -139,7 +186,8 @@ fn render_case(topology: Topology, spec: Value) -> anyhow::Result<Vec<DesiredObj
                 "metadata": metadata, "spec": spec,
             }))?;
             neo4j_shared::defaults::cluster(&mut c.spec);
-            render::cluster(&c)?
+            let set = plugin_set(Target::Cluster, c.spec.config.as_ref(), with_plugins)?;
+            render::cluster_with_plugins(&c, &set)?
         }
         Topology::Standalone => {
             let mut s: Neo4jEnterpriseStandalone = serde_json::from_value(json!({
@@ -147,7 +195,8 @@ fn render_case(topology: Topology, spec: Value) -> anyhow::Result<Vec<DesiredObj
                 "metadata": metadata, "spec": spec,
             }))?;
             neo4j_shared::defaults::standalone(&mut s.spec);
-            render::standalone(&s)?
+            let set = plugin_set(Target::Standalone, s.spec.config.as_ref(), with_plugins)?;
+            render::standalone_with_plugins(&s, &set)?
         }
     })
 }
@@ -374,8 +423,9 @@ fn render_all(out: &Path, tag: &str) -> anyhow::Result<()> {
                         limit.to_lowercase(),
                         if extras { "-config" } else { "" }
                     );
-                    let objects = render_case(topology, spec(topology, tag, tls, limit, extras))
-                        .with_context(|| format!("rendering {case} ({tag})"))?;
+                    let objects =
+                        render_case(topology, spec(topology, tag, tls, limit, extras), extras)
+                            .with_context(|| format!("rendering {case} ({tag})"))?;
                     let mut conf = data_key(&objects, "neo4j.conf")?.to_string();
                     if let Topology::Cluster = topology {
                         conf.push_str("\n# appended by startup.sh (server 0, first start)\n");
@@ -404,6 +454,7 @@ fn render_all(out: &Path, tag: &str) -> anyhow::Result<()> {
                         "memoryLimit": limit,
                         "memoryLimitBytes": bytes,
                         "userConfig": extras,
+                        "plugins": extras,
                         "certificate": certificate,
                         "sslFiles": ssl_files(&objects),
                         "serverStart": SERVER_CASES.contains(&case.as_str()),
