@@ -1,4 +1,5 @@
-//! The committed CRDs in `manifests/crds/` must be exactly what the types generate; run
+//! The committed CRDs in `manifests/crds/` and their copies in the Helm chart
+//! (`manifests/helm/neo4j-operator/crds/`) must be exactly what the types generate; run
 //! `make crds` after changing a type.
 
 use neo4j_shared::crd;
@@ -6,14 +7,16 @@ use neo4j_shared::types::Kind;
 
 #[test]
 fn committed_crds_match_the_types() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../manifests/crds");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../manifests");
     let mut drifted = Vec::new();
-    for kind in Kind::ALL {
-        let path = dir.join(crd::file_name(kind));
-        let committed = std::fs::read_to_string(&path).unwrap_or_default();
-        let generated = crd::yaml(kind).unwrap_or_else(|e| panic!("{kind}: {e}"));
-        if committed != generated {
-            drifted.push(path.display().to_string());
+    for dir in [root.join("crds"), root.join("helm/neo4j-operator/crds")] {
+        for kind in Kind::ALL {
+            let path = dir.join(crd::file_name(kind));
+            let committed = std::fs::read_to_string(&path).unwrap_or_default();
+            let generated = crd::yaml(kind).unwrap_or_else(|e| panic!("{kind}: {e}"));
+            if committed != generated {
+                drifted.push(path.display().to_string());
+            }
         }
     }
     assert!(
