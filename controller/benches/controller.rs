@@ -10,6 +10,10 @@
 //! 4. controller writes per cluster creation;
 //! 5. 100 backups of those clusters (half one-shot Jobs, half CronJobs): time until every Job
 //!    and CronJob exists and writes per backup; they stay in the caches for the idle window.
+//! 6. 100 databases on a few of those clusters, made Ready by reporting their pods as a kubelet
+//!    would (`neo4j_e2e::kubelet`): time until every create Job exists and until every
+//!    database is Ready (its Job's pod reported Succeeded), and writes per database; they stay
+//!    for the idle window too.
 //!
 //! Traffic goes only to the local API server; every wait has a deadline.
 
@@ -18,19 +22,30 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use futures_util::{StreamExt, stream};
+use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::ResourceQuota;
 use kube::api::{Api, DynamicObject, ListParams, PostParams};
 use kube::{Client, ResourceExt};
 use neo4j_controller::apply::api_resource;
-use neo4j_e2e::{ControlPlane, free_port, http_ok, root, unique_namespace, wait_for};
+use neo4j_e2e::kubelet::{self, JobPodOutcome};
+use neo4j_e2e::{
+    ControlPlane, free_port, http_ok, root, unique_namespace, wait_for, wait_for_async,
+};
 use neo4j_shared::names;
 use neo4j_shared::render::{self, DesiredObject};
-use neo4j_shared::types::{Neo4jBackup, Neo4jEnterpriseCluster};
+use neo4j_shared::types::{Neo4jBackup, Neo4jDatabase, Neo4jEnterpriseCluster};
 use serde_json::json;
 
 const FIRST_CLUSTERS: usize = 100;
 const BACKUPS: usize = 100;
 const SERVERS: i32 = 3;
+const DATABASES: usize = 100;
+/// Clusters made Ready (their pods reported by the fake kubelet) to host the databases.
+const DATABASE_HOSTS: usize = 4;
+/// The fake kubelet's node.
+const NODE: &str = "bench-node";
+/// The pods (and Jobs) of database statements.
+const DATABASE_JOBS: &str = "app.kubernetes.io/component=neo4j-database";
 /// Resources the controller writes (the API server's `resource` label), for the write count.
 const OUR_RESOURCES: &[&str] = &[
     "statefulsets",
@@ -45,6 +60,7 @@ const OUR_RESOURCES: &[&str] = &[
     "jobs",
     "cronjobs",
     "neo4jbackups",
+    "neo4jdatabases",
 ];
 const WRITE_VERBS: &[&str] = &["POST", "PUT", "PATCH", "APPLY", "DELETE"];
 
@@ -313,6 +329,99 @@ async fn create_backups(
         .collect()
 }
 
+/// Reports the pods of the clusters `<prefix>-0000…` (`count` of them) running and Ready, as a
+/// kubelet would, until each cluster is Ready.
+async fn ready_hosts(client: &Client, ns: &str, prefix: &str, count: usize) {
+    let api: Api<Neo4jEnterpriseCluster> = Api::namespaced(client.clone(), ns);
+    for i in 0..count {
+        let name = format!("{prefix}-{i:04}");
+        let selector = format!("{}={name}", names::APP_INSTANCE);
+        wait_for_async(
+            &format!("{name} Ready"),
+            Duration::from_secs(120),
+            || async {
+                kubelet::mark_pods_ready(client, ns, &selector, NODE)
+                    .await
+                    .ok()?;
+                let c = api.get(&name).await.ok()?;
+                (c.status?.phase.as_deref() == Some("Ready")).then_some(())
+            },
+        )
+        .await;
+    }
+}
+
+/// Creates `count` databases, spread over the clusters `<prefix>-0000…` made Ready.
+async fn create_databases(client: &Client, ns: &str, prefix: &str, count: usize) {
+    let api: Api<Neo4jDatabase> = Api::namespaced(client.clone(), ns);
+    stream::iter(0..count)
+        .map(|i| {
+            let api = api.clone();
+            async move {
+                let d: Neo4jDatabase = serde_json::from_value(json!({
+                    "apiVersion": "neo4j.neo4j.com/v1beta1", "kind": "Neo4jDatabase",
+                    "metadata": {"name": format!("d-{i:04}")},
+                    "spec": {"clusterRef": format!("{prefix}-{:04}", i % DATABASE_HOSTS),
+                        "name": format!("db-{i:04}")}}))
+                .expect("database manifest");
+                api.create(&PostParams::default(), &d)
+                    .await
+                    .expect("create database");
+            }
+        })
+        .buffer_unordered(16)
+        .collect::<Vec<()>>()
+        .await;
+}
+
+/// Polls until every database is Ready, reporting the pods of their Jobs Succeeded as a kubelet
+/// would; returns the times from `start` until every create Job existed and every database
+/// was Ready.
+async fn wait_databases(
+    client: &Client,
+    ns: &str,
+    count: usize,
+    start: Instant,
+    timeout: Duration,
+    ctl: &Controller,
+    peak: &mut u64,
+) -> (Duration, Duration) {
+    let jobs: Api<Job> = Api::namespaced(client.clone(), ns);
+    let dbs: Api<Neo4jDatabase> = Api::namespaced(client.clone(), ns);
+    let deadline = Instant::now() + timeout;
+    let mut jobs_at = None;
+    loop {
+        *peak = (*peak).max(ctl.rss_kib());
+        let selected = ListParams::default().labels(DATABASE_JOBS);
+        let have = jobs
+            .list_metadata(&selected)
+            .await
+            .map_or(0, |l| l.items.len());
+        if have >= count && jobs_at.is_none() {
+            jobs_at = Some(start.elapsed());
+        }
+        // A failed pass is retried on the next poll.
+        let _ =
+            kubelet::finish_job_pods(client, ns, DATABASE_JOBS, NODE, &JobPodOutcome::Succeeded)
+                .await;
+        let ready = dbs.list(&ListParams::default()).await.map_or(0, |l| {
+            l.items
+                .iter()
+                .filter(|d| d.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Ready"))
+                .count()
+        });
+        if ready == count {
+            let all = start.elapsed();
+            return (jobs_at.unwrap_or(all), all);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{ready} of {count} databases Ready ({have} Jobs) after {timeout:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
 /// Which desired children are still missing (metadata-only lists, one per kind).
 async fn missing(client: &Client, ns: &str, desired: &[DesiredObject]) -> usize {
     let mut by_kind: BTreeMap<&str, (DesiredObject, BTreeSet<String>)> = BTreeMap::new();
@@ -555,6 +664,58 @@ async fn run(p: &ControlPlane, idle: u64, memory_clusters: usize) -> Figures {
         ),
     );
 
+    // (1c) 100 databases on the first clusters, made Ready by a fake kubelet.
+    let _node = kubelet::start_node(&client, NODE)
+        .await
+        .expect("register the fake node");
+    ready_hosts(&client, &ns, "c", DATABASE_HOSTS).await;
+    wait_quiet(
+        &ctl,
+        Duration::from_secs(10),
+        Duration::from_secs(300),
+        &mut peak,
+    )
+    .await;
+    let wd0 = ctl.writes();
+    let start = Instant::now();
+    create_databases(&client, &ns, "c", DATABASES).await;
+    let (jobs_in, ready_in) = wait_databases(
+        &client,
+        &ns,
+        DATABASES,
+        start,
+        Duration::from_secs(300),
+        &ctl,
+        &mut peak,
+    )
+    .await;
+    wait_quiet(
+        &ctl,
+        Duration::from_secs(10),
+        Duration::from_secs(300),
+        &mut peak,
+    )
+    .await;
+    let wd1 = ctl.writes();
+    f.add(
+        &format!(
+            "{DATABASES} databases on {DATABASE_HOSTS} Ready clusters: apply → every create Job exists / every database Ready (Job pods reported Succeeded)"
+        ),
+        format!(
+            "{:.1} s / {:.1} s",
+            jobs_in.as_secs_f64(),
+            ready_in.as_secs_f64()
+        ),
+    );
+    f.add(
+        "controller API writes per database creation",
+        format!(
+            "{:.2} ({} writes for {DATABASES} databases)",
+            (wd1 - wd0) / DATABASES as f64,
+            wd1 - wd0
+        ),
+    );
+
     // (2) idle window, once the rest of the plane (StatefulSet controller) has settled too.
     let settled = wait_plane_quiet(p, Duration::from_secs(10), Duration::from_secs(300)).await;
     if !settled {
@@ -691,7 +852,7 @@ fn main() {
         "- command: `APISERVER_ARGS=--service-cluster-ip-range=10.0.0.0/16 KCM_ARGS=--service-cluster-ip-range=10.0.0.0/16 bash tests/scripts/cluster-up.sh target/bench-cluster`, then `{env_prefix}E2E_STATE_DIR=target/bench-cluster cargo bench --locked -p neo4j-controller --bench controller` (`controller/benches/controller.rs`; `tests/scripts/bench.sh` runs the same)\n"
     );
     s += &format!(
-        "- setup: local control plane (etcd, kube-apiserver, kube-controller-manager; no scheduler, no kubelet, so pods stay Pending and one-shot backups stay Running); the release binary `target/release/neo4j-controller` runs as a child process watching all namespaces; idle window {idle} s (`IDLE_SECONDS`, default 300 = the issue's 5 minutes) with the {FIRST_CLUSTERS} clusters and {BACKUPS} backups in place; `MEMORY_CLUSTERS` {memory_clusters} clusters for the memory figure; clusters of {SERVERS} servers, created 16 at a time; backups created 16 at a time, every other one scheduled\n"
+        "- setup: local control plane (etcd, kube-apiserver, kube-controller-manager; no scheduler and no kubelet: pods stay Pending and one-shot backups stay Running, except those the fake kubelet below reports); the release binary `target/release/neo4j-controller` runs as a child process watching all namespaces; idle window {idle} s (`IDLE_SECONDS`, default 300 = the issue's 5 minutes) with the {FIRST_CLUSTERS} clusters, {BACKUPS} backups and {DATABASES} databases in place; `MEMORY_CLUSTERS` {memory_clusters} clusters for the memory figure; clusters of {SERVERS} servers, created 16 at a time; backups created 16 at a time, every other one scheduled; databases created 16 at a time over the first {DATABASE_HOSTS} clusters, whose pods and the databases' Job pods a fake kubelet (`neo4j_e2e::kubelet`, node `{NODE}`) reports Ready and Succeeded\n"
     );
     s += &format!(
         "- API server writes: `apiserver_request_total` from `kubectl get --raw /metrics`, verbs {} on resources {}, before/after, by verb and resource (other clients count too, e.g. the StatefulSet controller creating PVCs and updating StatefulSet status); the idle window starts once the controller has sent no write for 10 s and the API server has seen none on these resources for 10 s\n\n",
