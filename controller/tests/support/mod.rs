@@ -5,6 +5,8 @@
 // Shared by several test binaries, each of which uses only part of it.
 #![allow(dead_code)]
 
+pub mod instances;
+
 use std::path::Path;
 use std::sync::OnceLock;
 use std::time::Duration;
