@@ -23,8 +23,8 @@
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -34,6 +34,13 @@ use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
 use neo4j_webhook::serve::tls;
 use serde_json::{Value, json};
+
+mod support;
+
+use support::{
+    BoxError, Proto, Server, client_config, fixture_dir, machine, now_utc, rss_kib, test_pki,
+    webhook_bin,
+};
 
 const ROLE_ENV: &str = "NEO4J_WEBHOOK_BENCH_ROLE";
 const RUN: Duration = Duration::from_secs(4);
@@ -54,8 +61,6 @@ const LOAD_SHAPES: [(Proto, usize, usize); 9] = [
 /// Idle connections opened (each after one review) for the memory figure.
 const IDLE_CONNECTIONS: usize = 10_000;
 
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
-
 fn main() {
     if let Err(e) = match std::env::var(ROLE_ENV).as_deref() {
         Ok("floor") => floor_server(),
@@ -71,10 +76,6 @@ fn runtime() -> Result<tokio::runtime::Runtime, BoxError> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?)
-}
-
-fn fixture_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/fixtures")
 }
 
 // ---------------------------------------------------------------- child roles
@@ -181,32 +182,6 @@ fn inventory_server() -> Result<(), BoxError> {
 
 // ---------------------------------------------------------------- the load generator
 
-struct Server {
-    child: Child,
-    tls: SocketAddr,
-    metrics: Option<SocketAddr>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    fn rss_kib(&self) -> Option<u64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
-        status
-            .lines()
-            .find(|l| l.starts_with("VmRSS:"))?
-            .split_whitespace()
-            .nth(1)?
-            .parse()
-            .ok()
-    }
-}
-
 /// Spawns a bench child role, reading `LISTENING tls=.. metrics=..` from its stdout.
 fn spawn_role(role: &str, env: &[(&str, String)]) -> Result<Server, BoxError> {
     let mut cmd = Command::new(std::env::current_exe()?);
@@ -237,86 +212,11 @@ fn spawn_role(role: &str, env: &[(&str, String)]) -> Result<Server, BoxError> {
     })
 }
 
-/// Spawns `neo4j-webhook serve`, reading its addresses from the JSON start-up log line.
+/// Spawns `neo4j-webhook serve` (`NEO4J_WEBHOOK_BIN`: another build, e.g. the commit before a
+/// change, for a before/after run).
 fn spawn_webhook(cert: &Path, key: &Path, extra: &[&str]) -> Result<Server, BoxError> {
-    // NEO4J_WEBHOOK_BIN: another build (e.g. the commit before a change) for a before/after run.
-    let bin = std::env::var_os("NEO4J_WEBHOOK_BIN").map_or_else(
-        || PathBuf::from(env!("CARGO_BIN_EXE_neo4j-webhook")),
-        PathBuf::from,
-    );
-    let mut child = Command::new(bin)
-        .args([
-            "serve",
-            "--no-cluster",
-            "--listen",
-            "127.0.0.1:0",
-            "--metrics-listen",
-            "127.0.0.1:0",
-            "--log-format",
-            "json",
-        ])
-        .args(extra)
-        .arg("--tls-cert-file")
-        .arg(cert)
-        .arg("--tls-key-file")
-        .arg(key)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()?;
-    let stderr = child.stderr.take().ok_or("no stderr")?;
-    let mut lines = BufReader::new(stderr).lines();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        let Some(line) = lines.next().transpose()? else {
-            break;
-        };
-        let Ok(log) = serde_json::from_str::<Value>(&line) else {
-            continue;
-        };
-        if log["fields"]["message"] == "admission webhook listening" {
-            let tls = log["fields"]["tls_addr"]
-                .as_str()
-                .ok_or("tls_addr")?
-                .parse()?;
-            let metrics = log["fields"]["metrics_addr"]
-                .as_str()
-                .ok_or("metrics_addr")?
-                .parse()?;
-            // Keep draining the log so the child never blocks on a full pipe.
-            std::thread::spawn(move || lines.for_each(drop));
-            return Ok(Server {
-                child,
-                tls,
-                metrics: Some(metrics),
-            });
-        }
-    }
-    let _ = child.kill();
-    Err("neo4j-webhook serve did not report its addresses".into())
-}
-
-fn client_config(
-    ca: &rustls::pki_types::CertificateDer<'static>,
-    proto: Proto,
-) -> Result<Arc<rustls::ClientConfig>, BoxError> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(ca.clone())?;
-    let mut config = rustls::ClientConfig::builder_with_provider(tls::provider())
-        .with_safe_default_protocol_versions()?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    config.alpn_protocols = vec![match proto {
-        Proto::H1 => b"http/1.1".to_vec(),
-        Proto::H2 => b"h2".to_vec(),
-    }];
-    Ok(Arc::new(config))
-}
-
-/// HTTP/1.1 (one request at a time per connection) or HTTP/2 (many streams per connection).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Proto {
-    H1,
-    H2,
+    let extra: Vec<String> = extra.iter().map(|a| a.to_string()).collect();
+    support::spawn_webhook(&webhook_bin(), &[], cert, key, &extra, |_| {})
 }
 
 /// One connection's request sender; an HTTP/2 one is cloned for each concurrent stream.
@@ -558,32 +458,6 @@ struct Row {
     /// Peak VmRSS of the server during the row, KiB.
     rss: Option<u64>,
     floor: Option<f64>,
-}
-
-fn machine() -> String {
-    let cpus = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(0);
-    let model = Command::new("lscpu")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Model name:"))
-                .map(|l| l.trim_start_matches("Model name:").trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
-    format!("{cpus} CPUs (nproc), {model}")
-}
-
-fn now_utc() -> String {
-    Command::new("date")
-        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .map_or_else(|| "unknown date".into(), |s| s.trim().to_string())
 }
 
 fn bench() -> Result<(), BoxError> {
@@ -838,36 +712,13 @@ fn rss_sampler(pid: u32) -> tokio::task::JoinHandle<u64> {
         let until = Instant::now() + WARMUP + RUN;
         let mut peak = 0;
         while Instant::now() < until {
-            if let Some(kib) = std::fs::read_to_string(format!("/proc/{pid}/status"))
-                .ok()
-                .and_then(|s| {
-                    s.lines()
-                        .find(|l| l.starts_with("VmRSS:"))
-                        .and_then(|l| l.split_whitespace().nth(1))
-                        .and_then(|v| v.parse().ok())
-                })
-            {
+            if let Some(kib) = rss_kib(pid) {
                 peak = peak.max(kib);
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         peak
     })
-}
-
-fn test_pki(
-    dir: &Path,
-) -> Result<(rustls::pki_types::CertificateDer<'static>, PathBuf, PathBuf), BoxError> {
-    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
-    let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate()?)?;
-    let leaf_key = KeyPair::generate()?;
-    let leaf = CertificateParams::new(vec!["localhost".to_string()])?.signed_by(&leaf_key, &ca)?;
-    let (cert, key) = (dir.join("tls.crt"), dir.join("tls.key"));
-    std::fs::write(&cert, leaf.pem())?;
-    std::fs::write(&key, leaf_key.serialize_pem())?;
-    Ok((ca.der().clone(), cert, key))
 }
 
 fn mib(kib: Option<u64>) -> String {
