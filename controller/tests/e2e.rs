@@ -763,29 +763,6 @@ async fn with_leader_election_only_the_leader_reconciles_and_the_standby_takes_o
     b.stop().await;
 }
 
-/// The rules of `controller/RBAC.md`'s table, as ClusterRole rules.
-fn rbac_rules() -> Vec<Value> {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/RBAC.md"))
-        .expect("controller/RBAC.md");
-    let list = |cell: &str| -> Vec<String> {
-        cell.split(',')
-            .map(|s| s.trim().trim_matches('`').to_string())
-            .filter(|s| !s.is_empty())
-            .collect()
-    };
-    text.lines()
-        .filter(|l| l.starts_with("| `"))
-        .map(|l| {
-            let cells: Vec<&str> = l.trim_matches('|').split('|').collect();
-            let groups: Vec<String> = list(cells[0])
-                .into_iter()
-                .map(|g| if g == "core" { String::new() } else { g })
-                .collect();
-            json!({"apiGroups": groups, "resources": list(cells[1]), "verbs": list(cells[2])})
-        })
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn controller_runs_with_exactly_the_rbac_table() {
     let env = setup("ctl-rbac").await;

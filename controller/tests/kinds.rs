@@ -705,76 +705,12 @@ async fn on_a_cluster_a_scalar_two_plugins_set_differently_is_a_conflict_of_the_
     ctl.stop().await;
 }
 
-/// The rules of `controller/RBAC.md`'s table, as ClusterRole rules.
-fn rbac_rules() -> Vec<Value> {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/RBAC.md"))
-        .expect("controller/RBAC.md");
-    let list = |cell: &str| -> Vec<String> {
-        cell.split(',')
-            .map(|s| s.trim().trim_matches('`').to_string())
-            .filter(|s| !s.is_empty())
-            .collect()
-    };
-    text.lines()
-        .filter(|l| l.starts_with("| `"))
-        .map(|l| {
-            let cells: Vec<&str> = l.trim_matches('|').split('|').collect();
-            let groups: Vec<String> = list(cells[0])
-                .into_iter()
-                .map(|g| if g == "core" { String::new() } else { g })
-                .collect();
-            json!({"apiGroups": groups, "resources": list(cells[1]), "verbs": list(cells[2])})
-        })
-        .collect()
-}
-
-/// A kubeconfig impersonating a user bound to a ClusterRole of exactly `rules`.
-async fn impersonating(env: &TestEnv, rules: Vec<Value>) -> std::path::PathBuf {
-    use kube::api::{ApiResource, DynamicObject};
-    let user = format!("rbac-{}", env.ns);
-    let apply = PatchParams::apply("kinds-test");
-    let roles: Api<DynamicObject> = Api::all_with(
-        env.client.clone(),
-        &ApiResource::erase::<k8s_openapi::api::rbac::v1::ClusterRole>(&()),
-    );
-    roles
-        .patch(
-            &user,
-            &apply,
-            &Patch::Apply(json!({
-            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
-            "metadata": {"name": user}, "rules": rules})),
-        )
-        .await
-        .expect("role");
-    let bindings: Api<DynamicObject> = Api::all_with(
-        env.client.clone(),
-        &ApiResource::erase::<k8s_openapi::api::rbac::v1::ClusterRoleBinding>(&()),
-    );
-    bindings
-        .patch(&user, &apply, &Patch::Apply(json!({
-            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
-            "metadata": {"name": user},
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": user},
-            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": user}]})))
-        .await
-        .expect("binding");
-    let mut kc = kube::config::Kubeconfig::read_from(&env.plane.kubeconfig).expect("kubeconfig");
-    for a in &mut kc.auth_infos {
-        if let Some(info) = a.auth_info.as_mut() {
-            info.impersonate = Some(user.clone());
-        }
-    }
-    let path = std::env::temp_dir().join(format!("{user}.kubeconfig"));
-    std::fs::write(&path, serde_json::to_vec(&kc).expect("json")).expect("write kubeconfig");
-    path
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn databases_and_plugins_run_with_exactly_the_rbac_table() {
     let env = setup("ctl-kinds-rbac").await;
     let _node = fake_node(&env.client).await;
-    let kubeconfig = impersonating(&env, rbac_rules()).await;
+    let kubeconfig =
+        impersonating_kubeconfig(&env, &format!("rbac-{}", env.ns), &rbac_rules()).await;
     let ctl = start(&env, |c| c.kubeconfig = Some(kubeconfig.clone())).await;
     wait_ready(&ctl).await;
     ready_standalone(&env, "solo").await;

@@ -261,6 +261,29 @@ where
     }
 }
 
+/// The rules of `controller/RBAC.md`'s table, as ClusterRole rules.
+pub fn rbac_rules() -> Vec<Value> {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/RBAC.md"))
+        .expect("controller/RBAC.md");
+    let list = |cell: &str| -> Vec<String> {
+        cell.split(',')
+            .map(|s| s.trim().trim_matches('`').to_string())
+            .filter(|s| !s.is_empty())
+            .collect()
+    };
+    text.lines()
+        .filter(|l| l.starts_with("| `"))
+        .map(|l| {
+            let cells: Vec<&str> = l.trim_matches('|').split('|').collect();
+            let groups: Vec<String> = list(cells[0])
+                .into_iter()
+                .map(|g| if g == "core" { String::new() } else { g })
+                .collect();
+            json!({"apiGroups": groups, "resources": list(cells[1]), "verbs": list(cells[2])})
+        })
+        .collect()
+}
+
 /// Grants `user` exactly `rules` (a ClusterRole and its binding, replaced when they exist) and
 /// returns a kubeconfig that impersonates `user` (admin credentials, the user's permissions).
 pub async fn impersonating_kubeconfig(
