@@ -687,6 +687,35 @@ fn changed_owners(old: Option<&Child>, new: Option<&Child>) -> Vec<Owner> {
     owners
 }
 
+/// [`relisting_watcher`] with the backoff of every watch and its health reported under `name`
+/// (so `/readyz` and the recovery re-check cover it); an outage is logged once at warn, its
+/// retries (at most 2 s apart) at debug.
+pub fn healthy_watch<K>(
+    api: Api<K>,
+    config: watcher::Config,
+    health: &Health,
+    name: &str,
+) -> impl Stream<Item = Result<watcher::Event<K>, watcher::Error>> + Send + 'static
+where
+    K: Resource + Clone + DeserializeOwned + Debug + Send + 'static,
+{
+    let health = health.watch(name);
+    let name = name.to_string();
+    relisting_watcher(api, config)
+        .backoff(watch_backoff())
+        .inspect(move |item| {
+            let was_healthy = health.healthy();
+            health.observe(item);
+            if let Err(e) = item {
+                if was_healthy {
+                    tracing::warn!(error = %e, watch = %name, "watch failed; retrying");
+                } else {
+                    tracing::debug!(error = %e, watch = %name, "watch still failing");
+                }
+            }
+        })
+}
+
 /// Drives the watch of one child kind: keeps `store` current and routes every change.
 fn drive(
     client: Client,

@@ -40,7 +40,6 @@ use crate::cache;
 use crate::context::Context;
 use crate::error::{Error, Result, is_conflict, is_not_found};
 use crate::health::Health;
-use crate::plugin_fold::plain_watch;
 
 pub const FINALIZER: &str = "neo4j.neo4j.com/database-finalizer";
 const JOB_PULL_POLICY: &str = "IfNotPresent";
@@ -74,7 +73,7 @@ pub fn job_cache(
     };
     let (reader, writer) = reflector::store::<Job>();
     let config = cache::watch_config().labels(&format!("{APP_COMPONENT}={JOB_COMPONENT}"));
-    let stream = plain_watch(api, config, health, JOB_WATCH)
+    let stream = cache::healthy_watch(api, config, health, JOB_WATCH)
         .modify(|j: &mut Job| {
             j.managed_fields_mut().clear();
             // The pod template is not read; status and owner references are.
@@ -113,7 +112,7 @@ where
         None => Api::all(client.clone()),
     };
     let (reader, writer) = reflector::store::<K>();
-    let stream = plain_watch(api, cache::watch_config(), health, name)
+    let stream = cache::healthy_watch(api, cache::watch_config(), health, name)
         .modify(cache::slim_instance::<K>)
         .reflect(writer)
         .touched_objects();
@@ -304,7 +303,7 @@ pub async fn run(
         None => Api::all(client.clone()),
     };
     let (reader, writer) = reflector::store::<Neo4jDatabase>();
-    let stream = plain_watch(api, cache::watch_config(), &health, WATCH)
+    let stream = cache::healthy_watch(api, cache::watch_config(), &health, WATCH)
         .modify(cache::slim_instance::<Neo4jDatabase>)
         .reflect(writer)
         .applied_objects()

@@ -541,21 +541,7 @@ fn controller_for<K: Instance>(kit: &Kit<'_>) -> (Store<K>, Controller<K>) {
         None => Api::all(kit.client.clone()),
     };
     let (reader, writer) = reflector::store::<K>();
-    let health = kit.health.watch(K::KIND.name());
-    let stream = cache::relisting_watcher(api, cache::watch_config())
-        .backoff(cache::watch_backoff())
-        .inspect(move |item| {
-            let was_healthy = health.healthy();
-            health.observe(item);
-            if let Err(e) = item {
-                // Once per outage at warn; the retries (at most 2 s apart) at debug.
-                if was_healthy {
-                    tracing::warn!(error = %e, kind = K::KIND.name(), "watch failed; retrying");
-                } else {
-                    tracing::debug!(error = %e, kind = K::KIND.name(), "watch still failing");
-                }
-            }
-        })
+    let stream = cache::healthy_watch(api, cache::watch_config(), kit.health, K::KIND.name())
         .modify(cache::slim_instance::<K>)
         .reflect(writer)
         .applied_objects()

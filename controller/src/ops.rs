@@ -68,22 +68,7 @@ where
         None => Api::all(client.clone()),
     };
     let (reader, writer) = reflector::store::<K>();
-    let kind = K::kind(&()).into_owned();
-    let health = health.watch(&kind);
-    let events = cache::relisting_watcher(api, cache::watch_config())
-        .backoff(cache::watch_backoff())
-        .inspect(move |item| {
-            let was_healthy = health.healthy();
-            health.observe(item);
-            if let Err(e) = item {
-                // Once per outage at warn; the retries (at most 2 s apart) at debug.
-                if was_healthy {
-                    tracing::warn!(error = %e, kind = %kind, "watch failed; retrying");
-                } else {
-                    tracing::debug!(error = %e, kind = %kind, "watch still failing");
-                }
-            }
-        })
+    let events = cache::healthy_watch(api, cache::watch_config(), health, &K::kind(&()))
         .modify(cache::slim_instance::<K>)
         .reflect(writer);
     let driver = events.for_each(move |item| {

@@ -29,7 +29,6 @@ use crate::context::Context;
 use crate::error::{Error, Result, is_conflict};
 use crate::health::Health;
 use crate::instance::Instance;
-use crate::plugin_fold::plain_watch;
 
 /// The field manager of plugin status writes: the only field manager the plugin controller
 /// has, so `managedFields` show that it never writes a StatefulSet or ConfigMap.
@@ -62,7 +61,7 @@ pub async fn run(
         None => Api::all(ctx.client.clone()),
     };
     let (statefulsets, sts_writer) = reflector::store::<StatefulSet>();
-    let sts_stream = plain_watch(
+    let sts_stream = cache::healthy_watch(
         sts_api,
         cache::watch_config().labels(&cache::child_selector()),
         &health,

@@ -8,18 +8,16 @@
 //! the watch was down is caught by the reconcile of every object that follows the recovery.
 
 use std::collections::BTreeMap;
-use std::fmt::Debug;
 use std::sync::Arc;
 
-use futures_util::{Stream, StreamExt};
+use futures_util::StreamExt;
 use kube::api::Api;
+use kube::runtime::WatchStreamExt;
 use kube::runtime::reflector::{self, Store};
-use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Client, Resource, ResourceExt};
 use neo4j_shared::plugins::{self, DEFAULT_INIT_IMAGE, PluginRef, PluginSet, Target};
 use neo4j_shared::policy::Policy;
 use neo4j_shared::types::{Neo4jEnterpriseCluster, Neo4jEnterpriseStandalone, Neo4jPlugin};
-use serde::de::DeserializeOwned;
 
 use crate::cache::{self, Driver, Owner, Router};
 use crate::health::Health;
@@ -40,7 +38,7 @@ pub fn cache(
     };
     let (reader, writer) = reflector::store::<Neo4jPlugin>();
     let siblings = reader.clone();
-    let driver = plain_watch(api, cache::watch_config(), health, WATCH)
+    let driver = cache::healthy_watch(api, cache::watch_config(), health, WATCH)
         .modify(cache::slim_instance::<Neo4jPlugin>)
         .reflect(writer)
         .touched_objects()
@@ -51,35 +49,6 @@ pub fn cache(
             futures_util::future::ready(())
         });
     (reader, Box::pin(driver))
-}
-
-/// A plain watch of `api` for the Neo4jDatabase and Neo4jPlugin controllers: a fresh list
-/// after every error, the backoff of every watch, its health reported under `name` (so
-/// `/readyz` and the recovery re-check cover it). Callers trigger on every event, deletions
-/// included (`touched_objects`).
-pub fn plain_watch<K>(
-    api: Api<K>,
-    config: watcher::Config,
-    health: &Health,
-    name: &'static str,
-) -> impl Stream<Item = Result<watcher::Event<K>, watcher::Error>> + Send + 'static
-where
-    K: Resource + Clone + DeserializeOwned + Debug + Send + 'static,
-{
-    let health = health.watch(name);
-    cache::relisting_watcher(api, config)
-        .backoff(cache::watch_backoff())
-        .inspect(move |item| {
-            let was_healthy = health.healthy();
-            health.observe(item);
-            if let Err(e) = item {
-                if was_healthy {
-                    tracing::warn!(error = %e, watch = name, "watch failed; retrying");
-                } else {
-                    tracing::debug!(error = %e, watch = name, "watch still failing");
-                }
-            }
-        })
 }
 
 /// Routes a touched plugin (the store already holds the change) to its target's controllers
