@@ -838,23 +838,32 @@ impl Drop for InFlight<'_> {
     }
 }
 
-/// A request body as it arrived (no copy), holding its bytes of the body budget until dropped.
+/// A request body, holding its share of the body budget until dropped. A small body stays the
+/// chunks it arrived in (no copy). A large one is copied into one buffer sized to its announced
+/// length as it arrives, so the budget counts the memory it really holds: chunks would pin the
+/// connection's read buffers, which are larger than the data they carry.
 struct BodyChunks {
     state: Arc<AppState>,
     chunks: Vec<Bytes>,
+    joined: Vec<u8>,
     len: usize,
+    /// Bytes of the body budget this body holds.
+    held: usize,
 }
 
 impl Drop for BodyChunks {
     fn drop(&mut self) {
-        self.state.release_body_bytes(self.len);
+        self.state.release_body_bytes(self.held);
     }
 }
 
 impl BodyChunks {
-    /// Calls `f` with the body as one slice: the chunk itself when there is one, else a copy
-    /// in a per-thread buffer.
+    /// Calls `f` with the body as one slice: the joined buffer or the one chunk when there is
+    /// one, else a copy in a per-thread buffer.
     fn with_slice<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
+        if !self.joined.is_empty() {
+            return f(&self.joined);
+        }
         match self.chunks.as_slice() {
             [] => f(&[]),
             [one] => f(one),
@@ -870,10 +879,50 @@ impl BodyChunks {
             }),
         }
     }
+
+    /// Takes `bytes` more of the budget; false when it cannot give them.
+    fn hold(&mut self, bytes: usize, large: bool) -> bool {
+        let taken = bytes == 0 || self.state.take_body_bytes(bytes, large);
+        if taken {
+            self.held += bytes;
+        }
+        taken
+    }
+
+    /// Adds a chunk; false when the budget cannot hold it.
+    fn push(&mut self, data: Bytes, large: bool, limits: &Limits) -> bool {
+        let len = self.len + data.len();
+        if !large {
+            if !self.hold(len.saturating_sub(self.held), false) {
+                return false;
+            }
+            self.chunks.push(data);
+            self.len = len;
+            return true;
+        }
+        if len > self.joined.capacity() {
+            // The announced length was held up front; without one, grow by doubling.
+            let capacity = len
+                .max(self.joined.capacity() * 2)
+                .max(self.held)
+                .min(limits.max_body_bytes)
+                .max(len);
+            if !self.hold(capacity.saturating_sub(self.held), true) {
+                return false;
+            }
+            self.joined.reserve_exact(capacity - self.joined.len());
+        }
+        for chunk in self.chunks.drain(..) {
+            self.joined.extend_from_slice(&chunk);
+        }
+        self.joined.extend_from_slice(&data);
+        self.len = len;
+        true
+    }
 }
 
 thread_local! {
-    /// Where a body that arrived in several chunks is joined.
+    /// Where a small body that arrived in several chunks is joined.
     static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
@@ -886,7 +935,8 @@ enum Unread {
 
 /// Reads the body within the limits: 413 past the size limit (from Content-Length when it is
 /// announced, before reading anything), 408 when it does not arrive in time, 503 when the body
-/// budget cannot hold it.
+/// budget cannot hold it (a large announced body takes its whole length from the budget before
+/// anything is read, so a client trickling it cannot hold more than it was given).
 async fn read_body(
     state: &Arc<AppState>,
     headers: &HeaderMap,
@@ -907,18 +957,26 @@ async fn read_body(
             limits.max_body_bytes_in_flight, len
         ))
     };
-    // Refused before reading when it cannot fit now.
-    if let Some(n) = announced {
-        if !state.take_body_bytes(n, announced_large) {
-            return Err(budget_error(n));
-        }
-        state.release_body_bytes(n);
-    }
     let mut received = BodyChunks {
         state: state.clone(),
         chunks: Vec::new(),
+        joined: Vec::new(),
         len: 0,
+        held: 0,
     };
+    // Refused before reading when it cannot fit now.
+    if let Some(n) = announced {
+        if announced_large {
+            if !received.hold(n, true) {
+                return Err(budget_error(n));
+            }
+            received.joined.reserve_exact(n);
+        } else if !state.take_body_bytes(n, false) {
+            return Err(budget_error(n));
+        } else {
+            state.release_body_bytes(n);
+        }
+    }
     let collect = async move {
         let mut body = body;
         while let Some(frame) = body.frame().await {
@@ -934,11 +992,9 @@ async fn read_body(
                     return Err(Unread::Bad(BadRequest::TooLarge(limits.max_body_bytes)));
                 }
                 let large = announced_large || len > limits.inline_body_max;
-                if !received.state.take_body_bytes(data.len(), large) {
+                if !received.push(data, large, &limits) {
                     return Err(budget_error(len));
                 }
-                received.len = len;
-                received.chunks.push(data);
             }
         }
         Ok(received)
