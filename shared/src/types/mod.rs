@@ -4,6 +4,7 @@
 //! operations, for every layer above.
 
 pub mod backup;
+pub mod bounds;
 pub mod cluster;
 pub mod common;
 pub mod database;
