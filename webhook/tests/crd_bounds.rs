@@ -142,13 +142,21 @@ fn a_cluster_one_past_the_env_bound_is_refused_with_the_api_servers_message() {
             "over.yaml",
             &instance(kind, "graph", json!({"env": env(n + 1)})),
         );
-        assert_eq!((over["allowed"].as_bool(), over["code"].as_u64()), (Some(false), Some(422)), "{kind}");
+        assert_eq!(
+            (over["allowed"].as_bool(), over["code"].as_u64()),
+            (Some(false), Some(422)),
+            "{kind}"
+        );
         assert_eq!(reasons(&over), [too_many("spec.env", n + 1, n)], "{kind}");
         assert_eq!(
             reasons(&over)[0].2,
             "spec.env: Too many: 1025: must have at most 1024 items"
         );
-        let at = check(&dir, "at.yaml", &instance(kind, "graph", json!({"env": env(n)})));
+        let at = check(
+            &dir,
+            "at.yaml",
+            &instance(kind, "graph", json!({"env": env(n)})),
+        );
         assert_eq!(at["allowed"], true, "{kind}: {:?}", reasons(&at));
     }
 }
@@ -174,7 +182,11 @@ fn settings_maps_are_bounded_in_entries_and_value_length() {
     let jvm = |length: u32| {
         let prefix = "-Dbounds.padding=";
         let value = format!("{prefix}{}", chars(length - prefix.len() as u32));
-        instance(kind, "graph", json!({"config": {"server.jvm.additional": value}}))
+        instance(
+            kind,
+            "graph",
+            json!({"config": {"server.jvm.additional": value}}),
+        )
     };
     let long = check(&dir, "long.yaml", &jvm(len + 1));
     assert_eq!(
@@ -231,7 +243,8 @@ fn names_labels_and_annotations_are_bounded_as_kubernetes_bounds_them() {
 #[test]
 fn the_other_kinds_refuse_absurd_lists_and_strings_too() {
     let dir = temp_dir("bounds-kinds");
-    let statements = |n: u32, len: u32| Value::Array((0..n).map(|_| Value::from(chars(len))).collect());
+    let statements =
+        |n: u32, len: u32| Value::Array((0..n).map(|_| Value::from(chars(len))).collect());
     let database = |initial: Value| {
         object(
             "Neo4jDatabase",
@@ -241,13 +254,21 @@ fn the_other_kinds_refuse_absurd_lists_and_strings_too() {
     };
     let cases = [
         (
-            database(json!({"source": "cypher", "cypherStatements": statements(1, bounds::CYPHER_MAX + 1)})),
-            database(json!({"source": "cypher", "cypherStatements": statements(1, bounds::CYPHER_MAX)})),
+            database(
+                json!({"source": "cypher", "cypherStatements": statements(1, bounds::CYPHER_MAX + 1)}),
+            ),
+            database(
+                json!({"source": "cypher", "cypherStatements": statements(1, bounds::CYPHER_MAX)}),
+            ),
             too_long("spec.initialData.cypherStatements[0]", bounds::CYPHER_MAX),
         ),
         (
-            database(json!({"source": "cypher", "cypherStatements": statements(bounds::CYPHER_MAX_ITEMS + 1, 1)})),
-            database(json!({"source": "cypher", "cypherStatements": statements(bounds::CYPHER_MAX_ITEMS, 1)})),
+            database(
+                json!({"source": "cypher", "cypherStatements": statements(bounds::CYPHER_MAX_ITEMS + 1, 1)}),
+            ),
+            database(
+                json!({"source": "cypher", "cypherStatements": statements(bounds::CYPHER_MAX_ITEMS, 1)}),
+            ),
             too_many(
                 "spec.initialData.cypherStatements",
                 bounds::CYPHER_MAX_ITEMS + 1,

@@ -158,7 +158,11 @@ mod tests {
         ("corev1::Affinity", &["spec.affinity"]),
         (
             "corev1::ResourceRequirements",
-            &["spec.resources", "spec.mcp.resources", "spec.options.resources"],
+            &[
+                "spec.resources",
+                "spec.mcp.resources",
+                "spec.options.resources",
+            ],
         ),
         (
             "corev1::PodSecurityContext and corev1::SecurityContext",
@@ -260,7 +264,10 @@ mod tests {
         // Every exemption is used, so that the list cannot outlive the fields it names.
         for (ty, roots) in UPSTREAM {
             for root in *roots {
-                assert!(met.iter().any(|m| m == root), "{ty} at {root} is in no spec");
+                assert!(
+                    met.iter().any(|m| m == root),
+                    "{ty} at {root} is in no spec"
+                );
             }
         }
     }
