@@ -39,7 +39,7 @@ pub struct Neo4jBackupSpec {
 
     /// Single-database scope: the database to back up.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 65), regex(pattern = r"^[a-zA-Z][a-zA-Z0-9.\-]*$"))]
+    #[schemars(length(max = bounds::DATABASE_NAME_MAX), regex(pattern = r"^[a-zA-Z][a-zA-Z0-9.\-]*$"))]
     pub database: Option<String>,
 
     /// Instance-wide scope: back up every user database (system excluded).
@@ -49,7 +49,7 @@ pub struct Neo4jBackupSpec {
     /// Sharded scope: name of the Neo4jShardedDatabase resource to back up.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(
-        length(max = 253),
+        length(max = bounds::OBJECT_NAME_MAX),
         regex(pattern = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
     )]
     pub sharded_database: Option<String>,

@@ -40,6 +40,14 @@ pub const QUALIFIED_NAME_MAX: u32 = 253 + 1 + 63;
 pub const IMAGE_MAX: u32 = 512;
 /// An image tag: the OCI distribution specification allows 128 characters.
 pub const IMAGE_TAG_MAX: u32 = 128;
+/// A Neo4j database name: Neo4j allows 65 characters (`crate::cypher::DATABASE_NAME_MAX`, which
+/// the webhook rules check). The bound of a backup's or restore's `spec.database`; a
+/// Neo4jDatabase's `spec.name` has the looser [`TOKEN_MAX`], so that `database-name-max-len`
+/// says what is wrong.
+pub const DATABASE_NAME_MAX: u32 = 65;
+/// One TLS key usage (`spec.tls.usages[]`): cert-manager's usage names have under 20
+/// characters. The webhook rule `tls-usages-bounds` checks the same bound.
+pub const TLS_USAGE_MAX: u32 = 64;
 /// A short token: a duration (`2160h`), a quantity (`10Gi`), a version, a cron schedule, an
 /// identifier, a provider or policy name the schema does not enumerate, an attribute or header
 /// name, a CIDR. Real ones have tens of characters.
@@ -82,6 +90,9 @@ pub const CYPHER_MAX_ITEMS: u32 = 1024;
 /// 100 servers (the schema's maximum of `spec.topology.servers`). The webhook rule
 /// `cluster-server-roles-max-items` checks the same bound.
 pub const SERVER_ROLES_MAX_ITEMS: u32 = 100;
+/// TLS key usages (`spec.tls.usages`): cert-manager knows about twenty. The webhook rule
+/// `tls-usages-bounds` checks the same bound.
+pub const TLS_USAGES_MAX_ITEMS: u32 = 32;
 /// Lists a manifest holds a handful of: providers, pull Secrets, availability zones, CA
 /// Secrets, subject fields, group attributes, policies.
 pub const FEW_ITEMS: u32 = 64;

@@ -186,7 +186,7 @@ pub struct TLSSpec {
     pub subject: Option<CertificateSubject>,
     /// Certificate key usages; when set they must include `server auth` and `client auth`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 32), inner(length(max = 64)))]
+    #[schemars(length(max = bounds::TLS_USAGES_MAX_ITEMS), inner(length(max = bounds::TLS_USAGE_MAX)))]
     pub usages: Option<Vec<String>>,
     /// Strict intra-cluster peer validation (mutual TLS, trust only the issuer CA); default true.
     /// No effect on a standalone.

@@ -45,7 +45,7 @@ pub struct Neo4jRestoreSpec {
 
     /// Database to restore.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 65), regex(pattern = r"^[a-zA-Z][a-zA-Z0-9.\-]*$"))]
+    #[schemars(length(max = bounds::DATABASE_NAME_MAX), regex(pattern = r"^[a-zA-Z][a-zA-Z0-9.\-]*$"))]
     pub database: Option<String>,
 
     /// Restore every database recorded in the backup's artifact map.
