@@ -8,6 +8,7 @@ pub mod bounds;
 pub mod cluster;
 pub mod common;
 pub mod database;
+pub mod instance_status;
 pub mod kind;
 pub mod plugin;
 pub mod restore;
