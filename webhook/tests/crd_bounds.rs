@@ -197,6 +197,11 @@ fn settings_maps_are_bounded_in_entries_and_value_length() {
     assert_eq!(fits["allowed"], true, "{:?}", reasons(&fits));
 }
 
+/// A Service annotation of `len` characters.
+fn annotation(len: u32) -> Value {
+    json!({"service": {"annotations": {"example.com/note": chars(len)}}})
+}
+
 #[test]
 fn names_labels_and_annotations_are_bounded_as_kubernetes_bounds_them() {
     let dir = temp_dir("bounds-names");
@@ -211,7 +216,7 @@ fn names_labels_and_annotations_are_bounded_as_kubernetes_bounds_them() {
             too_long("spec.nodeSelector.zone", bounds::LABEL_VALUE_MAX),
         ),
         (
-            json!({"service": {"annotations": {"example.com/note": chars(bounds::ANNOTATION_VALUE_MAX + 1)}}}),
+            annotation(bounds::ANNOTATION_VALUE_MAX + 1),
             too_long(
                 "spec.service.annotations.example.com/note",
                 bounds::ANNOTATION_VALUE_MAX,
@@ -227,100 +232,96 @@ fn names_labels_and_annotations_are_bounded_as_kubernetes_bounds_them() {
         assert_eq!(reasons(&report), [expected]);
     }
     // Near misses: at each bound the schema has nothing to say.
-    let at = instance(
+    let mut at = instance(
         kind,
         "solo",
         json!({
             "storage": {"size": "10Gi", "className": chars(bounds::OBJECT_NAME_MAX)},
             "nodeSelector": {"zone": chars(bounds::LABEL_VALUE_MAX)},
-            "service": {"annotations": {"example.com/note": chars(bounds::ANNOTATION_VALUE_MAX)}},
         }),
     );
+    merge(&mut at["spec"], annotation(bounds::ANNOTATION_VALUE_MAX));
     let report = check(&dir, "at.yaml", &at);
     assert_eq!(report["allowed"], true, "{:?}", reasons(&report));
+}
+
+/// `n` strings of `len` characters.
+fn strings(n: u32, len: u32) -> Value {
+    Value::Array((0..n).map(|_| Value::from(chars(len))).collect())
+}
+
+/// A Neo4jDatabase seeded with `statements`.
+fn database(statements: Value) -> Value {
+    let initial = json!({"source": "cypher", "cypherStatements": statements});
+    let spec = json!({"clusterRef": "my-cluster", "name": "appdb", "initialData": initial});
+    object("Neo4jDatabase", "db", spec)
+}
+
+/// A Neo4jPlugin with `config`.
+fn plugin(config: Value) -> Value {
+    let spec =
+        json!({"clusterRef": "my-cluster", "name": "apoc", "version": "5.26.0", "config": config});
+    object("Neo4jPlugin", "apoc", spec)
+}
+
+/// A Neo4jBackup of `instance_ref`.
+fn backup(instance_ref: String) -> Value {
+    let storage = json!({"type": "pvc", "pvc": {"size": "10Gi"}});
+    let spec = json!({"instanceRef": instance_ref, "database": "neo4j", "storage": storage});
+    object("Neo4jBackup", "nightly", spec)
+}
+
+/// A Neo4jRestore passing `args` to `neo4j-admin`.
+fn restore(args: Value) -> Value {
+    let source = json!({"type": "backup", "backupRef": "nightly"});
+    let options = json!({"additionalArgs": args});
+    let spec = json!({
+        "instanceRef": "my-cluster",
+        "database": "neo4j",
+        "source": source,
+        "options": options,
+    });
+    object("Neo4jRestore", "back", spec)
 }
 
 #[test]
 fn the_other_kinds_refuse_absurd_lists_and_strings_too() {
     let dir = temp_dir("bounds-kinds");
-    let statements =
-        |n: u32, len: u32| Value::Array((0..n).map(|_| Value::from(chars(len))).collect());
-    let database = |initial: Value| {
-        object(
-            "Neo4jDatabase",
-            "db",
-            json!({"clusterRef": "my-cluster", "name": "appdb", "initialData": initial}),
-        )
-    };
+    let (statement, statements) = (bounds::CYPHER_MAX, bounds::CYPHER_MAX_ITEMS);
+    let (settings_max, name, args) = (
+        bounds::CONFIG_MAX_PROPERTIES,
+        bounds::OBJECT_NAME_MAX,
+        bounds::MANY_ITEMS,
+    );
     let cases = [
         (
-            database(
-                json!({"source": "cypher", "cypherStatements": statements(1, bounds::CYPHER_MAX + 1)}),
-            ),
-            database(
-                json!({"source": "cypher", "cypherStatements": statements(1, bounds::CYPHER_MAX)}),
-            ),
-            too_long("spec.initialData.cypherStatements[0]", bounds::CYPHER_MAX),
+            database(strings(1, statement + 1)),
+            database(strings(1, statement)),
+            too_long("spec.initialData.cypherStatements[0]", statement),
         ),
         (
-            database(
-                json!({"source": "cypher", "cypherStatements": statements(bounds::CYPHER_MAX_ITEMS + 1, 1)}),
-            ),
-            database(
-                json!({"source": "cypher", "cypherStatements": statements(bounds::CYPHER_MAX_ITEMS, 1)}),
-            ),
+            database(strings(statements + 1, 1)),
+            database(strings(statements, 1)),
             too_many(
                 "spec.initialData.cypherStatements",
-                bounds::CYPHER_MAX_ITEMS + 1,
-                bounds::CYPHER_MAX_ITEMS,
+                statements + 1,
+                statements,
             ),
         ),
         (
-            object(
-                "Neo4jPlugin",
-                "apoc",
-                json!({"clusterRef": "my-cluster", "name": "apoc", "version": "5.26.0", "config": settings(bounds::CONFIG_MAX_PROPERTIES + 1)}),
-            ),
-            object(
-                "Neo4jPlugin",
-                "apoc",
-                json!({"clusterRef": "my-cluster", "name": "apoc", "version": "5.26.0", "config": settings(bounds::CONFIG_MAX_PROPERTIES)}),
-            ),
-            too_many(
-                "spec.config",
-                bounds::CONFIG_MAX_PROPERTIES + 1,
-                bounds::CONFIG_MAX_PROPERTIES,
-            ),
+            plugin(settings(settings_max + 1)),
+            plugin(settings(settings_max)),
+            too_many("spec.config", settings_max + 1, settings_max),
         ),
         (
-            object(
-                "Neo4jBackup",
-                "nightly",
-                json!({"instanceRef": chars(bounds::OBJECT_NAME_MAX + 1), "database": "neo4j", "storage": {"type": "pvc", "pvc": {"size": "10Gi"}}}),
-            ),
-            object(
-                "Neo4jBackup",
-                "nightly",
-                json!({"instanceRef": chars(bounds::OBJECT_NAME_MAX), "database": "neo4j", "storage": {"type": "pvc", "pvc": {"size": "10Gi"}}}),
-            ),
-            too_long("spec.instanceRef", bounds::OBJECT_NAME_MAX),
+            backup(chars(name + 1)),
+            backup(chars(name)),
+            too_long("spec.instanceRef", name),
         ),
         (
-            object(
-                "Neo4jRestore",
-                "back",
-                json!({"instanceRef": "my-cluster", "database": "neo4j", "source": {"type": "backup", "backupRef": "nightly"}, "options": {"additionalArgs": statements(bounds::MANY_ITEMS + 1, 1)}}),
-            ),
-            object(
-                "Neo4jRestore",
-                "back",
-                json!({"instanceRef": "my-cluster", "database": "neo4j", "source": {"type": "backup", "backupRef": "nightly"}, "options": {"additionalArgs": statements(bounds::MANY_ITEMS, 1)}}),
-            ),
-            too_many(
-                "spec.options.additionalArgs",
-                bounds::MANY_ITEMS + 1,
-                bounds::MANY_ITEMS,
-            ),
+            restore(strings(args + 1, 1)),
+            restore(strings(args, 1)),
+            too_many("spec.options.additionalArgs", args + 1, args),
         ),
     ];
     for (over, at, expected) in cases {

@@ -94,19 +94,19 @@ pub const SERVER_ROLES_MAX_ITEMS: u32 = 100;
 /// `tls-usages-bounds` checks the same bound.
 pub const TLS_USAGES_MAX_ITEMS: u32 = 32;
 /// Lists a manifest holds a handful of: providers, pull Secrets, availability zones, CA
-/// Secrets, subject fields, group attributes, policies.
+/// Secrets, subject fields, group attributes, policies, plugin dependencies.
 pub const FEW_ITEMS: u32 = 64;
 /// Lists that may grow with the installation: tolerations, volumes, volume mounts, `envFrom`
-/// sources, external-secret mappings, source ranges, procedure lists, plugin dependencies,
-/// command lines.
+/// sources, external-secret mappings, source ranges, procedure lists, command lines.
 pub const MANY_ITEMS: u32 = 256;
 
 // ---------------------------------------------------------------------------------------------
 // Maps
 // ---------------------------------------------------------------------------------------------
 
-/// Settings maps (`spec.config` and the like): Neo4j 5.26 has about 500 settings, so 1,024
-/// entries hold all of them and the dynamic ones (per-connector, per-OIDC-provider) besides.
+/// Settings maps (`spec.config` and the like): Neo4j documents about 350 settings (341 for 5.26,
+/// 357 for the CalVer releases, `shared/data/neo4j-settings/`), so 1,024 entries hold all of them
+/// and the per-provider ones (OIDC, LDAP) besides.
 pub const CONFIG_MAX_PROPERTIES: u32 = 1024;
 /// Label- and annotation-like maps (node selectors, Service and ServiceAccount annotations):
 /// real ones have a few to a few tens of entries.
@@ -292,7 +292,11 @@ mod tests {
                 "b": {"type": "array", "items": {"type": "string", "maxLength": 1}},
                 "c": {"type": "object", "additionalProperties": {"type": "string", "maxLength": 1}},
                 "d": {"type": "string", "enum": ["x"]},
-                "env": {"type": "array", "maxItems": 1, "items": {"type": "object", "properties": {"name": {"type": "string"}}}}
+                "env": {
+                    "type": "array",
+                    "maxItems": 1,
+                    "items": {"type": "object", "properties": {"name": {"type": "string"}}}
+                }
             }
         });
         let (mut met, mut out) = (Vec::new(), Vec::new());
