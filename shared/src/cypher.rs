@@ -21,7 +21,7 @@ pub static DATABASE_NAME: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^[a-zA-Z][a-zA-Z0-9.\-]*$")
         .unwrap_or_else(|e| panic!("invalid built-in pattern: {e}"))
 });
-pub const DATABASE_NAME_MAX: usize = 65;
+pub const DATABASE_NAME_MAX: usize = crate::types::bounds::DATABASE_NAME_MAX as usize;
 
 /// Every statement of this module runs in a session on this database.
 pub const SYSTEM_DATABASE: &str = "system";

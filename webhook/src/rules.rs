@@ -184,8 +184,9 @@ fn ownership() -> String {
          (`failurePolicy: Fail`, so nothing is lost while it runs) refuses the object with its \
          rule id and hint. Where the schema's own message already names the field and the \
          bound or the allowed values, the schema keeps the constraint and the webhook rule stays \
-         as a second line for objects stored before. A test holds this table to the generated \
-         CRDs.\n\n\
+         as a second line for objects stored before. Every string, list and map of the specs has \
+         a size bound (`docs/design.md`, \"Size bounds in the CRDs\"); only the bounds a webhook \
+         rule also checks are listed. A test holds this table to the generated CRDs.\n\n\
          | field | kinds | constraint | owner | rule | why |\n|---|---|---|---|---|---|\n",
     );
     for o in catalog::schema::OWNERSHIP {

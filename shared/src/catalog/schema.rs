@@ -183,6 +183,9 @@ const COMMON: &str =
 /// Rare mistakes, which the schema's message already names precisely.
 const PRECISE: &str = "the schema's message names the field and the bound or the allowed values; the refusal loses nothing";
 
+/// A size bound of `types/bounds.rs` looser than the rule's own limit.
+const LOOSER: &str = "the schema's size bound (types/bounds.rs) is looser and only stops absurd values; the rule's limit and message reach the user";
+
 const BACKUP: &[Kind] = &[Kind::Backup];
 const DATABASE: &[Kind] = &[Kind::Database];
 const PLUGIN: &[Kind] = &[Kind::Plugin];
@@ -293,6 +296,14 @@ pub const OWNERSHIP: &[Ownership] = &[
         why: PRECISE,
     },
     Ownership {
+        field: "spec.topology.serverRoles",
+        kinds: CLUSTER,
+        constraint: Constraint::MaxItems(100),
+        owner: Owner::Schema,
+        rule: "cluster-server-roles-max-items",
+        why: PRECISE,
+    },
+    Ownership {
         field: "spec.storage.retentionPolicy",
         kinds: INSTANCE,
         constraint: Constraint::Enum,
@@ -323,6 +334,22 @@ pub const OWNERSHIP: &[Ownership] = &[
         owner: Owner::Schema,
         rule: "tls-usages-bounds",
         why: PRECISE,
+    },
+    Ownership {
+        field: "spec.image.tag",
+        kinds: INSTANCE,
+        constraint: Constraint::MaxLength(63),
+        owner: Owner::Webhook,
+        rule: "image-tag-label-safe",
+        why: LOOSER,
+    },
+    Ownership {
+        field: "spec.auraFleetManagement.provision.deploymentName",
+        kinds: INSTANCE,
+        constraint: Constraint::MaxLength(30),
+        owner: Owner::Webhook,
+        rule: "fleet-deployment-name-length",
+        why: LOOSER,
     },
     Ownership {
         field: "spec.database",
@@ -357,6 +384,22 @@ pub const OWNERSHIP: &[Ownership] = &[
         why: PRECISE,
     },
     Ownership {
+        field: "spec.chainFromBackup",
+        kinds: BACKUP,
+        constraint: Constraint::MaxLength(253),
+        owner: Owner::Schema,
+        rule: "backup-chain-name",
+        why: PRECISE,
+    },
+    Ownership {
+        field: "spec.shardedDatabase",
+        kinds: BACKUP,
+        constraint: Constraint::MaxLength(253),
+        owner: Owner::Schema,
+        rule: "backup-sharded-name",
+        why: PRECISE,
+    },
+    Ownership {
         field: "spec.topology.primaries",
         kinds: DATABASE,
         constraint: Constraint::Minimum(1.0),
@@ -381,6 +424,14 @@ pub const OWNERSHIP: &[Ownership] = &[
         why: PRECISE,
     },
     Ownership {
+        field: "spec.name",
+        kinds: DATABASE,
+        constraint: Constraint::MaxLength(65),
+        owner: Owner::Webhook,
+        rule: "database-name-max-len",
+        why: LOOSER,
+    },
+    Ownership {
         field: "spec.installMode",
         kinds: PLUGIN,
         constraint: Constraint::Enum,
@@ -397,5 +448,21 @@ pub const OWNERSHIP: &[Ownership] = &[
         owner: Owner::Schema,
         rule: "plugin-url-https",
         why: "the rule's message says what is wrong and why",
+    },
+    Ownership {
+        field: "spec.version",
+        kinds: PLUGIN,
+        constraint: Constraint::MaxLength(64),
+        owner: Owner::Webhook,
+        rule: "plugin-version-format",
+        why: LOOSER,
+    },
+    Ownership {
+        field: "spec.source.url",
+        kinds: PLUGIN,
+        constraint: Constraint::MaxLength(2048),
+        owner: Owner::Schema,
+        rule: "plugin-url-https",
+        why: PRECISE,
     },
 ];

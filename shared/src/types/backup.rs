@@ -7,6 +7,8 @@ use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::bounds;
+
 use super::common::StorageLocation;
 
 /// Desired state of a Neo4jBackup.
@@ -32,11 +34,12 @@ use super::common::StorageLocation;
 pub struct Neo4jBackupSpec {
     /// Name of the Neo4jEnterpriseCluster or Neo4jEnterpriseStandalone to back up.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::OBJECT_NAME_MAX))]
     pub instance_ref: Option<String>,
 
     /// Single-database scope: the database to back up.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 65), regex(pattern = r"^[a-zA-Z][a-zA-Z0-9.\-]*$"))]
+    #[schemars(length(max = bounds::DATABASE_NAME_MAX), regex(pattern = r"^[a-zA-Z][a-zA-Z0-9.\-]*$"))]
     pub database: Option<String>,
 
     /// Instance-wide scope: back up every user database (system excluded).
@@ -46,7 +49,7 @@ pub struct Neo4jBackupSpec {
     /// Sharded scope: name of the Neo4jShardedDatabase resource to back up.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(
-        length(max = 253),
+        length(max = bounds::OBJECT_NAME_MAX),
         regex(pattern = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
     )]
     pub sharded_database: Option<String>,
@@ -58,6 +61,7 @@ pub struct Neo4jBackupSpec {
 
     /// Cron schedule (5-field or macro); empty means a one-shot backup.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::TOKEN_MAX))]
     pub schedule: Option<String>,
 
     /// Validation strictness: `standard` or `replication-source`.
@@ -79,6 +83,7 @@ pub struct Neo4jBackupSpec {
 
     /// Write into the chain directory of another Neo4jBackup in this namespace.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::OBJECT_NAME_MAX))]
     pub chain_from_backup: Option<String>,
 }
 
@@ -88,6 +93,7 @@ pub struct Neo4jBackupSpec {
 pub struct RetentionPolicy {
     /// Maximum age of backups to keep.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::TOKEN_MAX))]
     pub max_age: Option<String>,
 
     /// Maximum number of backups to keep.
@@ -121,6 +127,7 @@ pub struct BackupOptions {
     /// Page cache size for the backup (e.g. `4G`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^[0-9]+[KMG]?$"))]
+    #[schemars(length(max = bounds::TOKEN_MAX))]
     pub page_cache: Option<String>,
 
     /// Enable parallel download for remote backups.
@@ -141,6 +148,7 @@ pub struct BackupOptions {
 
     /// Extra neo4j-admin backup arguments.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::MANY_ITEMS), inner(length(max = bounds::ARG_MAX)))]
     pub additional_args: Option<Vec<String>>,
 
     /// Use the latest differential backup as the parent of a new DIFF (2025.04+).
@@ -149,6 +157,7 @@ pub struct BackupOptions {
 
     /// Local directory for temporary files.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::PATH_MAX))]
     pub temp_path: Option<String>,
 
     /// Temporary staging PVC for cloud backups.
@@ -176,10 +185,12 @@ pub struct TempStorageSpec {
     /// Size of the temporary PVC (e.g. `50Gi`).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(required, regex(pattern = r"^[0-9]+(Ki|Mi|Gi|Ti)?$"))]
+    #[schemars(length(max = bounds::TOKEN_MAX))]
     pub size: Option<String>,
 
     /// StorageClass of the temporary PVC; empty uses the cluster default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::OBJECT_NAME_MAX))]
     pub storage_class_name: Option<String>,
 }
 

@@ -10,6 +10,8 @@ use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::bounds;
+
 use super::common::{
     AuditSpec, AuraFleetManagementSpec, AuraFleetManagementStatus, AuthSpec,
     DatabaseDiagnosticInfo, EndpointStatus, ImageSpec, MCPServerSpec, MonitoringSpec,
@@ -61,18 +63,22 @@ pub struct Neo4jEnterpriseClusterSpec {
     /// the webhook (`license-required`, `license-value`), not by a schema enum, so a refusal
     /// names the rule and what to write.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::TOKEN_MAX))]
     pub accept_license_agreement: Option<String>,
     /// Resources of the Neo4j containers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<corev1::ResourceRequirements>,
     /// Environment variables of the Neo4j containers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::ENV_MAX_ITEMS))]
     pub env: Option<Vec<corev1::EnvVar>>,
     /// Node selector of the Neo4j pods.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = bounds::label_map)]
     pub node_selector: Option<BTreeMap<String, String>>,
     /// Tolerations of the Neo4j pods.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::MANY_ITEMS))]
     pub tolerations: Option<Vec<corev1::Toleration>>,
     /// Affinity of the Neo4j pods.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -82,6 +88,7 @@ pub struct Neo4jEnterpriseClusterSpec {
     pub security_context: Option<SecurityContextSpec>,
     /// Extra `neo4j.conf` settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = bounds::config_map)]
     pub config: Option<BTreeMap<String, String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls: Option<TLSSpec>,
@@ -112,19 +119,24 @@ pub struct Neo4jEnterpriseClusterSpec {
     pub aura_fleet_management: Option<AuraFleetManagementSpec>,
     /// Secrets / ConfigMaps projected whole as environment variables of the Neo4j container.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::MANY_ITEMS))]
     pub extra_env_from: Option<Vec<corev1::EnvFromSource>>,
     /// Annotations of the ServiceAccount the server pods run under (workload identity).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = bounds::annotation_map)]
     pub pod_service_account_annotations: Option<BTreeMap<String, String>>,
     /// Extra CA certificates Neo4j-the-server trusts for outgoing TLS.
     #[serde(rename = "trustedCASecrets")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::FEW_ITEMS))]
     pub trusted_ca_secrets: Option<Vec<TrustedCASecret>>,
     /// Extra pod volumes (mounted through `extraVolumeMounts`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::MANY_ITEMS))]
     pub extra_volumes: Option<Vec<corev1::Volume>>,
     /// Extra volume mounts of the Neo4j container.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::MANY_ITEMS))]
     pub extra_volume_mounts: Option<Vec<corev1::VolumeMount>>,
 }
 
@@ -152,12 +164,14 @@ pub struct TopologyConfiguration {
         "x-kubernetes-list-type" = "map",
         "x-kubernetes-list-map-keys" = ["serverIndex"]
     ))]
+    #[schemars(length(max = bounds::SERVER_ROLES_MAX_ITEMS))]
     pub server_roles: Option<Vec<ServerRoleHint>>,
     /// Distribution of the servers across the Kubernetes cluster.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub placement: Option<PlacementConfig>,
     /// Expected availability zones.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::FEW_ITEMS), inner(length(max = bounds::LABEL_VALUE_MAX)))]
     pub availability_zones: Option<Vec<String>>,
     /// Require servers to be spread across topology domains.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -185,6 +199,7 @@ pub struct PlacementConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub anti_affinity: Option<PodAntiAffinityConfig>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = bounds::label_map)]
     pub node_selector: Option<BTreeMap<String, String>>,
     /// Hard placement requirements.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -199,11 +214,13 @@ pub struct TopologySpreadConfig {
     pub enabled: Option<bool>,
     /// e.g. `topology.kubernetes.io/zone`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::QUALIFIED_NAME_MAX))]
     pub topology_key: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_skew: Option<i32>,
     /// `DoNotSchedule` or `ScheduleAnyway`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::TOKEN_MAX))]
     pub when_unsatisfiable: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_domains: Option<i32>,
@@ -216,10 +233,12 @@ pub struct PodAntiAffinityConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::QUALIFIED_NAME_MAX))]
     pub topology_key: Option<String>,
     /// `required` or `preferred`.
     #[serde(rename = "type")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::TOKEN_MAX))]
     pub type_: Option<String>,
 }
 
@@ -232,6 +251,7 @@ pub struct PropertyShardingSpec {
     pub enabled: Option<bool>,
     /// Property-sharding settings applied when enabled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = bounds::config_map)]
     pub config: Option<BTreeMap<String, String>>,
 }
 

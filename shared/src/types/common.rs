@@ -1,7 +1,7 @@
 //! Types shared by more than one kind: the building blocks of the cluster and standalone specs
 //! (image, storage, TLS, auth, service, monitoring, MCP, Aura Fleet Management, upgrade strategy),
-//! the backup storage location used by backup / restore / database, and the status types both
-//! deployment kinds report.
+//! the backup storage location used by backup / restore / database. The status types both
+//! deployment kinds report are in `instance_status.rs`, re-exported here.
 //!
 //! Every field the reference operator's CRD schema declares is here under the same JSON name.
 //! Everything a user may leave out is an `Option` (lists and maps included), so a manifest
@@ -20,6 +20,9 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1 as metav1;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::bounds;
+pub use super::instance_status::*;
+
 // ---------------------------------------------------------------------------------------------
 // Image, storage, scheduling helpers
 // ---------------------------------------------------------------------------------------------
@@ -31,16 +34,20 @@ pub struct ImageSpec {
     /// Image repository, e.g. `neo4j`. Required: the webhook refuses an empty one
     /// (`image-repo-required`), so the schema leaves it optional and the user sees that rule.
     #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[schemars(length(max = bounds::IMAGE_MAX))]
     pub repo: String,
     /// Image tag, e.g. `5.26-enterprise` or `2025.01.0-enterprise`. Required: the webhook
     /// refuses an empty one (`image-tag-required`).
     #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[schemars(length(max = bounds::IMAGE_TAG_MAX))]
     pub tag: String,
     /// Image pull policy (default `IfNotPresent`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::TOKEN_MAX))]
     pub pull_policy: Option<String>,
     /// Names of image pull Secrets.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::FEW_ITEMS), inner(length(max = bounds::OBJECT_NAME_MAX)))]
     pub pull_secrets: Option<Vec<String>>,
 }
 
@@ -51,14 +58,18 @@ pub struct ImageSpec {
 #[serde(rename_all = "camelCase")]
 pub struct MCPImageSpec {
     /// Image repository, e.g. `mcp/neo4j`.
+    #[schemars(length(max = bounds::IMAGE_MAX))]
     pub repo: String,
     /// Image tag.
+    #[schemars(length(max = bounds::IMAGE_TAG_MAX))]
     pub tag: String,
     /// Image pull policy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::TOKEN_MAX))]
     pub pull_policy: Option<String>,
     /// Names of image pull Secrets.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::FEW_ITEMS), inner(length(max = bounds::OBJECT_NAME_MAX)))]
     pub pull_secrets: Option<Vec<String>>,
 }
 
@@ -75,10 +86,12 @@ impl ImageSpec {
 pub struct StorageSpec {
     /// StorageClass of the data PVCs; omitted or empty means the cluster's default class.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::OBJECT_NAME_MAX))]
     pub class_name: Option<String>,
     /// Size of each data PVC, e.g. `10Gi`. Required: the webhook refuses an empty one
     /// (`storage-size-required`).
     #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[schemars(length(max = bounds::TOKEN_MAX))]
     pub size: String,
     /// What happens to the PVCs when the resource is deleted: `Retain` (default; the volumes
     /// and their data stay) or `Delete`.
@@ -99,9 +112,11 @@ impl StorageSpec {
 #[serde(rename_all = "camelCase")]
 pub struct TrustedCASecret {
     /// Secret name; also the keytool alias, so unique within the list.
+    #[schemars(length(max = bounds::OBJECT_NAME_MAX))]
     pub name: String,
     /// Key within the Secret (default `ca.crt`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::OBJECT_NAME_MAX))]
     pub key: Option<String>,
 }
 
@@ -149,26 +164,30 @@ pub struct TLSSpec {
     pub issuer_ref: Option<IssuerRef>,
     /// Manual certificate configuration: name of an existing TLS Secret.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::OBJECT_NAME_MAX))]
     pub certificate_secret: Option<String>,
     /// Secret with a trusted CA certificate (key `ca.crt`) to verify Neo4j TLS connections.
     #[serde(rename = "trustedCASecret")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::OBJECT_NAME_MAX))]
     pub trusted_ca_secret: Option<String>,
     /// External Secrets Operator configuration for the TLS certificates.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_secrets: Option<ExternalSecretsConfig>,
     /// Certificate duration, e.g. `2160h`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::TOKEN_MAX))]
     pub duration: Option<String>,
     /// Renew the certificate this long before it expires.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::TOKEN_MAX))]
     pub renew_before: Option<String>,
     /// Additional certificate subject fields.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject: Option<CertificateSubject>,
     /// Certificate key usages; when set they must include `server auth` and `client auth`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 32), inner(length(max = 64)))]
+    #[schemars(length(max = bounds::TLS_USAGES_MAX_ITEMS), inner(length(max = bounds::TLS_USAGE_MAX)))]
     pub usages: Option<Vec<String>>,
     /// Strict intra-cluster peer validation (mutual TLS, trust only the issuer CA); default true.
     /// No effect on a standalone.
@@ -181,14 +200,19 @@ pub struct TLSSpec {
 #[serde(rename_all = "camelCase")]
 pub struct CertificateSubject {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::FEW_ITEMS), inner(length(max = bounds::TOKEN_MAX)))]
     pub organizations: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::FEW_ITEMS), inner(length(max = bounds::TOKEN_MAX)))]
     pub countries: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::FEW_ITEMS), inner(length(max = bounds::TOKEN_MAX)))]
     pub organizational_units: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::FEW_ITEMS), inner(length(max = bounds::TOKEN_MAX)))]
     pub localities: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::FEW_ITEMS), inner(length(max = bounds::TOKEN_MAX)))]
     pub provinces: Option<Vec<String>>,
 }
 
@@ -197,12 +221,15 @@ pub struct CertificateSubject {
 #[serde(rename_all = "camelCase")]
 pub struct IssuerRef {
     /// Issuer name.
+    #[schemars(length(max = bounds::OBJECT_NAME_MAX))]
     pub name: String,
     /// Issuer kind (default `ClusterIssuer`), or the kind of an external issuer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::TOKEN_MAX))]
     pub kind: Option<String>,
     /// Issuer API group (cert-manager.io when empty).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::OBJECT_NAME_MAX))]
     pub group: Option<String>,
 }
 
@@ -218,9 +245,11 @@ pub struct ExternalSecretsConfig {
     pub secret_store_ref: Option<SecretStoreRef>,
     /// Refresh interval (default `1h`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::TOKEN_MAX))]
     pub refresh_interval: Option<String>,
     /// Data mapping from the external store.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::MANY_ITEMS))]
     pub data: Option<Vec<ExternalSecretData>>,
 }
 
@@ -228,9 +257,11 @@ pub struct ExternalSecretsConfig {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SecretStoreRef {
+    #[schemars(length(max = bounds::OBJECT_NAME_MAX))]
     pub name: String,
     /// `SecretStore` (default) or `ClusterSecretStore`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::TOKEN_MAX))]
     pub kind: Option<String>,
 }
 
@@ -239,6 +270,7 @@ pub struct SecretStoreRef {
 #[serde(rename_all = "camelCase")]
 pub struct ExternalSecretData {
     /// Key in the resulting Kubernetes Secret.
+    #[schemars(length(max = bounds::OBJECT_NAME_MAX))]
     pub secret_key: String,
     /// Where the value lives in the external store.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -249,12 +281,15 @@ pub struct ExternalSecretData {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ExternalSecretRemoteRef {
+    #[schemars(length(max = bounds::PATH_MAX))]
     pub key: String,
     /// Property within the secret (for JSON/YAML secrets).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::TOKEN_MAX))]
     pub property: Option<String>,
     /// Version of the secret.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::TOKEN_MAX))]
     pub version: Option<String>,
 }
 
@@ -268,12 +303,15 @@ pub struct ExternalSecretRemoteRef {
 pub struct AuthSpec {
     /// Ordered authentication providers: `native`, `ldap`, `oidc-<name>`, `kerberos`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::FEW_ITEMS), inner(length(max = bounds::TOKEN_MAX)))]
     pub authentication_providers: Option<Vec<String>>,
     /// Ordered authorization providers: `native`, `ldap`, `oidc-<name>`, `kerberos`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::FEW_ITEMS), inner(length(max = bounds::TOKEN_MAX)))]
     pub authorization_providers: Option<Vec<String>>,
     /// Secret with the initial admin credentials (keys `username`, `password`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::OBJECT_NAME_MAX))]
     pub admin_secret: Option<String>,
     /// External Secrets configuration for the auth secrets.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -283,10 +321,12 @@ pub struct AuthSpec {
     pub ldap: Option<Neo4jLDAPSpec>,
     /// OIDC/SSO providers keyed by provider name (`dbms.security.oidc.<name>.*`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = bounds::named_objects_map)]
     pub oidc: Option<BTreeMap<String, Neo4jOIDCProviderSpec>>,
     /// `dbms.security.auth_cache_ttl`, e.g. `10m`.
     #[serde(rename = "authCacheTTL")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::TOKEN_MAX))]
     pub auth_cache_ttl: Option<String>,
     /// Legacy single CA Secret for LDAPS/OIDC (superseded by `trustedCASecrets`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -298,6 +338,7 @@ pub struct AuthSpec {
 #[serde(rename_all = "camelCase")]
 pub struct Neo4jLDAPSpec {
     /// LDAP server URL, e.g. `ldaps://ldap.example.com:636`.
+    #[schemars(length(max = bounds::URL_MAX))]
     pub host: String,
     /// STARTTLS on the connection; defaults to true for `ldap://` hosts.
     #[serde(rename = "useStartTLS")]
@@ -321,12 +362,14 @@ pub struct LDAPAuthenticationSpec {
     /// DN template for binding users, `{0}` being the username.
     #[serde(rename = "userDNTemplate")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::TEXT_MAX))]
     pub user_dn_template: Option<String>,
     /// Look the user up by attribute instead of binding with the DN template.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub search_for_attribute: Option<bool>,
     /// Attribute searched when `searchForAttribute` is true.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::TOKEN_MAX))]
     pub attribute: Option<String>,
     /// Cache LDAP authentication results.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -338,24 +381,31 @@ pub struct LDAPAuthenticationSpec {
 #[serde(rename_all = "camelCase")]
 pub struct LDAPAuthorizationSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::TEXT_MAX))]
     pub user_search_base: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::TEXT_MAX))]
     pub user_search_filter: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::FEW_ITEMS), inner(length(max = bounds::TOKEN_MAX)))]
     pub group_membership_attributes: Option<Vec<String>>,
     /// LDAP group DN to comma-separated Neo4j roles.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = bounds::role_mapping_map)]
     pub group_to_role_mapping: Option<BTreeMap<String, String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::TEXT_MAX))]
     pub access_permitted_group: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub use_system_account: Option<bool>,
     /// Secret with the LDAP system account (`username` = full DN, `password`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::OBJECT_NAME_MAX))]
     pub system_account_secret_ref: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nested_groups_enabled: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::TEXT_MAX))]
     pub nested_groups_search_filter: Option<String>,
 }
 
@@ -364,27 +414,36 @@ pub struct LDAPAuthorizationSpec {
 #[serde(rename_all = "camelCase")]
 pub struct Neo4jOIDCProviderSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::TOKEN_MAX))]
     pub display_name: Option<String>,
     /// OIDC discovery endpoint; or set the endpoints below by hand.
     #[serde(rename = "wellKnownDiscoveryURI")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::URL_MAX))]
     pub well_known_discovery_uri: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::URL_MAX))]
     pub auth_endpoint: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::URL_MAX))]
     pub token_endpoint: Option<String>,
     #[serde(rename = "jwksURI")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::URL_MAX))]
     pub jwks_uri: Option<String>,
     #[serde(rename = "userInfoURI")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::URL_MAX))]
     pub user_info_uri: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::URL_MAX))]
     pub issuer: Option<String>,
     /// Expected JWT `aud` claim (typically the OIDC client ID).
+    #[schemars(length(max = bounds::TEXT_MAX))]
     pub audience: String,
     /// `pkce` (default) or `implicit`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::TOKEN_MAX))]
     pub auth_flow: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub claims: Option<OIDCClaimsSpec>,
@@ -394,10 +453,13 @@ pub struct Neo4jOIDCProviderSpec {
     pub get_username_from_user_info: Option<bool>,
     /// IdP group to comma-separated Neo4j roles.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = bounds::role_mapping_map)]
     pub group_to_role_mapping: Option<BTreeMap<String, String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::TEXT_MAX))]
     pub auth_params: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::TEXT_MAX))]
     pub token_params: Option<String>,
 }
 
@@ -406,8 +468,10 @@ pub struct Neo4jOIDCProviderSpec {
 #[serde(rename_all = "camelCase")]
 pub struct OIDCClaimsSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::TOKEN_MAX))]
     pub username: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::TOKEN_MAX))]
     pub groups: Option<String>,
 }
 
@@ -416,9 +480,11 @@ pub struct OIDCClaimsSpec {
 #[serde(rename_all = "camelCase")]
 pub struct SecretKeyRef {
     /// Secret name.
+    #[schemars(length(max = bounds::OBJECT_NAME_MAX))]
     pub name: String,
     /// Key within the Secret; the default depends on where the reference is used.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::OBJECT_NAME_MAX))]
     pub key: Option<String>,
 }
 
@@ -436,11 +502,14 @@ pub struct ServiceSpec {
     #[schemars(extend("enum" = ["ClusterIP", "NodePort", "LoadBalancer"]))]
     pub type_: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = bounds::annotation_map)]
     pub annotations: Option<BTreeMap<String, String>>,
     #[serde(rename = "loadBalancerIP")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::TOKEN_MAX))]
     pub load_balancer_ip: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::MANY_ITEMS), inner(length(max = bounds::TOKEN_MAX)))]
     pub load_balancer_source_ranges: Option<Vec<String>>,
     /// `Cluster` or `Local`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -448,6 +517,7 @@ pub struct ServiceSpec {
     pub external_traffic_policy: Option<String>,
     /// Public DNS name: external-dns annotation and an extra certificate SAN.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::OBJECT_NAME_MAX))]
     pub dns_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ingress: Option<IngressSpec>,
@@ -463,12 +533,16 @@ pub struct IngressSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::OBJECT_NAME_MAX))]
     pub class_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = bounds::annotation_map)]
     pub annotations: Option<BTreeMap<String, String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::OBJECT_NAME_MAX))]
     pub host: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::OBJECT_NAME_MAX))]
     pub tls_secret_name: Option<String>,
 }
 
@@ -480,11 +554,14 @@ pub struct RouteSpec {
     pub enabled: Option<bool>,
     /// Hostname (generated by OpenShift when empty).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::OBJECT_NAME_MAX))]
     pub host: Option<String>,
     /// Path (default `/`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::PATH_MAX))]
     pub path: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = bounds::annotation_map)]
     pub annotations: Option<BTreeMap<String, String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls: Option<RouteTLSSpec>,
@@ -499,12 +576,15 @@ pub struct RouteSpec {
 pub struct RouteTLSSpec {
     /// `edge`, `reencrypt` or `passthrough`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::TOKEN_MAX))]
     pub termination: Option<String>,
     /// `None`, `Allow` or `Redirect`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::TOKEN_MAX))]
     pub insecure_edge_termination_policy: Option<String>,
     /// Secret with the certificate (reencrypt / passthrough).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::OBJECT_NAME_MAX))]
     pub secret_name: Option<String>,
 }
 
@@ -518,10 +598,13 @@ pub struct RouteTLSSpec {
 pub struct StorageLocation {
     /// `s3`, `gcs`, `azure` or `pvc`.
     #[serde(rename = "type")]
+    #[schemars(length(max = bounds::TOKEN_MAX))]
     pub type_: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::OBJECT_NAME_MAX))]
     pub bucket: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::PATH_MAX))]
     pub path: Option<String>,
     /// PVC configuration.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -537,10 +620,13 @@ pub struct StorageLocation {
 pub struct PVCSpec {
     /// Name of an existing PVC.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::OBJECT_NAME_MAX))]
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::OBJECT_NAME_MAX))]
     pub storage_class_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::TOKEN_MAX))]
     pub size: Option<String>,
 }
 
@@ -550,15 +636,18 @@ pub struct PVCSpec {
 pub struct CloudBlock {
     /// `aws`, `gcp` or `azure`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::TOKEN_MAX))]
     pub provider: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity: Option<CloudIdentity>,
     /// Secret with cloud credentials as environment variables (optional with workload identity).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::OBJECT_NAME_MAX))]
     pub credentials_secret_ref: Option<String>,
     /// S3 endpoint override for S3-compatible stores (MinIO, Ceph RGW, R2); `aws` only.
     #[serde(rename = "endpointURL")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::URL_MAX))]
     pub endpoint_url: Option<String>,
     /// Path-style S3 addressing; only with `endpointURL`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -570,9 +659,11 @@ pub struct CloudBlock {
 #[serde(rename_all = "camelCase")]
 pub struct CloudIdentity {
     /// `aws`, `gcp` or `azure`.
+    #[schemars(length(max = bounds::TOKEN_MAX))]
     pub provider: String,
     /// Reserved; currently a no-op in the reference operator.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::OBJECT_NAME_MAX))]
     pub service_account: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_create: Option<AutoCreateSpec>,
@@ -587,6 +678,7 @@ pub struct AutoCreateSpec {
     pub enabled: Option<bool>,
     /// Annotations for the ServiceAccount, e.g. `eks.amazonaws.com/role-arn`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = bounds::annotation_map)]
     pub annotations: Option<BTreeMap<String, String>>,
 }
 
@@ -630,6 +722,7 @@ pub struct MonitoringSpec {
     pub enabled: Option<bool>,
     /// `db.logs.query.threshold` (default `5s`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::TOKEN_MAX))]
     pub slow_query_threshold: Option<String>,
     /// Log query plans (default false).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -643,9 +736,11 @@ pub struct MonitoringSpec {
     pub obfuscate_literals: Option<bool>,
     /// `server.metrics.filter`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::TEXT_MAX))]
     pub metrics_filter: Option<String>,
     /// `server.metrics.prefix`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::TOKEN_MAX))]
     pub metrics_prefix: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sampling: Option<QuerySamplingConfig>,
@@ -659,6 +754,7 @@ pub struct MonitoringSpec {
 pub struct QuerySamplingConfig {
     /// Decimal between 0 and 1, e.g. `0.5`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::TOKEN_MAX))]
     pub rate: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_queries_per_second: Option<i32>,
@@ -671,8 +767,10 @@ pub struct QueryMetricsExportConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prometheus: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::URL_MAX))]
     pub custom_endpoint: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::TOKEN_MAX))]
     pub interval: Option<String>,
 }
 
@@ -708,24 +806,31 @@ pub struct AuraFleetProvisionSpec {
     pub credentials_secret_ref: Option<AuraCredentialsSecretRef>,
     #[serde(rename = "organizationId")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::TOKEN_MAX))]
     pub organization_id: Option<String>,
     #[serde(rename = "projectId")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::TOKEN_MAX))]
     pub project_id: Option<String>,
     /// Name in Fleet Manager (at most 30 characters; default `<namespace>-<name>`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::TOKEN_MAX))]
     pub deployment_name: Option<String>,
     /// Secret the minted token is written to (default `<name>-aura-fleet-token`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::OBJECT_NAME_MAX))]
     pub token_secret_name: Option<String>,
     /// `CreateIfMissing` (default) or `Rotate`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::TOKEN_MAX))]
     pub token_policy: Option<String>,
     /// `Orphan` (default) or `Delete`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::TOKEN_MAX))]
     pub deletion_policy: Option<String>,
     /// Allowed actions: `Observe`, `Create`, `Delete`, `*` (default `["*"]`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::FEW_ITEMS), inner(length(max = bounds::TOKEN_MAX)))]
     pub management_policies: Option<Vec<String>>,
     /// Mirror Aura's view of servers and databases into status (default false).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -736,13 +841,16 @@ pub struct AuraFleetProvisionSpec {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AuraCredentialsSecretRef {
+    #[schemars(length(max = bounds::OBJECT_NAME_MAX))]
     pub name: String,
     /// Key of the OAuth client ID (default `clientId`).
     #[serde(rename = "clientIdKey")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::OBJECT_NAME_MAX))]
     pub client_id_key: Option<String>,
     /// Key of the OAuth client secret (default `clientSecret`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::OBJECT_NAME_MAX))]
     pub client_secret_key: Option<String>,
 }
 
@@ -848,12 +956,14 @@ pub struct MCPServerSpec {
     pub image: Option<MCPImageSpec>,
     /// `http` (default) or `stdio`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::TOKEN_MAX))]
     pub transport: Option<String>,
     /// Disable the write tool (default true).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
     /// Default database for MCP queries.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::TOKEN_MAX))]
     pub database: Option<String>,
     /// Sample size of get-schema; -1 samples the whole graph.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -863,9 +973,11 @@ pub struct MCPServerSpec {
     pub telemetry: Option<bool>,
     /// `debug` … `emergency`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::TOKEN_MAX))]
     pub log_level: Option<String>,
     /// `text` or `json`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::TOKEN_MAX))]
     pub log_format: Option<String>,
     /// HTTP settings (transport `http` only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -881,6 +993,7 @@ pub struct MCPServerSpec {
     pub resources: Option<corev1::ResourceRequirements>,
     /// Environment variables of the MCP pods (operator-managed names are ignored).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::ENV_MAX_ITEMS))]
     pub env: Option<Vec<corev1::EnvVar>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub security_context: Option<SecurityContextSpec>,
@@ -892,6 +1005,7 @@ pub struct MCPServerSpec {
 pub struct MCPHTTPConfig {
     /// Bind address (default `0.0.0.0`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::OBJECT_NAME_MAX))]
     pub host: Option<String>,
     /// Bind port (default 8080, or 8443 with TLS).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -901,6 +1015,7 @@ pub struct MCPHTTPConfig {
     pub tls: Option<MCPTLSSpec>,
     /// Header carrying the credentials (default `Authorization`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::TOKEN_MAX))]
     pub auth_header_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service: Option<MCPServiceSpec>,
@@ -911,12 +1026,15 @@ pub struct MCPHTTPConfig {
 #[serde(rename_all = "camelCase")]
 pub struct MCPTLSSpec {
     /// A `kubernetes.io/tls` Secret.
+    #[schemars(length(max = bounds::OBJECT_NAME_MAX))]
     pub secret_name: String,
     /// Default `tls.crt`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::OBJECT_NAME_MAX))]
     pub cert_key: Option<String>,
     /// Default `tls.key`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::OBJECT_NAME_MAX))]
     pub key_key: Option<String>,
 }
 
@@ -927,16 +1045,21 @@ pub struct MCPServiceSpec {
     /// `ClusterIP` (default), `NodePort` or `LoadBalancer`.
     #[serde(rename = "type")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::TOKEN_MAX))]
     pub type_: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = bounds::annotation_map)]
     pub annotations: Option<BTreeMap<String, String>>,
     #[serde(rename = "loadBalancerIP")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::TOKEN_MAX))]
     pub load_balancer_ip: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::MANY_ITEMS), inner(length(max = bounds::TOKEN_MAX)))]
     pub load_balancer_source_ranges: Option<Vec<String>>,
     /// `Cluster` or `Local`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::TOKEN_MAX))]
     pub external_traffic_policy: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub port: Option<i32>,
@@ -951,12 +1074,15 @@ pub struct MCPServiceSpec {
 #[serde(rename_all = "camelCase")]
 pub struct MCPAuthSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::OBJECT_NAME_MAX))]
     pub secret_name: Option<String>,
     /// Default `username`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::OBJECT_NAME_MAX))]
     pub username_key: Option<String>,
     /// Default `password`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::OBJECT_NAME_MAX))]
     pub password_key: Option<String>,
 }
 
@@ -980,118 +1106,20 @@ pub struct UpgradeStrategySpec {
     pub max_unavailable_during_upgrade: Option<i32>,
     /// Timeout of each rolling step (default `30m`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::TOKEN_MAX))]
     pub upgrade_timeout: Option<String>,
     /// Check cluster health after upgrading (default true).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub post_upgrade_health_check: Option<bool>,
     /// Default `5m`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::TOKEN_MAX))]
     pub health_check_timeout: Option<String>,
     /// Default `3m`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::TOKEN_MAX))]
     pub stabilization_timeout: Option<String>,
     /// Pause for manual intervention on failure (default true).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_pause_on_failure: Option<bool>,
-}
-
-// ---------------------------------------------------------------------------------------------
-// Status types shared by cluster and standalone
-// ---------------------------------------------------------------------------------------------
-
-/// Connection endpoints.
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct EndpointStatus {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bolt: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub http: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub https: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub internal: Option<InternalEndpoints>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_examples: Option<ConnectionExamples>,
-}
-
-/// In-cluster Service endpoints.
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct InternalEndpoints {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub headless: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client: Option<String>,
-}
-
-/// Example connection strings.
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ConnectionExamples {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub port_forward: Option<String>,
-    #[serde(rename = "browserURL")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub browser_url: Option<String>,
-    #[serde(rename = "boltURI")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bolt_uri: Option<String>,
-    #[serde(rename = "neo4jURI")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub neo4j_uri: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub python_example: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub java_example: Option<String>,
-}
-
-/// One row of `SHOW DATABASES`, as seen by the operator over Bolt.
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct DatabaseDiagnosticInfo {
-    pub name: String,
-    /// e.g. `online`, `offline`, `quarantined`.
-    pub status: String,
-    pub requested_status: String,
-    /// Role on the most recently contacted server, e.g. `primary`.
-    pub role: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default: Option<bool>,
-    /// `system`, `standard`, `composite`, `graph shard`, `property shard`, `replica`.
-    #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
-    /// `read-write` or `read-only`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub access: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub writer: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_committed_txn: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub replication_lag: Option<i64>,
-}
-
-/// One row of `SHOW USERS`.
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct UserDiagnosticInfo {
-    pub user: String,
-    /// Directly granted roles (without PUBLIC).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub roles: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub suspended: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub home_database: Option<String>,
-}
-
-/// One row of `SHOW ROLES YIELD role, immutable`.
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct RoleDiagnosticInfo {
-    pub role: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub immutable: Option<bool>,
 }

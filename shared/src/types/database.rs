@@ -8,6 +8,8 @@ use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::bounds;
+
 use super::common::StorageLocation;
 
 /// Desired state of a Neo4jDatabase.
@@ -35,15 +37,18 @@ pub struct Neo4jDatabaseSpec {
     /// Name of the Neo4jEnterpriseCluster or Neo4jEnterpriseStandalone hosting the database.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(required)]
+    #[schemars(length(max = bounds::OBJECT_NAME_MAX))]
     pub cluster_ref: Option<String>,
 
     /// Database name in Neo4j.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(required)]
+    #[schemars(length(max = bounds::TOKEN_MAX))]
     pub name: Option<String>,
 
     /// `CREATE DATABASE ... OPTIONS` entries.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = bounds::config_map)]
     pub options: Option<BTreeMap<String, String>>,
 
     /// Data loaded after creation.
@@ -71,6 +76,7 @@ pub struct Neo4jDatabaseSpec {
 
     /// URI of a backup or dump to seed the database from.
     #[serde(rename = "seedURI", default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::URL_MAX))]
     pub seed_uri: Option<String>,
 
     /// Seeding options.
@@ -114,14 +120,17 @@ pub struct InitialDataSpec {
 
     /// Cypher statements to run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::CYPHER_MAX_ITEMS), inner(length(max = bounds::CYPHER_MAX)))]
     pub cypher_statements: Option<Vec<String>>,
 
     /// ConfigMap holding the data.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::OBJECT_NAME_MAX))]
     pub config_map_ref: Option<String>,
 
     /// Secret holding the data.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::OBJECT_NAME_MAX))]
     pub secret_ref: Option<String>,
 
     /// Storage location holding the data.
@@ -135,10 +144,12 @@ pub struct InitialDataSpec {
 pub struct SeedConfiguration {
     /// Restore the seed up to this point in time or transaction.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::TOKEN_MAX))]
     pub restore_until: Option<String>,
 
     /// Extra seed configuration entries.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = bounds::config_map)]
     pub config: Option<BTreeMap<String, String>>,
 }
 
@@ -148,6 +159,7 @@ pub struct SeedConfiguration {
 pub struct SeedCredentials {
     /// Secret holding the cloud credentials.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::OBJECT_NAME_MAX))]
     pub secret_ref: Option<String>,
 }
 

@@ -4,9 +4,11 @@
 //! operations, for every layer above.
 
 pub mod backup;
+pub mod bounds;
 pub mod cluster;
 pub mod common;
 pub mod database;
+pub mod instance_status;
 pub mod kind;
 pub mod plugin;
 pub mod restore;

@@ -8,6 +8,8 @@ use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::bounds;
+
 /// Desired state of a Neo4jPlugin.
 // CRD-required fields carry no `serde(default)` so the schema lists them in `required`;
 // a missing one still decodes to `None`, for the validator to report.
@@ -50,16 +52,19 @@ pub struct Neo4jPluginSpec {
     /// Name of the Neo4jEnterpriseCluster or Neo4jEnterpriseStandalone to install into.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(required)]
+    #[schemars(length(max = bounds::OBJECT_NAME_MAX))]
     pub cluster_ref: Option<String>,
 
     /// Plugin name (e.g. `apoc`, `gds`).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(required)]
+    #[schemars(length(max = bounds::TOKEN_MAX))]
     pub name: Option<String>,
 
     /// Plugin version.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(required)]
+    #[schemars(length(max = bounds::TOKEN_MAX))]
     pub version: Option<String>,
 
     /// Whether the plugin is enabled (default true).
@@ -78,10 +83,12 @@ pub struct Neo4jPluginSpec {
 
     /// Plugin configuration entries.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = bounds::config_map)]
     pub config: Option<BTreeMap<String, String>>,
 
     /// Other plugins this one needs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::FEW_ITEMS))]
     pub dependencies: Option<Vec<PluginDependency>>,
 
     /// Procedure security settings.
@@ -110,15 +117,17 @@ pub struct PluginSource {
 
     /// Download URL (https only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 2048))]
+    #[schemars(length(max = bounds::URL_MAX))]
     pub url: Option<String>,
 
     /// Checksum of the JAR (`sha256:<hex>` or `sha512:<hex>`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::TOKEN_MAX))]
     pub checksum: Option<String>,
 
     /// Secret with download credentials.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::OBJECT_NAME_MAX))]
     pub auth_secret: Option<String>,
 
     /// Custom plugin registry.
@@ -133,10 +142,12 @@ pub struct PluginRegistry {
     /// Registry URL.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(required)]
+    #[schemars(length(max = bounds::URL_MAX))]
     pub url: Option<String>,
 
     /// Secret with registry credentials.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::OBJECT_NAME_MAX))]
     pub auth_secret: Option<String>,
 
     /// TLS settings of the registry.
@@ -154,6 +165,7 @@ pub struct RegistryTLSConfig {
 
     /// Secret holding the registry CA.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::OBJECT_NAME_MAX))]
     pub ca_secret: Option<String>,
 }
 
@@ -164,10 +176,12 @@ pub struct PluginDependency {
     /// Name of the required plugin.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(required)]
+    #[schemars(length(max = bounds::TOKEN_MAX))]
     pub name: Option<String>,
 
     /// Accepted versions of the required plugin.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::TOKEN_MAX))]
     pub version_constraint: Option<String>,
 
     /// Whether the dependency may be missing.
@@ -181,10 +195,12 @@ pub struct PluginDependency {
 pub struct PluginSecurity {
     /// Procedures allowed to run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::MANY_ITEMS), inner(length(max = bounds::TOKEN_MAX)))]
     pub allowed_procedures: Option<Vec<String>>,
 
     /// Procedures denied.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::MANY_ITEMS), inner(length(max = bounds::TOKEN_MAX)))]
     pub denied_procedures: Option<Vec<String>>,
 
     /// Run the plugin sandboxed.
@@ -193,6 +209,7 @@ pub struct PluginSecurity {
 
     /// Named security policy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::TEXT_MAX))]
     pub security_policy: Option<String>,
 }
 
@@ -202,10 +219,12 @@ pub struct PluginSecurity {
 pub struct PluginResourceRequirements {
     /// Memory limit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::TOKEN_MAX))]
     pub memory_limit: Option<String>,
 
     /// CPU limit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::TOKEN_MAX))]
     pub cpu_limit: Option<String>,
 
     /// Thread pool size.

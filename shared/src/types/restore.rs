@@ -7,6 +7,8 @@ use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::bounds;
+
 use super::backup::{DatabaseArtifact, TempStorageSpec};
 use super::common::StorageLocation;
 
@@ -33,6 +35,7 @@ use super::common::StorageLocation;
 pub struct Neo4jRestoreSpec {
     /// Name of the Neo4jEnterpriseCluster or Neo4jEnterpriseStandalone to restore into.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::OBJECT_NAME_MAX))]
     pub instance_ref: Option<String>,
 
     /// Where the backup to restore comes from.
@@ -42,7 +45,7 @@ pub struct Neo4jRestoreSpec {
 
     /// Database to restore.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 65), regex(pattern = r"^[a-zA-Z][a-zA-Z0-9.\-]*$"))]
+    #[schemars(length(max = bounds::DATABASE_NAME_MAX), regex(pattern = r"^[a-zA-Z][a-zA-Z0-9.\-]*$"))]
     pub database: Option<String>,
 
     /// Restore every database recorded in the backup's artifact map.
@@ -59,6 +62,7 @@ pub struct Neo4jRestoreSpec {
 
     /// Overall restore timeout (Go duration).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::TOKEN_MAX))]
     pub timeout: Option<String>,
 }
 
@@ -73,6 +77,7 @@ pub struct RestoreSource {
 
     /// Neo4jBackup to restore from (type backup).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::OBJECT_NAME_MAX))]
     pub backup_ref: Option<String>,
 
     /// Storage location to restore from (type storage).
@@ -81,6 +86,7 @@ pub struct RestoreSource {
 
     /// Backup directory or exact `.backup` file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::PATH_MAX))]
     pub backup_path: Option<String>,
 
     /// Point in time to recover to.
@@ -116,6 +122,7 @@ pub struct BaseBackupSource {
 
     /// Neo4jBackup holding the base backup (type backup).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::OBJECT_NAME_MAX))]
     pub backup_ref: Option<String>,
 
     /// Storage location of the base backup (type storage).
@@ -124,6 +131,7 @@ pub struct BaseBackupSource {
 
     /// Path of the base backup inside the storage.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::PATH_MAX))]
     pub backup_path: Option<String>,
 }
 
@@ -141,10 +149,12 @@ pub struct RestoreOptionsSpec {
 
     /// Extra neo4j-admin restore arguments.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::MANY_ITEMS), inner(length(max = bounds::ARG_MAX)))]
     pub additional_args: Option<Vec<String>>,
 
     /// Local directory for temporary files.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::PATH_MAX))]
     pub temp_path: Option<String>,
 
     /// Temporary staging PVC for cloud restores.
@@ -170,6 +180,7 @@ pub struct RestoreHooks {
 
     /// Cypher statements to run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::CYPHER_MAX_ITEMS), inner(length(max = bounds::CYPHER_MAX)))]
     pub cypher_statements: Option<Vec<String>>,
 }
 
@@ -184,6 +195,7 @@ pub struct RestoreHookJob {
 
     /// Timeout of the Job (Go duration).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::TOKEN_MAX))]
     pub timeout: Option<String>,
 }
 
@@ -208,18 +220,22 @@ pub struct ContainerSpec {
     /// Container image.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(required)]
+    #[schemars(length(max = bounds::IMAGE_MAX))]
     pub image: Option<String>,
 
     /// Entrypoint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::MANY_ITEMS), inner(length(max = bounds::ARG_MAX)))]
     pub command: Option<Vec<String>>,
 
     /// Entrypoint arguments.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::MANY_ITEMS), inner(length(max = bounds::ARG_MAX)))]
     pub args: Option<Vec<String>>,
 
     /// Environment variables.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::ENV_MAX_ITEMS))]
     pub env: Option<Vec<EnvVar>>,
 }
 

@@ -9,6 +9,8 @@ use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::bounds;
+
 use super::common::{
     AuditSpec, AuraFleetManagementSpec, AuraFleetManagementStatus, AuthSpec,
     DatabaseDiagnosticInfo, EndpointStatus, ImageSpec, MCPServerSpec, MonitoringSpec,
@@ -55,21 +57,26 @@ pub struct Neo4jEnterpriseStandaloneSpec {
     /// the webhook (`license-required`, `license-value`), not by a schema enum, so a refusal
     /// names the rule and what to write.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::TOKEN_MAX))]
     pub accept_license_agreement: Option<String>,
     /// Resources of the Neo4j container.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<corev1::ResourceRequirements>,
     /// Environment variables of the Neo4j container.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::ENV_MAX_ITEMS))]
     pub env: Option<Vec<corev1::EnvVar>>,
     /// Secrets / ConfigMaps projected whole as environment variables of the Neo4j container.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::MANY_ITEMS))]
     pub extra_env_from: Option<Vec<corev1::EnvFromSource>>,
     /// Node selector of the pod.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = bounds::label_map)]
     pub node_selector: Option<BTreeMap<String, String>>,
     /// Tolerations of the pod.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::MANY_ITEMS))]
     pub tolerations: Option<Vec<corev1::Toleration>>,
     /// Affinity of the pod.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -79,6 +86,7 @@ pub struct Neo4jEnterpriseStandaloneSpec {
     pub security_context: Option<SecurityContextSpec>,
     /// Extra `neo4j.conf` settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = bounds::config_map)]
     pub config: Option<BTreeMap<String, String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls: Option<TLSSpec>,
@@ -107,12 +115,15 @@ pub struct Neo4jEnterpriseStandaloneSpec {
     /// Extra CA certificates Neo4j-the-server trusts for outgoing TLS.
     #[serde(rename = "trustedCASecrets")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::FEW_ITEMS))]
     pub trusted_ca_secrets: Option<Vec<TrustedCASecret>>,
     /// Extra pod volumes (mounted through `extraVolumeMounts`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::MANY_ITEMS))]
     pub extra_volumes: Option<Vec<corev1::Volume>>,
     /// Extra volume mounts of the Neo4j container.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = bounds::MANY_ITEMS))]
     pub extra_volume_mounts: Option<Vec<corev1::VolumeMount>>,
 }
 

@@ -39,7 +39,7 @@ const REMOVED_ARGS: [&str; 4] = [
     "--cc-label-scan-store",
     "--legacy-format",
 ];
-const SHARDED_NAME_MAX: usize = 253;
+const SHARDED_NAME_MAX: usize = crate::types::bounds::OBJECT_NAME_MAX as usize;
 
 static SHARDED_NAME: LazyLock<Regex> = LazyLock::new(|| regex(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"));
 static MAX_AGE: LazyLock<Regex> = LazyLock::new(|| regex(r"^[1-9][0-9]*[dhms]$"));

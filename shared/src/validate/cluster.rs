@@ -18,7 +18,7 @@ use crate::verdict::Verdict;
 use crate::version::{parse_tag, upgrade_refusal};
 
 const MAX_SERVERS: i32 = 100;
-const MAX_SERVER_ROLES: usize = 100;
+const MAX_SERVER_ROLES: usize = crate::types::bounds::SERVER_ROLES_MAX_ITEMS as usize;
 const MANY_SERVERS: i32 = 10;
 const MODES: [&str; 3] = ["NONE", "PRIMARY", "SECONDARY"];
 

@@ -28,8 +28,8 @@ const TLS_USAGES: [&str; 15] = [
     "microsoft sgc",
     "netscape sgc",
 ];
-const TLS_USAGES_MAX_ITEMS: usize = 32;
-const TLS_USAGE_MAX_LEN: usize = 64;
+const TLS_USAGES_MAX_ITEMS: usize = crate::types::bounds::TLS_USAGES_MAX_ITEMS as usize;
+const TLS_USAGE_MAX_LEN: usize = crate::types::bounds::TLS_USAGE_MAX as usize;
 
 /// The `tls-*` rules (durations and usages checked for both kinds; External Secrets for clusters,
 /// as in the reference operator).
