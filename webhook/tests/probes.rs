@@ -353,7 +353,12 @@ async fn stalled_http2_streams() {
 
 /// Opens `count` connections, `parallel` at a time; each sends one valid review and stays
 /// open. Returns the connections the server kept answering and how many failed.
-async fn open_idle(probe: &Probe, count: usize, parallel: usize) -> (Vec<support::Conn>, usize) {
+async fn open_idle(
+    probe: &Probe,
+    count: usize,
+    parallel: usize,
+    proto: Proto,
+) -> (Vec<support::Conn>, usize) {
     let body = Bytes::from(valid_review("uid-idle").to_string());
     let mut kept = Vec::new();
     let mut failed = 0;
@@ -362,10 +367,10 @@ async fn open_idle(probe: &Probe, count: usize, parallel: usize) -> (Vec<support
         let batch = parallel.min(count - next);
         let mut set = tokio::task::JoinSet::new();
         for _ in 0..batch {
-            let (addr, config, body) = (probe.server.tls, probe.config(Proto::H1), body.clone());
+            let (addr, config, body) = (probe.server.tls, probe.config(proto), body.clone());
             set.spawn(async move {
                 tokio::time::timeout(Duration::from_secs(20), async move {
-                    let mut conn = support::connect(addr, config, Proto::H1).await?;
+                    let mut conn = support::connect(addr, config, proto).await?;
                     conn.post("/validate", &body).await?;
                     Ok::<_, BoxError>(conn)
                 })
@@ -383,15 +388,16 @@ async fn open_idle(probe: &Probe, count: usize, parallel: usize) -> (Vec<support
     (kept, failed)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn idle_connections_under_a_file_descriptor_limit() {
+/// 10,000 connections that each sent one review in `proto` and stay open, against a server
+/// limited to [`FD_LIMIT`] descriptors.
+async fn idle_connections(name: &'static str, proto: Proto) {
     let _serial = SERIAL.lock().await;
     let wrapper: Vec<String> = vec![
         "prlimit".into(),
         format!("--nofile={FD_LIMIT}:{FD_LIMIT}"),
         "--".into(),
     ];
-    let probe = Probe::start("idle connections, 1,024 fds", &wrapper).await;
+    let probe = Probe::start(name, &wrapper).await;
     let limits = std::fs::read_to_string(format!("/proc/{}/limits", probe.pid())).expect("limits");
     assert!(
         limits
@@ -400,7 +406,7 @@ async fn idle_connections_under_a_file_descriptor_limit() {
         "the server runs with the fd limit: {limits}"
     );
     let count = 10_000;
-    let (kept, failed) = open_idle(&probe, count, 64).await;
+    let (kept, failed) = open_idle(&probe, count, 64, proto).await;
     let fds = std::fs::read_dir(format!("/proc/{}/fd", probe.pid()))
         .expect("fd dir")
         .count();
@@ -411,11 +417,22 @@ async fn idle_connections_under_a_file_descriptor_limit() {
     probe.valid_reviews_pass(30, Proto::H1).await;
     probe.valid_reviews_pass(30, Proto::H2).await;
     let during = format!(
-        "{count} connections opened 64 at a time, each sent one review and stayed open ({} answered, {failed} refused or cut by the cap; {fds} descriptors in use on the server after)",
+        "{count} {} connections opened 64 at a time, each sent one review and stayed open ({} answered, {failed} refused or cut by the cap; {fds} descriptors in use on the server after)",
+        proto.name(),
         kept.len()
     );
     drop(kept);
     probe.settle(&during).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_http1_connections_under_a_file_descriptor_limit() {
+    idle_connections("idle HTTP/1.1 connections, 1,024 fds", Proto::H1).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_http2_connections_under_a_file_descriptor_limit() {
+    idle_connections("idle HTTP/2 connections, 1,024 fds", Proto::H2).await;
 }
 
 /// A cluster CREATE of about `bytes` whose `spec.env` has one entry per ~30 bytes.
@@ -495,14 +512,58 @@ async fn reviews_of_the_api_servers_maximum_size() {
     probe.settle(&during).await;
 }
 
-/// A valid cluster review of about `bytes`: many annotations, as a large applied object has.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_valid_review_of_the_maximum_size() {
+    let _serial = SERIAL.lock().await;
+    let probe = Probe::start("one large valid review", &[]).await;
+    // The API server takes request bodies up to 3 MiB; its review of such an object is a
+    // little larger.
+    let large = large_valid_review(3 * 1024 * 1024);
+    let before = probe.rss();
+    let mut answers = Vec::new();
+    for path in ["/mutate", "/validate"] {
+        let mut conn = support::connect(probe.server.tls, probe.config(Proto::H1), Proto::H1)
+            .await
+            .expect("connect");
+        let (status, body) = conn.post(path, &large).await.expect("answer");
+        assert_eq!(
+            (status, allowed(&body)),
+            (200, true),
+            "{path}: {}",
+            String::from_utf8_lossy(&body[..body.len().min(500)])
+        );
+        answers.push(format!("{path} {status}, {} bytes", body.len()));
+    }
+    // What the review cost beyond the idle process: a small multiple of its body.
+    let grew = probe.peak().saturating_sub(before) * 1024;
+    let multiple = grew as f64 / large.len() as f64;
+    assert!(
+        multiple <= 8.0,
+        "a {} byte review grew the process by {grew} bytes ({multiple:.1}x its body)",
+        large.len()
+    );
+    let during = format!(
+        "a {:.1} MB valid cluster review (1,024 settings) to /mutate then /validate ({}): peak {multiple:.1}x the body above idle",
+        large.len() as f64 / 1e6,
+        answers.join("; ")
+    );
+    probe.settle(&during).await;
+}
+
+/// A valid cluster review of about `bytes`: as many settings as the CRD allows (1,024, one
+/// OIDC provider's display name each), each value as long as it takes.
 fn large_valid_review(bytes: usize) -> Bytes {
-    let value = "a".repeat(16 * 1024);
-    let annotations: Map<String, Value> = (0..bytes / value.len())
-        .map(|i| (format!("example.com/note-{i}"), json!(value)))
+    let entries = 1024;
+    let value = "a".repeat(bytes / entries);
+    let config: Map<String, Value> = (0..entries)
+        .map(|i| {
+            (
+                format!("dbms.security.oidc.p{i}.display_name"),
+                json!(value),
+            )
+        })
         .collect();
-    let mut cluster = object(Kind::Cluster, "graph", json!({}));
-    cluster["metadata"]["annotations"] = Value::Object(annotations);
+    let cluster = object(Kind::Cluster, "graph", json!({"config": config}));
     Bytes::from(review("uid-large", "CREATE", &cluster, None).to_string())
 }
 
