@@ -67,7 +67,7 @@ unit:
 probes:
 	$(CARGO) build --locked --release -p neo4j-webhook
 	mkdir -p target/probes
-	printf '| probe | load | RSS idle | RSS peak | RSS after, and how soon |\n|---|---|---:|---:|---:|\n' > target/probes/figures.md
+	printf '| probe | load | RSS idle | RSS peak | back under 24 MiB after | RSS 3 s after |\n|---|---|---:|---:|---:|---:|\n' > target/probes/figures.md
 	PROBE_FIGURES=$(ROOT)/target/probes/figures.md NEO4J_WEBHOOK_BIN=$(ROOT)/target/release/neo4j-webhook \
 		$(CARGO) test --locked -p neo4j-webhook --test probes -- --nocapture
 	@cat target/probes/figures.md

@@ -189,14 +189,20 @@ impl Probe {
             SETTLE_WITHIN,
             mib(SETTLED_LIMIT_KIB)
         );
+        // Then what it holds 3 s after the clients left, for the figures.
+        let settled_at = Duration::from_secs(3);
+        if let Some(rest) = settled_at.checked_sub(since.elapsed()) {
+            tokio::time::sleep(rest).await;
+        }
+        let (rss3, anon3) = (self.rss(), status_kib(self.pid(), "RssAnon:"));
         let line = format!(
-            "| {} | {during} | {} | {} | {} ({} anonymous) in {:.1} s |",
+            "| {} | {during} | {} | {} | {:.1} s | {} ({} anonymous) |",
             self.name,
             mib(self.idle_kib),
             mib(peak),
-            mib(rss),
-            mib(anon),
-            took.as_secs_f64()
+            took.as_secs_f64(),
+            mib(rss3),
+            mib(anon3),
         );
         record(&line);
         let _ = std::fs::remove_dir_all(&self.dir);

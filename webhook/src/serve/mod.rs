@@ -254,6 +254,10 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     }
 }
 
+/// Threads for blocking work: one decodes large reviews (they go one at a time), the others
+/// serve certificate reloads and other file reads.
+const BLOCKING_THREADS: usize = 8;
+
 pub fn run(args: Args) -> ExitCode {
     if let Err(e) = init_logging(&args) {
         eprintln!("neo4j-webhook serve: {e:#}");
@@ -261,8 +265,13 @@ pub fn run(args: Args) -> ExitCode {
     }
     // Parse the settings catalogues now, not on the first admission request.
     neo4j_shared::settings::warm();
+    // Blocking threads (large reviews are decoded on one, file reads run on them) are few and
+    // leave a second after their last task, so their stacks and allocator caches do not outlive
+    // a burst.
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .max_blocking_threads(BLOCKING_THREADS)
+        .thread_keep_alive(std::time::Duration::from_secs(1))
         .build()
     {
         Ok(r) => r,

@@ -298,6 +298,13 @@ impl<'de> Visitor<'de> for RequestSeed<'_> {
                 "object" if !object_seen => {
                     object_seen = true;
                     match plan(operation, &gvk).ok_or_else(|| bail::<A::Error>("early object"))? {
+                        // An UPDATE is validated only when its spec changed, compared as JSON as
+                        // the webhook configurations' matchConditions do
+                        // (`engine::spec_changed`): the exact way, which has both objects as
+                        // sent. Known before the objects, so neither is decoded twice.
+                        Plan::Decode(_, Operation::Update) if self.webhook == Webhook::Validate => {
+                            return Err(bail("an update (its spec is compared the exact way)"));
+                        }
                         Plan::Skip => map.next_value_seed(Discard)?,
                         Plan::Decode(kind, _) => {
                             let captured = Captured::default();
@@ -367,9 +374,8 @@ impl<'de> Visitor<'de> for RequestSeed<'_> {
                 if operation == Operation::Update && !old_shape_ok {
                     return Err(bail("old object of the wrong type"));
                 }
-                // An UPDATE is validated only when its spec changed, compared as JSON as the
-                // webhook configurations' matchConditions do (`engine::spec_changed`): the exact
-                // way, which has both objects as sent.
+                // An UPDATE reaches here on /validate only when its object came before its
+                // operation or kind; it goes the exact way too (see "object" above).
                 if operation == Operation::Update && self.webhook == Webhook::Validate {
                     return Err(bail("an update (its spec is compared the exact way)"));
                 }
