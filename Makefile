@@ -28,8 +28,8 @@ deps:
 run: deps
 	bash tests/scripts/run.sh
 
-## test: formatting, lints, unit/property/integration tests, Neo4j's own checks of the rendered
-## configuration, then the end-to-end tests against a local control plane built from the
+## test: formatting, lints, unit/property/integration tests, the release webhook under hostile
+## clients (probes), Neo4j's own checks of the rendered configuration, then the end-to-end tests against a local control plane built from the
 ## official Kubernetes Go modules, then the install tests (manifests, Helm chart, real
 ## cert-manager and Prometheus).
 test: deps prebuild fmt-check clippy structure unit probes neo4j-check e2e install-e2e
