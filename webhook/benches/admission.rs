@@ -38,8 +38,8 @@ use serde_json::{Value, json};
 mod support;
 
 use support::{
-    BoxError, Proto, Server, client_config, fixture_dir, machine, now_utc, rss_kib, test_pki,
-    webhook_bin,
+    BoxError, Proto, Server, client_config, fixture_dir, machine, now_utc, rss_kib, scrape_metrics,
+    test_pki, webhook_bin,
 };
 
 const ROLE_ENV: &str = "NEO4J_WEBHOOK_BENCH_ROLE";
@@ -366,12 +366,7 @@ async fn load(
 
 /// The value of an unlabelled gauge of the webhook.
 async fn gauge(metrics: SocketAddr, name: &str) -> Result<f64, BoxError> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut tcp = tokio::net::TcpStream::connect(metrics).await?;
-    tcp.write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-        .await?;
-    let mut text = String::new();
-    tcp.read_to_string(&mut text).await?;
+    let text = scrape_metrics(metrics).await?;
     let line = text
         .lines()
         .find(|l| l.split_whitespace().next() == Some(name))
@@ -381,12 +376,7 @@ async fn gauge(metrics: SocketAddr, name: &str) -> Result<f64, BoxError> {
 
 /// `neo4j_admission_request_duration_seconds` buckets of one webhook: (upper bound, count).
 async fn histogram(metrics: SocketAddr, webhook: &str) -> Result<Vec<(f64, f64)>, BoxError> {
-    let mut tcp = tokio::net::TcpStream::connect(metrics).await?;
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    tcp.write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-        .await?;
-    let mut text = String::new();
-    tcp.read_to_string(&mut text).await?;
+    let text = scrape_metrics(metrics).await?;
     let prefix = "neo4j_admission_request_duration_seconds_bucket{";
     let mut out = Vec::new();
     for line in text

@@ -18,7 +18,7 @@ use neo4j_webhook::serve::admission::{DENIAL_LINE_MAX_CHARS, MAX_FINDINGS_LISTED
 use neo4j_webhook::serve::config::Settings;
 use neo4j_webhook::serve::metrics::{Metrics, ReasonLabels};
 use neo4j_webhook::serve::server::{self, Running};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_rustls::client::TlsStream;
 
@@ -59,12 +59,6 @@ async fn tls(addr: SocketAddr, pki: &TestPki, alpn: &[u8]) -> Stream {
         .expect("handshake")
 }
 
-/// A review of a valid cluster (allowed by `/validate`).
-fn valid_review(uid: &str) -> Value {
-    let object = object(Kind::Cluster, "graph", json!({}));
-    review(uid, "CREATE", &object, None)
-}
-
 /// A valid review padded with trailing whitespace to at least `len` bytes.
 fn padded_review(len: usize) -> Bytes {
     let mut text = valid_review("uid-padded").to_string();
@@ -99,18 +93,7 @@ async fn post_valid(addr: SocketAddr, pki: &TestPki, alpn: &[u8]) -> (u16, bool)
         )
         .await
         .expect("request");
-    let allowed = serde_json::from_slice::<Value>(&body)
-        .ok()
-        .and_then(|v| v["response"]["allowed"].as_bool())
-        .unwrap_or(false);
-    (status.as_u16(), allowed)
-}
-
-/// The head of an HTTP/1.1 POST to `/validate` with `Content-Length: len`.
-fn head(len: usize, extra: &str) -> String {
-    format!(
-        "POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n{extra}Content-Length: {len}\r\n\r\n"
-    )
+    (status.as_u16(), allowed(&body))
 }
 
 async fn read_some(stream: &mut Stream, what: &str) -> String {
@@ -225,7 +208,7 @@ async fn bodies_beyond_the_in_flight_budget_get_503_and_small_reviews_still_pass
     let mut holder = tls(addr, &pki, b"http/1.1").await;
     let held = padded_review(60 * 1024);
     holder
-        .write_all(head(held.len(), "").as_bytes())
+        .write_all(post_head(held.len(), "").as_bytes())
         .await
         .expect("head");
     holder.write_all(&held[..50 * 1024]).await.expect("body");
@@ -278,7 +261,7 @@ async fn requests_beyond_the_in_flight_cap_get_503_at_once() {
     // `Expect: 100-continue`: the 100 says the handler is reading the body, so it is in flight.
     let mut holder = tls(addr, &pki, b"http/1.1").await;
     holder
-        .write_all(head(body.len(), "Expect: 100-continue\r\n").as_bytes())
+        .write_all(post_head(body.len(), "Expect: 100-continue\r\n").as_bytes())
         .await
         .expect("head");
     holder.flush().await.expect("flush");
@@ -310,7 +293,7 @@ async fn an_idle_http1_keep_alive_connection_is_closed() {
     let mut stream = tls(running.tls_addr, &pki, b"http/1.1").await;
     let body = valid_review("uid-keepalive").to_string();
     stream
-        .write_all(format!("{}{body}", head(body.len(), "")).as_bytes())
+        .write_all(format!("{}{body}", post_head(body.len(), "")).as_bytes())
         .await
         .expect("request");
     stream.flush().await.expect("flush");

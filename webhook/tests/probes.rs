@@ -22,7 +22,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{object, review};
+use common::{allowed, object, post_head, review, valid_review};
 use hyper::body::Bytes;
 use neo4j_shared::types::Kind;
 use serde_json::{Map, Value, json};
@@ -45,15 +45,9 @@ fn mib(kib: u64) -> String {
     format!("{:.1} MiB", kib as f64 / 1024.0)
 }
 
-/// A `/proc/<pid>/status` field in KiB (`VmRSS`, `VmHWM`).
+/// A `/proc/<pid>/status` field in KiB (`VmRSS:`, `VmHWM:`) of the running server.
 fn status_kib(pid: u32, field: &str) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("the server runs");
-    status
-        .lines()
-        .find(|l| l.starts_with(field))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| panic!("{field} in /proc/{pid}/status"))
+    support::status_kib(pid, field).unwrap_or_else(|| panic!("{field} in /proc/{pid}/status"))
 }
 
 /// A fresh server with its own PKI; `wrapper` runs it (e.g. under `prlimit`).
@@ -104,17 +98,10 @@ impl Probe {
 
     /// A gauge or counter from the metrics port (the sum over its label sets).
     async fn metric(&self, name: &str) -> f64 {
-        use tokio::io::AsyncReadExt;
         let Some(addr) = self.server.metrics else {
             return f64::NAN;
         };
-        let mut text = String::new();
-        if let Ok(mut tcp) = tokio::net::TcpStream::connect(addr).await {
-            let request = "GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n";
-            if tcp.write_all(request.as_bytes()).await.is_ok() {
-                let _ = tcp.read_to_string(&mut text).await;
-            }
-        }
+        let text = support::scrape_metrics(addr).await.unwrap_or_default();
         text.lines()
             .filter(|l| {
                 l.strip_prefix(name)
@@ -224,29 +211,6 @@ fn record(line: &str) {
     }
 }
 
-fn allowed(body: &[u8]) -> bool {
-    serde_json::from_slice::<Value>(body)
-        .ok()
-        .and_then(|v| v["response"]["allowed"].as_bool())
-        .unwrap_or(false)
-}
-
-fn valid_review(uid: &str) -> Value {
-    review(
-        uid,
-        "CREATE",
-        &object(Kind::Cluster, "graph", json!({})),
-        None,
-    )
-}
-
-/// An HTTP/1.1 POST head announcing `len` body bytes.
-fn head(len: usize) -> String {
-    format!(
-        "POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {len}\r\n\r\n"
-    )
-}
-
 /// Just under the default body limit (8 MiB), so a body is read, not refused by its length.
 const LARGE_BODY: usize = 8_000_000;
 
@@ -270,7 +234,11 @@ async fn bodies_trickled_over_many_connections() {
             let Ok(mut stream) = support::tls_stream(addr, config).await else {
                 return;
             };
-            if stream.write_all(head(LARGE_BODY).as_bytes()).await.is_err() {
+            if stream
+                .write_all(post_head(LARGE_BODY, "").as_bytes())
+                .await
+                .is_err()
+            {
                 return;
             }
             let chunk = vec![b' '; 64 * 1024];

@@ -117,6 +117,32 @@ pub fn review(uid: &str, operation: &str, object: &Value, old: Option<&Value>) -
     })
 }
 
+/// A review of a valid cluster CREATE (allowed by `/validate`).
+pub fn valid_review(uid: &str) -> Value {
+    review(
+        uid,
+        "CREATE",
+        &object(Kind::Cluster, "graph", json!({})),
+        None,
+    )
+}
+
+/// Whether an answer's body is an AdmissionReview that allows (false for anything else).
+pub fn allowed(body: &[u8]) -> bool {
+    serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|v| v["response"]["allowed"].as_bool())
+        .unwrap_or(false)
+}
+
+/// The head of an HTTP/1.1 POST to `/validate` announcing `len` body bytes, with `extra`
+/// header lines (each ending in CRLF).
+pub fn post_head(len: usize, extra: &str) -> String {
+    format!(
+        "POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n{extra}Content-Length: {len}\r\n\r\n"
+    )
+}
+
 pub fn state_with(inventory: Arc<dyn SharedInventory>, limits: Limits) -> Arc<AppState> {
     Arc::new(AppState::new(Arc::new(Metrics::new()), inventory, limits))
 }
