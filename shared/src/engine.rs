@@ -324,23 +324,15 @@ fn validate_as<P: Policy>(
     judge(old, new, &namespace_of(object), inventory)
 }
 
-/// [`validate`] for objects their caller has decoded already (the admission server decodes
-/// straight from the request body): `api_version` is the new object's `apiVersion` as sent
-/// ("" when it is not a string), `old` the stored object on UPDATE (`None` on CREATE, or when it
-/// does not decode).
+/// [`validate`] of a CREATE whose object its caller has decoded already (the admission server
+/// decodes straight from the request body): `api_version` is the object's `apiVersion` as sent
+/// ("" when it is not a string). UPDATEs go through [`validate`], which decides whether the spec
+/// changed on both objects as sent.
 pub fn validate_decoded<P: Policy + kube::Resource>(
-    operation: Operation,
     api_version: &str,
-    old: Option<P>,
     new: P,
     inventory: &dyn Inventory,
 ) -> AdmissionDecision {
-    match operation {
-        Operation::Delete | Operation::Connect => {
-            return AdmissionDecision::from_verdict(Verdict::default());
-        }
-        Operation::Create | Operation::Update => {}
-    }
     let meta = new.meta();
     let envelope_of_new = Envelope {
         api_version,
@@ -353,12 +345,7 @@ pub fn validate_decoded<P: Policy + kube::Resource>(
         return AdmissionDecision::from_verdict(envelope_verdict);
     }
     let namespace = envelope_of_new.namespace();
-    let old = if operation == Operation::Update {
-        old
-    } else {
-        None
-    };
-    judge(old, new, &namespace, inventory)
+    judge(None, new, &namespace, inventory)
 }
 
 /// Defaults, then the kind's rules (update rules when there is an old object), then the

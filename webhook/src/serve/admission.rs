@@ -479,18 +479,14 @@ fn answer_fast(state: &AppState, webhook: Webhook, fast: FastReview<'_>) -> Repl
             return encode(state, &fast.uid, Answer::allow());
         }
         Target::Nothing(kind) => (kind, Answer::allow()),
-        Target::Validate {
-            new,
-            api_version,
-            old,
-        } => {
+        Target::Validate { new, api_version } => {
             let kind = new.kind();
             let in_domain = InDomain {
                 inner: &*state.inventory,
                 domain: &state.cluster_domain,
             };
             let inventory: &dyn Inventory = &in_domain;
-            let decision = super::review::validate(operation, new, &api_version, old, inventory);
+            let decision = super::review::validate(new, &api_version, inventory);
             (kind, validate_answer(state, kind, &decision))
         }
         Target::Mutate { new, spec } => {
@@ -893,7 +889,8 @@ impl BodyChunks {
     fn push(&mut self, data: Bytes, large: bool, limits: &Limits) -> bool {
         let len = self.len + data.len();
         if !large {
-            if !self.hold(len.saturating_sub(self.held), false) {
+            // A small body holds exactly its length.
+            if !self.hold(data.len(), false) {
                 return false;
             }
             self.chunks.push(data);
@@ -901,12 +898,11 @@ impl BodyChunks {
             return true;
         }
         if len > self.joined.capacity() {
-            // The announced length was held up front; without one, grow by doubling.
+            // The announced length was held up front; without one, grow by doubling (the
+            // caller has refused anything past the body limit already).
             let capacity = len
                 .max(self.joined.capacity() * 2)
-                .max(self.held)
-                .min(limits.max_body_bytes)
-                .max(len);
+                .min(limits.max_body_bytes);
             if !self.hold(capacity.saturating_sub(self.held), true) {
                 return false;
             }

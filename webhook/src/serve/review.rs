@@ -60,13 +60,9 @@ pub enum Target {
     Unknown { group: String, kind: String },
     /// One of ours on DELETE or CONNECT (allowed, nothing to check).
     Nothing(Kind),
-    /// `/validate` on CREATE or UPDATE: the new object (with the `apiVersion` it was sent
-    /// with) and, on UPDATE, the old one.
-    Validate {
-        new: Decoded,
-        api_version: String,
-        old: Option<Decoded>,
-    },
+    /// `/validate` on CREATE: the new object, with the `apiVersion` it was sent with. (An
+    /// UPDATE goes the exact way: whether its spec changed is decided on both objects as sent.)
+    Validate { new: Decoded, api_version: String },
     /// `/mutate` on CREATE or UPDATE: the object and its `spec` as sent.
     Mutate { new: Decoded, spec: Option<Value> },
 }
@@ -267,7 +263,7 @@ impl<'de> Visitor<'de> for RequestSeed<'_> {
         let mut gvk: Option<Gvk<'de>> = None;
         let mut object_seen = false;
         let mut new: Option<(Decoded, Captured)> = None;
-        let mut old: Option<Option<Decoded>> = None;
+        let mut old_seen = false;
         let mut old_shape_ok = true;
         let plan = |operation: Option<Operation>, gvk: &Option<Gvk<'de>>| -> Option<Plan> {
             let operation = operation?;
@@ -321,30 +317,25 @@ impl<'de> Visitor<'de> for RequestSeed<'_> {
                         }
                     }
                 }
-                "oldObject" if old.is_none() => match self.webhook {
-                    Webhook::Mutate => {
-                        // Only its JSON type matters, as in the exact way.
-                        let shape = map.next_value_seed(super::decode::Shape)?;
-                        old_shape_ok = matches!(shape, Value::Object(_) | Value::Null);
-                        old = Some(None);
-                    }
-                    Webhook::Validate => {
-                        match plan(operation, &gvk)
+                "oldObject" if !old_seen => {
+                    old_seen = true;
+                    match self.webhook {
+                        Webhook::Mutate => {
+                            // Only its JSON type matters, as in the exact way.
+                            let shape = map.next_value_seed(super::decode::Shape)?;
+                            old_shape_ok = matches!(shape, Value::Object(_) | Value::Null);
+                        }
+                        Webhook::Validate => match plan(operation, &gvk)
                             .ok_or_else(|| bail::<A::Error>("early old object"))?
                         {
-                            Plan::Decode(kind, Operation::Update) => {
-                                old = Some(map.next_value_seed(OldObjectSeed {
-                                    kind,
-                                    budget: self.budget,
-                                })?);
+                            // As for "object": an UPDATE goes the exact way.
+                            Plan::Decode(_, Operation::Update) => {
+                                return Err(bail("an update (its spec is compared the exact way)"));
                             }
-                            _ => {
-                                map.next_value_seed(Discard)?;
-                                old = Some(None);
-                            }
-                        }
+                            _ => map.next_value_seed(Discard)?,
+                        },
                     }
-                },
+                }
                 "uid" | "operation" | "kind" | "object" | "oldObject" => {
                     return Err(bail("a duplicated key"));
                 }
@@ -374,16 +365,10 @@ impl<'de> Visitor<'de> for RequestSeed<'_> {
                 if operation == Operation::Update && !old_shape_ok {
                     return Err(bail("old object of the wrong type"));
                 }
-                // An UPDATE reaches here on /validate only when its object came before its
-                // operation or kind; it goes the exact way too (see "object" above).
-                if operation == Operation::Update && self.webhook == Webhook::Validate {
-                    return Err(bail("an update (its spec is compared the exact way)"));
-                }
                 match self.webhook {
                     Webhook::Validate => Target::Validate {
                         new,
                         api_version: captured.api_version.into_inner(),
-                        old: old.flatten(),
                     },
                     Webhook::Mutate => Target::Mutate {
                         new,
@@ -426,47 +411,6 @@ impl<'de> DeserializeSeed<'de> for ObjectSeed<'_> {
     }
 }
 
-/// `oldObject` on UPDATE: `null` (none) or an object of the kind.
-struct OldObjectSeed<'b> {
-    kind: Kind,
-    budget: &'b Budget,
-}
-
-impl<'de> DeserializeSeed<'de> for OldObjectSeed<'_> {
-    type Value = Option<Decoded>;
-
-    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
-        de.deserialize_option(self)
-    }
-}
-
-impl<'de> Visitor<'de> for OldObjectSeed<'_> {
-    type Value = Option<Decoded>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("null or an object")
-    }
-    fn visit_none<E>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_some<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
-        ObjectSeed {
-            kind: self.kind,
-            cx: Context {
-                budget: self.budget,
-                captured: None,
-                keep_spec: false,
-                fast: true,
-            },
-        }
-        .deserialize(de)
-        .map(Some)
-    }
-}
-
 macro_rules! per_kind {
     ($decoded:expr, |$typed:ident| $body:expr) => {
         match $decoded {
@@ -493,31 +437,13 @@ impl Decoded {
     }
 }
 
-/// [`engine::validate_decoded`] for decoded objects.
-pub fn validate(
-    operation: Operation,
-    new: Decoded,
-    api_version: &str,
-    old: Option<Decoded>,
-    inventory: &dyn Inventory,
-) -> AdmissionDecision {
-    macro_rules! run {
-        ($variant:ident, $new:expr) => {{
-            let old = match old {
-                Some(Decoded::$variant(o)) => Some(*o),
-                _ => None,
-            };
-            engine::validate_decoded(operation, api_version, old, *$new, inventory)
-        }};
-    }
-    match new {
-        Decoded::Cluster(n) => run!(Cluster, n),
-        Decoded::Standalone(n) => run!(Standalone, n),
-        Decoded::Backup(n) => run!(Backup, n),
-        Decoded::Restore(n) => run!(Restore, n),
-        Decoded::Database(n) => run!(Database, n),
-        Decoded::Plugin(n) => run!(Plugin, n),
-    }
+/// [`engine::validate_decoded`] for a decoded object on CREATE.
+pub fn validate(new: Decoded, api_version: &str, inventory: &dyn Inventory) -> AdmissionDecision {
+    per_kind!(new, |typed| engine::validate_decoded(
+        api_version,
+        *typed,
+        inventory
+    ))
 }
 
 /// [`engine::mutate_decoded`] for a decoded object.
