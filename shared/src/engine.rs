@@ -5,6 +5,7 @@
 //! [`Policy`] (implemented next to the rules in `validate/<kind>.rs`) and turns the verdict
 //! into a decision. Nothing below it calls back up here.
 
+use kube::core::object::HasSpec;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -59,7 +60,10 @@ pub fn mutate(kind: Kind, object: &Value) -> Result<Mutation, DecodeError> {
     }
 }
 
-fn mutate_as<P: Policy>(object: &Value) -> Result<Mutation, DecodeError> {
+fn mutate_as<P: Policy + HasSpec>(object: &Value) -> Result<Mutation, DecodeError>
+where
+    P::Spec: Serialize,
+{
     let typed: P = decode(object)?;
     let spec = defaulted_spec(typed)?;
     let mut defaulted = object.clone();
@@ -75,17 +79,19 @@ fn mutate_as<P: Policy>(object: &Value) -> Result<Mutation, DecodeError> {
     Ok(Mutation { patch, defaulted })
 }
 
-/// The `spec` of `typed` after its defaults, as JSON.
-fn defaulted_spec<P: Policy>(mut typed: P) -> Result<Option<Value>, DecodeError> {
+/// The `spec` of `typed` after its defaults, as JSON (what the object's `spec` key serializes
+/// to; only the spec is serialized).
+fn defaulted_spec<P: Policy + HasSpec>(mut typed: P) -> Result<Option<Value>, DecodeError>
+where
+    P::Spec: Serialize,
+{
     typed.apply_defaults();
-    let typed = serde_json::to_value(&typed).map_err(|e| DecodeError {
-        path: "(object)".into(),
-        message: e.to_string(),
-    })?;
-    Ok(match typed {
-        Value::Object(mut map) => map.remove("spec"),
-        _ => None,
-    })
+    serde_json::to_value(typed.spec())
+        .map(Some)
+        .map_err(|e| DecodeError {
+            path: "(object)".into(),
+            message: e.to_string(),
+        })
 }
 
 /// [`mutate`] for an object its caller has decoded already (the admission server decodes
@@ -93,10 +99,13 @@ fn defaulted_spec<P: Policy>(mut typed: P) -> Result<Option<Value>, DecodeError>
 /// (`None` when it has none). The patch is the one [`mutate`] computes for the whole object:
 /// defaults only ever touch `spec`, and the diff of two objects that differ only under `spec`
 /// is the diff of their specs with paths under `/spec`.
-pub fn mutate_decoded<P: Policy>(
+pub fn mutate_decoded<P: Policy + HasSpec>(
     typed: P,
     spec: Option<&Value>,
-) -> Result<json_patch::Patch, DecodeError> {
+) -> Result<json_patch::Patch, DecodeError>
+where
+    P::Spec: Serialize,
+{
     let Some(defaults) = defaulted_spec(typed)? else {
         return Ok(json_patch::Patch(Vec::new()));
     };
@@ -324,12 +333,14 @@ fn validate_as<P: Policy>(
     judge(old, new, &namespace_of(object), inventory)
 }
 
-/// [`validate`] of a CREATE whose object its caller has decoded already (the admission server
-/// decodes straight from the request body): `api_version` is the object's `apiVersion` as sent
-/// ("" when it is not a string). UPDATEs go through [`validate`], which decides whether the spec
-/// changed on both objects as sent.
+/// [`validate`] of an object its caller has decoded already (the admission server decodes
+/// straight from the request body): `api_version` is the object's `apiVersion` as sent ("" when
+/// it is not a string). `old` is the stored object of an UPDATE, given only when the caller has
+/// established that the update changes `spec` (an UPDATE that leaves it as it was is never
+/// judged, see [`validate`]); `None` for a CREATE.
 pub fn validate_decoded<P: Policy + kube::Resource>(
     api_version: &str,
+    old: Option<P>,
     new: P,
     inventory: &dyn Inventory,
 ) -> AdmissionDecision {
@@ -345,11 +356,12 @@ pub fn validate_decoded<P: Policy + kube::Resource>(
         return AdmissionDecision::from_verdict(envelope_verdict);
     }
     let namespace = envelope_of_new.namespace();
-    judge(None, new, &namespace, inventory)
+    judge(old, new, &namespace, inventory)
 }
 
 /// Defaults, then the kind's rules (update rules when there is an old object), then the
-/// cross-object checks.
+/// cross-object checks. On UPDATE, errors are ratcheted against the stored object; the stored
+/// object is judged only when there is an error to ratchet (with none, nothing would change).
 fn judge<P: Policy>(
     old: Option<P>,
     mut new: P,
@@ -369,7 +381,7 @@ fn judge<P: Policy>(
         None => new.create(),
     };
     verdict.extend(new.cross(namespace, inventory));
-    if let Some(old) = &old {
+    if let Some(old) = old.as_ref().filter(|_| !verdict.errors.is_empty()) {
         let mut before = old.create();
         before.extend(old.cross(namespace, inventory));
         verdict = ratchet(verdict, &before, &as_json(old), &as_json(&new));

@@ -38,8 +38,8 @@ use serde_json::{Value, json};
 mod support;
 
 use support::{
-    BoxError, Proto, Server, client_config, fixture_dir, machine, now_utc, rss_kib, scrape_metrics,
-    test_pki, webhook_bin,
+    BoxError, Proto, Server, apiserver_json, client_config, cluster_review, machine, now_utc,
+    rss_kib, scrape_metrics, test_pki, webhook_bin,
 };
 
 const ROLE_ENV: &str = "NEO4J_WEBHOOK_BENCH_ROLE";
@@ -146,9 +146,7 @@ fn inventory_server() -> Result<(), BoxError> {
 
     let cert = std::env::var("FLOOR_CERT")?;
     let key = std::env::var("FLOOR_KEY")?;
-    let review: Value = serde_json::from_slice(&std::fs::read(
-        fixture_dir().join("cluster-update-review.json"),
-    )?)?;
+    let review: Value = serde_json::from_slice(&cluster_review()?)?;
     runtime()?.block_on(async move {
         let (clusters, mut writer) = reflector::store::<Neo4jEnterpriseCluster>();
         let (standalones, _standalone_writer) = reflector::store::<Neo4jEnterpriseStandalone>();
@@ -459,9 +457,8 @@ fn bench() -> Result<(), BoxError> {
         let (ca_der, cert, key) = test_pki(&dir)?;
         let config = client_config(&ca_der, Proto::H1)?;
         let config_h2 = client_config(&ca_der, Proto::H2)?;
-        // The file is indented to be readable; the API server sends compact JSON.
-        let recorded: Value = serde_json::from_slice(&std::fs::read(fixture_dir().join("cluster-update-review.json"))?)?;
-        let review = Bytes::from(serde_json::to_vec(&recorded)?);
+        // The file is indented to be readable; the API server sends compact JSON in its order.
+        let review = cluster_review()?;
         let database_review = database_review(&review)?;
 
         let webhook = spawn_webhook(&cert, &key, &[])?;
@@ -693,7 +690,7 @@ fn database_review(cluster_review: &Bytes) -> Result<Bytes, BoxError> {
         "metadata": {"name": "orders", "namespace": "payments"},
         "spec": {"clusterRef": "graph-0500", "name": "orders", "topology": {"primaries": 3, "secondaries": 0}},
     });
-    Ok(Bytes::from(serde_json::to_vec(&r)?))
+    Ok(Bytes::from(apiserver_json(&r)))
 }
 
 /// Samples VmRSS of `pid` every 100 ms for the length of one run; resolves to the maximum.

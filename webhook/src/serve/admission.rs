@@ -20,7 +20,7 @@ use base64::Engine as _;
 use http_body_util::BodyExt;
 use neo4j_shared::Finding;
 use neo4j_shared::engine::{self, AdmissionDecision};
-use neo4j_shared::inventory::{InDomain, Inventory};
+use neo4j_shared::inventory::InDomain;
 use neo4j_shared::text::one_line;
 use neo4j_shared::types::{GROUP, Kind, Operation};
 use neo4j_shared::validate::shown;
@@ -86,6 +86,14 @@ impl AppState {
     pub fn with_cluster_domain(mut self, domain: String) -> Self {
         self.cluster_domain = domain;
         self
+    }
+
+    /// The watch cache's inventory, answering for names in this cluster's DNS domain.
+    fn in_domain(&self) -> InDomain<'_> {
+        InDomain {
+            inner: &*self.inventory,
+            domain: &self.cluster_domain,
+        }
     }
 
     /// Counts a request in flight, or `None` at `max_in_flight`.
@@ -481,12 +489,12 @@ fn answer_fast(state: &AppState, webhook: Webhook, fast: FastReview<'_>) -> Repl
         Target::Nothing(kind) => (kind, Answer::allow()),
         Target::Validate { new, api_version } => {
             let kind = new.kind();
-            let in_domain = InDomain {
-                inner: &*state.inventory,
-                domain: &state.cluster_domain,
-            };
-            let inventory: &dyn Inventory = &in_domain;
-            let decision = super::review::validate(new, &api_version, inventory);
+            let decision = super::review::validate(new, &api_version, &state.in_domain());
+            (kind, validate_answer(state, kind, &decision))
+        }
+        Target::ValidateUpdate { pair, api_version } => {
+            let kind = pair.kind();
+            let decision = super::review::validate_update(pair, &api_version, &state.in_domain());
             (kind, validate_answer(state, kind, &decision))
         }
         Target::Mutate { new, spec } => {
@@ -585,12 +593,8 @@ fn exact(state: &AppState, webhook: Webhook, body: &[u8]) -> Result<Reply, BadRe
             mutate_answer(state, kind, engine::mutate(kind, object).map(|m| m.patch))
         }
         Webhook::Validate => {
-            let in_domain = InDomain {
-                inner: &*state.inventory,
-                domain: &state.cluster_domain,
-            };
-            let inventory: &dyn Inventory = &in_domain;
-            let decision = engine::validate(kind, operation, old_object, object, inventory);
+            let in_domain = state.in_domain();
+            let decision = engine::validate(kind, operation, old_object, object, &in_domain);
             validate_answer(state, kind, &decision)
         }
     };

@@ -15,6 +15,7 @@ use std::fmt;
 
 use neo4j_shared::engine::{self, AdmissionDecision};
 use neo4j_shared::inventory::Inventory;
+use neo4j_shared::policy::Policy;
 use neo4j_shared::types::{
     GROUP, Kind, Neo4jBackup, Neo4jDatabase, Neo4jEnterpriseCluster, Neo4jEnterpriseStandalone,
     Neo4jPlugin, Neo4jRestore, Operation,
@@ -60,9 +61,12 @@ pub enum Target {
     Unknown { group: String, kind: String },
     /// One of ours on DELETE or CONNECT (allowed, nothing to check).
     Nothing(Kind),
-    /// `/validate` on CREATE: the new object, with the `apiVersion` it was sent with. (An
-    /// UPDATE goes the exact way: whether its spec changed is decided on both objects as sent.)
+    /// `/validate` on CREATE: the new object, with the `apiVersion` it was sent with.
     Validate { new: Decoded, api_version: String },
+    /// `/validate` on an UPDATE whose spec changed: both objects, with the new one's
+    /// `apiVersion` as sent. (An UPDATE whose decoded specs are equal goes the exact way, which
+    /// decides whether the spec changed on both objects as sent.)
+    ValidateUpdate { pair: Pair, api_version: String },
     /// `/mutate` on CREATE or UPDATE: the object and its `spec` as sent.
     Mutate { new: Decoded, spec: Option<Value> },
 }
@@ -263,6 +267,7 @@ impl<'de> Visitor<'de> for RequestSeed<'_> {
         let mut gvk: Option<Gvk<'de>> = None;
         let mut object_seen = false;
         let mut new: Option<(Decoded, Captured)> = None;
+        let mut old: Option<Decoded> = None;
         let mut old_seen = false;
         let mut old_shape_ok = true;
         let plan = |operation: Option<Operation>, gvk: &Option<Gvk<'de>>| -> Option<Plan> {
@@ -294,13 +299,6 @@ impl<'de> Visitor<'de> for RequestSeed<'_> {
                 "object" if !object_seen => {
                     object_seen = true;
                     match plan(operation, &gvk).ok_or_else(|| bail::<A::Error>("early object"))? {
-                        // An UPDATE is validated only when its spec changed, compared as JSON as
-                        // the webhook configurations' matchConditions do
-                        // (`engine::spec_changed`): the exact way, which has both objects as
-                        // sent. Known before the objects, so neither is decoded twice.
-                        Plan::Decode(_, Operation::Update) if self.webhook == Webhook::Validate => {
-                            return Err(bail("an update (its spec is compared the exact way)"));
-                        }
                         Plan::Skip => map.next_value_seed(Discard)?,
                         Plan::Decode(kind, _) => {
                             let captured = Captured::default();
@@ -328,9 +326,19 @@ impl<'de> Visitor<'de> for RequestSeed<'_> {
                         Webhook::Validate => match plan(operation, &gvk)
                             .ok_or_else(|| bail::<A::Error>("early old object"))?
                         {
-                            // As for "object": an UPDATE goes the exact way.
-                            Plan::Decode(_, Operation::Update) => {
-                                return Err(bail("an update (its spec is compared the exact way)"));
+                            // The stored object, for the update rules and ratcheting. Its
+                            // `apiVersion` and `spec` are not kept: the envelope is the new
+                            // object's, and specs are compared decoded (see `Pair::changed`).
+                            Plan::Decode(kind, Operation::Update) => {
+                                old = Some(map.next_value_seed(ObjectSeed {
+                                    kind,
+                                    cx: Context {
+                                        budget: self.budget,
+                                        captured: None,
+                                        keep_spec: false,
+                                        fast: true,
+                                    },
+                                })?);
                             }
                             _ => map.next_value_seed(Discard)?,
                         },
@@ -365,12 +373,18 @@ impl<'de> Visitor<'de> for RequestSeed<'_> {
                 if operation == Operation::Update && !old_shape_ok {
                     return Err(bail("old object of the wrong type"));
                 }
-                match self.webhook {
-                    Webhook::Validate => Target::Validate {
-                        new,
-                        api_version: captured.api_version.into_inner(),
-                    },
-                    Webhook::Mutate => Target::Mutate {
+                let api_version = captured.api_version.into_inner();
+                match (self.webhook, operation) {
+                    (Webhook::Validate, Operation::Update) => {
+                        // A missing or null stored object, or specs equal as decoded: the
+                        // exact way decides.
+                        let old = old.ok_or_else(|| bail::<A::Error>("no old object"))?;
+                        let pair = Pair::changed(new, old)
+                            .ok_or_else(|| bail::<A::Error>("spec unchanged as decoded"))?;
+                        Target::ValidateUpdate { pair, api_version }
+                    }
+                    (Webhook::Validate, _) => Target::Validate { new, api_version },
+                    (Webhook::Mutate, _) => Target::Mutate {
                         new,
                         spec: captured.spec.into_inner(),
                     },
@@ -441,7 +455,76 @@ impl Decoded {
 pub fn validate(new: Decoded, api_version: &str, inventory: &dyn Inventory) -> AdmissionDecision {
     per_kind!(new, |typed| engine::validate_decoded(
         api_version,
+        None,
         *typed,
+        inventory
+    ))
+}
+
+/// An UPDATE's new object and the stored one it replaces, of one kind, whose specs differ.
+pub enum Pair {
+    Cluster(Box<Neo4jEnterpriseCluster>, Box<Neo4jEnterpriseCluster>),
+    Standalone(
+        Box<Neo4jEnterpriseStandalone>,
+        Box<Neo4jEnterpriseStandalone>,
+    ),
+    Backup(Box<Neo4jBackup>, Box<Neo4jBackup>),
+    Restore(Box<Neo4jRestore>, Box<Neo4jRestore>),
+    Database(Box<Neo4jDatabase>, Box<Neo4jDatabase>),
+    Plugin(Box<Neo4jPlugin>, Box<Neo4jPlugin>),
+}
+
+macro_rules! per_pair {
+    ($pair:expr, |$new:ident, $old:ident| $body:expr) => {
+        match $pair {
+            Pair::Cluster($new, $old) => $body,
+            Pair::Standalone($new, $old) => $body,
+            Pair::Backup($new, $old) => $body,
+            Pair::Restore($new, $old) => $body,
+            Pair::Database($new, $old) => $body,
+            Pair::Plugin($new, $old) => $body,
+        }
+    };
+}
+
+impl Pair {
+    /// The two objects of an UPDATE when their decoded specs differ; `None` when they are
+    /// equal (or of different kinds). Decoding is a function of the JSON value, so specs that
+    /// differ decoded differ as JSON too, and the update is judged exactly when the webhook
+    /// configurations' matchConditions call the webhook (`object.spec != oldObject.spec`,
+    /// `engine::spec_changed`). Equal decoded specs do not prove equal JSON (a field this
+    /// version does not know may have changed), so that case is left to the exact way.
+    fn changed(new: Decoded, old: Decoded) -> Option<Pair> {
+        let pair = match (new, old) {
+            (Decoded::Cluster(n), Decoded::Cluster(o)) => Pair::Cluster(n, o),
+            (Decoded::Standalone(n), Decoded::Standalone(o)) => Pair::Standalone(n, o),
+            (Decoded::Backup(n), Decoded::Backup(o)) => Pair::Backup(n, o),
+            (Decoded::Restore(n), Decoded::Restore(o)) => Pair::Restore(n, o),
+            (Decoded::Database(n), Decoded::Database(o)) => Pair::Database(n, o),
+            (Decoded::Plugin(n), Decoded::Plugin(o)) => Pair::Plugin(n, o),
+            _ => return None,
+        };
+        per_pair!(&pair, |new, old| new.spec != old.spec).then_some(pair)
+    }
+
+    pub fn kind(&self) -> Kind {
+        fn kind_of<P: Policy>(_: &P) -> Kind {
+            P::KIND
+        }
+        per_pair!(self, |new, _old| kind_of(&**new))
+    }
+}
+
+/// [`engine::validate_decoded`] for an UPDATE whose spec changed.
+pub fn validate_update(
+    pair: Pair,
+    api_version: &str,
+    inventory: &dyn Inventory,
+) -> AdmissionDecision {
+    per_pair!(pair, |new, old| engine::validate_decoded(
+        api_version,
+        Some(*old),
+        *new,
         inventory
     ))
 }
