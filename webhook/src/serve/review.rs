@@ -80,7 +80,12 @@ pub struct FastReview<'a> {
 
 /// Decodes `body` for `webhook`, or `None` when the exact way must answer.
 pub fn fast<'a>(body: &'a [u8], webhook: Webhook, budget: &Budget) -> Option<FastReview<'a>> {
-    let mut de = serde_json::Deserializer::from_slice(body);
+    // UTF-8 is checked once for the whole body (a fast scan) instead of string by string as
+    // parsing a byte slice does. A body that is not UTF-8 is left to the exact way, which parses
+    // it as bytes and words the error as before (a string the parser skips, such as one inside
+    // `managedFields`, is not checked by it, and such a body is still answered).
+    let text = std::str::from_utf8(body).ok()?;
+    let mut de = serde_json::Deserializer::from_str(text);
     let parts = de.deserialize_map(ReviewVisitor { webhook, budget }).ok()?;
     de.end().ok()?;
     parts
