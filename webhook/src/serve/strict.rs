@@ -205,6 +205,30 @@ impl<'de> Visitor<'de> for Discard {
     }
 }
 
+/// Checks the raw text of a value the parser has skipped (`RawValue`) as parsing it into a
+/// `String` would: it must be a string, and its `\u` escapes must pair surrogates. Skipping
+/// already checked everything else (the end of the string, escape syntax, no control
+/// characters; the fast way checks UTF-8 for the whole body first). A string with a `\u` in it
+/// is parsed again in full, so a lone surrogate is refused as before.
+fn skipped_string<E: de::Error>(raw: &str) -> Result<(), E> {
+    if !raw.starts_with('"') {
+        return Err(E::custom("not a string"));
+    }
+    if raw.contains("\\u") {
+        serde_json::from_str::<DiscardedString>(raw).map_err(E::custom)?;
+    }
+    Ok(())
+}
+
+/// A string parsed with the parser's full checks and dropped.
+struct DiscardedString;
+
+impl<'de> de::Deserialize<'de> for DiscardedString {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        DiscardString.deserialize(de).map(|()| DiscardedString)
+    }
+}
+
 /// Parses a string with the parser's full checks and drops it; anything else is an error.
 struct DiscardString;
 
@@ -515,8 +539,10 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for WrapMap<'_, A> {
                 }
                 (Level::Metadata, "annotations") => Next::Annotations,
                 (Level::Annotations, LAST_APPLIED) => {
-                    // Parsed in full; it must be a string, as the typed map requires.
-                    self.map.next_value_seed(DiscardString)?;
+                    // Checked as parsing it would check it, without building it; it must be a
+                    // string, as the typed map requires.
+                    let raw: &'de serde_json::value::RawValue = self.map.next_value()?;
+                    skipped_string(raw.get())?;
                     continue;
                 }
                 _ => Next::Plain,

@@ -3,6 +3,7 @@
 //! kind does not allow, and values that would break out of their line.
 
 use std::cell::Cell;
+use std::fmt;
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
@@ -287,7 +288,14 @@ impl<'a> Settings<'a> {
 
     /// The catalogue rules for one setting: `subject` says where it came from ("spec.config key
     /// \"x\"", "spec.env[2].name NEO4J_x sets y, which"), `value` is `None` when not known.
-    fn check(&self, subject: &str, key: &str, value: Option<&str>, field: &str, v: &mut Verdict) {
+    fn check(
+        &self,
+        subject: &Subject<'_>,
+        key: &str,
+        value: Option<&str>,
+        field: &str,
+        v: &mut Verdict,
+    ) {
         let Some(catalogue) = self.catalogue else {
             return;
         };
@@ -410,7 +418,7 @@ impl<'a> Settings<'a> {
 
     /// `config-unknown-key`, or `config-unverified-key` where the catalogue cannot be sure:
     /// internal settings, strict validation switched off, or an image newer than the catalogue.
-    fn unknown(&self, key: &str, subject: &str, field: &str, why: &str, v: &mut Verdict) {
+    fn unknown(&self, key: &str, subject: &Subject<'_>, field: &str, why: &str, v: &mut Verdict) {
         let unsure = if key.starts_with("internal.") {
             Some("internal settings are not documented, and Neo4j refuses one it does not declare")
         } else if !self.strict {
@@ -433,6 +441,30 @@ impl<'a> Settings<'a> {
     }
 }
 
+/// Where a setting came from, as the start of a message about it; written out only when a
+/// message is (most settings get none).
+enum Subject<'a> {
+    /// `spec.config key "x"`
+    ConfigKey(&'a str),
+    /// `spec.env[2].name "NEO4J_x" sets x, which`
+    EnvVar {
+        field: &'a str,
+        name: &'a str,
+        key: &'a str,
+    },
+}
+
+impl fmt::Display for Subject<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Subject::ConfigKey(key) => write!(f, "spec.config key {}", shown(key)),
+            Subject::EnvVar { field, name, key } => {
+                write!(f, "{field} {} sets {key}, which", shown(name))
+            }
+        }
+    }
+}
+
 /// The catalogue rules over `spec.config` (`config-unknown-key`, `config-removed-key`,
 /// `config-deprecated-key`, `config-value`, `config-unverified-key`, `config-plugin-key`,
 /// `config-catalogue-version`). A key another config rule already refused is left to that rule.
@@ -449,13 +481,7 @@ pub fn settings(s: &Settings<'_>, v: &mut Verdict) {
             continue;
         }
         let field = key_path("spec.config", key);
-        s.check(
-            &format!("spec.config key {}", shown(key)),
-            key,
-            Some(value),
-            &field,
-            v,
-        );
+        s.check(&Subject::ConfigKey(key), key, Some(value), &field, v);
     }
 }
 
@@ -503,7 +529,11 @@ pub fn env(
         if s.operator_set(&key) {
             continue;
         }
-        let subject = format!("{field} {} sets {key}, which", shown(name));
+        let subject = Subject::EnvVar {
+            field: &field,
+            name,
+            key: &key,
+        };
         s.check(&subject, &key, value, &field, v);
         if s.config.is_some_and(|c| c.contains_key(&key)) {
             v.warn(
