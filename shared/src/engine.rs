@@ -118,21 +118,64 @@ where
             },
         )]));
     };
-    let mut defaulted = original.clone();
-    merge_preserving(&mut defaulted, &defaults);
-    let mut patch = json_patch::diff(original, &defaulted);
-    for op in &mut patch.0 {
-        let path = match op {
-            json_patch::PatchOperation::Add(o) => &mut o.path,
-            json_patch::PatchOperation::Remove(o) => &mut o.path,
-            json_patch::PatchOperation::Replace(o) => &mut o.path,
-            json_patch::PatchOperation::Move(o) => &mut o.path,
-            json_patch::PatchOperation::Copy(o) => &mut o.path,
-            json_patch::PatchOperation::Test(o) => &mut o.path,
-        };
-        path.push_front("spec");
+    let mut patch = Vec::new();
+    let mut pointer = json_patch::jsonptr::PointerBuf::from_tokens(["spec"]);
+    defaults_patch(original, &defaults, &mut pointer, &mut patch);
+    Ok(json_patch::Patch(patch))
+}
+
+/// The operations `json_patch::diff(original, merged)` gives, where `merged` is `original` with
+/// `defaults` overlaid by [`merge_preserving`], without building `merged` or walking the parts
+/// of `original` that `defaults` leaves alone (they are unchanged, so they add nothing), with
+/// paths under `pointer`. Where the overlay merges (objects, lists of one length) this walks
+/// both; where it replaces a value, the two are diffed as a whole.
+fn defaults_patch(
+    original: &Value,
+    defaults: &Value,
+    pointer: &mut json_patch::jsonptr::PointerBuf,
+    patch: &mut Vec<json_patch::PatchOperation>,
+) {
+    match (original, defaults) {
+        (Value::Object(o), Value::Object(d)) => {
+            // Keys only in `original` stay as they are; the merged object's other keys are
+            // `defaults`' keys, in the same (sorted) order.
+            for (key, value) in d {
+                pointer.push_back(key.as_str());
+                match o.get(key) {
+                    Some(existing) => defaults_patch(existing, value, pointer, patch),
+                    None => patch.push(json_patch::PatchOperation::Add(
+                        json_patch::AddOperation {
+                            path: pointer.clone(),
+                            value: value.clone(),
+                        },
+                    )),
+                }
+                pointer.pop_back();
+            }
+        }
+        (Value::Array(o), Value::Array(d)) if o.len() == d.len() => {
+            for (i, (existing, value)) in o.iter().zip(d).enumerate() {
+                pointer.push_back(i);
+                defaults_patch(existing, value, pointer, patch);
+                pointer.pop_back();
+            }
+        }
+        // The overlay replaces `original` with `defaults` here.
+        _ => {
+            for mut op in json_patch::diff(original, defaults).0 {
+                let path = match &mut op {
+                    json_patch::PatchOperation::Add(o) => &mut o.path,
+                    json_patch::PatchOperation::Remove(o) => &mut o.path,
+                    json_patch::PatchOperation::Replace(o) => &mut o.path,
+                    json_patch::PatchOperation::Move(o) => &mut o.path,
+                    json_patch::PatchOperation::Copy(o) => &mut o.path,
+                    json_patch::PatchOperation::Test(o) => &mut o.path,
+                };
+                *path = pointer.concat(path);
+                patch.push(op);
+            }
+        }
     }
-    Ok(patch)
 }
 
 /// Overlays `typed` onto `target`: objects merge key by key (keys only in `target` stay), lists
@@ -550,5 +593,68 @@ mod tests {
             target,
             json!({"a": {"x": 1, "unknown": true, "d": "default"}, "list": [{"k": 1, "extra": 2, "z": 0}]})
         );
+    }
+
+    /// The patch of the defaults, as the overlay-then-diff it replaces computes it.
+    fn overlay_then_diff(original: &Value, defaults: &Value) -> json_patch::Patch {
+        let mut merged = original.clone();
+        merge_preserving(&mut merged, defaults);
+        let wrap = |v: &Value| json!({ "spec": v });
+        json_patch::diff(&wrap(original), &wrap(&merged))
+    }
+
+    fn defaults_patch_of(original: &Value, defaults: &Value) -> json_patch::Patch {
+        let mut patch = Vec::new();
+        let mut pointer = json_patch::jsonptr::PointerBuf::from_tokens(["spec"]);
+        defaults_patch(original, defaults, &mut pointer, &mut patch);
+        json_patch::Patch(patch)
+    }
+
+    #[test]
+    fn defaults_patch_is_the_diff_of_the_overlay() {
+        let cases = [
+            (json!({"a": 1}), json!({"a": 1, "b": {"c": [1, 2]}})),
+            (json!({"a": [1, 2, 3]}), json!({"a": [1, 2]})),
+            (json!({"a": [1]}), json!({"a": [1, 2], "a~b/c": "x"})),
+            (json!({"a": [{"x": 1}, {"y": 2}]}), json!({"a": [{"x": 1, "z": 0}, {"y": 3}]})),
+            (json!({"a": {"x": 1}}), json!({"a": [1]})),
+            (json!({"a": "s"}), json!({"a": {"b": 1}})),
+            (json!(null), json!({"b": 1})),
+            (json!({"a": [[1, 2], [3]]}), json!({"a": [[1], [3, 4, 5]]})),
+        ];
+        for (original, defaults) in cases {
+            assert_eq!(
+                defaults_patch_of(&original, &defaults),
+                overlay_then_diff(&original, &defaults),
+                "{original} with {defaults}"
+            );
+        }
+    }
+
+    fn json_value() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            (0u8..4).prop_map(Value::from),
+            "[ab~/]{0,2}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(4, 32, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                proptest::collection::btree_map("[abc~/]{1,2}", inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn defaults_patch_matches_overlay_then_diff(original in json_value(), defaults in json_value()) {
+            proptest::prop_assert_eq!(
+                defaults_patch_of(&original, &defaults),
+                overlay_then_diff(&original, &defaults)
+            );
+        }
     }
 }
