@@ -143,12 +143,10 @@ fn defaults_patch(
                 pointer.push_back(key.as_str());
                 match o.get(key) {
                     Some(existing) => defaults_patch(existing, value, pointer, patch),
-                    None => patch.push(json_patch::PatchOperation::Add(
-                        json_patch::AddOperation {
-                            path: pointer.clone(),
-                            value: value.clone(),
-                        },
-                    )),
+                    None => patch.push(json_patch::PatchOperation::Add(json_patch::AddOperation {
+                        path: pointer.clone(),
+                        value: value.clone(),
+                    })),
                 }
                 pointer.pop_back();
             }
@@ -160,7 +158,9 @@ fn defaults_patch(
                 pointer.pop_back();
             }
         }
-        // The overlay replaces `original` with `defaults` here.
+        // The overlay replaces `original` with `defaults` here; most often they are the same
+        // value, which diffs to nothing.
+        _ if original == defaults => {}
         _ => {
             for mut op in json_patch::diff(original, defaults).0 {
                 let path = match &mut op {
@@ -616,7 +616,10 @@ mod tests {
             (json!({"a": 1}), json!({"a": 1, "b": {"c": [1, 2]}})),
             (json!({"a": [1, 2, 3]}), json!({"a": [1, 2]})),
             (json!({"a": [1]}), json!({"a": [1, 2], "a~b/c": "x"})),
-            (json!({"a": [{"x": 1}, {"y": 2}]}), json!({"a": [{"x": 1, "z": 0}, {"y": 3}]})),
+            (
+                json!({"a": [{"x": 1}, {"y": 2}]}),
+                json!({"a": [{"x": 1, "z": 0}, {"y": 3}]}),
+            ),
             (json!({"a": {"x": 1}}), json!({"a": [1]})),
             (json!({"a": "s"}), json!({"a": {"b": 1}})),
             (json!(null), json!({"b": 1})),

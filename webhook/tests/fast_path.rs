@@ -403,7 +403,12 @@ fn tricky_bodies_agree() {
     raw[at] = 0xff;
     assert!(!both(&state, &raw, "invalid UTF-8 in managedFields"));
     let reply = admission::admit(&state, Webhook::Validate, Some(b"application/json"), &raw);
-    assert_eq!(reply.status.as_u16(), 200, "{}", String::from_utf8_lossy(&reply.body));
+    assert_eq!(
+        reply.status.as_u16(),
+        200,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
     assert!(
         fast >= 5,
         "the fast way took only {fast} of {} bodies",

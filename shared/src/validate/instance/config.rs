@@ -3,8 +3,8 @@
 //! kind does not allow, and values that would break out of their line.
 
 use std::cell::Cell;
-use std::fmt;
 use std::collections::BTreeMap;
+use std::fmt;
 use std::sync::LazyLock;
 
 use k8s_openapi::api::core::v1 as corev1;
