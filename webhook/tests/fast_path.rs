@@ -148,17 +148,6 @@ fn the_recorded_review_agrees_and_takes_the_fast_way() {
     let mut review: Value = serde_json::from_str(&text).expect("JSON");
     let compact = apiserver_json(&review);
     updated(compact.as_bytes(), "compact fixture");
-    // Its managed fields and last-applied annotations are replaced before decoding (and for
-    // /mutate the whole old object): most of its bytes.
-    for webhook in [Webhook::Validate, Webhook::Mutate] {
-        let pruned = neo4j_webhook::serve::prune::prune(&compact, webhook).expect("pruned");
-        assert!(
-            pruned.len() * 2 < compact.len(),
-            "{webhook:?}: {} of {} bytes left",
-            pruned.len(),
-            compact.len()
-        );
-    }
     // The same object created: the fast way for both webhooks.
     review["request"]["operation"] = json!("CREATE");
     review["request"]["oldObject"] = Value::Null;
@@ -353,18 +342,6 @@ fn tricky_bodies_agree() {
         ("number out of range in spec", in_spec("\"zzz\":1e400")),
         ("number out of range in options", replace("\"dryRun\":false", "\"dryRun\":1e999")),
         ("number out of range in managedFields", in_meta("\"managedFields\":[1e400]")),
-        ("unicode escape in managedFields", in_meta("\"managedFields\":[\"\\u0041\"]")),
-        ("trailing comma in managedFields", in_meta("\"managedFields\":[1,]")),
-        ("leading zero in managedFields", in_meta("\"managedFields\":[01]")),
-        ("bad literal in managedFields", in_meta("\"managedFields\":[tru]")),
-        ("missing colon in managedFields", in_meta("\"managedFields\":{\"a\" 1}")),
-        ("control character in managedFields", in_meta("\"managedFields\":[\"a\u{1}b\"]")),
-        ("escaped managedFields key", in_meta("\"managed\\u0046ields\":[1]")),
-        ("old object with a lone surrogate key", replace("\"oldObject\":null", "\"oldObject\":{\"\\ud800\":1}").replacen("\"CREATE\"", "\"UPDATE\"", 1)),
-        ("old object with a lone surrogate value", replace("\"oldObject\":null", "\"oldObject\":{\"a\":\"\\ud800\"}").replacen("\"CREATE\"", "\"UPDATE\"", 1)),
-        ("old object with a number out of range", replace("\"oldObject\":null", "\"oldObject\":{\"a\":[1e400]}").replacen("\"CREATE\"", "\"UPDATE\"", 1)),
-        ("old object with a trailing comma", replace("\"oldObject\":null", "\"oldObject\":{\"a\":[1,]}").replacen("\"CREATE\"", "\"UPDATE\"", 1)),
-        ("old object with a control character", replace("\"oldObject\":null", "\"oldObject\":{\"a\":\"\u{1}\"}").replacen("\"CREATE\"", "\"UPDATE\"", 1)),
         ("huge integer in servers", in_spec("\"topology\":{\"servers\":18446744073709551616}")),
         ("float servers", in_spec("\"topology\":{\"servers\":3.0}")),
         ("negative servers", in_spec("\"topology\":{\"servers\":-3}")),

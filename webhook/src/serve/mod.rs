@@ -9,7 +9,6 @@ pub mod decode;
 pub mod listener;
 pub mod metrics;
 pub mod ops;
-pub mod prune;
 pub mod review;
 pub mod server;
 pub mod strict;

@@ -85,29 +85,10 @@ pub fn fast<'a>(body: &'a [u8], webhook: Webhook, budget: &Budget) -> Option<Fas
     // it as bytes and words the error as before (a string the parser skips, such as one inside
     // `managedFields`, is not checked by it, and such a body is still answered).
     let text = std::str::from_utf8(body).ok()?;
-    // The parts only skipped are replaced in a copy first when a scan vouches for them
-    // ([`super::prune`]); the decoded review then borrows from the copy, so it is made owned.
-    match super::prune::prune(text, webhook) {
-        Some(pruned) => decode(&pruned, webhook, budget).map(FastReview::into_owned),
-        None => decode(text, webhook, budget),
-    }
-}
-
-fn decode<'a>(text: &'a str, webhook: Webhook, budget: &Budget) -> Option<FastReview<'a>> {
     let mut de = serde_json::Deserializer::from_str(text);
     let parts = de.deserialize_map(ReviewVisitor { webhook, budget }).ok()?;
     de.end().ok()?;
     parts
-}
-
-impl FastReview<'_> {
-    fn into_owned(self) -> FastReview<'static> {
-        FastReview {
-            uid: Cow::Owned(self.uid.into_owned()),
-            operation: self.operation,
-            target: self.target,
-        }
-    }
 }
 
 /// Not an error the client sees: the signal to take the exact way.
