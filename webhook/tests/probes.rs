@@ -13,6 +13,7 @@
 //! far more code pages and is not held to them, so `cargo test` leaves this file out
 //! (`test = false` in webhook/Cargo.toml).
 
+#[allow(clippy::duplicate_mod)] // Both include `common/wire.rs`; this file uses neither copy.
 mod common;
 #[path = "../benches/support/mod.rs"]
 mod support;
