@@ -8,8 +8,8 @@
 //!   of a hundred thousand tiny values cannot make a typed tree a hundred times its size;
 //! - inside an object (`Level::Object`), `metadata.managedFields` is skipped as the `Value`
 //!   decoder skips it (see `decode.rs`), the `kubectl.kubernetes.io/last-applied-configuration`
-//!   annotation is parsed and dropped (no rule reads it; it is often the largest string of an
-//!   object), and the object's `apiVersion` (and, when asked for, its `spec` as a `Value`, which
+//!   annotation is skipped and its text checked as parsing would check it (no rule reads it;
+//!   it is often the largest string of an object), and the object's `apiVersion` (and, when asked for, its `spec` as a `Value`, which
 //!   the mutating webhook needs to compute its patch) are kept on the side.
 //!
 //! Errors only need to be errors: a caller that gets one decodes the body again the slow, exact
