@@ -215,18 +215,11 @@ fn skipped_string<E: de::Error>(raw: &str) -> Result<(), E> {
         return Err(E::custom("not a string"));
     }
     if raw.contains("\\u") {
-        serde_json::from_str::<DiscardedString>(raw).map_err(E::custom)?;
+        DiscardString
+            .deserialize(&mut serde_json::Deserializer::from_str(raw))
+            .map_err(E::custom)?;
     }
     Ok(())
-}
-
-/// A string parsed with the parser's full checks and dropped.
-struct DiscardedString;
-
-impl<'de> de::Deserialize<'de> for DiscardedString {
-    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
-        DiscardString.deserialize(de).map(|()| DiscardedString)
-    }
 }
 
 /// Parses a string with the parser's full checks and drops it; anything else is an error.
