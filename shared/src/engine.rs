@@ -119,8 +119,7 @@ where
         )]));
     };
     let mut patch = Vec::new();
-    let mut pointer = json_patch::jsonptr::PointerBuf::from_tokens(["spec"]);
-    defaults_patch(original, &defaults, &mut pointer, &mut patch);
+    defaults_patch(original, &defaults, &mut vec![Step::Key("spec")], &mut patch);
     Ok(json_patch::Patch(patch))
 }
 
@@ -129,10 +128,10 @@ where
 /// of `original` that `defaults` leaves alone (they are unchanged, so they add nothing), with
 /// paths under `pointer`. Where the overlay merges (objects, lists of one length) this walks
 /// both; where it replaces a value, the two are diffed as a whole.
-fn defaults_patch(
-    original: &Value,
-    defaults: &Value,
-    pointer: &mut json_patch::jsonptr::PointerBuf,
+fn defaults_patch<'v>(
+    original: &'v Value,
+    defaults: &'v Value,
+    path: &mut Vec<Step<'v>>,
     patch: &mut Vec<json_patch::PatchOperation>,
 ) {
     match (original, defaults) {
@@ -140,28 +139,29 @@ fn defaults_patch(
             // Keys only in `original` stay as they are; the merged object's other keys are
             // `defaults`' keys, in the same (sorted) order.
             for (key, value) in d {
-                pointer.push_back(key.as_str());
+                path.push(Step::Key(key));
                 match o.get(key) {
-                    Some(existing) => defaults_patch(existing, value, pointer, patch),
+                    Some(existing) => defaults_patch(existing, value, path, patch),
                     None => patch.push(json_patch::PatchOperation::Add(json_patch::AddOperation {
-                        path: pointer.clone(),
+                        path: pointer(path),
                         value: value.clone(),
                     })),
                 }
-                pointer.pop_back();
+                path.pop();
             }
         }
         (Value::Array(o), Value::Array(d)) if o.len() == d.len() => {
             for (i, (existing, value)) in o.iter().zip(d).enumerate() {
-                pointer.push_back(i);
-                defaults_patch(existing, value, pointer, patch);
-                pointer.pop_back();
+                path.push(Step::Index(i));
+                defaults_patch(existing, value, path, patch);
+                path.pop();
             }
         }
         // The overlay replaces `original` with `defaults` here; most often they are the same
         // value, which diffs to nothing.
         _ if original == defaults => {}
         _ => {
+            let at = pointer(path);
             for mut op in json_patch::diff(original, defaults).0 {
                 let path = match &mut op {
                     json_patch::PatchOperation::Add(o) => &mut o.path,
@@ -171,11 +171,26 @@ fn defaults_patch(
                     json_patch::PatchOperation::Copy(o) => &mut o.path,
                     json_patch::PatchOperation::Test(o) => &mut o.path,
                 };
-                *path = pointer.concat(path);
+                *path = at.concat(path);
                 patch.push(op);
             }
         }
     }
+}
+
+/// One step of the path [`defaults_patch`] is at: kept borrowed while it walks, and written
+/// out as a JSON pointer (escaping `~` and `/`) only for the operations it emits.
+#[derive(Clone, Copy)]
+enum Step<'v> {
+    Key(&'v str),
+    Index(usize),
+}
+
+fn pointer(path: &[Step<'_>]) -> json_patch::jsonptr::PointerBuf {
+    json_patch::jsonptr::PointerBuf::from_tokens(path.iter().map(|step| match *step {
+        Step::Key(key) => json_patch::jsonptr::Token::new(key),
+        Step::Index(i) => json_patch::jsonptr::Token::from(i),
+    }))
 }
 
 /// Overlays `typed` onto `target`: objects merge key by key (keys only in `target` stay), lists
@@ -605,8 +620,7 @@ mod tests {
 
     fn defaults_patch_of(original: &Value, defaults: &Value) -> json_patch::Patch {
         let mut patch = Vec::new();
-        let mut pointer = json_patch::jsonptr::PointerBuf::from_tokens(["spec"]);
-        defaults_patch(original, defaults, &mut pointer, &mut patch);
+        defaults_patch(original, defaults, &mut vec![Step::Key("spec")], &mut patch);
         json_patch::Patch(patch)
     }
 

@@ -219,15 +219,12 @@ impl<'a> Common<'a> {
         if self.name.is_empty() {
             return;
         }
-        let (client_route, mcp_route) = match self.kind {
-            InstanceKind::Cluster => {
-                let n = ClusterNames::new(self.name);
-                (n.route(), n.mcp_route())
-            }
-            InstanceKind::Standalone => (
-                StandaloneNames::new(self.name).route(),
-                format!("{}-mcp-route", self.name),
-            ),
+        // Named only for a route that needs a generated host (rarely any).
+        let route_name = |mcp: bool| match (self.kind, mcp) {
+            (InstanceKind::Cluster, false) => ClusterNames::new(self.name).route(),
+            (InstanceKind::Cluster, true) => ClusterNames::new(self.name).mcp_route(),
+            (InstanceKind::Standalone, false) => StandaloneNames::new(self.name).route(),
+            (InstanceKind::Standalone, true) => format!("{}-mcp-route", self.name),
         };
         let needs_generated_host = |r: Option<&RouteSpec>| {
             r.is_some_and(|r| {
@@ -249,7 +246,7 @@ impl<'a> Common<'a> {
             }
         };
         if needs_generated_host(self.service.and_then(|s| s.route.as_ref())) {
-            check(client_route, "spec.service.route.host");
+            check(route_name(false), "spec.service.route.host");
         }
         let mcp_route_spec = self
             .mcp
@@ -258,7 +255,7 @@ impl<'a> Common<'a> {
             .and_then(|h| h.service.as_ref())
             .and_then(|s| s.route.as_ref());
         if needs_generated_host(mcp_route_spec) {
-            check(mcp_route, "spec.mcp.http.service.route.host");
+            check(route_name(true), "spec.mcp.http.service.route.host");
         }
     }
 }

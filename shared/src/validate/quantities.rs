@@ -4,12 +4,13 @@
 //! later; the object itself must not be admitted with a value no Pod can have.
 
 use std::collections::BTreeMap;
+use std::fmt::Display;
 
 use k8s_openapi::api::core::v1 as corev1;
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 
 use crate::units::quantity;
-use crate::validate::{key_path, shown};
+use crate::validate::{KeyPath, SubPath, shown};
 use crate::verdict::Verdict;
 
 /// Resources whose zero is refused too (a zero memory or CPU limit starts no container).
@@ -21,8 +22,7 @@ pub fn resources(path: &str, r: Option<&corev1::ResourceRequirements>, v: &mut V
     let Some(r) = r else { return };
     for (section, map) in [("limits", &r.limits), ("requests", &r.requests)] {
         for (res, q) in map.iter().flatten() {
-            let field = key_path(&format!("{path}.{section}"), res);
-            quantity_value(&field, res, &q.0, v);
+            quantity_value(KeyPath(SubPath(path, section), res), res, &q.0, v);
         }
     }
     for res in POSITIVE {
@@ -30,7 +30,7 @@ pub fn resources(path: &str, r: Option<&corev1::ResourceRequirements>, v: &mut V
             && let (Some(rq), Some(lq)) = (quantity(req), quantity(lim))
             && rq > lq
         {
-            let field = key_path(&format!("{path}.requests"), res);
+            let field = KeyPath(SubPath(path, "requests"), res).to_string();
             v.error(
                 "resources-request-le-limit",
                 &field,
@@ -46,11 +46,11 @@ fn entry<'a>(map: &'a Option<BTreeMap<String, Quantity>>, res: &str) -> Option<&
 
 /// One quantity of resource `res` at `field`: well-formed, not negative, and above zero for
 /// memory and CPU. Returns the value when it is usable.
-pub fn quantity_value(field: &str, res: &str, q: &str, v: &mut Verdict) -> Option<f64> {
+pub fn quantity_value(field: impl Display, res: &str, q: &str, v: &mut Verdict) -> Option<f64> {
     let Some(value) = quantity(q) else {
         v.error(
             "resources-quantity-format",
-            field,
+            field.to_string(),
             format!(
                 "{field} is {}, not a Kubernetes quantity; use e.g. 4Gi for memory or 500m for CPU",
                 shown(q)
@@ -63,7 +63,7 @@ pub fn quantity_value(field: &str, res: &str, q: &str, v: &mut Verdict) -> Optio
         let what = if value < 0.0 { "negative" } else { "zero" };
         v.error(
             "resources-quantity-positive",
-            field,
+            field.to_string(),
             format!("{field} is {} ({what}); a container needs a positive amount — give e.g. 4Gi for memory or 500m for CPU, or remove the entry", shown(q)),
         );
         return None;

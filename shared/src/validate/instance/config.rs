@@ -5,19 +5,23 @@
 use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::LazyLock;
 
 use k8s_openapi::api::core::v1 as corev1;
-use regex::Regex;
 
 use crate::inventory::InstanceKind;
 use crate::memory;
 use crate::settings::{self, Catalogue, Choice, Guess, Line, Lookup, env};
-use crate::validate::{has_control_chars, item_path, key_path, regex, shown};
+use crate::validate::{KeyPath, has_control_chars, item_path, shown};
 use crate::verdict::Verdict;
 use crate::version::Neo4jVersion;
 
-static CONFIG_KEY: LazyLock<Regex> = LazyLock::new(|| regex(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"));
+/// A setting name neo4j.conf can hold on one line: `^[A-Za-z0-9][A-Za-z0-9_.-]*$`, checked by
+/// hand because every key of every review passes through it twice.
+fn config_key_charset(key: &str) -> bool {
+    let mut bytes = key.bytes();
+    bytes.next().is_some_and(|b| b.is_ascii_alphanumeric())
+        && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+}
 
 const DISCOVERY_VERSION_KEY: &str = "dbms.cluster.discovery.version";
 const DISCOVERY_MANAGED_KEYS: [&str; 5] = [
@@ -77,7 +81,7 @@ fn key_refusal(
     tag: &str,
 ) -> Option<Refusal> {
     let cluster = kind == InstanceKind::Cluster;
-    if !CONFIG_KEY.is_match(key) {
+    if !config_key_charset(key) {
         return refuse(
             "config-key-charset",
             "is not a valid setting name (it could forge neo4j.conf lines); start with a letter or digit and use letters, digits, '_', '.' and '-' only",
@@ -191,12 +195,12 @@ pub fn config(
     v: &mut Verdict,
 ) {
     for (key, value) in map.into_iter().flatten() {
-        let field = key_path(map_path, key);
+        let field = KeyPath(map_path, key);
         if let Some(r) = value_refusal(value) {
-            v.error(r.rule, &field, format!("{field} {}", r.reason));
+            v.error(r.rule, field.to_string(), format!("{field} {}", r.reason));
         }
         if let Some(r) = key_refusal(kind, key, Some(value), version, tag) {
-            v.error(r.rule, &field, format!("{} {}", shown(key), r.reason));
+            v.error(r.rule, field.to_string(), format!("{} {}", shown(key), r.reason));
         }
     }
 }
@@ -293,7 +297,7 @@ impl<'a> Settings<'a> {
         subject: &Subject<'_>,
         key: &str,
         value: Option<&str>,
-        field: &str,
+        field: &dyn fmt::Display,
         v: &mut Verdict,
     ) {
         let Some(catalogue) = self.catalogue else {
@@ -306,7 +310,7 @@ impl<'a> Settings<'a> {
             env::Namespace::Plugin(plugin) => {
                 v.warn(
                     "config-plugin-key",
-                    field,
+                    field.to_string(),
                     format!("{subject} is a setting of the {plugin} plugin, not of Neo4j; Neo4j refuses it at start unless that plugin is installed (Neo4jPlugin or a jar in /plugins)"),
                 );
                 return;
@@ -327,7 +331,7 @@ impl<'a> Settings<'a> {
             {
                 v.error(
                     "config-value",
-                    field,
+                    field.to_string(),
                     format!(
                         "{subject} has the value {} which {why}; give {}",
                         shown(value),
@@ -341,7 +345,7 @@ impl<'a> Settings<'a> {
                 if let Some(since) = s.deprecated.as_deref() {
                     v.warn(
                         "config-deprecated-key",
-                        field,
+                        field.to_string(),
                         format!("{subject} is deprecated since Neo4j {since}{}", match s.replaced_by.as_deref() {
                             Some(to) => format!("; use {to} instead"),
                             None => "; it will be removed, so plan to drop it".into(),
@@ -363,7 +367,7 @@ impl<'a> Settings<'a> {
             ),
             Lookup::Removed(g) => v.error(
                 "config-removed-key",
-                field,
+                field.to_string(),
                 format!(
                     "{subject} was removed in Neo4j {} and the image is {}{}",
                     g.removed_in.map_or("?".into(), settings::release),
@@ -377,7 +381,7 @@ impl<'a> Settings<'a> {
             Lookup::Legacy(Some(to)) => {
                 v.warn(
                     "config-deprecated-key",
-                    field,
+                    field.to_string(),
                     format!("{subject} is the Neo4j 4.x name of {to}, which Neo4j {line} still reads with a warning; use {to} instead"),
                 );
                 value_check(catalogue.lookup(to, version).known(), v);
@@ -386,7 +390,7 @@ impl<'a> Settings<'a> {
             // admission warns rather than refusing what the server accepts.
             Lookup::Legacy(None) => v.warn(
                 "config-deprecated-key",
-                field,
+                field.to_string(),
                 format!("{subject} was removed in Neo4j 5.0 and has no effect: Neo4j {line} drops it with a warning; remove it"),
             ),
             Lookup::Unknown => {
@@ -396,7 +400,7 @@ impl<'a> Settings<'a> {
                 {
                     v.error(
                         "config-removed-key",
-                        field,
+                        field.to_string(),
                         format!("{subject} is a Neo4j 4.x name that Neo4j 5.26 still read, but the CalVer releases do not document it{}", replacement(to).replace("; use", "; use the current name")),
                     );
                     return;
@@ -418,7 +422,14 @@ impl<'a> Settings<'a> {
 
     /// `config-unknown-key`, or `config-unverified-key` where the catalogue cannot be sure:
     /// internal settings, strict validation switched off, or an image newer than the catalogue.
-    fn unknown(&self, key: &str, subject: &Subject<'_>, field: &str, why: &str, v: &mut Verdict) {
+    fn unknown(
+        &self,
+        key: &str,
+        subject: &Subject<'_>,
+        field: &dyn fmt::Display,
+        why: &str,
+        v: &mut Verdict,
+    ) {
         let unsure = if key.starts_with("internal.") {
             Some("internal settings are not documented, and Neo4j refuses one it does not declare")
         } else if !self.strict {
@@ -433,10 +444,10 @@ impl<'a> Settings<'a> {
         match unsure {
             Some(reason) => v.warn(
                 "config-unverified-key",
-                field,
+                field.to_string(),
                 format!("{subject} {why}; {reason}"),
             ),
-            None => v.error("config-unknown-key", field, format!("{subject} {why}")),
+            None => v.error("config-unknown-key", field.to_string(), format!("{subject} {why}")),
         }
     }
 }
@@ -480,7 +491,7 @@ pub fn settings(s: &Settings<'_>, v: &mut Verdict) {
         {
             continue;
         }
-        let field = key_path("spec.config", key);
+        let field = KeyPath("spec.config", key);
         s.check(&Subject::ConfigKey(key), key, Some(value), &field, v);
     }
 }
@@ -502,9 +513,13 @@ pub fn env(
 ) {
     let list = list.unwrap_or_default();
     for (i, e) in list.iter().enumerate() {
-        let field = item_path("spec.env", i, "name");
         let name = e.name.as_str();
-        let (key, from_file) = match env::classify(name) {
+        let class = env::classify(name);
+        if let env::EnvVar::Other = class {
+            continue;
+        }
+        let field = item_path("spec.env", i, "name");
+        let (key, from_file) = match class {
             env::EnvVar::Other => continue,
             env::EnvVar::EntryPoint => {
                 entry_point(&field, name, e.value.as_deref(), spec, v);
@@ -603,4 +618,29 @@ fn entry_point(
         _ => return,
     };
     v.warn(rule, field, message);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::validate::regex;
+
+    proptest::proptest! {
+        /// The hand-written charset check accepts exactly what its pattern does.
+        #[test]
+        fn config_key_charset_is_its_pattern(key in "[A-Za-z0-9_.\\-\n é\\[=#]{0,12}") {
+            let pattern = regex(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$");
+            proptest::prop_assert_eq!(config_key_charset(&key), pattern.is_match(&key));
+        }
+    }
+
+    #[test]
+    fn config_key_charset_cases() {
+        for ok in ["db.format", "9lives", "a_b-c.d", "A"] {
+            assert!(config_key_charset(ok), "{ok}");
+        }
+        for bad in ["", ".db", "-x", "_x", "db format", "db\nx", "dé", "db=1", "x\n"] {
+            assert!(!config_key_charset(bad), "{bad:?}");
+        }
+    }
 }

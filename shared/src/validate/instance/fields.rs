@@ -2,9 +2,10 @@
 //! reach neo4j.conf, enum checks of schema-like fields, and resource map lookups.
 
 use std::collections::BTreeMap;
+use std::fmt::Display;
 
 use crate::types::ExternalSecretsConfig;
-use crate::validate::{has_control_chars, key_path, shown};
+use crate::validate::{KeyPath, SubPath, has_control_chars, shown};
 use crate::verdict::Verdict;
 
 /// A DNS label, the first label of an OpenShift generated Route host.
@@ -23,11 +24,11 @@ pub(super) fn blank(s: Option<&str>) -> bool {
 }
 
 /// Reports a string rendered into neo4j.conf that holds a control character.
-pub(super) fn single_line(field: &str, value: Option<&str>, v: &mut Verdict) {
+pub(super) fn single_line(field: impl Display, value: Option<&str>, v: &mut Verdict) {
     if let Some(value) = value.filter(|s| has_control_chars(s)) {
         v.error(
             "typed-conf-fields-single-line",
-            field,
+            field.to_string(),
             format!("{field} is {}, which holds a control character (e.g. a newline); it is written into neo4j.conf, so give it on one line", shown(value)),
         );
     }
@@ -42,14 +43,14 @@ pub(super) fn single_line_map(path: &str, map: Option<&BTreeMap<String, String>>
                 format!("{path} has the key {}, which holds a control character; it is written into neo4j.conf, so give it on one line", shown(k)),
             );
         }
-        single_line(&key_path(path, k), Some(val), v);
+        single_line(KeyPath(path, k), Some(val), v);
     }
 }
 
 /// [`single_line`] for each `(field, value)`, the field under `base`.
 pub(super) fn single_lines(base: &str, fields: &[(&str, Option<&str>)], v: &mut Verdict) {
     for (field, value) in fields {
-        single_line(&format!("{base}.{field}"), *value, v);
+        single_line(SubPath(base, field), *value, v);
     }
 }
 
@@ -69,7 +70,7 @@ pub(super) const TRAFFIC_POLICIES: [&str; 2] = ["Cluster", "Local"];
 /// Reports `value` when it is set and not one of `allowed` (a schema enum).
 pub(super) fn enum_check(
     rule: &'static str,
-    field: &str,
+    field: impl Display,
     value: Option<&str>,
     allowed: &[&str],
     v: &mut Verdict,
@@ -79,7 +80,7 @@ pub(super) fn enum_check(
     {
         v.error(
             rule,
-            field,
+            field.to_string(),
             format!(
                 "{field} is {}; use one of {}",
                 shown(value),
@@ -97,10 +98,10 @@ pub(super) fn service_enums(
     traffic_policy: Option<&str>,
     v: &mut Verdict,
 ) {
-    enum_check(rule, &format!("{path}.type"), type_, &SERVICE_TYPES, v);
+    enum_check(rule, SubPath(path, "type"), type_, &SERVICE_TYPES, v);
     enum_check(
         rule,
-        &format!("{path}.externalTrafficPolicy"),
+        SubPath(path, "externalTrafficPolicy"),
         traffic_policy,
         &TRAFFIC_POLICIES,
         v,
