@@ -119,7 +119,12 @@ where
         )]));
     };
     let mut patch = Vec::new();
-    defaults_patch(original, &defaults, &mut vec![Step::Key("spec")], &mut patch);
+    defaults_patch(
+        original,
+        &defaults,
+        &mut vec![Step::Key("spec")],
+        &mut patch,
+    );
     Ok(json_patch::Patch(patch))
 }
 

@@ -394,6 +394,35 @@ fn tricky_bodies_agree() {
     for (what, body) in &cases {
         fast += usize::from(both(&state, body.as_bytes(), what));
     }
+    // Long managed fields and last-applied annotations with escaped quotes and backslashes
+    // across 64-byte spans, alone or with something wrong elsewhere in the object.
+    let long = "x".repeat(70);
+    let managed = format!(
+        r#""managedFields":[{{"manager":"a\"]}}\\{long}","fieldsV1":{{"f:spec":{{".":{{}},"f:x\/y":{{}}}}}}}}, "b" ,[ ]]"#
+    );
+    let applied = format!(
+        r#""annotations":{{"z":"1","kubectl.kubernetes.io/last-applied-configuration":"{{\"a\":\"\/\b\f\n\r\t\\{long}\"}}\n"}}"#
+    );
+    let with_meta = |body: String, extra: &str| {
+        body.replacen("\"metadata\":{", &format!("\"metadata\":{{{extra},"), 1)
+    };
+    for (what, body) in [
+        ("long managed fields", in_meta(&managed)),
+        ("long last-applied", in_meta(&applied)),
+        ("both, twice", in_meta(&format!("{managed},{applied},{managed}"))),
+        ("managed fields with whitespace", in_meta(r#""managedFields" : [ { "a" : { } } , "b" ] "#)),
+        ("managed fields, and a number out of range in spec", with_meta(in_spec("\"zzz\":1e400"), &managed)),
+        ("last-applied, and a lone surrogate in spec", with_meta(in_spec("\"zzz\":\"\\ud800\""), &applied)),
+        ("managed fields, and a duplicate spec field", with_meta(in_spec("\"acceptLicenseAgreement\":\"no\""), &managed)),
+        ("managed fields, and trailing data", format!("{} x", in_meta(&managed))),
+        ("managed fields in an old object", replace("\"oldObject\":null", &format!("\"oldObject\":{{\"metadata\":{{{managed},{applied}}},\"spec\":{{\"topology\":{{\"servers\":5}}}}}}")).replacen("\"CREATE\"", "\"UPDATE\"", 1)),
+        ("raw value token in managed fields", in_meta(r#""managedFields":[{"$serde_json::private::RawValue":"[]"}]"#)),
+    ] {
+        let fast = both(&state, body.as_bytes(), what);
+        if what.starts_with("long") || what.starts_with("both") {
+            assert!(fast, "{what}: the fast way declined");
+        }
+    }
     // Raw invalid UTF-8, which a String cannot hold.
     let mut raw = base.clone().into_bytes();
     let at = raw

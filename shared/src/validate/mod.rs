@@ -201,10 +201,19 @@ mod tests {
 
     #[test]
     fn paths_write_what_the_messages_always_said() {
-        assert_eq!(key_path("spec.config", "db.format"), "spec.config[db.format]");
+        assert_eq!(
+            key_path("spec.config", "db.format"),
+            "spec.config[db.format]"
+        );
         assert_eq!(item_path("spec.env", 2, "name"), "spec.env[2].name");
-        assert_eq!(item_path("spec.extraVolumes", 0, ""), "spec.extraVolumes[0]");
-        assert_eq!(SubPath("spec.service", "type").to_string(), "spec.service.type");
+        assert_eq!(
+            item_path("spec.extraVolumes", 0, ""),
+            "spec.extraVolumes[0]"
+        );
+        assert_eq!(
+            SubPath("spec.service", "type").to_string(),
+            "spec.service.type"
+        );
         assert_eq!(
             KeyPath(SubPath("spec.resources", "limits"), "memory").to_string(),
             "spec.resources.limits[memory]"

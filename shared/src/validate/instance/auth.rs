@@ -8,7 +8,7 @@ use regex::Regex;
 
 use super::fields::{blank, is_blank, single_line, single_line_map, single_lines};
 use crate::types::{AuthSpec, Neo4jOIDCProviderSpec};
-use crate::validate::{item_path, key_path, regex, shown};
+use crate::validate::{ItemPath, SubPath, item_path, key_path, regex, shown};
 use crate::verdict::Verdict;
 
 static OIDC_PROVIDER_NAME: LazyLock<Regex> = LazyLock::new(|| regex(r"^[a-zA-Z][a-zA-Z0-9-]*$"));
@@ -193,7 +193,7 @@ fn auth_single_line(a: &AuthSpec, v: &mut Verdict) {
             );
             for (i, attr) in z.group_membership_attributes.iter().flatten().enumerate() {
                 single_line(
-                    &item_path(&format!("{base}.groupMembershipAttributes"), i, ""),
+                    ItemPath(SubPath(&base, "groupMembershipAttributes"), i, ""),
                     Some(attr),
                     v,
                 );

@@ -200,7 +200,11 @@ pub fn config(
             v.error(r.rule, field.to_string(), format!("{field} {}", r.reason));
         }
         if let Some(r) = key_refusal(kind, key, Some(value), version, tag) {
-            v.error(r.rule, field.to_string(), format!("{} {}", shown(key), r.reason));
+            v.error(
+                r.rule,
+                field.to_string(),
+                format!("{} {}", shown(key), r.reason),
+            );
         }
     }
 }
@@ -447,7 +451,11 @@ impl<'a> Settings<'a> {
                 field.to_string(),
                 format!("{subject} {why}; {reason}"),
             ),
-            None => v.error("config-unknown-key", field.to_string(), format!("{subject} {why}")),
+            None => v.error(
+                "config-unknown-key",
+                field.to_string(),
+                format!("{subject} {why}"),
+            ),
         }
     }
 }
@@ -639,7 +647,17 @@ mod tests {
         for ok in ["db.format", "9lives", "a_b-c.d", "A"] {
             assert!(config_key_charset(ok), "{ok}");
         }
-        for bad in ["", ".db", "-x", "_x", "db format", "db\nx", "dé", "db=1", "x\n"] {
+        for bad in [
+            "",
+            ".db",
+            "-x",
+            "_x",
+            "db format",
+            "db\nx",
+            "dé",
+            "db=1",
+            "x\n",
+        ] {
             assert!(!config_key_charset(bad), "{bad:?}");
         }
     }

@@ -3,7 +3,7 @@
 
 use super::fields::{MCP_LOG_LEVELS, blank, enum_check, is_blank, service_enums};
 use crate::types::{AuraFleetManagementSpec, MCPServerSpec};
-use crate::validate::{item_path, shown};
+use crate::validate::{ItemPath, SubPath, shown};
 use crate::verdict::Verdict;
 
 fn port_out_of_range(port: Option<i32>) -> Option<i32> {
@@ -162,14 +162,14 @@ pub fn fleet(f: Option<&AuraFleetManagementSpec>, v: &mut Verdict) {
     let enums = "fleet-crd-enums";
     enum_check(
         enums,
-        &format!("{base}.tokenPolicy"),
+        SubPath(&base, "tokenPolicy"),
         p.token_policy.as_deref(),
         &["CreateIfMissing", "Rotate"],
         v,
     );
     enum_check(
         enums,
-        &format!("{base}.deletionPolicy"),
+        SubPath(&base, "deletionPolicy"),
         p.deletion_policy.as_deref(),
         &["Orphan", "Delete"],
         v,
@@ -177,7 +177,7 @@ pub fn fleet(f: Option<&AuraFleetManagementSpec>, v: &mut Verdict) {
     for (i, policy) in p.management_policies.iter().flatten().enumerate() {
         enum_check(
             enums,
-            &item_path(&format!("{base}.managementPolicies"), i, ""),
+            ItemPath(SubPath(&base, "managementPolicies"), i, ""),
             Some(policy.as_str()),
             &["Observe", "Create", "Delete", "*"],
             v,
