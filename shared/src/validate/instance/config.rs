@@ -522,20 +522,18 @@ pub fn env(
     let list = list.unwrap_or_default();
     for (i, e) in list.iter().enumerate() {
         let name = e.name.as_str();
-        let class = env::classify(name);
-        if let env::EnvVar::Other = class {
-            continue;
-        }
-        let field = item_path("spec.env", i, "name");
-        let (key, from_file) = match class {
+        // The path is built only for the entries the rules look at (most are the app's own).
+        let field = || item_path("spec.env", i, "name");
+        let (key, from_file) = match env::classify(name) {
             env::EnvVar::Other => continue,
             env::EnvVar::EntryPoint => {
-                entry_point(&field, name, e.value.as_deref(), spec, v);
+                entry_point(&field(), name, e.value.as_deref(), spec, v);
                 continue;
             }
             env::EnvVar::File { key } => (key, true),
             env::EnvVar::Setting { key } => (key, false),
         };
+        let field = field();
         // A value read from a file, a Secret or a ConfigMap is not known here.
         let value = if from_file { None } else { e.value.as_deref() };
         let refusal = value
