@@ -7,7 +7,7 @@ CARGO ?= cargo
 ROOT := $(shell pwd)
 
 .PHONY: all run test deps prebuild fmt-check clippy structure unit probes crds rules-doc bench fuzz controlplane tools cluster-up cluster-down e2e chaos install-e2e dashboard-preview clean
-.PHONY: neo4j-check settings-catalogue settings-catalogue-check settings-migrations
+.PHONY: neo4j-check settings-catalogue settings-catalogue-check settings-migrations symbol-order
 
 # Neo4j's own checks of what we render (tests/neo4j, Maven). The local repository is Maven's
 # usual one so downloads (about 170 MB cold) survive `make clean` and fresh clones.
@@ -157,6 +157,13 @@ dashboard-preview:
 ## bench: benchmarks; results go to BENCHMARKS.md.
 bench:
 	bash tests/scripts/bench.sh
+
+## symbol-order: record (under valgrind) which functions the webhook runs serving reviews and
+## rewrite webhook/symbol-order.txt, the code layout its link uses (docs/design.md, "Code
+## layout"). Run after a Rust upgrade or a dependency bump; commit the file.
+symbol-order:
+	$(CARGO) build --locked --release -p neo4j-webhook
+	$(CARGO) bench --locked -p neo4j-webhook --bench layout
 
 ## fuzz: bounded fuzzing of the admission decode-and-admit path.
 fuzz:

@@ -8,6 +8,13 @@ cd "$ROOT"
 
 echo "== admission webhook (release build)"
 "$CARGO" build --locked --release -p neo4j-webhook
+# The code layout (webhook/build.rs) names functions; after a Rust upgrade or a dependency bump
+# the names change and `make symbol-order` writes them again.
+if command -v nm >/dev/null; then
+  listed=$(grep -vc '^#' webhook/symbol-order.txt || true)
+  found=$(grep -v '^#' webhook/symbol-order.txt | grep -cxFf <(nm --defined-only target/release/neo4j-webhook | awk '{print $3}') || true)
+  echo "== code layout: $found of $listed functions of webhook/symbol-order.txt are in the binary"
+fi
 "$CARGO" bench --locked -p neo4j-webhook --bench admission
 if command -v valgrind >/dev/null && command -v callgrind_control >/dev/null; then
   echo "== where the admission time goes (callgrind)"

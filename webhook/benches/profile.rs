@@ -14,10 +14,8 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::{Duration, Instant};
 
-use support::callgrind::{Profile, STAGES, breakdown};
+use support::callgrind::{self, Profile, STAGES, breakdown};
 use support::*;
 
 /// Requests profiled per scenario (after a warm-up that is not counted).
@@ -30,13 +28,6 @@ fn main() {
         eprintln!("profile failed: {e}");
         std::process::exit(1);
     }
-}
-
-fn have(program: &str) -> bool {
-    Command::new(program)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
 }
 
 struct Scenario {
@@ -70,15 +61,7 @@ struct Measured {
 }
 
 fn run() -> Result<(), BoxError> {
-    if !have("valgrind") || !have("callgrind_control") {
-        return Err(
-            "valgrind (with callgrind_control) is not installed: apt-get install valgrind".into(),
-        );
-    }
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()?;
+    let rt = callgrind::runtime()?;
     rt.block_on(async {
         neo4j_webhook::serve::tls::install_default_provider();
         let dir =
@@ -107,21 +90,6 @@ fn run() -> Result<(), BoxError> {
     })
 }
 
-fn callgrind_control(args: &[&str], pid: u32) -> Result<(), BoxError> {
-    let out = Command::new("callgrind_control")
-        .args(args)
-        .arg(pid.to_string())
-        .output()?;
-    if !out.status.success() {
-        return Err(format!(
-            "callgrind_control {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-        .into());
-    }
-    Ok(())
-}
-
 async fn profile_binary(
     bin: &Path,
     dir: &Path,
@@ -131,13 +99,7 @@ async fn profile_binary(
     review: &hyper::body::Bytes,
 ) -> Result<Vec<Profile>, BoxError> {
     let out = dir.join("callgrind.out");
-    let wrapper: Vec<String> = vec![
-        "valgrind".into(),
-        "--tool=callgrind".into(),
-        "--compress-strings=no".into(),
-        "--compress-pos=no".into(),
-        format!("--callgrind-out-file={}", out.display()),
-    ];
+    let wrapper = callgrind::wrapper(&out, &[]);
     let server = spawn_webhook(bin, &wrapper, cert, key, &[], |c| {
         c.env("NEO4J_WEBHOOK_LOG_LEVEL", "info");
     })?;
@@ -151,25 +113,12 @@ async fn profile_binary(
                 return Err(format!("warm-up answered {status}").into());
             }
         }
-        callgrind_control(&["-z"], server.pid())?;
+        callgrind::control(&["-z"], server.pid())?;
         for _ in 0..REQUESTS {
             conn.post(scenario.path, review).await?;
         }
-        callgrind_control(&["-d"], server.pid())?;
         let dump = PathBuf::from(format!("{}.{}", out.display(), i + 1));
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let text = loop {
-            // The dump is complete once callgrind_control returned; retry briefly in case the
-            // file system is slow to show it.
-            match std::fs::read_to_string(&dump) {
-                Ok(t) if t.contains("totals:") || t.contains("summary:") => break t,
-                _ if Instant::now() > deadline => {
-                    return Err(format!("no dump at {}", dump.display()).into());
-                }
-                _ => tokio::time::sleep(Duration::from_millis(200)).await,
-            }
-        };
-        let _ = std::fs::remove_file(&dump);
+        let text = callgrind::dump(server.pid(), &dump)?;
         let profile = Profile::parse(&text);
         if std::env::var_os("PROFILE_DEBUG").is_some() {
             for (i, stage) in STAGES.iter().enumerate() {

@@ -9,6 +9,81 @@
 //! made while decoding counts as decoding.
 
 use std::collections::HashMap;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use super::BoxError;
+
+/// Whether `program --version` runs.
+pub fn have(program: &str) -> bool {
+    Command::new(program)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// The runtime a callgrind bench drives the server from (one worker: the client's own
+/// scheduling stays out of the way); an error that says what to install when valgrind is
+/// missing.
+pub fn runtime() -> Result<tokio::runtime::Runtime, BoxError> {
+    if !have("valgrind") || !have("callgrind_control") {
+        return Err(
+            "valgrind (with callgrind_control) is not installed: apt-get install valgrind".into(),
+        );
+    }
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?)
+}
+
+/// The command line that runs a program under callgrind, writing uncompressed names and
+/// positions (what [`Profile::parse`] reads) to `out`, with `extra` options.
+pub fn wrapper(out: &Path, extra: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = vec!["valgrind".into(), "--tool=callgrind".into()];
+    args.extend(extra.iter().map(|a| a.to_string()));
+    args.push("--compress-strings=no".into());
+    args.push("--compress-pos=no".into());
+    args.push(format!("--callgrind-out-file={}", out.display()));
+    args
+}
+
+/// Runs `callgrind_control ARGS PID` (`-z` zeroes the counters, `-d` dumps them).
+pub fn control(args: &[&str], pid: u32) -> Result<(), BoxError> {
+    let out = Command::new("callgrind_control")
+        .args(args)
+        .arg(pid.to_string())
+        .output()?;
+    if !out.status.success() {
+        return Err(format!(
+            "callgrind_control {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// Dumps the counters of the callgrind process `pid` and returns the dump `file` (then removed).
+pub fn dump(pid: u32, file: &Path) -> Result<String, BoxError> {
+    control(&["-d"], pid)?;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        // The dump is complete once callgrind_control returned; retry briefly in case the file
+        // system is slow to show it.
+        match std::fs::read_to_string(file) {
+            Ok(t) if t.contains("totals:") || t.contains("summary:") => {
+                let _ = std::fs::remove_file(file);
+                return Ok(t);
+            }
+            _ if Instant::now() > deadline => {
+                return Err(format!("no dump at {}", file.display()).into());
+            }
+            _ => std::thread::sleep(Duration::from_millis(200)),
+        }
+    }
+}
 
 /// The stages of the breakdown, in report order.
 pub const STAGES: [&str; 12] = [
@@ -30,6 +105,8 @@ pub const STAGES: [&str; 12] = [
 #[derive(Debug, Default)]
 pub struct Profile {
     own: HashMap<String, u64>,
+    /// function → the object file (`ob=`) it was executed from.
+    object: HashMap<String, String>,
     /// callee → caller → instructions spent in the callee (inclusive) on behalf of the caller.
     callers: HashMap<String, HashMap<String, u64>>,
     pub total: u64,
@@ -40,11 +117,17 @@ impl Profile {
     pub fn parse(text: &str) -> Profile {
         let mut p = Profile::default();
         let mut current = String::new();
+        let mut object = String::new();
         let mut callee: Option<String> = None;
         let mut call_cost_next = false;
         for line in text.lines() {
-            if let Some(name) = line.strip_prefix("fn=") {
+            if let Some(ob) = line.strip_prefix("ob=") {
+                object = ob.to_string();
+            } else if let Some(name) = line.strip_prefix("fn=") {
                 current = name.to_string();
+                p.object
+                    .entry(current.clone())
+                    .or_insert_with(|| object.clone());
                 callee = None;
                 call_cost_next = false;
             } else if let Some(name) = line.strip_prefix("cfn=") {
@@ -145,6 +228,19 @@ impl Profile {
             .collect();
         v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         v.truncate(n);
+        v
+    }
+
+    /// Every function executed from the object file whose name ends with `object`, with its own
+    /// instructions, most first (ties by name).
+    pub fn executed_in(&self, object: &str) -> Vec<(String, u64)> {
+        let mut v: Vec<(String, u64)> = self
+            .own
+            .iter()
+            .filter(|(name, _)| self.object.get(*name).is_some_and(|o| o.ends_with(object)))
+            .map(|(k, v)| (k.clone(), *v))
+            .collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         v
     }
 
