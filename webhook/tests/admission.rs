@@ -781,6 +781,69 @@ async fn bodies_over_8_mib_get_413() {
     );
 }
 
+/// `body` to `path` in pieces of `piece` bytes, with or without its length announced.
+async fn post_in_pieces(path: &str, body: &[u8], piece: usize, announce: bool) -> Answer {
+    let pieces: Vec<Result<Vec<u8>, std::io::Error>> =
+        body.chunks(piece).map(|c| Ok(c.to_vec())).collect();
+    let mut request = axum::http::Request::builder()
+        .method("POST")
+        .uri(path)
+        .header("content-type", "application/json");
+    if announce {
+        request = request.header("content-length", body.len());
+    }
+    let request = request
+        .body(Body::from_stream(futures_util::stream::iter(pieces)))
+        .expect("request");
+    let response = tower::ServiceExt::oneshot(admission::router(state()), request)
+        .await
+        .expect("infallible");
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .expect("answer");
+    Answer {
+        status,
+        content_type: String::new(),
+        body: bytes.to_vec(),
+    }
+}
+
+#[tokio::test]
+async fn a_body_in_pieces_gets_the_answer_it_gets_in_one() {
+    // The recorded 18 KB cluster UPDATE (managed fields, last-applied annotation), and the same
+    // padded past the size decoded inline (256 KiB) with whitespace after the JSON.
+    let recorded = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("benches/fixtures/cluster-update-review.json"),
+    )
+    .expect("fixture");
+    let mut padded = recorded.clone();
+    padded.resize(recorded.len() + 300 * 1024, b' ');
+    for body in [&recorded, &padded] {
+        for path in ["/mutate", "/validate"] {
+            let whole = post_in_pieces(path, body, body.len(), true).await;
+            assert_eq!(whole.status, StatusCode::OK, "{}", whole.text());
+            assert!(
+                whole.json()["response"]["uid"].is_string(),
+                "{}",
+                whole.text()
+            );
+            for piece in [1, 7, 1000, 16 * 1024] {
+                for announce in [true, false] {
+                    let answer = post_in_pieces(path, body, piece, announce).await;
+                    assert_eq!(
+                        (answer.status, answer.text()),
+                        (whole.status, whole.text()),
+                        "{path}, {} bytes in pieces of {piece}, length announced: {announce}",
+                        body.len()
+                    );
+                }
+            }
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_body_that_never_arrives_gets_408() {
     let limits = Limits {

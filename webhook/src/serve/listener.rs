@@ -62,7 +62,7 @@ impl Default for ConnectionLimits {
             header_read_timeout: Duration::from_secs(10),
             h2_max_concurrent_streams: 128,
             h2_stream_window: 1 << 20,
-            h2_connection_window: 2 << 20,
+            h2_connection_window: 512 << 10,
             close_grace: Duration::from_secs(10),
         }
     }

@@ -105,8 +105,10 @@ pub struct Args {
     /// the server has read them), e.g. 1Mi; from 64Ki to 2Gi.
     #[arg(long, env = "NEO4J_WEBHOOK_HTTP2_STREAM_WINDOW", default_value = "1Mi", value_parser = parse_window)]
     pub http2_stream_window: u32,
-    /// HTTP/2 flow-control window of each connection (all its streams together), e.g. 2Mi.
-    #[arg(long, env = "NEO4J_WEBHOOK_HTTP2_CONNECTION_WINDOW", default_value = "2Mi", value_parser = parse_window)]
+    /// HTTP/2 flow-control window of each connection (all its streams together), e.g. 512Ki:
+    /// what a client may have sent on a connection that the server has not read yet. Two cores
+    /// decode a few reviews at a time; a larger window only holds more bodies waiting.
+    #[arg(long, env = "NEO4J_WEBHOOK_HTTP2_CONNECTION_WINDOW", default_value = "512Ki", value_parser = parse_window)]
     pub http2_connection_window: u32,
     /// Largest request body accepted (e.g. 8Mi); larger ones are answered 413 before they are
     /// read when announced, else as soon as they pass it.
