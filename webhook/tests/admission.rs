@@ -795,18 +795,7 @@ async fn post_in_pieces(path: &str, body: &[u8], piece: usize, announce: bool) -
     let request = request
         .body(Body::from_stream(futures_util::stream::iter(pieces)))
         .expect("request");
-    let response = tower::ServiceExt::oneshot(admission::router(state()), request)
-        .await
-        .expect("infallible");
-    let status = response.status();
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-        .await
-        .expect("answer");
-    Answer {
-        status,
-        content_type: String::new(),
-        body: bytes.to_vec(),
-    }
+    send(admission::router(state()), request).await
 }
 
 #[tokio::test]

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use super::BoxError;
 
 /// Whether `program --version` runs.
-pub fn have(program: &str) -> bool {
+fn have(program: &str) -> bool {
     Command::new(program)
         .arg("--version")
         .output()

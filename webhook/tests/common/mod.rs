@@ -193,10 +193,12 @@ pub async fn call(
     if let Some(ct) = content_type {
         request = request.header("content-type", ct);
     }
-    let response = router
-        .oneshot(request.body(body).expect("request"))
-        .await
-        .expect("infallible");
+    send(router, request.body(body).expect("request")).await
+}
+
+/// Sends a request built by the caller to the router in-process.
+pub async fn send(router: axum::Router, request: Request<Body>) -> Answer {
+    let response = router.oneshot(request).await.expect("infallible");
     let status = response.status();
     let content_type = response
         .headers()
