@@ -8,6 +8,13 @@
 //! resident; packed together they take about 3 MiB. Names not in the binary (after a change, or
 //! with another compiler) are skipped: the order is a layout, never a correctness matter.
 //! `NEO4J_WEBHOOK_SYMBOL_ORDER=off` links without it.
+//!
+//! The same link packs the binary's relative relocations (`-z pack-relative-relocs`, DT_RELR):
+//! a position-independent binary carries one 24-byte entry for every pointer the loader
+//! adjusts at start-up (vtables, string tables, about 22,000 of them), and the loader reads
+//! every entry, so the whole 530 KiB table stayed resident for the life of the process. Packed,
+//! it is a few KiB. The loader must know DT_RELR: glibc 2.36 or later (Debian 12, which the
+//! image is built on and runs on). `NEO4J_WEBHOOK_PACK_RELOCS=off` links without it.
 
 use std::path::Path;
 
@@ -15,6 +22,7 @@ fn main() {
     let order = Path::new(env!("CARGO_MANIFEST_DIR")).join("symbol-order.txt");
     println!("cargo:rerun-if-changed={}", order.display());
     println!("cargo:rerun-if-env-changed=NEO4J_WEBHOOK_SYMBOL_ORDER");
+    println!("cargo:rerun-if-env-changed=NEO4J_WEBHOOK_PACK_RELOCS");
     let target = std::env::var("TARGET").unwrap_or_default();
     let wanted = std::env::var("NEO4J_WEBHOOK_SYMBOL_ORDER").as_deref() != Ok("off");
     // Only where the linker is known to be LLD: rustc's default for this target.
@@ -24,5 +32,9 @@ fn main() {
             order.display()
         );
         println!("cargo:rustc-link-arg-bin=neo4j-webhook=-Wl,--no-warn-symbol-ordering");
+    }
+    let pack = std::env::var("NEO4J_WEBHOOK_PACK_RELOCS").as_deref() != Ok("off");
+    if pack && target == "x86_64-unknown-linux-gnu" {
+        println!("cargo:rustc-link-arg-bin=neo4j-webhook=-Wl,-z,pack-relative-relocs");
     }
 }

@@ -14,7 +14,9 @@
 //! Environment: `NEO4J_WEBHOOK_BIN` runs another build of the webhook (e.g. the commit before a
 //! change; the table then goes to stdout only, BENCHMARKS.md is left alone);
 //! `BENCH_HTTP=1` or `2` keeps the rows of one protocol (`none`: no load rows); `BENCH_SKIP_IDLE` and
-//! `BENCH_SKIP_INVENTORY` leave out the idle-connection and watch-cache parts.
+//! `BENCH_SKIP_INVENTORY` leave out the idle-connection and watch-cache parts;
+//! `BENCH_WITHOUT_SKIPPED_PARTS` sends the review without the managed fields and last-applied
+//! annotations admission skips (the floor then gets the smaller body too; stdout only).
 //!
 //! Reports throughput, client-side p50/p99/p99.9, the server-side p99 from the webhook's own
 //! histogram, resident memory (VmRSS) idle and under load, as a markdown table on stdout and in
@@ -38,8 +40,8 @@ use serde_json::{Value, json};
 mod support;
 
 use support::{
-    BoxError, Proto, Server, apiserver_json, client_config, cluster_review, machine, now_utc,
-    rss_kib, scrape_metrics, test_pki, webhook_bin,
+    BoxError, Proto, Server, WITHOUT_SKIPPED_ENV, apiserver_json, client_config, cluster_review,
+    machine, now_utc, rss_kib, scrape_metrics, test_pki, webhook_bin,
 };
 
 const ROLE_ENV: &str = "NEO4J_WEBHOOK_BENCH_ROLE";
@@ -556,7 +558,7 @@ fn bench() -> Result<(), BoxError> {
 
         let report = report(&rows, &idle_rows, Memory { idle: idle_rss, peak: peak_rss, after_load: after_load_rss, inventory_idle: inventory_rss.0, inventory_loaded: inventory_rss.1 }, review.len());
         println!("{report}");
-        if std::env::var_os("NEO4J_WEBHOOK_BIN").is_none() {
+        if std::env::var_os("NEO4J_WEBHOOK_BIN").is_none() && std::env::var_os(WITHOUT_SKIPPED_ENV).is_none() {
             write_benchmarks_md(&report)?;
         }
         Ok(())

@@ -92,6 +92,62 @@ impl<'a> Lookup<'a> {
     }
 }
 
+/// A setting-name pattern of the catalogue (`name_regex`). Every one Neo4j documents is a
+/// literal prefix, one name segment and a literal suffix (`^dbms\.ssl\.policy\.[^.]+\.enabled$`);
+/// those are matched by comparing strings, since the 65 of them compiled as regexes held about
+/// 1 MiB for the life of the process. Any other shape is compiled as a regex.
+#[derive(Debug)]
+enum NamePattern {
+    /// `^prefix[^.]+suffix$`, prefix and suffix as the text they match.
+    Segment {
+        prefix: String,
+        suffix: String,
+    },
+    Regex(Regex),
+}
+
+/// What a segment pattern's one variable part is written as.
+const SEGMENT: &str = "[^.]+";
+
+impl NamePattern {
+    fn new(re: &str) -> Result<Self, regex::Error> {
+        let segment = re
+            .strip_prefix('^')
+            .and_then(|r| r.strip_suffix('$'))
+            .and_then(|body| body.split_once(SEGMENT))
+            .and_then(|(prefix, suffix)| Some((literal(prefix)?, literal(suffix)?)));
+        match segment {
+            Some((prefix, suffix)) => Ok(NamePattern::Segment { prefix, suffix }),
+            None => Regex::new(re).map(NamePattern::Regex),
+        }
+    }
+
+    fn is_match(&self, name: &str) -> bool {
+        match self {
+            NamePattern::Segment { prefix, suffix } => name
+                .strip_prefix(prefix.as_str())
+                .and_then(|rest| rest.strip_suffix(suffix.as_str()))
+                .is_some_and(|segment| !segment.is_empty() && !segment.contains('.')),
+            NamePattern::Regex(re) => re.is_match(name),
+        }
+    }
+}
+
+/// The text a regex of only ASCII letters, digits, `_`, `-` and escaped dots matches; `None`
+/// for anything else.
+fn literal(re: &str) -> Option<String> {
+    let mut text = String::with_capacity(re.len());
+    let mut chars = re.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if chars.next()? == '.' => text.push('.'),
+            c if c.is_ascii_alphanumeric() || c == '_' || c == '-' => text.push(c),
+            _ => return None,
+        }
+    }
+    Some(text)
+}
+
 /// The settings of one release line, ready for lookups.
 #[derive(Debug)]
 pub struct Catalogue {
@@ -100,7 +156,7 @@ pub struct Catalogue {
     pub documented: Option<Neo4jVersion>,
     settings: Vec<Setting>,
     exact: HashMap<String, usize>,
-    patterns: Vec<(Regex, usize)>,
+    patterns: Vec<(NamePattern, usize)>,
     gone: HashMap<String, Gone>,
     legacy: HashMap<String, Option<String>>,
     /// Exact names, for suggestions.
@@ -179,7 +235,7 @@ impl Catalogue {
             let i = settings.len();
             match s.get("name_regex").and_then(Value::as_str) {
                 Some(re) => {
-                    let re = Regex::new(re).map_err(|e| format!("{name}: {e}"))?;
+                    let re = NamePattern::new(re).map_err(|e| format!("{name}: {e}"))?;
                     patterns.push((re, i));
                 }
                 None => {
@@ -264,7 +320,7 @@ impl Catalogue {
         }
         self.patterns
             .iter()
-            .find(|(re, _)| re.is_match(key))
+            .find(|(pattern, _)| pattern.is_match(key))
             .and_then(|(_, i)| self.settings.get(*i))
     }
 
@@ -381,6 +437,90 @@ mod tests {
     }
     fn v(tag: &str) -> Option<Neo4jVersion> {
         parse_tag(tag)
+    }
+
+    /// Every `name_regex` of both shipped catalogues.
+    fn name_regexes() -> Vec<String> {
+        [LTS_JSON, CALVER_JSON]
+            .iter()
+            .flat_map(|json| {
+                let raw: Value = serde_json::from_str(json).expect("json");
+                raw["settings"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|s| s["name_regex"].as_str().map(str::to_string))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_shipped_name_pattern_is_matched_without_a_regex() {
+        let patterns = name_regexes();
+        assert!(patterns.len() > 60, "{}", patterns.len());
+        for re in &patterns {
+            let pattern = NamePattern::new(re).expect("compiles");
+            assert!(
+                matches!(pattern, NamePattern::Segment { .. }),
+                "{re} became a regex"
+            );
+        }
+        for catalogue in [lts(), calver()] {
+            assert!(
+                catalogue
+                    .patterns
+                    .iter()
+                    .all(|(p, _)| matches!(p, NamePattern::Segment { .. }))
+            );
+        }
+    }
+
+    #[test]
+    fn other_name_pattern_shapes_stay_regexes() {
+        for re in [
+            "^dbms\\.x\\.[^.]+\\.y",      // no end anchor
+            "dbms\\.x\\.[^.]+$",          // no start anchor
+            "^dbms\\.x\\.[^.]+\\.[^.]+$", // two segments
+            "^dbms\\.x\\.[a-z]+$",        // another class
+            "^dbms.x\\.[^.]+$",           // an unescaped dot
+            "^dbms\\.x\\w[^.]+$",         // another escape
+        ] {
+            let pattern = NamePattern::new(re).expect("compiles");
+            assert!(matches!(pattern, NamePattern::Regex(_)), "{re}");
+        }
+        assert_eq!(literal("a\\.b_c-9"), Some("a.b_c-9".to_string()));
+        assert_eq!(literal("a\\"), None);
+    }
+
+    proptest::proptest! {
+        /// A segment pattern matches exactly the names its regex matches: names built from the
+        /// pattern's own prefix and suffix (or pieces of them), a middle of letters, dots,
+        /// dashes, underscores and newlines, or none.
+        #[test]
+        fn a_segment_pattern_matches_what_its_regex_matches(
+            index in 0usize..1000,
+            head in 0usize..4,
+            middle in "[a-z._\n-]{0,5}",
+            tail in 0usize..4,
+            noise in "[a-z.]{0,3}",
+        ) {
+            let patterns = name_regexes();
+            let re = &patterns[index % patterns.len()];
+            let NamePattern::Segment { prefix, suffix } = NamePattern::new(re).expect("compiles") else {
+                panic!("{re} is not a segment pattern");
+            };
+            let piece = |text: &str, how: usize| match how {
+                0 => text.to_string(),
+                1 => String::new(),
+                2 => text.chars().take(text.len() / 2).collect(),
+                _ => format!("{text}{noise}"),
+            };
+            let name = format!("{}{middle}{}", piece(&prefix, head), piece(&suffix, tail));
+            let regex = Regex::new(re).expect("compiles");
+            let segment = NamePattern::new(re).expect("compiles");
+            proptest::prop_assert_eq!(segment.is_match(&name), regex.is_match(&name), "{} on {:?}", re, name);
+        }
     }
 
     #[test]
