@@ -24,9 +24,10 @@ fn main() {
     println!("cargo:rerun-if-env-changed=NEO4J_WEBHOOK_SYMBOL_ORDER");
     println!("cargo:rerun-if-env-changed=NEO4J_WEBHOOK_PACK_RELOCS");
     let target = std::env::var("TARGET").unwrap_or_default();
-    let wanted = std::env::var("NEO4J_WEBHOOK_SYMBOL_ORDER").as_deref() != Ok("off");
     // Only where the linker is known to be LLD: rustc's default for this target.
-    if wanted && target == "x86_64-unknown-linux-gnu" && order.is_file() {
+    let lld = target == "x86_64-unknown-linux-gnu";
+    let wanted = std::env::var("NEO4J_WEBHOOK_SYMBOL_ORDER").as_deref() != Ok("off");
+    if wanted && lld && order.is_file() {
         println!(
             "cargo:rustc-link-arg-bin=neo4j-webhook=-Wl,--symbol-ordering-file={}",
             order.display()
@@ -34,7 +35,7 @@ fn main() {
         println!("cargo:rustc-link-arg-bin=neo4j-webhook=-Wl,--no-warn-symbol-ordering");
     }
     let pack = std::env::var("NEO4J_WEBHOOK_PACK_RELOCS").as_deref() != Ok("off");
-    if pack && target == "x86_64-unknown-linux-gnu" {
+    if pack && lld {
         println!("cargo:rustc-link-arg-bin=neo4j-webhook=-Wl,-z,pack-relative-relocs");
     }
 }

@@ -439,27 +439,30 @@ mod tests {
         parse_tag(tag)
     }
 
-    /// Every `name_regex` of both shipped catalogues.
-    fn name_regexes() -> Vec<String> {
-        [LTS_JSON, CALVER_JSON]
-            .iter()
-            .flat_map(|json| {
-                let raw: Value = serde_json::from_str(json).expect("json");
-                raw["settings"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|s| s["name_regex"].as_str().map(str::to_string))
-                    .collect::<Vec<_>>()
-            })
-            .collect()
+    /// Every `name_regex` of both shipped catalogues (read once).
+    fn name_regexes() -> &'static [String] {
+        static ALL: LazyLock<Vec<String>> = LazyLock::new(|| {
+            [LTS_JSON, CALVER_JSON]
+                .iter()
+                .flat_map(|json| {
+                    let raw: Value = serde_json::from_str(json).expect("json");
+                    raw["settings"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|s| s["name_regex"].as_str().map(str::to_string))
+                        .collect::<Vec<_>>()
+                })
+                .collect()
+        });
+        &ALL
     }
 
     #[test]
     fn every_shipped_name_pattern_is_matched_without_a_regex() {
         let patterns = name_regexes();
         assert!(patterns.len() > 60, "{}", patterns.len());
-        for re in &patterns {
+        for re in patterns {
             let pattern = NamePattern::new(re).expect("compiles");
             assert!(
                 matches!(pattern, NamePattern::Segment { .. }),
@@ -507,7 +510,8 @@ mod tests {
         ) {
             let patterns = name_regexes();
             let re = &patterns[index % patterns.len()];
-            let NamePattern::Segment { prefix, suffix } = NamePattern::new(re).expect("compiles") else {
+            let segment = NamePattern::new(re).expect("compiles");
+            let NamePattern::Segment { prefix, suffix } = &segment else {
                 panic!("{re} is not a segment pattern");
             };
             let piece = |text: &str, how: usize| match how {
@@ -516,9 +520,8 @@ mod tests {
                 2 => text.chars().take(text.len() / 2).collect(),
                 _ => format!("{text}{noise}"),
             };
-            let name = format!("{}{middle}{}", piece(&prefix, head), piece(&suffix, tail));
+            let name = format!("{}{middle}{}", piece(prefix, head), piece(suffix, tail));
             let regex = Regex::new(re).expect("compiles");
-            let segment = NamePattern::new(re).expect("compiles");
             proptest::prop_assert_eq!(segment.is_match(&name), regex.is_match(&name), "{} on {:?}", re, name);
         }
     }

@@ -48,7 +48,7 @@ pub fn cluster_review() -> Result<Bytes, BoxError> {
                     .get_mut("annotations")
                     .and_then(Value::as_object_mut)
                 {
-                    annotations.remove("kubectl.kubernetes.io/last-applied-configuration");
+                    annotations.remove(neo4j_webhook::serve::strict::LAST_APPLIED);
                 }
             }
         }
