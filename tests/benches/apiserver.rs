@@ -140,13 +140,22 @@ async fn drive(api: &Api<DynamicObject>, label: &str) -> Result<Phase, BoxError>
 /// summed over operations and types: (upper bound, cumulative count).
 fn admission_histogram(cp: &ControlPlane, name: &str) -> Result<Vec<(f64, f64)>, BoxError> {
     let text = cp.kubectl_ok(&["get", "--raw", "/metrics"]);
-    let prefix = "apiserver_admission_webhook_admission_duration_seconds_bucket{";
+    buckets(
+        &text,
+        "apiserver_admission_webhook_admission_duration_seconds",
+        &[&format!("name=\"{name}\""), "operation=\"CREATE\""],
+    )
+}
+
+/// The buckets (upper bound, cumulative count) of histogram `family` in a Prometheus text
+/// scrape, summed over the series whose labels contain every one of `labels`.
+fn buckets(text: &str, family: &str, labels: &[&str]) -> Result<Vec<(f64, f64)>, BoxError> {
+    let prefix = format!("{family}_bucket{{");
     let mut buckets: Vec<(f64, f64)> = Vec::new();
-    for line in text.lines().filter(|l| {
-        l.starts_with(prefix)
-            && l.contains(&format!("name=\"{name}\""))
-            && l.contains("operation=\"CREATE\"")
-    }) {
+    for line in text
+        .lines()
+        .filter(|l| l.starts_with(&prefix) && labels.iter().all(|label| l.contains(label)))
+    {
         let le = line
             .split("le=\"")
             .nth(1)
@@ -165,6 +174,39 @@ fn admission_histogram(cp: &ControlPlane, name: &str) -> Result<Vec<(f64, f64)>,
     }
     buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
     Ok(buckets)
+}
+
+/// The webhook's own timing histograms: (webhook, what, family).
+const WEBHOOK_HISTOGRAMS: [(&str, &str, &str); 4] = [
+    (
+        "mutate",
+        "request",
+        "neo4j_admission_request_duration_seconds",
+    ),
+    (
+        "mutate",
+        "decision",
+        "neo4j_admission_decision_duration_seconds",
+    ),
+    (
+        "validate",
+        "request",
+        "neo4j_admission_request_duration_seconds",
+    ),
+    (
+        "validate",
+        "decision",
+        "neo4j_admission_decision_duration_seconds",
+    ),
+];
+
+/// One scrape of the webhook's `/metrics`: the buckets of each of [`WEBHOOK_HISTOGRAMS`].
+fn webhook_histograms(metrics_port: u16) -> Result<Vec<Vec<(f64, f64)>>, BoxError> {
+    let text = neo4j_e2e::http_ok(metrics_port, "/metrics").ok_or("the webhook's /metrics")?;
+    WEBHOOK_HISTOGRAMS
+        .iter()
+        .map(|(webhook, _, family)| buckets(&text, family, &[&format!("webhook=\"{webhook}\"")]))
+        .collect()
 }
 
 /// A quantile of the difference of two scrapes, interpolated in its bucket (ms), and the count.
@@ -217,7 +259,9 @@ async fn run() -> Result<(), BoxError> {
     for name in names {
         before.push(admission_histogram(&cp, name)?);
     }
+    let own_before = webhook_histograms(webhook.metrics_port)?;
     let with = drive(&api, "hooked").await?;
+    let own_after = webhook_histograms(webhook.metrics_port)?;
     let mut server = Vec::new();
     for (name, before) in names.iter().zip(&before) {
         let after = admission_histogram(&cp, name)?;
@@ -274,6 +318,20 @@ async fn run() -> Result<(), BoxError> {
             p50.map_or_else(|| "0".into(), |(_, n)| format!("{n:.0}")),
             show(p50),
             show(p99)
+        ));
+    }
+    out.push_str("\nThe webhook's own histograms over the same phase (`neo4j_admission_request_duration_seconds`: from the handler's start, the body's arrival included; `neo4j_admission_decision_duration_seconds`: from the body's arrival to the encoded answer):\n\n| webhook | timed | calls | p50 | p99 |\n|---|---|---:|---:|---:|\n");
+    for ((webhook, what, _), (before, after)) in WEBHOOK_HISTOGRAMS
+        .iter()
+        .zip(own_before.iter().zip(&own_after))
+    {
+        let p50 = quantile_ms(before, after, 0.50);
+        let p99 = quantile_ms(before, after, 0.99);
+        out.push_str(&format!(
+            "| {webhook} | {what} | {} | {} | {} |\n",
+            p50.map_or_else(|| "0".into(), |(_, n)| format!("{n:.0}")),
+            p50.map_or_else(|| "n/a".into(), |(ms, _)| format!("{ms:.3} ms")),
+            p99.map_or_else(|| "n/a".into(), |(ms, _)| format!("{ms:.3} ms")),
         ));
     }
     out.push_str("\nTarget (issue 14): p99 added ≤ 2 ms at 200 requests/s.\n\n");

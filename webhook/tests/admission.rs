@@ -921,6 +921,37 @@ async fn every_request_is_timed_per_webhook() {
 }
 
 #[tokio::test]
+async fn the_decision_is_timed_once_the_body_has_arrived() {
+    let state = state_with(
+        Arc::new(NoInventory),
+        Limits {
+            max_body_bytes: 64,
+            ..Limits::default()
+        },
+    );
+    let object = object(Kind::Cluster, "graph", json!({}));
+    // Over the size limit: refused before it is read, so there is no decision to time.
+    let refused = post_json(&state, "/validate", &review("u", "CREATE", &object, None)).await;
+    assert_eq!(refused.status, StatusCode::PAYLOAD_TOO_LARGE);
+    // Read in full, then refused as not a review: decided, and timed.
+    let bad = post_json(&state, "/validate", &json!({})).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let text = state.metrics.encode();
+    assert!(
+        text.contains("neo4j_admission_request_duration_seconds_count{webhook=\"validate\"} 2"),
+        "{text}"
+    );
+    assert!(
+        text.contains("neo4j_admission_decision_duration_seconds_count{webhook=\"validate\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("neo4j_admission_decision_duration_seconds_count{webhook=\"mutate\"} 0"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
 async fn cross_object_checks_read_the_inventory() {
     // With a view of the cluster the check runs instead of being skipped.
     let mut inventory = neo4j_shared::inventory::MapInventory::default();

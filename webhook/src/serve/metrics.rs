@@ -81,9 +81,10 @@ pub struct Metrics {
     pub requests: Family<RequestLabels, Counter>,
     /// Counters of `requests`, looked up once per label set instead of on every request.
     request_slots: Box<[OnceLock<Counter>]>,
-    pub duration: HistogramFamily,
-    duration_mutate: Histogram,
-    duration_validate: Histogram,
+    /// Whole request: body read, decode, engine, encode.
+    pub duration: ByWebhook,
+    /// From the body read in full to the answer encoded: what the webhook itself spends.
+    pub decision: ByWebhook,
     pub overload: Family<ReasonLabels, Counter>,
     pub in_flight: Gauge,
     pub body_bytes_in_flight: Gauge,
@@ -108,6 +109,45 @@ fn duration_histogram() -> Histogram {
     Histogram::new(DURATION_BUCKETS)
 }
 
+/// A histogram family labelled by `webhook`, with the series of the two webhooks looked up once
+/// instead of on every request.
+pub struct ByWebhook {
+    pub family: HistogramFamily,
+    mutate: Histogram,
+    validate: Histogram,
+}
+
+impl ByWebhook {
+    fn new() -> Self {
+        let family: HistogramFamily = Family::new_with_constructor(duration_histogram);
+        let mutate = family
+            .get_or_create(&WebhookLabels { webhook: "mutate" })
+            .clone();
+        let validate = family
+            .get_or_create(&WebhookLabels {
+                webhook: "validate",
+            })
+            .clone();
+        ByWebhook {
+            family,
+            mutate,
+            validate,
+        }
+    }
+
+    /// Observes `seconds` for `webhook` (`mutate` and `validate` without a label lookup).
+    pub fn observe(&self, webhook: &'static str, seconds: f64) {
+        match webhook {
+            "mutate" => self.mutate.observe(seconds),
+            "validate" => self.validate.observe(seconds),
+            other => self
+                .family
+                .get_or_create(&WebhookLabels { webhook: other })
+                .observe(seconds),
+        }
+    }
+}
+
 impl Default for Metrics {
     fn default() -> Self {
         Self::new()
@@ -118,7 +158,8 @@ impl Metrics {
     pub fn new() -> Self {
         let mut registry = Registry::default();
         let requests = Family::<RequestLabels, Counter>::default();
-        let duration: HistogramFamily = Family::new_with_constructor(duration_histogram);
+        let duration = ByWebhook::new();
+        let decision = ByWebhook::new();
         let warnings = Family::<RuleLabels, Counter>::default();
         let denials = Family::<RuleLabels, Counter>::default();
         let patches = Family::<KindLabels, Counter>::default();
@@ -140,7 +181,12 @@ impl Metrics {
         registry.register(
             "neo4j_admission_request_duration_seconds",
             "Time from the request reaching the handler to the response being encoded, by webhook",
-            duration.clone(),
+            duration.family.clone(),
+        );
+        registry.register(
+            "neo4j_admission_decision_duration_seconds",
+            "Time from the request body having arrived in full to the response being encoded (decode, engine, encode), by webhook",
+            decision.family.clone(),
         );
         registry.register(
             "neo4j_admission_warnings",
@@ -213,21 +259,12 @@ impl Metrics {
         for reason in DROP_REASONS {
             let _ = connections_dropped.get_or_create(&ReasonLabels { reason });
         }
-        let duration_mutate = duration
-            .get_or_create(&WebhookLabels { webhook: "mutate" })
-            .clone();
-        let duration_validate = duration
-            .get_or_create(&WebhookLabels {
-                webhook: "validate",
-            })
-            .clone();
         Metrics {
             registry,
             requests,
             request_slots: (0..REQUEST_SLOTS).map(|_| OnceLock::new()).collect(),
             duration,
-            duration_mutate,
-            duration_validate,
+            decision,
             overload,
             in_flight,
             body_bytes_in_flight,
@@ -284,18 +321,6 @@ impl Metrics {
         };
     }
 
-    /// Observes how long a request to `webhook` took.
-    pub fn observe_duration(&self, webhook: &'static str, seconds: f64) {
-        match webhook {
-            "mutate" => self.duration_mutate.observe(seconds),
-            "validate" => self.duration_validate.observe(seconds),
-            other => self
-                .duration
-                .get_or_create(&WebhookLabels { webhook: other })
-                .observe(seconds),
-        }
-    }
-
     pub fn overloaded(&self, reason: &'static str) {
         self.overload.get_or_create(&ReasonLabels { reason }).inc();
     }
@@ -335,9 +360,8 @@ mod tests {
                 result: "allowed",
             })
             .inc();
-        m.duration
-            .get_or_create(&WebhookLabels { webhook: "mutate" })
-            .observe(0.0002);
+        m.duration.observe("mutate", 0.0002);
+        m.decision.observe("validate", 0.0001);
         m.warnings
             .get_or_create(&RuleLabels {
                 kind: "Neo4jBackup",
@@ -362,6 +386,7 @@ mod tests {
         for name in [
             "neo4j_admission_requests_total{",
             "neo4j_admission_request_duration_seconds_bucket{",
+            "neo4j_admission_decision_duration_seconds_count{webhook=\"validate\"} 1",
             "neo4j_admission_warnings_total{",
             "neo4j_admission_denials_total{",
             "neo4j_admission_patches_total{",
