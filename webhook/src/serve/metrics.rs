@@ -112,7 +112,7 @@ fn duration_histogram() -> Histogram {
 /// A histogram family labelled by `webhook`, with the series of the two webhooks looked up once
 /// instead of on every request.
 pub struct ByWebhook {
-    pub family: HistogramFamily,
+    family: HistogramFamily,
     mutate: Histogram,
     validate: Histogram,
 }
