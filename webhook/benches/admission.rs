@@ -287,11 +287,23 @@ struct Load {
     elapsed: Duration,
     /// Client-side latencies, microseconds, sorted.
     latencies: Vec<u32>,
+    /// CPU time the server process and this process (the load generator) used while the
+    /// requests counted were sent.
+    cpu: Option<(Duration, Duration)>,
 }
 
 impl Load {
     fn throughput(&self) -> f64 {
         self.requests as f64 / self.elapsed.as_secs_f64()
+    }
+    /// Microseconds of CPU per answered request: the server's, the load generator's.
+    fn cpu_per_request_us(&self) -> Option<(f64, f64)> {
+        let (server, client) = self.cpu?;
+        let n = self.requests.max(1) as f64;
+        Some((
+            server.as_secs_f64() * 1e6 / n,
+            client.as_secs_f64() * 1e6 / n,
+        ))
     }
     fn quantile_ms(&self, q: f64) -> f64 {
         if self.latencies.is_empty() {
@@ -304,9 +316,10 @@ impl Load {
 }
 
 /// `connections` × `streams` closed loops, each sending the next request when the previous
-/// answer is in (`streams` > 1: concurrent HTTP/2 streams on each connection).
+/// answer is in (`streams` > 1: concurrent HTTP/2 streams on each connection), against the
+/// server process `server`.
 async fn load(
-    addr: SocketAddr,
+    (addr, server): (SocketAddr, u32),
     config: Arc<rustls::ClientConfig>,
     path: &'static str,
     body: Bytes,
@@ -345,10 +358,20 @@ async fn load(
         }));
     }
     tokio::time::sleep(WARMUP).await;
+    let cpu_now = || {
+        Some((
+            support::cpu_time(server)?,
+            support::cpu_time(std::process::id())?,
+        ))
+    };
+    let cpu_before = cpu_now();
     let started = Instant::now();
     tokio::time::sleep(run).await;
     stop.store(true, Ordering::Relaxed);
     let elapsed = started.elapsed();
+    let cpu = cpu_before
+        .zip(cpu_now())
+        .map(|((s0, c0), (s1, c1))| (s1.saturating_sub(s0), c1.saturating_sub(c0)));
     let (mut latencies, mut errors) = (Vec::new(), 0);
     for t in tasks {
         let (l, e) = t.await?;
@@ -361,6 +384,7 @@ async fn load(
         errors,
         elapsed,
         latencies,
+        cpu,
     })
 }
 
@@ -511,7 +535,7 @@ fn bench() -> Result<(), BoxError> {
                 Proto::H1 => 1,
                 Proto::H2 => 2,
             };
-            let floor_load = load(floor.tls, cfg.clone(), "/validate", review.clone(), (connections, streams), RUN).await?;
+            let floor_load = load((floor.tls, floor.pid()), cfg.clone(), "/validate", review.clone(), (connections, streams), RUN).await?;
             let floor_rps = floor_load.throughput();
             rows.push(Row { server: "floor: bare axum + rustls, fixed answer".into(), http, connections, streams, load: floor_load, server_p99: None, decision_p99: None, rss: None, floor: None });
             for path in ["/validate", "/mutate"] {
@@ -519,7 +543,7 @@ fn bench() -> Result<(), BoxError> {
                 let name = path.trim_start_matches('/');
                 let before = histograms(metrics, name).await?;
                 let sampler = rss_sampler(webhook.child.id());
-                let l = load(webhook.tls, cfg.clone(), path, review.clone(), (connections, streams), RUN).await?;
+                let l = load((webhook.tls, webhook.pid()), cfg.clone(), path, review.clone(), (connections, streams), RUN).await?;
                 let row_rss = sampler.await?;
                 peak_rss = peak_rss.max(row_rss);
                 let after = histograms(metrics, name).await?;
@@ -549,7 +573,7 @@ fn bench() -> Result<(), BoxError> {
             for (what, body) in [("cluster review", review.clone()), ("database review (cross-object lookup)", database_review.clone())] {
                 let before = histograms(inventory_metrics, "validate").await?;
                 let sampler = rss_sampler(inventory.child.id());
-                let l = load(inventory.tls, config.clone(), "/validate", body, (8, 1), RUN).await?;
+                let l = load((inventory.tls, inventory.pid()), config.clone(), "/validate", body, (8, 1), RUN).await?;
                 let row_rss = sampler.await?;
                 let after = histograms(inventory_metrics, "validate").await?;
                 rows.push(Row {
@@ -760,9 +784,9 @@ fn report(rows: &[Row], idle_rows: &[IdleRow], memory: Memory, body_bytes: usize
         RUN.as_secs(),
         WARMUP.as_millis()
     ));
-    out.push_str("- client latency: send to last byte of the answer, measured by the load generator; server p99: from the webhook's `neo4j_admission_request_duration_seconds` histogram (handler start, before the body is read, to encoded answer, interpolated in its bucket), with the share of requests ≤ 1 ms; decision p99: from `neo4j_admission_decision_duration_seconds` (body arrived in full to encoded answer: decode, engine, encode), the same way\n\n");
-    out.push_str("| server | HTTP | conns × streams | req/s | vs floor | client p50 | client p99 | client p99.9 | server p99 (≤1 ms) | decision p99 (≤1 ms) | RSS peak | errors |\n");
-    out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    out.push_str("- client latency: send to last byte of the answer, measured by the load generator; server p99: from the webhook's `neo4j_admission_request_duration_seconds` histogram (handler start, before the body is read, to encoded answer, interpolated in its bucket), with the share of requests ≤ 1 ms; decision p99: from `neo4j_admission_decision_duration_seconds` (body arrived in full to encoded answer: decode, engine, encode), the same way; CPU per request: CPU time (user and system, all threads, from `/proc/<pid>/stat`) of the server process and of the load generator over the measured seconds, divided by the answers counted. The two cores are shared by both, so the ratio to the floor is about (floor's server + load generator) / (webhook + load generator) per request\n\n");
+    out.push_str("| server | HTTP | conns × streams | req/s | vs floor | client p50 | client p99 | client p99.9 | server p99 (≤1 ms) | decision p99 (≤1 ms) | CPU per request: server / load generator | RSS peak | errors |\n");
+    out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for r in rows {
         let ratio = r.floor.map_or_else(
             || "—".into(),
@@ -774,8 +798,12 @@ fn report(rows: &[Row], idle_rows: &[IdleRow], memory: Memory, body_bytes: usize
                 |(p, share)| format!("{p:.3} ms ({share:.2}%)"),
             )
         };
+        let cpu = r.load.cpu_per_request_us().map_or_else(
+            || "n/a".into(),
+            |(server, client)| format!("{server:.0} / {client:.0} µs"),
+        );
         out.push_str(&format!(
-            "| {} | {} | {} × {} | {:.0} | {} | {:.3} ms | {:.3} ms | {:.3} ms | {} | {} | {} | {} |\n",
+            "| {} | {} | {} × {} | {:.0} | {} | {:.3} ms | {:.3} ms | {:.3} ms | {} | {} | {} | {} | {} |\n",
             r.server,
             r.http,
             r.connections,
@@ -787,6 +815,7 @@ fn report(rows: &[Row], idle_rows: &[IdleRow], memory: Memory, body_bytes: usize
             r.load.quantile_ms(0.999),
             p99(r.server_p99),
             p99(r.decision_p99),
+            cpu,
             r.rss.map_or_else(|| "—".into(), |k| mib(Some(k))),
             r.load.errors
         ));
@@ -800,7 +829,8 @@ fn report(rows: &[Row], idle_rows: &[IdleRow], memory: Memory, body_bytes: usize
         mib(memory.inventory_loaded)
     ));
     if !idle_rows.is_empty() {
-        out.push_str(&format!("\nMany idle connections: {IDLE_CONNECTIONS} TLS connections opened 64 at a time to a fresh `neo4j-webhook serve --no-cluster`, each sending one review and staying open. Bounds \"defaults\": `--max-connections 256` (a new connection at the cap evicts an idle one) and a 30 s idle timeout; \"roomy\": `--max-connections` above the count and `--idle-timeout 300s --header-read-timeout 120s`, so none is closed while the others are opened. Open on the server: `neo4j_webhook_connections` 5 s after the last was opened; RSS 1 s and 5 s after the last was opened (all still open), then 3 s after the client closed them all:\n\n"));
+        let defaults = neo4j_webhook::serve::listener::ConnectionLimits::default();
+        out.push_str(&format!("\nMany idle connections: {IDLE_CONNECTIONS} TLS connections opened 64 at a time to a fresh `neo4j-webhook serve --no-cluster`, each sending one review and staying open. Bounds \"defaults\": `--max-connections {}` (a new connection at the cap evicts an idle one) and a {} s idle timeout; \"roomy\": `--max-connections` above the count and `--idle-timeout 300s --header-read-timeout 120s`, so none is closed while the others are opened. Open on the server: `neo4j_webhook_connections` 5 s after the last was opened; RSS 1 s and 5 s after the last was opened (all still open), then 3 s after the client closed them all:\n\n", defaults.max_connections, defaults.idle_timeout.as_secs()));
         out.push_str("| HTTP | bounds | opened (failed) | open on the server | opened in | RSS before | RSS with all open | 4 s later | a new review | RSS 3 s after closing them |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for r in idle_rows {
             out.push_str(&format!(

@@ -212,6 +212,18 @@ pub fn rss_kib(pid: u32) -> Option<u64> {
     status_kib(pid, "VmRSS:")
 }
 
+/// CPU time a process has used so far, all its threads, user and system (`/proc/<pid>/stat`,
+/// in clock ticks of 10 ms: Linux reports these in USER_HZ, 100 a second).
+pub fn cpu_time(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name is in parentheses and may hold spaces; the fields after it are fixed:
+    // utime and stime are the 12th and 13th after the closing parenthesis.
+    let mut fields = stat.rsplit_once(')')?.1.split_whitespace().skip(11);
+    let user: u64 = fields.next()?.parse().ok()?;
+    let system: u64 = fields.next()?.parse().ok()?;
+    Some(Duration::from_millis((user + system) * 10))
+}
+
 /// A field of `/proc/<pid>/status` given in KiB (`VmRSS:`, `VmHWM:`, `RssAnon:`, …).
 pub fn status_kib(pid: u32, field: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;

@@ -56,13 +56,13 @@ pub struct ConnectionLimits {
 impl Default for ConnectionLimits {
     fn default() -> Self {
         ConnectionLimits {
-            max_connections: 256,
+            max_connections: 128,
             idle_timeout: Duration::from_secs(30),
             handshake_timeout: Duration::from_secs(10),
             header_read_timeout: Duration::from_secs(10),
             h2_max_concurrent_streams: 128,
             h2_stream_window: 1 << 20,
-            h2_connection_window: 512 << 10,
+            h2_connection_window: 384 << 10,
             close_grace: Duration::from_secs(10),
         }
     }

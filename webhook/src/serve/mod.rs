@@ -81,8 +81,9 @@ pub struct Args {
     pub body_timeout: Duration,
     /// Open connections on the admission port at most (lowered to fit the open-file limit).
     /// At the cap a new connection evicts an idle one (one that never sent a request first),
-    /// or is closed when none is idle.
-    #[arg(long, env = "NEO4J_WEBHOOK_MAX_CONNECTIONS", default_value_t = 256)]
+    /// or is closed when none is idle. The API server multiplexes its reviews on one or two
+    /// HTTP/2 connections per instance; each open connection holds about 50 KiB.
+    #[arg(long, env = "NEO4J_WEBHOOK_MAX_CONNECTIONS", default_value_t = 128)]
     pub max_connections: usize,
     /// A connection with no request in flight for this long is closed (HTTP/2: GOAWAY).
     #[arg(long, env = "NEO4J_WEBHOOK_IDLE_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
@@ -105,10 +106,10 @@ pub struct Args {
     /// the server has read them), e.g. 1Mi; from 64Ki to 2Gi.
     #[arg(long, env = "NEO4J_WEBHOOK_HTTP2_STREAM_WINDOW", default_value = "1Mi", value_parser = parse_window)]
     pub http2_stream_window: u32,
-    /// HTTP/2 flow-control window of each connection (all its streams together), e.g. 512Ki:
+    /// HTTP/2 flow-control window of each connection (all its streams together), e.g. 384Ki:
     /// what a client may have sent on a connection that the server has not read yet. Two cores
     /// decode a few reviews at a time; a larger window only holds more bodies waiting.
-    #[arg(long, env = "NEO4J_WEBHOOK_HTTP2_CONNECTION_WINDOW", default_value = "512Ki", value_parser = parse_window)]
+    #[arg(long, env = "NEO4J_WEBHOOK_HTTP2_CONNECTION_WINDOW", default_value = "384Ki", value_parser = parse_window)]
     pub http2_connection_window: u32,
     /// Largest request body accepted (e.g. 8Mi); larger ones are answered 413 before they are
     /// read when announced, else as soon as they pass it.
@@ -316,5 +317,39 @@ mod tests {
         assert_eq!(parse_window("1Mi"), Ok(1 << 20));
         assert!(parse_window("1Ki").is_err());
         assert!(parse_window("2Gi").is_err());
+    }
+
+    /// `serve` with no bound given runs with the bounds the library's defaults name (tests and
+    /// benches build their settings from those), so the two cannot drift apart.
+    #[test]
+    fn command_line_bounds_default_to_the_library_defaults() {
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            args: Args,
+        }
+        let cli = <Cli as clap::Parser>::try_parse_from([
+            "serve",
+            "--tls-cert-file",
+            "tls.crt",
+            "--tls-key-file",
+            "tls.key",
+        ])
+        .expect("the required options are given");
+        let given = cli.args.settings().connections;
+        let library = ConnectionLimits::default();
+        assert_eq!(given.max_connections, library.max_connections);
+        assert_eq!(given.idle_timeout, library.idle_timeout);
+        assert_eq!(given.header_read_timeout, library.header_read_timeout);
+        assert_eq!(
+            given.h2_max_concurrent_streams,
+            library.h2_max_concurrent_streams
+        );
+        assert_eq!(given.h2_stream_window, library.h2_stream_window);
+        assert_eq!(given.h2_connection_window, library.h2_connection_window);
+        assert_eq!(
+            (given.max_connections, given.h2_connection_window),
+            (128, 384 << 10)
+        );
     }
 }
