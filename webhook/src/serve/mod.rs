@@ -81,8 +81,8 @@ pub struct Args {
     pub body_timeout: Duration,
     /// Open connections on the admission port at most (lowered to fit the open-file limit).
     /// At the cap a new connection evicts an idle one (one that never sent a request first),
-    /// or is closed when none is idle. The API server multiplexes its reviews on one or two
-    /// HTTP/2 connections per instance; each open connection holds about 50 KiB.
+    /// or is closed when none is idle. An API server multiplexes its reviews on a few HTTP/2
+    /// connections (another only past the stream limit of each); each holds about 50 KiB.
     #[arg(long, env = "NEO4J_WEBHOOK_MAX_CONNECTIONS", default_value_t = 128)]
     pub max_connections: usize,
     /// A connection with no request in flight for this long is closed (HTTP/2: GOAWAY).
