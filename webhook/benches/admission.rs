@@ -316,10 +316,10 @@ impl Load {
 }
 
 /// `connections` × `streams` closed loops, each sending the next request when the previous
-/// answer is in (`streams` > 1: concurrent HTTP/2 streams on each connection), against the
-/// server process `server`.
+/// answer is in (`streams` > 1: concurrent HTTP/2 streams on each connection), against
+/// `server`, whose process's CPU time is measured too.
 async fn load(
-    (addr, server): (SocketAddr, u32),
+    server: &Server,
     config: Arc<rustls::ClientConfig>,
     path: &'static str,
     body: Bytes,
@@ -328,7 +328,7 @@ async fn load(
 ) -> Result<Load, BoxError> {
     let mut senders = Vec::with_capacity(connections * streams);
     for _ in 0..connections {
-        let mut s = connect(addr, config.clone()).await?;
+        let mut s = connect(server.tls, config.clone()).await?;
         post(&mut s, path, &body).await?; // warm the connection
         for _ in 1..streams {
             senders.push(s.stream().ok_or("concurrent streams need HTTP/2")?);
@@ -360,7 +360,7 @@ async fn load(
     tokio::time::sleep(WARMUP).await;
     let cpu_now = || {
         Some((
-            support::cpu_time(server)?,
+            support::cpu_time(server.pid())?,
             support::cpu_time(std::process::id())?,
         ))
     };
@@ -535,7 +535,7 @@ fn bench() -> Result<(), BoxError> {
                 Proto::H1 => 1,
                 Proto::H2 => 2,
             };
-            let floor_load = load((floor.tls, floor.pid()), cfg.clone(), "/validate", review.clone(), (connections, streams), RUN).await?;
+            let floor_load = load(&floor, cfg.clone(), "/validate", review.clone(), (connections, streams), RUN).await?;
             let floor_rps = floor_load.throughput();
             rows.push(Row { server: "floor: bare axum + rustls, fixed answer".into(), http, connections, streams, load: floor_load, server_p99: None, decision_p99: None, rss: None, floor: None });
             for path in ["/validate", "/mutate"] {
@@ -543,7 +543,7 @@ fn bench() -> Result<(), BoxError> {
                 let name = path.trim_start_matches('/');
                 let before = histograms(metrics, name).await?;
                 let sampler = rss_sampler(webhook.child.id());
-                let l = load((webhook.tls, webhook.pid()), cfg.clone(), path, review.clone(), (connections, streams), RUN).await?;
+                let l = load(&webhook, cfg.clone(), path, review.clone(), (connections, streams), RUN).await?;
                 let row_rss = sampler.await?;
                 peak_rss = peak_rss.max(row_rss);
                 let after = histograms(metrics, name).await?;
@@ -573,7 +573,7 @@ fn bench() -> Result<(), BoxError> {
             for (what, body) in [("cluster review", review.clone()), ("database review (cross-object lookup)", database_review.clone())] {
                 let before = histograms(inventory_metrics, "validate").await?;
                 let sampler = rss_sampler(inventory.child.id());
-                let l = load((inventory.tls, inventory.pid()), config.clone(), "/validate", body, (8, 1), RUN).await?;
+                let l = load(&inventory, config.clone(), "/validate", body, (8, 1), RUN).await?;
                 let row_rss = sampler.await?;
                 let after = histograms(inventory_metrics, "validate").await?;
                 rows.push(Row {
