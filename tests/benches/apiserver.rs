@@ -1,7 +1,9 @@
 //! What a user feels of admission: server-side dry-run creates of clusters sent to the local
 //! control plane at a fixed rate, first with no webhook registered, then with both of ours
 //! (`cargo bench -p neo4j-e2e --bench apiserver`, control plane from `$E2E_STATE_DIR`; the
-//! webhook binary from `$NEO4J_WEBHOOK_BIN`, `tests/scripts/bench.sh` passes the release build).
+//! webhook binary from `$NEO4J_WEBHOOK_BIN`, `tests/scripts/bench.sh` passes the release build),
+//! then with the same two registrations answered by a minimal webhook (this binary re-executed:
+//! TLS, HTTP/2, each review read as JSON for its uid and allowed), the least any webhook adds.
 //!
 //! Reports client latency p50/p99 of each phase and their difference, and the API server's own
 //! `apiserver_admission_webhook_admission_duration_seconds` for our two webhooks, in the "Admission
@@ -12,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use kube::api::{Api, DynamicObject, PostParams};
 use kube::core::{ApiResource, GroupVersionKind};
-use neo4j_e2e::{ControlPlane, Webhook, root, unregister, wait_until_admission_active};
+use neo4j_e2e::{ControlPlane, Webhook, root, unregister};
 use serde_json::json;
 
 /// Requests per second sent in each phase.
@@ -22,6 +24,14 @@ const PHASE: Duration = Duration::from_secs(10);
 /// Requests in flight at most; beyond, the sender waits (and the row says how often).
 const MAX_IN_FLIGHT: usize = 256;
 const HEADING: &str = "## Admission through the API server";
+
+/// Set (to the address to listen on) when this binary runs as the minimal webhook.
+const MINIMAL_LISTEN_ENV: &str = "NEO4J_BENCH_MINIMAL_LISTEN";
+/// The minimal webhook's serving certificate and key (PEM files).
+const MINIMAL_CERT_ENV: &str = "NEO4J_BENCH_MINIMAL_CERT";
+const MINIMAL_KEY_ENV: &str = "NEO4J_BENCH_MINIMAL_KEY";
+/// When set, the JSON Patch the minimal webhook answers `/mutate` with.
+const MINIMAL_PATCH_ENV: &str = "NEO4J_BENCH_MINIMAL_PATCH";
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -36,9 +46,157 @@ fn main() {
             std::process::exit(1);
         }
     };
-    if let Err(e) = rt.block_on(run()) {
+    let done = match std::env::var(MINIMAL_LISTEN_ENV) {
+        Ok(listen) => rt.block_on(minimal_webhook(&listen)),
+        Err(_) => rt.block_on(run()),
+    };
+    if let Err(e) = done {
         eprintln!("bench failed: {e}");
         std::process::exit(1);
+    }
+}
+
+/// All a webhook must take from a review to answer it: the uid. serde skips the rest, still
+/// checking that it is JSON.
+#[derive(serde::Deserialize)]
+struct UidOnly {
+    request: UidOnlyRequest,
+}
+
+#[derive(serde::Deserialize)]
+struct UidOnlyRequest {
+    uid: String,
+}
+
+/// The minimal webhook: TLS with the certificate and key the environment names, HTTP/2 or
+/// HTTP/1.1 by ALPN (hyper's defaults), every review read whole as JSON and allowed. Prints
+/// `LISTENING` once bound, then serves until killed.
+async fn minimal_webhook(listen: &str) -> Result<(), BoxError> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+    let cert = std::env::var(MINIMAL_CERT_ENV)?;
+    let key = std::env::var(MINIMAL_KEY_ENV)?;
+    let patch: Option<Arc<str>> = std::env::var(MINIMAL_PATCH_ENV)
+        .ok()
+        .map(|p| neo4j_e2e::base64(p.as_bytes()).into());
+    let chain = CertificateDer::pem_file_iter(&cert)?.collect::<Result<Vec<_>, _>>()?;
+    let key = PrivateKeyDer::from_pem_file(&key)?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)?;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    println!("LISTENING");
+    loop {
+        let (tcp, _) = listener.accept().await?;
+        let _ = tcp.set_nodelay(true);
+        let (acceptor, patch) = (acceptor.clone(), patch.clone());
+        tokio::spawn(async move {
+            let Ok(tls) = acceptor.accept(tcp).await else {
+                return;
+            };
+            let service =
+                hyper::service::service_fn(move |request| minimal_review(request, patch.clone()));
+            let _ =
+                hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new())
+                    .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
+                    .await;
+        });
+    }
+}
+
+/// The minimal webhook's answer to one request: allowed (on `/mutate` with `patch`, base64,
+/// when given), or 400 when the body is not a review.
+async fn minimal_review(
+    request: hyper::Request<hyper::body::Incoming>,
+    patch: Option<Arc<str>>,
+) -> Result<hyper::Response<http_body_util::Full<hyper::body::Bytes>>, hyper::Error> {
+    use http_body_util::BodyExt as _;
+    let patch = patch.filter(|_| request.uri().path() == "/mutate");
+    let body = request.into_body().collect().await?.to_bytes();
+    let (status, answer) = match serde_json::from_slice::<UidOnly>(&body) {
+        Ok(review) => {
+            let mut response = json!({"uid": review.request.uid, "allowed": true});
+            if let Some(patch) = patch {
+                response["patchType"] = json!("JSONPatch");
+                response["patch"] = json!(*patch);
+            }
+            let review = json!({
+                "apiVersion": "admission.k8s.io/v1",
+                "kind": "AdmissionReview",
+                "response": response,
+            });
+            (hyper::StatusCode::OK, review.to_string())
+        }
+        Err(e) => (hyper::StatusCode::BAD_REQUEST, e.to_string()),
+    };
+    let mut response = hyper::Response::new(http_body_util::Full::new(answer.into()));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("application/json"),
+    );
+    Ok(response)
+}
+
+/// The minimal webhook as a child process (this binary again), killed when dropped.
+struct MinimalWebhook(std::process::Child);
+
+impl MinimalWebhook {
+    /// Starts it on `port` of loopback with the serving certificate in `dir` (`tls.crt`,
+    /// `tls.key`), answering `/mutate` with `patch` when given, and waits until it has bound
+    /// the port.
+    fn start(port: u16, dir: &std::path::Path, patch: Option<&str>) -> Result<Self, BoxError> {
+        use std::io::BufRead as _;
+        let mut command = std::process::Command::new(std::env::current_exe()?);
+        command
+            .env(MINIMAL_LISTEN_ENV, format!("127.0.0.1:{port}"))
+            .env(MINIMAL_CERT_ENV, dir.join("tls.crt"))
+            .env(MINIMAL_KEY_ENV, dir.join("tls.key"))
+            .stdout(std::process::Stdio::piped());
+        if let Some(patch) = patch {
+            command.env(MINIMAL_PATCH_ENV, patch);
+        }
+        let mut child = command.spawn()?;
+        let mut line = String::new();
+        if let Some(out) = child.stdout.take() {
+            std::io::BufReader::new(out).read_line(&mut line)?;
+        }
+        let started = MinimalWebhook(child);
+        if line.trim() != "LISTENING" {
+            return Err(format!("the minimal webhook did not start (said {line:?})").into());
+        }
+        Ok(started)
+    }
+}
+
+impl Drop for MinimalWebhook {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Waits (60 s at most) until a dry-run create goes through the webhooks now registered.
+async fn wait_until_admitted(api: &Api<DynamicObject>) -> Result<(), BoxError> {
+    let params = PostParams {
+        dry_run: true,
+        ..PostParams::default()
+    };
+    let object = cluster("admitted")?;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        match api.create(&params, &object).await {
+            Ok(_) => return Ok(()),
+            Err(e) if Instant::now() > deadline => {
+                return Err(format!("dry-run creates still fail after 60 s: {e}").into());
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
     }
 }
 
@@ -68,7 +226,11 @@ fn clusters(client: &kube::Client, namespace: &str) -> Api<DynamicObject> {
 
 /// A valid cluster: the webhooks default it and allow it.
 fn cluster(name: &str) -> Result<DynamicObject, BoxError> {
-    Ok(serde_json::from_value(json!({
+    Ok(serde_json::from_value(cluster_json(name))?)
+}
+
+fn cluster_json(name: &str) -> serde_json::Value {
+    json!({
         "apiVersion": "neo4j.neo4j.com/v1beta1",
         "kind": "Neo4jEnterpriseCluster",
         "metadata": {"name": name},
@@ -78,7 +240,28 @@ fn cluster(name: &str) -> Result<DynamicObject, BoxError> {
             "topology": {"servers": 3},
             "storage": {"size": "10Gi"},
         },
-    }))?)
+    })
+}
+
+/// The JSON Patch our mutating webhook answers for [`cluster`] (its `check` command, which
+/// runs the same defaults), for the minimal webhook to answer with.
+fn our_patch(dir: &std::path::Path) -> Result<String, BoxError> {
+    let file = dir.join("bench-cluster.json");
+    let mut object = cluster_json("patched");
+    object["metadata"]["namespace"] = json!("default");
+    std::fs::write(&file, object.to_string())?;
+    let bin = std::env::var_os("NEO4J_WEBHOOK_BIN")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| root().join("target/debug/neo4j-webhook"));
+    let out = std::process::Command::new(bin)
+        .args(["check", "--output", "json"])
+        .arg(&file)
+        .output()?;
+    let verdict: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    match verdict.get("patch") {
+        Some(patch) if verdict["allowed"] == true && patch.is_array() => Ok(patch.to_string()),
+        _ => Err(format!("`neo4j-webhook check` of the bench cluster: {verdict}").into()),
+    }
 }
 
 /// `RATE` dry-run creates a second for `warm-up + PHASE`; the warm-up is not counted.
@@ -134,6 +317,17 @@ async fn drive(api: &Api<DynamicObject>, label: &str) -> Result<Phase, BoxError>
     }
     phase.latencies.sort_unstable();
     Ok(phase)
+}
+
+/// The names our two webhook configurations register.
+const WEBHOOK_NAMES: [&str; 2] = ["mutate.neo4j.neo4j.com", "validate.neo4j.neo4j.com"];
+
+/// [`admission_histogram`] of each of [`WEBHOOK_NAMES`].
+fn admission_histograms(cp: &ControlPlane) -> Result<Vec<Vec<(f64, f64)>>, BoxError> {
+    WEBHOOK_NAMES
+        .iter()
+        .map(|name| admission_histogram(cp, name))
+        .collect()
 }
 
 /// `apiserver_admission_webhook_admission_duration_seconds` buckets of one of our webhooks,
@@ -241,6 +435,76 @@ fn quantile_ms(before: &[(f64, f64)], after: &[(f64, f64)], q: f64) -> Option<(f
     None
 }
 
+/// Who answers the two registrations during a phase.
+#[derive(Clone, Copy, PartialEq)]
+enum Answering {
+    /// Not registered.
+    Nobody,
+    /// `neo4j-webhook serve`.
+    Ours,
+    /// [`minimal_webhook`], on the same port with the same certificate.
+    Minimal,
+    /// The same, answering `/mutate` with the patch ours answers ([`our_patch`]).
+    MinimalWithOurPatch,
+}
+
+impl Answering {
+    fn label(self) -> &'static str {
+        match self {
+            Answering::Nobody => "no webhook",
+            Answering::Ours => "our two webhooks",
+            Answering::Minimal => "two minimal webhooks (read the review's JSON, allow)",
+            Answering::MinimalWithOurPatch => {
+                "two minimal webhooks, the mutating one answering our patch"
+            }
+        }
+    }
+}
+
+/// The phases in order: each kind twice, in the same rotation, so that a drift of the machine
+/// over the run weighs on all three alike.
+const PHASES: [Answering; 8] = [
+    Answering::Nobody,
+    Answering::Ours,
+    Answering::Minimal,
+    Answering::MinimalWithOurPatch,
+    Answering::Nobody,
+    Answering::Ours,
+    Answering::Minimal,
+    Answering::MinimalWithOurPatch,
+];
+
+/// Adds the counts of `after` minus `before` (cumulative buckets of one histogram) to `sum`.
+fn add_delta(sum: &mut Vec<(f64, f64)>, before: &[(f64, f64)], after: &[(f64, f64)]) {
+    for (le, count) in after {
+        let was = before
+            .iter()
+            .find(|(l, _)| l == le)
+            .map_or(0.0, |(_, c)| *c);
+        match sum.iter_mut().find(|(l, _)| l == le) {
+            Some(b) => b.1 += count - was,
+            None => sum.push((*le, count - was)),
+        }
+    }
+    sum.sort_by(|a, b| a.0.total_cmp(&b.0));
+}
+
+/// Latencies of every phase of one kind, together.
+fn pooled(phases: &[(Answering, Phase)], kind: Answering) -> Phase {
+    let mut all = Phase {
+        latencies: Vec::new(),
+        errors: 0,
+        late: 0,
+    };
+    for (_, p) in phases.iter().filter(|(k, _)| *k == kind) {
+        all.latencies.extend(&p.latencies);
+        all.errors += p.errors;
+        all.late += p.late;
+    }
+    all.latencies.sort_unstable();
+    all
+}
+
 async fn run() -> Result<(), BoxError> {
     let cp = ControlPlane::from_env();
     cp.install_crds();
@@ -249,27 +513,73 @@ async fn run() -> Result<(), BoxError> {
     let api = clusters(&client, &namespace);
 
     unregister(&cp);
-    let without = drive(&api, "plain").await?;
-
-    let webhook = Webhook::start(&cp, "bench");
-    webhook.register(&cp);
-    wait_until_admission_active(&cp);
-    let names = ["mutate.neo4j.neo4j.com", "validate.neo4j.neo4j.com"];
-    let mut before = Vec::new();
-    for name in names {
-        before.push(admission_histogram(&cp, name)?);
-    }
-    let own_before = webhook_histograms(webhook.metrics_port)?;
-    let with = drive(&api, "hooked").await?;
-    let own_after = webhook_histograms(webhook.metrics_port)?;
-    let mut server = Vec::new();
-    for (name, before) in names.iter().zip(&before) {
-        let after = admission_histogram(&cp, name)?;
-        server.push((
-            *name,
-            quantile_ms(before, &after, 0.50),
-            quantile_ms(before, &after, 0.99),
-        ));
+    let mut webhook = Webhook::start(&cp, "bench");
+    webhook.stop();
+    let patch = our_patch(&webhook.dir)?;
+    let mut registered = false;
+    let mut phases = Vec::new();
+    // Summed over the phases of each kind: the API server's histogram of each webhook name
+    // (ours, then the minimal one's), and our webhook's own.
+    let mut server = [
+        vec![Vec::new(); 2],
+        vec![Vec::new(); 2],
+        vec![Vec::new(); 2],
+    ];
+    let mut own = vec![Vec::new(); WEBHOOK_HISTOGRAMS.len()];
+    for (i, kind) in PHASES.into_iter().enumerate() {
+        let minimal_webhook = match kind {
+            Answering::Nobody => {
+                if registered {
+                    unregister(&cp);
+                    registered = false;
+                }
+                None
+            }
+            Answering::Ours => {
+                webhook.restart(&cp);
+                None
+            }
+            Answering::Minimal => Some(MinimalWebhook::start(webhook.port, &webhook.dir, None)?),
+            Answering::MinimalWithOurPatch => Some(MinimalWebhook::start(
+                webhook.port,
+                &webhook.dir,
+                Some(&patch),
+            )?),
+        };
+        if kind != Answering::Nobody {
+            if !registered {
+                webhook.register(&cp);
+                registered = true;
+            }
+            wait_until_admitted(&api).await?;
+        }
+        let server_before = admission_histograms(&cp)?;
+        let own_before = match kind {
+            Answering::Ours => Some(webhook_histograms(webhook.metrics_port)?),
+            _ => None,
+        };
+        let phase = drive(&api, &format!("phase-{i}")).await?;
+        if let Some(before) = own_before {
+            let after = webhook_histograms(webhook.metrics_port)?;
+            for ((sum, before), after) in own.iter_mut().zip(&before).zip(&after) {
+                add_delta(sum, before, after);
+            }
+        }
+        let sums = match kind {
+            Answering::Ours => Some(&mut server[0]),
+            Answering::Minimal => Some(&mut server[1]),
+            Answering::MinimalWithOurPatch => Some(&mut server[2]),
+            Answering::Nobody => None,
+        };
+        if let Some(sums) = sums {
+            let after = admission_histograms(&cp)?;
+            for ((sum, before), after) in sums.iter_mut().zip(&server_before).zip(&after) {
+                add_delta(sum, before, after);
+            }
+        }
+        phases.push((kind, phase));
+        drop(minimal_webhook);
+        webhook.stop();
     }
     unregister(&cp);
     drop(webhook);
@@ -289,11 +599,11 @@ async fn run() -> Result<(), BoxError> {
     ));
     out.push_str("- command: `E2E_STATE_DIR=<state> NEO4J_WEBHOOK_BIN=target/release/neo4j-webhook cargo bench -p neo4j-e2e --bench apiserver` (`tests/benches/apiserver.rs`), against the local control plane of `tests/scripts/cluster-up.sh`\n");
     out.push_str(&format!(
-        "- load: server-side dry-run creates (`dryRun=All`) of a valid Neo4jEnterpriseCluster through kube-rs, {RATE} a second for {} s after 1 s of warm-up, at most {MAX_IN_FLIGHT} in flight; first with no webhook registered, then with both of ours (the shipped configurations, pointed at a local `neo4j-webhook serve`)\n\n",
+        "- load: server-side dry-run creates (`dryRun=All`) of a valid Neo4jEnterpriseCluster through kube-rs, {RATE} a second for {} s after 1 s of warm-up, at most {MAX_IN_FLIGHT} in flight, in eight phases: no webhook registered; both of ours (the shipped configurations, pointed at a local `neo4j-webhook serve`); the same two registrations answered by a minimal webhook in its place (same port and certificate; TLS and HTTP/2 by hyper's defaults; each review read whole as JSON for its uid and allowed, no patch), what any webhook adds here; the minimal webhook answering `/mutate` with the JSON Patch ours answers for this cluster (its defaults, from `neo4j-webhook check`), what any webhook setting these defaults adds; then the four again in the same order\n\n",
         PHASE.as_secs()
     ));
     out.push_str("| phase | requests | errors | sends that waited | client p50 | client p99 |\n|---|---:|---:|---:|---:|---:|\n");
-    for (label, p) in [("no webhook", &without), ("our two webhooks", &with)] {
+    let row = |out: &mut String, label: String, p: &Phase| {
         out.push_str(&format!(
             "| {label} | {} | {} | {} | {:.2} ms | {:.2} ms |\n",
             p.latencies.len(),
@@ -302,31 +612,69 @@ async fn run() -> Result<(), BoxError> {
             p.quantile_ms(0.50),
             p.quantile_ms(0.99)
         ));
+    };
+    for (i, (kind, p)) in phases.iter().enumerate() {
+        row(&mut out, format!("{}. {}", i + 1, kind.label()), p);
     }
-    out.push_str(&format!(
-        "| **added by the webhooks** | | | | **{:.2} ms** | **{:.2} ms** |\n",
-        with.quantile_ms(0.50) - without.quantile_ms(0.50),
-        with.quantile_ms(0.99) - without.quantile_ms(0.99)
-    ));
-    out.push_str("\nThe API server's `apiserver_admission_webhook_admission_duration_seconds` (CREATE; its buckets are 5, 25, 100 ms…, so these are coarse interpolations) over the second phase, its warm-up included:\n\n| webhook | calls | p50 | p99 |\n|---|---:|---:|---:|\n");
-    for (name, p50, p99) in &server {
-        let show = |q: &Option<(f64, f64)>| {
-            q.map_or_else(|| "n/a".into(), |(ms, _)| format!("{ms:.2} ms"))
-        };
+    let [nobody, ours, minimal, patching] = [
+        Answering::Nobody,
+        Answering::Ours,
+        Answering::Minimal,
+        Answering::MinimalWithOurPatch,
+    ]
+    .map(|k| pooled(&phases, k));
+    for (label, p) in [
+        ("no webhook, both phases", &nobody),
+        ("ours, both phases", &ours),
+        ("minimal, both phases", &minimal),
+        ("minimal with our patch, both phases", &patching),
+    ] {
+        row(&mut out, label.into(), p);
+    }
+    for (label, more, less) in [
+        ("**added by our webhooks**", &ours, &nobody),
+        ("added by the minimal ones", &minimal, &nobody),
+        (
+            "added by the minimal ones with our patch",
+            &patching,
+            &nobody,
+        ),
+        ("ours beyond the minimal ones", &ours, &minimal),
+        (
+            "ours beyond the minimal ones with our patch",
+            &ours,
+            &patching,
+        ),
+    ] {
         out.push_str(&format!(
-            "| {name} | {} | {} | {} |\n",
-            p50.map_or_else(|| "0".into(), |(_, n)| format!("{n:.0}")),
-            show(p50),
-            show(p99)
+            "| {label} | | | | {:.2} ms | {:.2} ms |\n",
+            more.quantile_ms(0.50) - less.quantile_ms(0.50),
+            more.quantile_ms(0.99) - less.quantile_ms(0.99)
         ));
     }
-    out.push_str("\nThe webhook's own histograms over the same phase (`neo4j_admission_request_duration_seconds`: from the handler's start, the body's arrival included; `neo4j_admission_decision_duration_seconds`: from the body's arrival to the encoded answer):\n\n| webhook | timed | calls | p50 | p99 |\n|---|---|---:|---:|---:|\n");
-    for ((webhook, what, _), (before, after)) in WEBHOOK_HISTOGRAMS
-        .iter()
-        .zip(own_before.iter().zip(&own_after))
-    {
-        let p50 = quantile_ms(before, after, 0.50);
-        let p99 = quantile_ms(before, after, 0.99);
+    out.push_str("\nThe API server's `apiserver_admission_webhook_admission_duration_seconds` (CREATE; its buckets are 5, 25, 100 ms…, so these are coarse interpolations) over the phases with webhooks, their warm-up included:\n\n| answered by | webhook | calls | p50 | p99 |\n|---|---|---:|---:|---:|\n");
+    let answering = [
+        Answering::Ours,
+        Answering::Minimal,
+        Answering::MinimalWithOurPatch,
+    ];
+    for (kind, sums) in answering.iter().zip(&server) {
+        for (name, sum) in WEBHOOK_NAMES.iter().zip(sums) {
+            let p50 = quantile_ms(&[], sum, 0.50);
+            let p99 = quantile_ms(&[], sum, 0.99);
+            out.push_str(&format!(
+                "| {} | {name} | {} | {} | {} |\n",
+                kind.label(),
+                p50.map_or_else(|| "0".into(), |(_, n)| format!("{n:.0}")),
+                p50.map_or_else(|| "n/a".into(), |(ms, _)| format!("{ms:.2} ms")),
+                p99.map_or_else(|| "n/a".into(), |(ms, _)| format!("{ms:.2} ms")),
+            ));
+        }
+    }
+    out.push_str("\nThe webhook's own histograms over the phases with ours (`neo4j_admission_request_duration_seconds`: from the handler's start, the body's arrival included; `neo4j_admission_decision_duration_seconds`: from the body's arrival to the encoded answer):\n\n| webhook | timed | calls | p50 | p99 |\n|---|---|---:|---:|---:|\n");
+    for ((webhook, what, _), sum) in WEBHOOK_HISTOGRAMS.iter().zip(&own) {
+        let p50 = quantile_ms(&[], sum, 0.50);
+        let p99 = quantile_ms(&[], sum, 0.99);
         out.push_str(&format!(
             "| {webhook} | {what} | {} | {} | {} |\n",
             p50.map_or_else(|| "0".into(), |(_, n)| format!("{n:.0}")),

@@ -360,21 +360,45 @@ impl Webhook {
         );
         let ca_pem =
             std::fs::read_to_string(dir.join("ca.crt")).unwrap_or_else(|e| panic!("ca.crt: {e}"));
+        let mut w = Webhook {
+            child: None,
+            port: free_port(),
+            metrics_port: free_port(),
+            dir,
+            ca_pem,
+        };
+        w.restart(cp);
+        w
+    }
+
+    /// Starts the process again (after [`Webhook::stop`]) on the same ports with the same
+    /// certificate, so registrations made for it still hold, and waits until it is ready. The
+    /// log is appended to.
+    pub fn restart(&mut self, cp: &ControlPlane) {
+        self.stop();
         let bin = std::env::var_os("NEO4J_WEBHOOK_BIN")
             .map(PathBuf::from)
             .unwrap_or_else(|| root().join("target/debug/neo4j-webhook"));
-        let (port, metrics_port) = (free_port(), free_port());
-        let log = std::fs::File::create(dir.join("webhook.log"))
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.join("webhook.log"))
             .unwrap_or_else(|e| panic!("webhook.log: {e}"));
         let log2 = log
             .try_clone()
             .unwrap_or_else(|e| panic!("webhook.log: {e}"));
         let child = Command::new(&bin)
             .arg("serve")
-            .arg(format!("--listen=127.0.0.1:{port}"))
-            .arg(format!("--metrics-listen=127.0.0.1:{metrics_port}"))
-            .arg(format!("--tls-cert-file={}", dir.join("tls.crt").display()))
-            .arg(format!("--tls-key-file={}", dir.join("tls.key").display()))
+            .arg(format!("--listen=127.0.0.1:{}", self.port))
+            .arg(format!("--metrics-listen=127.0.0.1:{}", self.metrics_port))
+            .arg(format!(
+                "--tls-cert-file={}",
+                self.dir.join("tls.crt").display()
+            ))
+            .arg(format!(
+                "--tls-key-file={}",
+                self.dir.join("tls.key").display()
+            ))
             .arg(format!("--kubeconfig={}", cp.kubeconfig.display()))
             .env("RUST_LOG", "info")
             .stdout(log)
@@ -382,25 +406,18 @@ impl Webhook {
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
         // The e2e script kills whatever a crashed test run leaves behind.
-        let _ = std::fs::write(dir.join("pid"), child.id().to_string());
-        let mut w = Webhook {
-            child: Some(child),
-            port,
-            metrics_port,
-            dir,
-            ca_pem,
-        };
+        let _ = std::fs::write(self.dir.join("pid"), child.id().to_string());
+        self.child = Some(child);
         wait_for(
             "the webhook to report ready",
             Duration::from_secs(60),
             || {
-                if let Some(Ok(Some(status))) = w.child.as_mut().map(Child::try_wait) {
-                    panic!("the webhook exited ({status}); log: {}", w.log());
+                if let Some(Ok(Some(status))) = self.child.as_mut().map(Child::try_wait) {
+                    panic!("the webhook exited ({status}); log: {}", self.log());
                 }
-                (http_status(w.metrics_port, "/readyz") == Some(200)).then_some(())
+                (http_status(self.metrics_port, "/readyz") == Some(200)).then_some(())
             },
         );
-        w
     }
 
     pub fn log(&self) -> String {

@@ -3,10 +3,12 @@
 //! Sends a recorded AdmissionReview (an UPDATE of a typical cluster with managedFields, ~24 KB,
 //! `fixtures/cluster-update-review.json`) over N keep-alive TLS connections (HTTP/1.1: N = 1, 8,
 //! 64; HTTP/2: N = 1, 4 with 1, 16 or 128 concurrent streams each) for a fixed time each, to
-//! three servers, each a child process so that none shares the load generator's threads:
+//! four servers, each a child process so that none shares the load generator's threads:
 //! - `neo4j-webhook serve --no-cluster` (the real binary);
 //! - a floor: bare axum + rustls with the same TLS settings, answering every POST with a fixed
 //!   body of the size of the webhook's answer (our throughput is reported against it);
+//! - a minimal webhook: the floor's server reading each review's JSON for its uid and allowing
+//!   it, the least any webhook does (reported against the floor too);
 //! - the webhook code with a watch cache holding 1,000 clusters (this bench binary, re-executed).
 //!
 //! Then the memory of 10,000 idle TLS connections (HTTP/1.1 and HTTP/2, each after one review).
@@ -60,6 +62,8 @@ const LOAD_SHAPES: [(Proto, usize, usize); 9] = [
     (Proto::H2, 4, 16),
     (Proto::H2, 4, 128),
 ];
+/// The minimal webhook's rows: the floor's server, reading each review as a webhook must.
+const MINIMAL_ROW: &str = "minimal webhook: the floor reading the review's JSON, uid kept, allowed";
 /// Idle connections opened (each after one review) for the memory figure.
 const IDLE_CONNECTIONS: usize = 10_000;
 
@@ -82,10 +86,35 @@ fn runtime() -> Result<tokio::runtime::Runtime, BoxError> {
 
 // ---------------------------------------------------------------- child roles
 
+/// The review's uid, all a webhook must take from a review to answer it; serde skips the rest
+/// (still checking that it is JSON).
+#[derive(serde::Deserialize)]
+struct UidOnly {
+    request: UidOnlyRequest,
+}
+
+#[derive(serde::Deserialize)]
+struct UidOnlyRequest {
+    uid: String,
+}
+
+/// The least a webhook can do: read the whole review as JSON, keep its uid, allow it.
+fn minimal_answer(body: &[u8]) -> Option<Bytes> {
+    let review: UidOnly = serde_json::from_slice(body).ok()?;
+    let answer = json!({
+        "apiVersion": "admission.k8s.io/v1",
+        "kind": "AdmissionReview",
+        "response": {"uid": review.request.uid, "allowed": true},
+    });
+    serde_json::to_vec(&answer).ok().map(Bytes::from)
+}
+
 /// Bare axum + rustls (hyper's connection builders with their defaults): reads the body,
-/// answers a fixed body of the webhook's answer size.
+/// answers a fixed body of the webhook's answer size; with `FLOOR_MINIMAL` set, a minimal
+/// webhook instead (`minimal_answer`).
 fn floor_server() -> Result<(), BoxError> {
     let size: usize = std::env::var("FLOOR_BODY_BYTES")?.parse()?;
+    let minimal = std::env::var_os("FLOOR_MINIMAL").is_some();
     let cert = std::env::var("FLOOR_CERT")?;
     let key = std::env::var("FLOOR_KEY")?;
     runtime()?.block_on(async move {
@@ -104,11 +133,16 @@ fn floor_server() -> Result<(), BoxError> {
         let app = axum::Router::new().route(
             "/{*path}",
             axum::routing::post(move |body: Bytes| {
-                let answer = answer.clone();
-                async move {
+                let (status, answer) = if minimal {
+                    minimal_answer(&body)
+                        .map_or((axum::http::StatusCode::BAD_REQUEST, Bytes::new()), |a| {
+                            (axum::http::StatusCode::OK, a)
+                        })
+                } else {
                     std::hint::black_box(body.len());
-                    ([("content-type", "application/json")], answer)
-                }
+                    (axum::http::StatusCode::OK, answer.clone())
+                };
+                async move { (status, [("content-type", "application/json")], answer) }
             }),
         );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -509,14 +543,15 @@ fn bench() -> Result<(), BoxError> {
         tokio::time::sleep(Duration::from_millis(300)).await;
         let idle_rss = webhook.rss_kib();
 
-        let floor = spawn_role(
-            "floor",
-            &[
-                ("FLOOR_BODY_BYTES", validate_answer.len().to_string()),
-                ("FLOOR_CERT", cert.display().to_string()),
-                ("FLOOR_KEY", key.display().to_string()),
-            ],
-        )?;
+        let floor_env = [
+            ("FLOOR_BODY_BYTES", validate_answer.len().to_string()),
+            ("FLOOR_CERT", cert.display().to_string()),
+            ("FLOOR_KEY", key.display().to_string()),
+        ];
+        let floor = spawn_role("floor", &floor_env)?;
+        let mut minimal_env = floor_env.to_vec();
+        minimal_env.push(("FLOOR_MINIMAL", "1".into()));
+        let minimal = spawn_role("floor", &minimal_env)?;
 
         let mut rows = Vec::new();
         let mut peak_rss = idle_rss.unwrap_or(0);
@@ -538,6 +573,8 @@ fn bench() -> Result<(), BoxError> {
             let floor_load = load(&floor, cfg.clone(), "/validate", review.clone(), (connections, streams), RUN).await?;
             let floor_rps = floor_load.throughput();
             rows.push(Row { server: "floor: bare axum + rustls, fixed answer".into(), http, connections, streams, load: floor_load, server_p99: None, decision_p99: None, rss: None, floor: None });
+            let l = load(&minimal, cfg.clone(), "/validate", review.clone(), (connections, streams), RUN).await?;
+            rows.push(Row { server: MINIMAL_ROW.into(), http, connections, streams, load: l, server_p99: None, decision_p99: None, rss: None, floor: Some(floor_rps) });
             for path in ["/validate", "/mutate"] {
                 let metrics = webhook.metrics.ok_or("metrics address")?;
                 let name = path.trim_start_matches('/');
@@ -551,6 +588,7 @@ fn bench() -> Result<(), BoxError> {
             }
         }
         drop(floor);
+        drop(minimal);
         let after_load_rss = webhook.rss_kib();
         drop(webhook);
 
@@ -780,7 +818,7 @@ fn report(rows: &[Row], idle_rows: &[IdleRow], memory: Memory, body_bytes: usize
         "- command: {command} (`webhook/benches/admission.rs`)\n"
     ));
     out.push_str(&format!(
-        "- request: `webhook/benches/fixtures/cluster-update-review.json`, an UPDATE AdmissionReview of a typical Neo4jEnterpriseCluster with managedFields and last-applied-configuration, sent as compact JSON like the API server does ({body_bytes} bytes); over TLS 1.3 (ring): HTTP/1.1 keep-alive, or HTTP/2 with `streams` concurrent requests on each connection; closed loop per stream, {} s per row after {} ms warm-up; load generator, webhook and floor on the same machine, each a separate process. The floor row before each pair is measured with the same shape in the same run; compare the ratios, not the absolute figures, across runs\n",
+        "- request: `webhook/benches/fixtures/cluster-update-review.json`, an UPDATE AdmissionReview of a typical Neo4jEnterpriseCluster with managedFields and last-applied-configuration, sent as compact JSON like the API server does ({body_bytes} bytes); over TLS 1.3 (ring): HTTP/1.1 keep-alive, or HTTP/2 with `streams` concurrent requests on each connection; closed loop per stream, {} s per row after {} ms warm-up; load generator, webhook and floor on the same machine, each a separate process. The floor row before each pair is measured with the same shape in the same run, and so is a minimal webhook's: the floor's server reading each review as a webhook must (serde_json, checking it all, keeping only the uid) and allowing it, the least any webhook does; compare the ratios, not the absolute figures, across runs\n",
         RUN.as_secs(),
         WARMUP.as_millis()
     ));
