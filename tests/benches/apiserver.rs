@@ -698,7 +698,16 @@ fn write_section(section: &str) -> Result<(), BoxError> {
             let end = rest
                 .find("\n## ")
                 .map_or(existing.len(), |i| start + HEADING.len() + i + 1);
-            format!("{}{}{}", &existing[..start], section, &existing[end..])
+            let before = &existing[..start];
+            // A blank line between the section before and this heading.
+            let gap = if before.is_empty() || before.ends_with("\n\n") {
+                ""
+            } else if before.ends_with('\n') {
+                "\n"
+            } else {
+                "\n\n"
+            };
+            format!("{before}{gap}{section}{}", &existing[end..])
         }
         None => format!("{}\n\n{}", existing.trim_end(), section),
     };

@@ -20,7 +20,7 @@ mod support;
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use common::{allowed, object, post_head, review, valid_review};
@@ -223,25 +223,30 @@ async fn bodies_trickled_over_many_connections() {
     let trickle_for = Duration::from_secs(5);
     let stop = Arc::new(AtomicBool::new(false));
     let sent = Arc::new(AtomicU64::new(0));
+    // Connections that have sent their request head, or were refused.
+    let opened = Arc::new(AtomicUsize::new(0));
     let mut tasks = Vec::new();
     for _ in 0..connections {
-        let (addr, config, stop, sent) = (
+        let (addr, config, stop, sent, opened) = (
             probe.server.tls,
             probe.config(Proto::H1),
             stop.clone(),
             sent.clone(),
+            opened.clone(),
         );
         tasks.push(tokio::spawn(async move {
-            let Ok(mut stream) = support::tls_stream(addr, config).await else {
+            let stream = match support::tls_stream(addr, config).await {
+                Ok(mut stream) => stream
+                    .write_all(post_head(LARGE_BODY, "").as_bytes())
+                    .await
+                    .is_ok()
+                    .then_some(stream),
+                Err(_) => None,
+            };
+            opened.fetch_add(1, Ordering::Relaxed);
+            let Some(mut stream) = stream else {
                 return;
             };
-            if stream
-                .write_all(post_head(LARGE_BODY, "").as_bytes())
-                .await
-                .is_err()
-            {
-                return;
-            }
             let chunk = vec![b' '; 64 * 1024];
             let mut written = 0;
             // Bounded: stops at the deadline or before the body would complete.
@@ -258,6 +263,18 @@ async fn bodies_trickled_over_many_connections() {
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
         }));
+    }
+    // The valid reviews start once the flood of new connections is over: at the cap, a
+    // connection that has not sent its request yet is evictable (the oldest first), and one
+    // opened amid 200 others may be it. That flood is the idle-connection probes' subject; this
+    // one's is the bodies trickling on the connections that stay.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while opened.load(Ordering::Relaxed) < connections {
+        assert!(
+            Instant::now() < deadline,
+            "the trickling connections did not open in 30 s"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let until = Instant::now() + trickle_for;
     while Instant::now() < until {
