@@ -35,6 +35,9 @@ const MINIMAL_PATCH_ENV: &str = "NEO4J_BENCH_MINIMAL_PATCH";
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+#[path = "../../webhook/benches/support/minimal.rs"]
+mod minimal;
+
 fn main() {
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -54,18 +57,6 @@ fn main() {
         eprintln!("bench failed: {e}");
         std::process::exit(1);
     }
-}
-
-/// All a webhook must take from a review to answer it: the uid. serde skips the rest, still
-/// checking that it is JSON.
-#[derive(serde::Deserialize)]
-struct UidOnly {
-    request: UidOnlyRequest,
-}
-
-#[derive(serde::Deserialize)]
-struct UidOnlyRequest {
-    uid: String,
 }
 
 /// The minimal webhook: TLS with the certificate and key the environment names, HTTP/2 or
@@ -118,20 +109,8 @@ async fn minimal_review(
     use http_body_util::BodyExt as _;
     let patch = patch.filter(|_| request.uri().path() == "/mutate");
     let body = request.into_body().collect().await?.to_bytes();
-    let (status, answer) = match serde_json::from_slice::<UidOnly>(&body) {
-        Ok(review) => {
-            let mut response = json!({"uid": review.request.uid, "allowed": true});
-            if let Some(patch) = patch {
-                response["patchType"] = json!("JSONPatch");
-                response["patch"] = json!(*patch);
-            }
-            let review = json!({
-                "apiVersion": "admission.k8s.io/v1",
-                "kind": "AdmissionReview",
-                "response": response,
-            });
-            (hyper::StatusCode::OK, review.to_string())
-        }
+    let (status, answer) = match minimal::answer(&body, patch.as_deref()) {
+        Ok(answer) => (hyper::StatusCode::OK, answer),
         Err(e) => (hyper::StatusCode::BAD_REQUEST, e.to_string()),
     };
     let mut response = hyper::Response::new(http_body_util::Full::new(answer.into()));
@@ -250,10 +229,7 @@ fn our_patch(dir: &std::path::Path) -> Result<String, BoxError> {
     let mut object = cluster_json("patched");
     object["metadata"]["namespace"] = json!("default");
     std::fs::write(&file, object.to_string())?;
-    let bin = std::env::var_os("NEO4J_WEBHOOK_BIN")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| root().join("target/debug/neo4j-webhook"));
-    let out = std::process::Command::new(bin)
+    let out = std::process::Command::new(neo4j_e2e::webhook_bin())
         .args(["check", "--output", "json"])
         .arg(&file)
         .output()?;
@@ -403,25 +379,16 @@ fn webhook_histograms(metrics_port: u16) -> Result<Vec<Vec<(f64, f64)>>, BoxErro
         .collect()
 }
 
-/// A quantile of the difference of two scrapes, interpolated in its bucket (ms), and the count.
-fn quantile_ms(before: &[(f64, f64)], after: &[(f64, f64)], q: f64) -> Option<(f64, f64)> {
-    let delta: Vec<(f64, f64)> = after
-        .iter()
-        .map(|(le, c)| {
-            let b = before
-                .iter()
-                .find(|(l, _)| l == le)
-                .map_or(0.0, |(_, b)| *b);
-            (*le, c - b)
-        })
-        .collect();
+/// A quantile of a histogram's counts over some span (cumulative buckets, as [`add_delta`]
+/// sums them), interpolated in its bucket (ms), and the count.
+fn quantile_ms(delta: &[(f64, f64)], q: f64) -> Option<(f64, f64)> {
     let total = delta.last()?.1;
     if total <= 0.0 {
         return None;
     }
     let target = total * q;
     let mut lower = (0.0, 0.0);
-    for (le, count) in &delta {
+    for (le, count) in delta {
         if *count >= target {
             let within = if le.is_finite() {
                 lower.0 + (le - lower.0) * (target - lower.1) / (count - lower.1).max(1.0)
@@ -660,8 +627,8 @@ async fn run() -> Result<(), BoxError> {
     ];
     for (kind, sums) in answering.iter().zip(&server) {
         for (name, sum) in WEBHOOK_NAMES.iter().zip(sums) {
-            let p50 = quantile_ms(&[], sum, 0.50);
-            let p99 = quantile_ms(&[], sum, 0.99);
+            let p50 = quantile_ms(sum, 0.50);
+            let p99 = quantile_ms(sum, 0.99);
             out.push_str(&format!(
                 "| {} | {name} | {} | {} | {} |\n",
                 kind.label(),
@@ -673,8 +640,8 @@ async fn run() -> Result<(), BoxError> {
     }
     out.push_str("\nThe webhook's own histograms over the phases with ours (`neo4j_admission_request_duration_seconds`: from the handler's start, the body's arrival included; `neo4j_admission_decision_duration_seconds`: from the body's arrival to the encoded answer):\n\n| webhook | timed | calls | p50 | p99 |\n|---|---|---:|---:|---:|\n");
     for ((webhook, what, _), sum) in WEBHOOK_HISTOGRAMS.iter().zip(&own) {
-        let p50 = quantile_ms(&[], sum, 0.50);
-        let p99 = quantile_ms(&[], sum, 0.99);
+        let p50 = quantile_ms(sum, 0.50);
+        let p99 = quantile_ms(sum, 0.99);
         out.push_str(&format!(
             "| {webhook} | {what} | {} | {} | {} |\n",
             p50.map_or_else(|| "0".into(), |(_, n)| format!("{n:.0}")),
@@ -698,15 +665,9 @@ fn write_section(section: &str) -> Result<(), BoxError> {
             let end = rest
                 .find("\n## ")
                 .map_or(existing.len(), |i| start + HEADING.len() + i + 1);
-            let before = &existing[..start];
             // A blank line between the section before and this heading.
-            let gap = if before.is_empty() || before.ends_with("\n\n") {
-                ""
-            } else if before.ends_with('\n') {
-                "\n"
-            } else {
-                "\n\n"
-            };
+            let before = existing[..start].trim_end();
+            let gap = if before.is_empty() { "" } else { "\n\n" };
             format!("{before}{gap}{section}{}", &existing[end..])
         }
         None => format!("{}\n\n{}", existing.trim_end(), section),

@@ -211,10 +211,7 @@ fn server_dry_run_gives_the_same_verdicts_and_stores_nothing() {
 
 /// The offline verdicts on `manifests/samples/`, keyed by object name.
 fn offline_verdicts() -> Vec<Value> {
-    let bin = std::env::var_os("NEO4J_WEBHOOK_BIN")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| root().join("target/debug/neo4j-webhook"));
-    let out = Command::new(bin)
+    let out = Command::new(neo4j_e2e::webhook_bin())
         .args(["check", "--output", "json"])
         .arg(root().join("manifests/samples"))
         .output()

@@ -7,19 +7,12 @@
 //! instances. An UPDATE (`<name>.yaml` next to `<name>.old.yaml`) creates the stored object
 //! for real, applies the new one as a dry run, then deletes the stored object.
 
-use std::path::PathBuf;
 use std::process::Output;
 use std::time::Duration;
 
 use neo4j_e2e::corpus_support::{self as corpus, Case, Row, Verdict};
-use neo4j_e2e::{ControlPlane, Webhook, root, unregister, wait_for, warnings};
+use neo4j_e2e::{ControlPlane, Webhook, root, unregister, wait_for, warnings, webhook_bin};
 use serde_json::{Value, json};
-
-fn webhook_bin() -> PathBuf {
-    std::env::var_os("NEO4J_WEBHOOK_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target/debug/neo4j-webhook"))
-}
 
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()

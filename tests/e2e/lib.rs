@@ -376,9 +376,7 @@ impl Webhook {
     /// log is appended to.
     pub fn restart(&mut self, cp: &ControlPlane) {
         self.stop();
-        let bin = std::env::var_os("NEO4J_WEBHOOK_BIN")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| root().join("target/debug/neo4j-webhook"));
+        let bin = webhook_bin();
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -515,6 +513,13 @@ pub fn wait_until_admission_active(cp: &ControlPlane) {
                 .then_some(())
         },
     );
+}
+
+/// The webhook binary the tests run: `$NEO4J_WEBHOOK_BIN`, else the debug build.
+pub fn webhook_bin() -> PathBuf {
+    std::env::var_os("NEO4J_WEBHOOK_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target/debug/neo4j-webhook"))
 }
 
 /// Standard base64 (the caBundle field), to avoid a dependency for twenty lines.

@@ -53,9 +53,7 @@ fn killing_the_serving_replica_fails_only_requests_in_flight() {
     // and the caBundle patch, plus an overlay of manifests/base that applies them.
     let certs = cp.state_dir.join("replicas-certs");
     let _ = std::fs::remove_dir_all(&certs);
-    let bin = std::env::var_os("NEO4J_WEBHOOK_BIN")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| root().join("target/debug/neo4j-webhook"));
+    let bin = neo4j_e2e::webhook_bin();
     run_ok(
         std::process::Command::new(&bin)
             .arg("certs")

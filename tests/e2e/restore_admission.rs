@@ -2,11 +2,10 @@
 //! `neo4j-webhook serve`, whose watch cache knows the targets), and offline through `check`
 //! for a target that the webhook would never have stored.
 
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use neo4j_e2e::{ControlPlane, Webhook, root, wait_for};
+use neo4j_e2e::{ControlPlane, Webhook, wait_for};
 use serde_json::{Value, json};
 
 fn standalone(ns: &str, name: &str, size: &str) -> Value {
@@ -152,10 +151,7 @@ fn a_target_without_persistent_storage_is_refused_offline() {
     for (name, doc) in &files {
         std::fs::write(dir.join(name), doc.to_string()).unwrap_or_else(|e| panic!("{e}"));
     }
-    let bin = std::env::var_os("NEO4J_WEBHOOK_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target/debug/neo4j-webhook"));
-    let out = Command::new(bin)
+    let out = Command::new(neo4j_e2e::webhook_bin())
         .args(["check", "--output", "json"])
         .args(files.iter().map(|(name, _)| dir.join(name)))
         .output()

@@ -39,6 +39,8 @@ use hyper_util::rt::TokioIo;
 use neo4j_webhook::serve::tls;
 use serde_json::{Value, json};
 
+#[path = "support/minimal.rs"]
+mod minimal;
 mod support;
 
 use support::{
@@ -86,32 +88,9 @@ fn runtime() -> Result<tokio::runtime::Runtime, BoxError> {
 
 // ---------------------------------------------------------------- child roles
 
-/// The review's uid, all a webhook must take from a review to answer it; serde skips the rest
-/// (still checking that it is JSON).
-#[derive(serde::Deserialize)]
-struct UidOnly {
-    request: UidOnlyRequest,
-}
-
-#[derive(serde::Deserialize)]
-struct UidOnlyRequest {
-    uid: String,
-}
-
-/// The least a webhook can do: read the whole review as JSON, keep its uid, allow it.
-fn minimal_answer(body: &[u8]) -> Option<Bytes> {
-    let review: UidOnly = serde_json::from_slice(body).ok()?;
-    let answer = json!({
-        "apiVersion": "admission.k8s.io/v1",
-        "kind": "AdmissionReview",
-        "response": {"uid": review.request.uid, "allowed": true},
-    });
-    serde_json::to_vec(&answer).ok().map(Bytes::from)
-}
-
 /// Bare axum + rustls (hyper's connection builders with their defaults): reads the body,
 /// answers a fixed body of the webhook's answer size; with `FLOOR_MINIMAL` set, a minimal
-/// webhook instead (`minimal_answer`).
+/// webhook instead (`minimal::answer`).
 fn floor_server() -> Result<(), BoxError> {
     let size: usize = std::env::var("FLOOR_BODY_BYTES")?.parse()?;
     let minimal = std::env::var_os("FLOOR_MINIMAL").is_some();
@@ -134,9 +113,9 @@ fn floor_server() -> Result<(), BoxError> {
             "/{*path}",
             axum::routing::post(move |body: Bytes| {
                 let (status, answer) = if minimal {
-                    minimal_answer(&body)
+                    minimal::answer(&body, None)
                         .map_or((axum::http::StatusCode::BAD_REQUEST, Bytes::new()), |a| {
-                            (axum::http::StatusCode::OK, a)
+                            (axum::http::StatusCode::OK, Bytes::from(a))
                         })
                 } else {
                     std::hint::black_box(body.len());
